@@ -1,0 +1,109 @@
+#pragma once
+// The notify queue: a file mapped MAP_SHARED by every nginx worker (producers) and the sender
+// (the one consumer). architecture.md, "The queue".
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pushsync {
+
+// Wrong magic, version, capacity or size, or the file cannot be opened/created: what() names the path.
+class QueueError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class EnqueueResult {
+    accepted,     // published: the consumer will see it
+    full,         // no room; nothing was written or overwritten (HTTP 503 queue_full)
+    passed_over,  // the producer took too long between claim and publish and the consumer skipped
+                  // the slot: the entry was NOT taken (HTTP 503, never a false 202)
+};
+
+struct Notify {
+    std::string_view group;   // <= 128 bytes (validated by the caller)
+    std::string_view tail;    // <= 128 bytes
+    std::string_view origin;  // <= 200 bytes; empty: none
+    std::int64_t enqueued_ms = 0;
+};
+
+struct QueuedNotify {
+    std::uint64_t position = 0;  // the ring position; increasing, unique for the file's life
+    std::string group;
+    std::string tail;
+    std::string origin;
+    std::int64_t enqueued_ms = 0;
+};
+
+// Figures kept in the header so nginx, the sender and the CLI read the same ones.
+// Monotonic since the file was created (or reset).
+enum class Counter : unsigned {
+    registrations,
+    unregistrations,
+    notifies_accepted,
+    notifies_rejected,
+    pushes_sent,
+    pushes_failed,
+    tokens_pruned,
+    count_  // not a counter
+};
+
+struct QueueStats {
+    std::uint32_t capacity = 0;
+    std::uint64_t depth = 0;             // published or claimed, not yet committed
+    std::int64_t oldest_enqueued_ms = 0; // 0: empty
+    std::int64_t consumer_heartbeat_ms = 0;  // 0: never
+    std::uint64_t counters[static_cast<unsigned>(Counter::count_)] = {};
+};
+
+class Queue {
+public:
+    // Opens the file, creating and initialising it under a file lock when it does not exist
+    // (concurrent openers wait for the creator). An existing file must match `capacity`.
+    static std::unique_ptr<Queue> open(const std::string& path, std::uint32_t capacity);
+    // Opens an existing file whatever its capacity (CLI).
+    static std::unique_ptr<Queue> open_existing(const std::string& path);
+    // Re-initialises the file on purpose (pushsyncctl queue reset).
+    static void reset(const std::string& path, std::uint32_t capacity);
+
+    ~Queue();
+    Queue(const Queue&) = delete;
+    Queue& operator=(const Queue&) = delete;
+
+    const std::string& path() const noexcept;
+    std::uint32_t capacity() const noexcept;
+
+    // --- producers (any process, any thread) -------------------------------------------------
+    // Never blocks; wakes the consumer only when it sleeps.
+    EnqueueResult enqueue(const Notify& notify) noexcept;
+
+    // --- the consumer ------------------------------------------------------------------------
+    // Appends up to `max` entries after the read position to `out`, waiting up to `wait` on the
+    // futex when there are none. Returns how many were appended. Slots a dead producer claimed
+    // and never published are passed after the stall bound.
+    std::size_t read(std::vector<QueuedNotify>& out, std::size_t max, std::chrono::milliseconds wait);
+    // Everything before `position` is safe elsewhere: its slots may be reused.
+    void commit(std::uint64_t end_position);
+    // Restart reading from the committed position (a new consumer does this implicitly).
+    std::uint64_t committed_position() const noexcept;
+    // Entries not yet committed, without moving anything (pushsyncctl queue peek).
+    std::vector<QueuedNotify> peek(std::size_t max) const;
+    void heartbeat(std::int64_t now_ms) noexcept;
+    // Wakes a consumer sleeping in read() (shutdown).
+    void wake_consumer() noexcept;
+
+    // --- figures --------------------------------------------------------------------------
+    void add(Counter counter, std::uint64_t n = 1) noexcept;
+    QueueStats stats() const noexcept;
+
+private:
+    struct Impl;
+    explicit Queue(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pushsync

@@ -1,0 +1,162 @@
+#pragma once
+// The LMDB store shared by the module, the sender and the CLI (architecture.md, "The store").
+// One Store per process, opened after any fork. Every method that changes several databases does
+// so in one write transaction. Thread-safe: LMDB serialises writers; reads use their own txn
+// (the environment is opened with MDB_NOTLS).
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "shared/config.hpp"
+#include "shared/device.hpp"
+
+namespace pushsync {
+
+enum class StoreErrc {
+    full,          // MDB_MAP_FULL: the write was aborted, the store is unchanged (HTTP 507)
+    unavailable,   // cannot open / IO error (HTTP 503)
+    newer_schema,  // written by a newer pushsync: refused
+    corrupt,       // a record that does not decode
+};
+
+class StoreError : public std::runtime_error {
+public:
+    StoreError(StoreErrc code, const std::string& what) : std::runtime_error(what), code_(code) {}
+    StoreErrc code() const noexcept { return code_; }
+
+private:
+    StoreErrc code_;
+};
+
+struct StoreOptions {
+    std::string path;  // LMDB environment directory, created if missing
+    std::uint64_t map_size = 1ull << 30;
+    SyncMode sync = SyncMode::always;
+    std::uint32_t sync_interval_ms = 100;  // interval mode: a background thread flushes this often
+    bool read_only = false;                // CLI read commands
+
+    static StoreOptions from(const StoreConfig& config);
+};
+
+struct Registration {
+    std::string token;  // already validated and lowercase
+    std::string group;
+    std::string bundle_id;
+    Environment environment = Environment::production;
+    std::string app_version;  // empty: none
+};
+
+struct RegisterResult {
+    bool created = false;     // 201 when true, 200 when false
+    Device device;            // as stored now
+    std::string moved_from;   // the previous group when the token moved, else empty
+};
+
+struct GroupInfo {
+    std::size_t devices = 0;     // 0: the group does not exist
+    bool origin_member = false;  // the origin token asked about is in the group
+};
+
+enum class PruneOutcome { removed, kept_reregistered, kept_other_environment, not_found };
+
+struct GroupCount {
+    std::string group;
+    std::size_t devices = 0;
+};
+
+struct StoreStats {
+    std::size_t devices = 0;
+    std::size_t groups = 0;
+    struct PerApp {
+        std::string bundle_id;
+        Environment environment;
+        std::size_t devices;
+    };
+    std::vector<PerApp> per_app;  // sorted by bundle_id, then environment
+    std::uint64_t map_used = 0;   // bytes in use (last page number * page size)
+    std::uint64_t map_size = 0;
+    std::size_t outbox = 0;       // notifies waiting in the outbox
+};
+
+// A notify moved from the queue into the store by the sender, kept until its pushes finish.
+struct OutboxEntry {
+    std::uint64_t id = 0;  // the queue position; unique, increasing
+    std::string group;
+    std::string tail;
+    std::string origin;    // empty: none
+    std::int64_t enqueued_ms = 0;
+};
+
+class Store {
+public:
+    explicit Store(const StoreOptions& options);  // throws StoreError
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    const StoreOptions& options() const noexcept;
+
+    // --- registrations -------------------------------------------------------------------
+    // All of the batch in one write transaction (group commit); results in the same order.
+    // A token registered in another group moves (leaves the old group); registered_at is kept.
+    // Throws StoreError{full} with nothing written.
+    std::vector<RegisterResult> register_devices(std::span<const Registration> batch, std::int64_t now_ms);
+    RegisterResult register_device(const Registration& registration, std::int64_t now_ms);
+    // false: that token is not registered in that group (nothing changed).
+    bool unregister_device(std::string_view group, std::string_view token);
+    // Batch form for the module's group commit: results in the same order.
+    std::vector<bool> unregister_devices(std::span<const std::pair<std::string, std::string>> group_token);
+
+    // --- reads ---------------------------------------------------------------------------
+    std::optional<Device> get_device(std::string_view token) const;
+    std::vector<Device> list_group(std::string_view group) const;  // sorted by token
+    // The fan-out: visits the group's devices in token order inside one read transaction.
+    void for_each_in_group(std::string_view group, const std::function<void(const Device&)>& visit) const;
+    GroupInfo group_info(std::string_view group, std::string_view origin) const;
+    std::vector<GroupCount> list_groups(std::size_t limit) const;  // sorted by group; 0 = all
+    StoreStats stats() const;
+
+    // --- APNs rejections (architecture.md, "Failure semantics") ---------------------------
+    // 410 Unregistered: removed unless the device registered again after apns_timestamp_ms
+    // (last_seen_ms > apns_timestamp_ms), or it is registered for the other environment now.
+    PruneOutcome prune_unregistered(std::string_view token, Environment environment, std::int64_t apns_timestamp_ms);
+    // 400 BadDeviceToken / DeviceTokenNotForTopic: removed only if registered for that environment.
+    PruneOutcome prune_rejected(std::string_view token, Environment environment);
+
+    // --- administration ------------------------------------------------------------------
+    std::size_t remove_group(std::string_view group);  // devices removed
+    // Devices with last_seen_ms < cutoff_ms; removes them unless dry_run. Visits each one.
+    std::size_t gc(std::int64_t cutoff_ms, bool dry_run, const std::function<void(const Device&)>& visit = {});
+    // One device object (device_to_json) per line, in token order.
+    std::size_t export_jsonl(std::ostream& out) const;
+    // Lines of export_jsonl; all in one transaction; a bad line throws std::invalid_argument
+    // "line N: problem" and imports nothing.
+    std::size_t import_jsonl(std::istream& in);
+    // Index against records, both ways; each problem is one line. Empty: consistent.
+    std::vector<std::string> check() const;
+
+    // --- the sender's outbox and per-device dedupe --------------------------------------
+    void outbox_put(std::span<const OutboxEntry> entries);  // one transaction; existing ids are kept
+    std::vector<OutboxEntry> outbox_load(std::size_t limit) const;  // by id, ascending; 0 = all
+    void outbox_remove(std::span<const std::uint64_t> ids);
+    // The newest tail pushed to a token (so the same tail never goes twice to a device).
+    std::optional<std::string> last_sent_tail(std::string_view token) const;
+    void record_sent(std::span<const std::pair<std::string, std::string>> token_tail);
+
+    // Forces an fsync now (interval mode); no-op with sync: always.
+    void sync();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pushsync
