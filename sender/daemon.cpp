@@ -1,0 +1,201 @@
+#include "sender/daemon.hpp"
+
+#include <ev.h>
+
+#include <csignal>
+#include <mutex>
+#include <vector>
+
+#include "sender/clock.hpp"
+#include "sender/consumer.hpp"
+#include "sender/pipeline.hpp"
+#include "sender/timers.hpp"
+#include "shared/queue.hpp"
+#include "shared/store.hpp"
+
+namespace pushsync::sender {
+
+namespace {
+
+struct LoopDeleter {
+    void operator()(struct ev_loop* loop) const noexcept { ev_loop_destroy(loop); }
+};
+
+}  // namespace
+
+struct Daemon::Impl {
+    const Config& config;
+    Logger& log;
+    DaemonOptions options;
+    SystemClock clock;
+    SystemRandom random;
+    std::unique_ptr<struct ev_loop, LoopDeleter> loop{ev_loop_new(EVFLAG_AUTO)};
+    TimerQueue timers{clock};
+    std::unique_ptr<Store> store;
+    std::unique_ptr<Queue> queue;
+    std::unique_ptr<Pipeline> pipeline;
+    std::unique_ptr<QueueConsumer> consumer;
+
+    // Hand-over from the consumer thread.
+    std::mutex inbox_mutex;
+    std::vector<OutboxEntry> inbox;
+
+    ev_async inbox_watcher{};
+    ev_async stop_watcher{};
+    ev_signal sigterm_watcher{};
+    ev_signal sigint_watcher{};
+    ev_timer timer_watcher{};
+    ev_timer heartbeat_watcher{};
+    ev_timer shutdown_watcher{};
+    ev_prepare prepare_watcher{};
+    bool shutting_down = false;
+    std::int64_t shutdown_deadline_ms = 0;
+
+    Impl(const Config& c, Logger& l, DaemonOptions o) : config(c), log(l), options(o) {}
+
+    static Impl& self(void* data) { return *static_cast<Impl*>(data); }
+
+    void begin_shutdown(const char* why) {
+        if (shutting_down) return;
+        shutting_down = true;
+        log.info("sender.stopping", std::string("why=") + why + " on_wire=" +
+                                        std::to_string(pipeline->dispatcher().on_wire()) +
+                                        " grace_ms=" + std::to_string(options.shutdown_grace_ms));
+        consumer->stop();  // no more entries taken; what was handed over is in the outbox
+        pipeline->stop(options.shutdown_grace_ms);
+        shutdown_deadline_ms = clock.now_ms() + options.shutdown_grace_ms;
+        ev_timer_init(&shutdown_watcher, &Impl::on_shutdown_check, 0.0, 0.02);
+        shutdown_watcher.data = this;
+        ev_timer_start(loop.get(), &shutdown_watcher);
+    }
+
+    void arm_timer() {
+        ev_timer_stop(loop.get(), &timer_watcher);
+        const auto deadline = timers.next_deadline();
+        if (!deadline) return;
+        const double delay = static_cast<double>(std::max<std::int64_t>(0, *deadline - clock.now_ms())) / 1000.0;
+        ev_timer_set(&timer_watcher, delay, 0.0);
+        ev_timer_start(loop.get(), &timer_watcher);
+    }
+
+    static void on_inbox(struct ev_loop*, ev_async* w, int) {
+        Impl& d = self(w->data);
+        std::vector<OutboxEntry> entries;
+        {
+            std::lock_guard lock(d.inbox_mutex);
+            entries.swap(d.inbox);
+        }
+        d.pipeline->accept(entries);
+    }
+    static void on_stop(struct ev_loop*, ev_async* w, int) { self(w->data).begin_shutdown("request"); }
+    static void on_signal(struct ev_loop*, ev_signal* w, int) {
+        self(w->data).begin_shutdown(w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
+    static void on_timer(struct ev_loop*, ev_timer* w, int) { self(w->data).timers.run_due(); }
+    static void on_heartbeat(struct ev_loop*, ev_timer* w, int) {
+        Impl& d = self(w->data);
+        d.queue->heartbeat(d.clock.unix_ms());
+        if (d.log.enabled(LogLevel::debug)) {
+            const auto& stats = d.pipeline->dispatcher().stats();
+            d.log.debug("sender.stats", "on_wire=" + std::to_string(d.pipeline->dispatcher().on_wire()) +
+                                            " rounds_open=" + std::to_string(d.pipeline->ledger().open_rounds()) +
+                                            " outbox_live=" + std::to_string(d.pipeline->ledger().live_entries()) +
+                                            " delivered=" + std::to_string(stats.delivered) +
+                                            " failed=" + std::to_string(stats.failed) +
+                                            " retries=" + std::to_string(stats.retries));
+        }
+    }
+    static void on_prepare(struct ev_loop*, ev_prepare* w, int) {
+        // Before the loop blocks: commit what this iteration collected and re-arm the one timer.
+        Impl& d = self(w->data);
+        d.pipeline->flush();
+        d.arm_timer();
+    }
+    static void on_shutdown_check(struct ev_loop* loop, ev_timer* w, int) {
+        Impl& d = self(w->data);
+        const bool drained = d.pipeline->drained();
+        if (drained || d.clock.now_ms() >= d.shutdown_deadline_ms) {
+            d.pipeline->flush();
+            d.log.info("sender.stopped", std::string(drained ? "drained=1" : "drained=0") + " handed_back_rounds=" +
+                                             std::to_string(d.pipeline->ledger().open_rounds()));
+            ev_break(loop, EVBREAK_ALL);
+        }
+    }
+};
+
+Daemon::Daemon(const Config& config, Logger& log, MakeFactory make_factory, DaemonOptions options)
+    : impl_(std::make_unique<Impl>(config, log, options)) {
+    Impl& d = *impl_;
+    if (!d.loop) throw std::runtime_error("cannot create the event loop");
+    d.store = std::make_unique<Store>(StoreOptions::from(config.store));
+    d.queue = Queue::open(config.queue.path, config.queue.capacity);
+    Queue* queue = d.queue.get();
+    d.pipeline = std::make_unique<Pipeline>(
+        config, Pipeline::Deps{*d.store, d.timers, d.random, log,
+                               [queue](Counter counter, std::uint64_t n) { queue->add(counter, n); },
+                               make_factory(d.loop.get())});
+    d.consumer = std::make_unique<QueueConsumer>(*d.queue, *d.store, log, [&d](std::vector<OutboxEntry> entries) {
+        {
+            std::lock_guard lock(d.inbox_mutex);
+            if (d.inbox.empty()) {
+                d.inbox = std::move(entries);
+            } else {
+                d.inbox.insert(d.inbox.end(), std::make_move_iterator(entries.begin()),
+                               std::make_move_iterator(entries.end()));
+            }
+        }
+        ev_async_send(d.loop.get(), &d.inbox_watcher);
+    });
+
+    struct ev_loop* loop = d.loop.get();
+    ev_async_init(&d.inbox_watcher, &Impl::on_inbox);
+    ev_async_init(&d.stop_watcher, &Impl::on_stop);
+    ev_signal_init(&d.sigterm_watcher, &Impl::on_signal, SIGTERM);
+    ev_signal_init(&d.sigint_watcher, &Impl::on_signal, SIGINT);
+    ev_init(&d.timer_watcher, &Impl::on_timer);
+    ev_timer_init(&d.heartbeat_watcher, &Impl::on_heartbeat, 0.0, 1.0);
+    ev_prepare_init(&d.prepare_watcher, &Impl::on_prepare);
+    for (auto* w : {&d.inbox_watcher, &d.stop_watcher}) w->data = &d;
+    d.sigterm_watcher.data = d.sigint_watcher.data = &d;
+    d.timer_watcher.data = d.heartbeat_watcher.data = &d;
+    d.prepare_watcher.data = &d;
+    ev_async_start(loop, &d.inbox_watcher);
+    ev_async_start(loop, &d.stop_watcher);
+    ev_signal_start(loop, &d.sigterm_watcher);
+    ev_signal_start(loop, &d.sigint_watcher);
+    ev_timer_start(loop, &d.heartbeat_watcher);
+    ev_prepare_start(loop, &d.prepare_watcher);
+}
+
+Daemon::~Daemon() {
+    Impl& d = *impl_;
+    if (d.consumer) d.consumer->stop();
+    struct ev_loop* loop = d.loop.get();
+    ev_async_stop(loop, &d.inbox_watcher);
+    ev_async_stop(loop, &d.stop_watcher);
+    ev_signal_stop(loop, &d.sigterm_watcher);
+    ev_signal_stop(loop, &d.sigint_watcher);
+    ev_timer_stop(loop, &d.timer_watcher);
+    ev_timer_stop(loop, &d.heartbeat_watcher);
+    ev_timer_stop(loop, &d.shutdown_watcher);
+    ev_prepare_stop(loop, &d.prepare_watcher);
+    d.consumer.reset();
+    d.pipeline.reset();  // transports close their connections while the loop still exists
+}
+
+int Daemon::run() {
+    Impl& d = *impl_;
+    d.queue->heartbeat(d.clock.unix_ms());
+    const std::size_t recovered = d.pipeline->recover();
+    d.log.info("sender.started", "config=" + d.config.file + " connections=" +
+                                     std::to_string(d.pipeline->routes().connections().size()) +
+                                     " recovered=" + std::to_string(recovered) +
+                                     " coalesce_ms=" + std::to_string(d.config.delivery.coalesce_ms));
+    d.consumer->start();
+    ev_run(d.loop.get(), 0);
+    return 0;
+}
+
+void Daemon::request_stop() { ev_async_send(impl_->loop.get(), &impl_->stop_watcher); }
+
+}  // namespace pushsync::sender

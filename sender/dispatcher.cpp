@@ -1,0 +1,314 @@
+#include "sender/dispatcher.hpp"
+
+namespace pushsync::sender {
+
+std::string silent_payload(std::string_view tail) {
+    // The tail's alphabet (http-api.md) needs no JSON escaping.
+    std::string body = R"({"aps":{"content-available":1},"tail":")";
+    body.append(tail).append("\"}");
+    return body;
+}
+
+Dispatcher::Dispatcher(Deps deps, DispatchSettings settings, const std::vector<ConnectionConfig>& connections,
+                       const TransportFactory& factory, std::vector<std::string> connection_names)
+    : deps_(std::move(deps)), settings_(settings) {
+    connections_.resize(connections.size());
+    for (std::size_t i = 0; i < connections.size(); ++i) {
+        connections_[i].name = i < connection_names.size() ? connection_names[i] : std::to_string(i);
+        connections_[i].transport =
+            factory(connections[i], [this, i](const PushResponse& response) { on_response(i, response); });
+    }
+}
+
+Dispatcher::~Dispatcher() {
+    for (auto& [token, slot] : slots_) deps_.timers.cancel(slot.active.timer);
+    for (auto& connection : connections_) deps_.timers.cancel(connection.probe_timer);
+    // Transports die before the maps their callbacks touch.
+    for (auto& connection : connections_) connection.transport.reset();
+}
+
+std::size_t Dispatcher::transport_in_flight() const noexcept {
+    std::size_t n = 0;
+    for (const auto& connection : connections_) n += connection.transport ? connection.transport->in_flight() : 0;
+    return n;
+}
+
+std::string Dispatcher::fields(const Push& push, std::string_view apns_id) const {
+    std::string out = "group=" + push.group + " token=" + std::string(token_prefix(push.target.token)) +
+                      " tail=" + push.tail;
+    if (!apns_id.empty()) out.append(" apns-id=").append(apns_id);
+    return out;
+}
+
+void Dispatcher::submit(Push push) {
+    if (stopping_) return;  // handed back: still in the outbox
+    const std::string token = push.target.token;
+    auto [it, fresh] = slots_.try_emplace(token);
+    Slot& slot = it->second;
+    if (fresh) {
+        slot.active.push = std::move(push);
+        start(token);
+        return;
+    }
+    if (slot.active.phase == Phase::on_wire) {
+        if (slot.next) finish(*slot.next, Outcome::superseded);
+        slot.next = std::move(push);
+        return;
+    }
+    // A retry waiting out its backoff or a held push: the newer tail replaces it.
+    deps_.timers.cancel(slot.active.timer);
+    finish(slot.active.push, Outcome::superseded);
+    slot.active = Active{};
+    slot.active.push = std::move(push);
+    start(token);
+}
+
+void Dispatcher::start(const std::string& token) {
+    Slot& slot = slots_.at(token);
+    const Push& push = slot.active.push;
+    if (!deps_.dedupe.should_send(token, push.tail)) {
+        deps_.log.debug("push.duplicate", fields(push));
+        finish(push, Outcome::duplicate);
+        advance(token);
+        return;
+    }
+    if (connections_.at(push.target.connection).holding) {
+        hold(token);
+        return;
+    }
+    attempt(token);
+}
+
+void Dispatcher::attempt(const std::string& token) {
+    Active& active = slots_.at(token).active;
+    Connection& connection = connections_.at(active.push.target.connection);
+    active.phase = Phase::on_wire;
+    active.timer = 0;
+    ++active.attempts;
+    active.tag = next_tag_++;
+    tags_.emplace(active.tag, token);
+    PushRequest request;
+    request.token = token;
+    request.topic = active.push.target.bundle_id;
+    request.payload = silent_payload(active.push.tail);
+    request.expiration_unix_s = deps_.timers.clock().unix_ms() / 1000 + settings_.expiration_s;
+    request.tag = active.tag;
+    connection.transport->send(std::move(request));
+}
+
+void Dispatcher::advance(const std::string& token) {
+    const auto it = slots_.find(token);
+    if (it == slots_.end()) return;
+    Slot& slot = it->second;
+    if (!slot.next || stopping_) {
+        slots_.erase(it);
+        return;
+    }
+    slot.active = Active{};
+    slot.active.push = std::move(*slot.next);
+    slot.next.reset();
+    start(token);
+}
+
+void Dispatcher::finish(const Push& push, Outcome outcome) {
+    switch (outcome) {
+        case Outcome::delivered: ++stats_.delivered; break;
+        case Outcome::pruned: ++stats_.pruned; break;
+        case Outcome::failed: ++stats_.failed; break;
+        case Outcome::superseded: ++stats_.superseded; break;
+        case Outcome::duplicate: ++stats_.duplicate; break;
+    }
+    if (deps_.on_finished) deps_.on_finished(push, outcome);
+}
+
+void Dispatcher::on_response(std::size_t connection, const PushResponse& response) {
+    answers_.emplace_back(connection, response);
+    if (draining_) return;
+    draining_ = true;
+    while (!answers_.empty()) {
+        auto [index, answer] = std::move(answers_.front());
+        answers_.pop_front();
+        process(index, answer);
+    }
+    draining_ = false;
+}
+
+void Dispatcher::process(std::size_t connection_index, const PushResponse& response) {
+    const auto tag_it = tags_.find(response.tag);
+    if (tag_it == tags_.end()) return;  // not ours, or answered already
+    const std::string token = std::move(tag_it->second);
+    tags_.erase(tag_it);
+    const auto slot_it = slots_.find(token);
+    if (slot_it == slots_.end() || slot_it->second.active.tag != response.tag) return;
+    Slot& slot = slot_it->second;
+    Active& active = slot.active;
+    const Push& push = active.push;
+    const Verdict verdict = classify(response.status, response.reason);
+
+    if (stopping_ && verdict != Verdict::delivered && response.status == 0) {
+        deps_.log.debug("push.handed_back", fields(push) + " reason=" + response.reason);
+        slots_.erase(slot_it);
+        return;
+    }
+    switch (verdict) {
+        case Verdict::delivered: {
+            deps_.dedupe.record(token, push.tail);
+            if (deps_.count) deps_.count(Counter::pushes_sent, 1);
+            deps_.log.info("push.sent", fields(push, response.apns_id) + " attempt=" + std::to_string(active.attempts));
+            finish(push, Outcome::delivered);
+            if (connections_.at(connection_index).holding) release(connection_index);
+            advance(token);
+            return;
+        }
+        case Verdict::unregistered:
+        case Verdict::token_rejected: {
+            PruneOutcome outcome = PruneOutcome::not_found;
+            try {
+                outcome = verdict == Verdict::unregistered
+                              ? deps_.store.prune_unregistered(token, push.target.environment, response.timestamp_ms)
+                              : deps_.store.prune_rejected(token, push.target.environment);
+            } catch (const StoreError& e) {
+                deps_.log.error("store.prune_failed", fields(push) + " error=\"" + e.what() + "\"");
+            }
+            const char* what = outcome == PruneOutcome::removed                  ? "removed"
+                               : outcome == PruneOutcome::kept_reregistered      ? "kept_reregistered"
+                               : outcome == PruneOutcome::kept_other_environment ? "kept_other_environment"
+                                                                                 : "not_found";
+            if (outcome == PruneOutcome::removed && deps_.count) deps_.count(Counter::tokens_pruned, 1);
+            deps_.log.info("push.rejected", fields(push, response.apns_id) + " status=" +
+                                                std::to_string(response.status) + " reason=" + response.reason +
+                                                " prune=" + what);
+            finish(push, Outcome::pruned);
+            advance(token);
+            return;
+        }
+        case Verdict::failed: {
+            if (deps_.count) deps_.count(Counter::pushes_failed, 1);
+            deps_.log.warn("push.failed", fields(push, response.apns_id) + " status=" +
+                                              std::to_string(response.status) + " reason=" + response.reason +
+                                              " attempt=" + std::to_string(active.attempts));
+            finish(push, Outcome::failed);
+            advance(token);
+            return;
+        }
+        case Verdict::credentials: {
+            Connection& connection = connections_.at(connection_index);
+            connection.holding = true;
+            alert_credentials(connection_index, response);
+            hold(token);
+            return;
+        }
+        case Verdict::retry: {
+            if (slot.next) {
+                // A newer tail is waiting for this device: send that instead.
+                finish(push, Outcome::superseded);
+                advance(token);
+                return;
+            }
+            if (active.attempts >= settings_.max_attempts) {
+                if (deps_.count) deps_.count(Counter::pushes_failed, 1);
+                deps_.log.warn("push.failed", fields(push, response.apns_id) + " status=" +
+                                                  std::to_string(response.status) + " reason=" + response.reason +
+                                                  " attempts=" + std::to_string(active.attempts) + " gave_up=1");
+                finish(push, Outcome::failed);
+                advance(token);
+                return;
+            }
+            const std::int64_t delay = deps_.backoff.delay_ms(active.attempts);
+            ++stats_.retries;
+            deps_.log.info("push.retry", fields(push, response.apns_id) + " status=" + std::to_string(response.status) +
+                                             " reason=" + response.reason + " attempt=" +
+                                             std::to_string(active.attempts) + " delay_ms=" + std::to_string(delay));
+            active.phase = Phase::waiting_retry;
+            active.timer = deps_.timers.after(delay, [this, token] {
+                const auto it = slots_.find(token);
+                if (it == slots_.end() || it->second.active.phase != Phase::waiting_retry) return;
+                it->second.active.timer = 0;
+                start(token);
+            });
+            return;
+        }
+    }
+}
+
+void Dispatcher::hold(const std::string& token) {
+    Active& active = slots_.at(token).active;
+    active.phase = Phase::held;
+    const std::size_t index = active.push.target.connection;
+    Connection& connection = connections_.at(index);
+    connection.held.push_back(token);
+    if (connection.probe_timer == 0) {
+        connection.probe_timer = deps_.timers.after(settings_.hold_probe_ms, [this, index] { probe(index); });
+    }
+}
+
+void Dispatcher::alert_credentials(std::size_t index, const PushResponse& response) {
+    Connection& connection = connections_.at(index);
+    const std::int64_t now = deps_.timers.clock().now_ms();
+    if (connection.last_alert_ms >= 0 && now - connection.last_alert_ms < settings_.hold_probe_ms) return;
+    connection.last_alert_ms = now;
+    deps_.log.error("apns.credentials_rejected", "apps=" + connection.name + " status=" +
+                                                     std::to_string(response.status) + " reason=" + response.reason +
+                                                     " held=" + std::to_string(connection.held.size() + 1) +
+                                                     " action=\"pushes held; fix the credentials\"");
+}
+
+void Dispatcher::probe(std::size_t index) {
+    Connection& connection = connections_.at(index);
+    connection.probe_timer = 0;
+    if (stopping_) return;
+    // One held push tries the credentials again; a 200 releases the rest.
+    while (!connection.held.empty()) {
+        const std::string token = connection.held.back();
+        connection.held.pop_back();
+        const auto it = slots_.find(token);
+        if (it == slots_.end() || it->second.active.phase != Phase::held ||
+            it->second.active.push.target.connection != index)
+            continue;
+        deps_.log.warn("apns.credentials_probe",
+                       "apps=" + connection.name + " held=" + std::to_string(connection.held.size() + 1));
+        attempt(token);
+        break;
+    }
+    if (!connection.held.empty() && connection.probe_timer == 0) {
+        connection.probe_timer = deps_.timers.after(settings_.hold_probe_ms, [this, index] { probe(index); });
+    }
+}
+
+void Dispatcher::release(std::size_t index) {
+    Connection& connection = connections_.at(index);
+    connection.holding = false;
+    deps_.timers.cancel(connection.probe_timer);
+    connection.probe_timer = 0;
+    std::vector<std::string> held;
+    held.swap(connection.held);
+    deps_.log.info("apns.credentials_accepted", "apps=" + connection.name + " released=" + std::to_string(held.size()));
+    for (const auto& token : held) {
+        const auto it = slots_.find(token);
+        if (it == slots_.end() || it->second.active.phase != Phase::held) continue;
+        start(token);
+    }
+}
+
+void Dispatcher::stop(std::uint32_t deadline_ms) {
+    if (stopping_) return;
+    stopping_ = true;
+    for (auto it = slots_.begin(); it != slots_.end();) {
+        Slot& slot = it->second;
+        slot.next.reset();
+        if (slot.active.phase != Phase::on_wire) {
+            deps_.timers.cancel(slot.active.timer);
+            it = slots_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (auto& connection : connections_) {
+        deps_.timers.cancel(connection.probe_timer);
+        connection.probe_timer = 0;
+        connection.held.clear();
+        if (connection.transport) connection.transport->shutdown(deadline_ms);
+    }
+}
+
+}  // namespace pushsync::sender

@@ -1,0 +1,134 @@
+#pragma once
+// Dispatch and classification: sends each push on its connection, sorts every answer (classify.hpp)
+// into done / prune / retry with backoff / failed / hold, and reports each finished push to the
+// Ledger through on_finished.
+//
+// A device has at most one push on the wire. A newer push for the same device waits behind it and
+// supersedes anything not yet on the wire (a retry waiting out its backoff, a push held for bad
+// credentials): the device gets the newest tail, never an older one after it.
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "sender/backoff.hpp"
+#include "sender/classify.hpp"
+#include "sender/clock.hpp"
+#include "sender/dedupe.hpp"
+#include "sender/fanout.hpp"
+#include "sender/logger.hpp"
+#include "sender/timers.hpp"
+#include "sender/transport.hpp"
+#include "shared/queue.hpp"
+#include "shared/store.hpp"
+
+namespace pushsync::sender {
+
+struct Push {
+    std::uint64_t round = 0;
+    std::string group;
+    std::string tail;
+    Target target;
+};
+
+// Why a push stopped being the dispatcher's business.
+enum class Outcome { delivered, pruned, failed, superseded, duplicate };
+
+struct DispatchSettings {
+    std::uint32_t expiration_s = 3600;
+    std::uint32_t max_attempts = 8;
+    std::int64_t hold_probe_ms = 60000;  // credential hold: one probe push and one log line per period
+};
+
+struct DispatchStats {
+    std::uint64_t delivered = 0, pruned = 0, failed = 0, superseded = 0, duplicate = 0, retries = 0;
+};
+
+// The exact body of http-api.md "What reaches APNs".
+std::string silent_payload(std::string_view tail);
+
+class Dispatcher {
+public:
+    struct Deps {
+        Store& store;
+        Dedupe& dedupe;
+        TimerQueue& timers;
+        Backoff& backoff;
+        Logger& log;
+        std::function<void(Counter, std::uint64_t)> count;       // Queue::add
+        std::function<void(const Push&, Outcome)> on_finished;   // the Ledger
+    };
+
+    Dispatcher(Deps deps, DispatchSettings settings, const std::vector<ConnectionConfig>& connections,
+               const TransportFactory& factory, std::vector<std::string> connection_names = {});
+    ~Dispatcher();
+    Dispatcher(const Dispatcher&) = delete;
+    Dispatcher& operator=(const Dispatcher&) = delete;
+
+    void submit(Push push);
+    // Stop sending: pushes not on the wire are handed back (left for the next start); the wire is
+    // given `deadline_ms` to answer.
+    void stop(std::uint32_t deadline_ms);
+    bool stopping() const noexcept { return stopping_; }
+
+    std::size_t on_wire() const noexcept { return tags_.size(); }
+    std::size_t devices_busy() const noexcept { return slots_.size(); }
+    std::size_t transport_in_flight() const noexcept;
+    bool holding(std::size_t connection) const { return connections_.at(connection).holding; }
+    const DispatchStats& stats() const noexcept { return stats_; }
+
+private:
+    enum class Phase { on_wire, waiting_retry, held };
+    struct Active {
+        Push push;
+        Phase phase = Phase::on_wire;
+        std::uint32_t attempts = 0;
+        std::uint64_t tag = 0;
+        TimerQueue::Id timer = 0;
+    };
+    struct Slot {
+        Active active;
+        std::optional<Push> next;
+    };
+    struct Connection {
+        std::unique_ptr<PushTransport> transport;
+        std::string name;
+        bool holding = false;
+        std::vector<std::string> held;  // tokens; stale entries are skipped
+        TimerQueue::Id probe_timer = 0;
+        std::int64_t last_alert_ms = -1;
+    };
+
+    void on_response(std::size_t connection, const PushResponse& response);
+    void process(std::size_t connection, const PushResponse& response);
+    void start(const std::string& token);
+    void attempt(const std::string& token);
+    void advance(const std::string& token);
+    void finish(const Push& push, Outcome outcome);
+    void supersede(Slot& slot);
+    void hold(const std::string& token);
+    void release(std::size_t connection);
+    void probe(std::size_t connection);
+    void alert_credentials(std::size_t connection, const PushResponse& response);
+    std::string fields(const Push& push, std::string_view apns_id = {}) const;
+
+    Deps deps_;
+    DispatchSettings settings_;
+    std::vector<Connection> connections_;
+    std::unordered_map<std::string, Slot> slots_;
+    std::unordered_map<std::uint64_t, std::string> tags_;  // on the wire: tag -> token
+    std::uint64_t next_tag_ = 1;
+    bool stopping_ = false;
+    // Answers are processed one at a time even if a transport answers from inside send().
+    std::deque<std::pair<std::size_t, PushResponse>> answers_;
+    bool draining_ = false;
+    DispatchStats stats_;
+};
+
+}  // namespace pushsync::sender

@@ -1,0 +1,38 @@
+#pragma once
+// A round's targets: every device of the group but the origin, each with the connection that
+// carries its push. Devices whose app is gone from pushsync.yaml or no longer allows their
+// environment cannot be pushed: they come back separately, to be counted as failed.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "sender/round.hpp"
+#include "sender/routes.hpp"
+#include "shared/store.hpp"
+
+namespace pushsync::sender {
+
+struct Target {
+    std::string token;
+    std::string bundle_id;
+    Environment environment = Environment::production;
+    std::size_t connection = 0;
+};
+
+struct FanOutResult {
+    std::vector<Target> targets;
+    std::vector<Device> unroutable;
+    bool origin_skipped = false;
+};
+
+class FanOut {
+public:
+    FanOut(const Store& store, const Routes& routes) : store_(store), routes_(routes) {}
+    FanOutResult expand(const Round& round) const;
+
+private:
+    const Store& store_;
+    const Routes& routes_;
+};
+
+}  // namespace pushsync::sender

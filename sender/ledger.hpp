@@ -1,0 +1,63 @@
+#pragma once
+// The outbox bookkeeping: which outbox entries are live, which round each went into, and when a
+// round's pushes are all finished. Entries leave the outbox per group in queue order only: a
+// round's entries are removed once it and every older round of its group are finished. So after
+// a crash the reloaded outbox holds, per group, the oldest unfinished notify and everything newer;
+// merged into one round with the newest tail, no device ends up holding an older tail than one
+// it was already sent.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "sender/round.hpp"
+#include "shared/store.hpp"
+
+namespace pushsync::sender {
+
+class Ledger {
+public:
+    explicit Ledger(Store& store) : store_(store) {}
+
+    // False when the entry is already live (the queue redelivers what it had not committed when
+    // the sender died, though the outbox already held it).
+    bool admit(const OutboxEntry& entry);
+    // Assigns round.id; the round is open until close_fanout() and then until its pushes finish.
+    void open(Round& round);
+    void add_pushes(std::uint64_t round_id, std::size_t n);
+    // Every push of the round has been added.
+    void close_fanout(std::uint64_t round_id);
+    void push_finished(std::uint64_t round_id);
+    // Removes the freed entries from the outbox (one transaction); throws StoreError, keeping them.
+    void flush();
+
+    std::size_t live_entries() const noexcept { return live_.size(); }
+    std::size_t open_rounds() const noexcept { return rounds_.size(); }
+    std::size_t unflushed() const noexcept { return to_remove_.size(); }
+    // Rounds finished since the start (benchmarks and logs).
+    std::uint64_t finished_rounds() const noexcept { return finished_rounds_; }
+
+private:
+    struct State {
+        std::string group;
+        std::vector<std::uint64_t> entry_ids;
+        std::size_t outstanding = 0;
+        bool fanout_closed = false;
+        bool finished = false;
+    };
+    void maybe_finish(std::uint64_t round_id);
+    void release_prefix(const std::string& group);
+
+    Store& store_;
+    std::unordered_set<std::uint64_t> live_;
+    std::map<std::uint64_t, State> rounds_;
+    std::unordered_map<std::string, std::deque<std::uint64_t>> by_group_;  // open round ids, oldest first
+    std::vector<std::uint64_t> to_remove_;
+    std::uint64_t next_round_ = 1;
+    std::uint64_t finished_rounds_ = 0;
+};
+
+}  // namespace pushsync::sender

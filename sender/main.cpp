@@ -1,0 +1,69 @@
+// pushsync-sender --config FILE: delivers queued notifies to APNs (architecture.md).
+// Exit status: 0 after SIGTERM/SIGINT, 2 on a bad configuration (one line: file:line: problem),
+// 1 when the store, the queue or the event loop cannot be set up.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include "sender/daemon.hpp"
+#include "sender/logger.hpp"
+#include "sender/secrets.hpp"
+#include "sender/transport_apns.hpp"
+#include "shared/config.hpp"
+#include "shared/queue.hpp"
+#include "shared/store.hpp"
+
+namespace {
+
+constexpr const char* usage = "usage: pushsync-sender [--config FILE]   (default /etc/pushsync/pushsync.yaml)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace pushsync;
+    std::string config_path = default_config_path;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if ((arg == "--config" || arg == "-c") && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (arg.starts_with("--config=")) {
+            config_path = std::string(arg.substr(9));
+        } else if (arg == "--help" || arg == "-h") {
+            std::fputs(usage, stdout);
+            return 0;
+        } else {
+            std::fprintf(stderr, "pushsync-sender: unknown argument %s\n%s", argv[i], usage);
+            return 2;
+        }
+    }
+
+    Config config;
+    try {
+        config = load_config(config_path);
+        sender::check_secret_files(config);
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\n", config_path.c_str(), e.what());
+        return 2;
+    }
+
+    sender::Logger log(config.sender.log_level);
+    try {
+        sender::Daemon daemon(config, log, [](struct ev_loop* loop) { return sender::apns_transport_factory(loop); });
+        return daemon.run();
+    } catch (const StoreError& e) {
+        log.error("sender.store_unavailable", std::string("path=") + config.store.path + " error=\"" + e.what() + "\"");
+        return 1;
+    } catch (const QueueError& e) {
+        log.error("sender.queue_unavailable", std::string("path=") + config.queue.path + " error=\"" + e.what() + "\"");
+        return 1;
+    } catch (const std::exception& e) {
+        // The APNs client refuses credentials it cannot use (a key that is not a P-256 PKCS#8…).
+        std::fprintf(stderr, "%s: %s\n", config.file.c_str(), e.what());
+        return 2;
+    }
+}

@@ -1,0 +1,116 @@
+#include "sender/pipeline.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace pushsync::sender {
+
+Pipeline::Pipeline(const Config& config, Deps deps)
+    : deps_(std::move(deps)),
+      routes_(config),
+      backoff_(config.delivery.retry_base_ms, config.delivery.retry_max_ms, deps_.random),
+      dedupe_(deps_.store),
+      ledger_(deps_.store),
+      fanout_(deps_.store, routes_),
+      coalescer_(config.delivery.coalesce_ms, deps_.timers, [this](Round round) { run_round(std::move(round)); }) {
+    DispatchSettings settings;
+    settings.expiration_s = config.delivery.expiration_s;
+    settings.max_attempts = std::max<std::uint32_t>(1, config.delivery.max_attempts);
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < routes_.connections().size(); ++i) {
+        names.push_back(routes_.apps_of(i) + "/" + std::string(to_string(routes_.connections()[i].environment)));
+    }
+    dispatcher_ = std::make_unique<Dispatcher>(
+        Dispatcher::Deps{deps_.store, dedupe_, deps_.timers, backoff_, deps_.log, deps_.count,
+                         [this](const Push& push, Outcome) { ledger_.push_finished(push.round); }},
+        settings, routes_.connections(), deps_.factory, std::move(names));
+}
+
+Pipeline::~Pipeline() {
+    coalescer_.drop_all();
+    dispatcher_.reset();
+}
+
+std::size_t Pipeline::recover() {
+    const std::vector<OutboxEntry> entries = deps_.store.outbox_load(0);
+    // Per group, everything left merges into one round: the newest tail supersedes the rest.
+    std::map<std::string, Round> rounds;
+    std::map<std::string, std::uint64_t> newest;
+    for (const OutboxEntry& entry : entries) {
+        if (!ledger_.admit(entry)) continue;
+        Round& round = rounds[entry.group];
+        if (round.entry_ids.empty() || entry.id > newest[entry.group]) {
+            newest[entry.group] = entry.id;
+            round.tail = entry.tail;
+            round.origin = entry.origin;
+        }
+        if (round.entry_ids.empty() || entry.enqueued_ms < round.first_enqueued_ms) {
+            round.first_enqueued_ms = entry.enqueued_ms;
+        }
+        round.group = entry.group;
+        round.entry_ids.push_back(entry.id);
+    }
+    if (!entries.empty()) {
+        deps_.log.info("outbox.recovered",
+                       "entries=" + std::to_string(entries.size()) + " groups=" + std::to_string(rounds.size()));
+    }
+    for (auto& [group, round] : rounds) {
+        std::sort(round.entry_ids.begin(), round.entry_ids.end());
+        run_round(std::move(round));
+    }
+    return entries.size();
+}
+
+void Pipeline::accept(const std::vector<OutboxEntry>& entries) {
+    if (stopping_) return;  // already in the outbox: the next start delivers them
+    for (const OutboxEntry& entry : entries) {
+        if (ledger_.admit(entry)) coalescer_.add(entry);
+    }
+}
+
+void Pipeline::run_round(Round round) {
+    if (stopping_) return;
+    ledger_.open(round);
+    FanOutResult result;
+    try {
+        result = fanout_.expand(round);
+    } catch (const StoreError& e) {
+        // The round stays open, its entries in the outbox: the next start delivers them.
+        deps_.log.error("round.fanout_failed", "group=" + round.group + " error=\"" + e.what() + "\"");
+        return;
+    }
+    for (const Device& device : result.unroutable) {
+        if (deps_.count) deps_.count(Counter::pushes_failed, 1);
+        deps_.log.warn("push.unroutable", "group=" + round.group + " token=" + std::string(token_prefix(device.token)) +
+                                              " bundle_id=" + device.bundle_id + " environment=" +
+                                              std::string(to_string(device.environment)) +
+                                              " reason=\"app or environment not configured\"");
+    }
+    deps_.log.debug("round.fanout", "group=" + round.group + " tail=" + round.tail +
+                                        " notifies=" + std::to_string(round.entry_ids.size()) +
+                                        " devices=" + std::to_string(result.targets.size()) +
+                                        " unroutable=" + std::to_string(result.unroutable.size()));
+    ledger_.add_pushes(round.id, result.targets.size());
+    for (Target& target : result.targets) {
+        dispatcher_->submit(Push{round.id, round.group, round.tail, std::move(target)});
+    }
+    ledger_.close_fanout(round.id);
+}
+
+void Pipeline::flush() {
+    try {
+        dedupe_.flush();
+        ledger_.flush();
+    } catch (const StoreError& e) {
+        deps_.log.error("store.write_failed", std::string("error=\"") + e.what() + "\"");
+    }
+}
+
+void Pipeline::stop(std::uint32_t deadline_ms) {
+    if (stopping_) return;
+    stopping_ = true;
+    coalescer_.drop_all();
+    dispatcher_->stop(deadline_ms);
+}
+
+}  // namespace pushsync::sender
