@@ -1,0 +1,340 @@
+// The LMDB store: opening the environment (schema, map size, stale readers, durability mode),
+// registrations, reads, APNs-driven pruning and the sender's outbox. Administration lives in
+// store_admin.cpp.
+#include "shared/store.hpp"
+
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <system_error>
+
+#include "shared/store_codec.hpp"
+#include "shared/store_impl.hpp"
+
+namespace pushsync {
+namespace {
+
+namespace codec = store_codec;
+
+MDB_dbi open_dbi(const lmdb::Txn& txn, const char* name, bool create) {
+    MDB_dbi dbi = 0;
+    int rc = mdb_dbi_open(txn.get(), name, create ? MDB_CREATE : 0u, &dbi);
+    if (rc == MDB_NOTFOUND) {
+        throw StoreError(StoreErrc::unavailable,
+                         "store " + txn.path() + ": not initialised (no database '" + name + "')");
+    }
+    lmdb::check(rc, std::string("open database ") + name, txn.path());
+    return dbi;
+}
+
+// A data file that exists and is not empty: an environment someone already created.
+bool environment_exists(const std::string& path) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(std::filesystem::path(path) / "data.mdb", ec);
+    return !ec && size > 0;
+}
+
+}  // namespace
+
+StoreOptions StoreOptions::from(const StoreConfig& config) {
+    StoreOptions options;
+    options.path = config.path;
+    options.map_size = config.map_size;
+    options.sync = config.sync;
+    options.sync_interval_ms = config.sync_interval_ms;
+    return options;
+}
+
+Store::Impl::Impl(const StoreOptions& opts) : options(opts) {
+    const std::string& path = options.path;
+    if (!options.read_only) {
+        std::error_code ec;
+        std::filesystem::create_directories(path, ec);
+        if (ec) throw StoreError(StoreErrc::unavailable, "store " + path + ": cannot create directory: " + ec.message());
+    }
+    MDB_env* raw = nullptr;
+    lmdb::check(mdb_env_create(&raw), "create environment", path);
+    env.reset(raw);
+    lmdb::check(mdb_env_set_maxdbs(env.get(), 8), "set maxdbs", path);
+    // Every nginx worker thread, the sender and the CLI may hold a reader slot at once.
+    lmdb::check(mdb_env_set_maxreaders(env.get(), 1024), "set maxreaders", path);
+
+    // A new environment gets the configured size. An existing one keeps its own size unless the
+    // configured one is bigger: shrinking below what another process mapped would fail its writes.
+    bool existed = environment_exists(path);
+    if (!existed) lmdb::check(mdb_env_set_mapsize(env.get(), options.map_size), "set map size", path);
+
+    // MDB_NOTLS: read transactions are not tied to a thread (nginx's thread pool writes while the
+    // event loop reads). MDB_NOSYNC with sync: interval, where the flusher bounds the loss.
+    unsigned flags = MDB_NOTLS;
+    if (options.read_only) flags |= MDB_RDONLY;
+    if (options.sync == SyncMode::interval && !options.read_only) flags |= MDB_NOSYNC;
+    lmdb::check(mdb_env_open(env.get(), path.c_str(), flags, 0664), "open", path);
+
+    if (existed && !options.read_only) {
+        MDB_envinfo info{};
+        lmdb::check(mdb_env_info(env.get(), &info), "environment info", path);
+        if (options.map_size > info.me_mapsize) {
+            lmdb::check(mdb_env_set_mapsize(env.get(), options.map_size), "grow map", path);
+        }
+    }
+
+    // Reader slots left behind by crashed processes would pin old pages forever.
+    int stale = 0;
+    lmdb::check(mdb_reader_check(env.get(), &stale), "reader check", path);
+    if (stale > 0) std::fprintf(stderr, "pushsync store %s: cleared %d stale reader slot(s)\n", path.c_str(), stale);
+
+    {
+        bool create = !options.read_only;
+        lmdb::Txn txn(env.get(), create, path);
+        devices = open_dbi(txn, "devices", create);
+        groups = open_dbi(txn, "groups", create);
+        group_counts = open_dbi(txn, "group_counts", create);
+        meta = open_dbi(txn, "meta", create);
+        outbox = open_dbi(txn, "outbox", create);
+        sent = open_dbi(txn, "sent", create);
+        auto version = txn.find(meta, codec::schema_version_key);
+        if (version) {
+            auto stored = codec::decode_u32(*version, "schema version");
+            if (stored > codec::schema_version) {
+                throw StoreError(StoreErrc::newer_schema,
+                                 "store " + path + ": written by a newer pushsync (schema " + std::to_string(stored) +
+                                     ", this build reads up to " + std::to_string(codec::schema_version) + ")");
+            }
+        } else if (create) {
+            txn.put(meta, codec::schema_version_key, codec::encode_u32(codec::schema_version));
+        } else {
+            throw StoreError(StoreErrc::unavailable, "store " + path + ": not initialised (no schema version)");
+        }
+        // Committing (even a read transaction) keeps the database handles for later transactions.
+        txn.commit();
+    }
+
+    if (options.sync == SyncMode::interval && !options.read_only) {
+        flusher = std::jthread([this](std::stop_token stop) {
+            std::mutex mutex;
+            std::condition_variable_any wake;
+            std::unique_lock lock(mutex);
+            while (!stop.stop_requested()) {
+                wake.wait_for(lock, stop, std::chrono::milliseconds(options.sync_interval_ms), [] { return false; });
+                int rc = mdb_env_sync(env.get(), 1);
+                if (rc != MDB_SUCCESS) {
+                    std::fprintf(stderr, "pushsync store %s: background sync failed: %s\n", options.path.c_str(),
+                                 mdb_strerror(rc));
+                }
+            }
+        });
+    }
+}
+
+Store::Impl::~Impl() {
+    if (flusher.joinable()) {
+        flusher.request_stop();
+        flusher.join();
+        mdb_env_sync(env.get(), 1);  // what the last interval had not flushed yet
+    }
+}
+
+std::optional<Device> Store::Impl::find_device(const lmdb::Txn& txn, std::string_view token) const {
+    auto record = txn.find(devices, token);
+    if (!record) return std::nullopt;
+    return codec::decode_device(token, *record);
+}
+
+void Store::Impl::add_to_group(lmdb::Txn& txn, std::string_view group, std::string_view token) const {
+    if (!txn.put_if_absent(groups, codec::group_key(group, token), {})) return;
+    auto count = txn.find(group_counts, group);
+    std::uint64_t devices_now = count ? codec::decode_u64(*count, "group count") + 1 : 1;
+    txn.put(group_counts, group, codec::encode_u64(devices_now));
+}
+
+void Store::Impl::remove_from_group(lmdb::Txn& txn, std::string_view group, std::string_view token) const {
+    if (!txn.erase(groups, codec::group_key(group, token))) return;
+    auto count = txn.find(group_counts, group);
+    std::uint64_t devices_before = count ? codec::decode_u64(*count, "group count") : 0;
+    // A group exists while it has a device (http-api.md): its count goes with its last device.
+    if (devices_before <= 1) {
+        txn.erase(group_counts, group);
+    } else {
+        txn.put(group_counts, group, codec::encode_u64(devices_before - 1));
+    }
+}
+
+void Store::Impl::put_device(lmdb::Txn& txn, const Device& device, const std::optional<Device>& previous) const {
+    if (previous && previous->group != device.group) remove_from_group(txn, previous->group, device.token);
+    if (!previous || previous->group != device.group) add_to_group(txn, device.group, device.token);
+    txn.put(devices, device.token, codec::encode_device(device));
+}
+
+void Store::Impl::remove_device(lmdb::Txn& txn, const Device& device) const {
+    txn.erase(devices, device.token);
+    remove_from_group(txn, device.group, device.token);
+    txn.erase(sent, device.token);
+}
+
+// --- Store ---------------------------------------------------------------------------------
+
+Store::Store(const StoreOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+Store::~Store() = default;
+
+const StoreOptions& Store::options() const noexcept {
+    return impl_->options;
+}
+
+std::vector<RegisterResult> Store::register_devices(std::span<const Registration> batch, std::int64_t now_ms) {
+    std::vector<RegisterResult> results;
+    results.reserve(batch.size());
+    auto txn = impl_->write();
+    // In order, inside one transaction: a token twice in a batch sees its own first write.
+    for (const auto& registration : batch) {
+        auto previous = impl_->find_device(txn, registration.token);
+        RegisterResult result;
+        result.created = !previous;
+        Device& device = result.device;
+        device.token = registration.token;
+        device.group = registration.group;
+        device.bundle_id = registration.bundle_id;
+        device.environment = registration.environment;
+        device.app_version = registration.app_version;
+        device.registered_at_ms = previous ? previous->registered_at_ms : now_ms;
+        device.last_seen_ms = now_ms;
+        if (previous && previous->group != registration.group) result.moved_from = previous->group;
+        impl_->put_device(txn, device, previous);
+        results.push_back(std::move(result));
+    }
+    txn.commit();
+    return results;
+}
+
+RegisterResult Store::register_device(const Registration& registration, std::int64_t now_ms) {
+    return std::move(register_devices(std::span(&registration, 1), now_ms).front());
+}
+
+bool Store::unregister_device(std::string_view group, std::string_view token) {
+    std::pair<std::string, std::string> one{std::string(group), std::string(token)};
+    return unregister_devices(std::span(&one, 1)).front();
+}
+
+std::vector<bool> Store::unregister_devices(std::span<const std::pair<std::string, std::string>> group_token) {
+    std::vector<bool> results;
+    results.reserve(group_token.size());
+    auto txn = impl_->write();
+    for (const auto& [group, token] : group_token) {
+        auto device = impl_->find_device(txn, token);
+        bool member = device && device->group == group;
+        if (member) impl_->remove_device(txn, *device);
+        results.push_back(member);
+    }
+    txn.commit();
+    return results;
+}
+
+std::optional<Device> Store::get_device(std::string_view token) const {
+    auto txn = impl_->read();
+    return impl_->find_device(txn, token);
+}
+
+std::vector<Device> Store::list_group(std::string_view group) const {
+    std::vector<Device> devices;
+    for_each_in_group(group, [&](const Device& device) { devices.push_back(device); });
+    return devices;
+}
+
+void Store::for_each_in_group(std::string_view group, const std::function<void(const Device&)>& visit) const {
+    auto txn = impl_->read();
+    lmdb::Cursor cursor(txn, impl_->groups);
+    std::string prefix = codec::group_prefix(group);
+    for (bool more = cursor.seek(prefix); more && cursor.key().starts_with(prefix); more = cursor.next()) {
+        auto token = cursor.key().substr(prefix.size());
+        // An index entry without its record is a fault check() reports; the fan-out goes on.
+        if (auto device = impl_->find_device(txn, token)) visit(*device);
+    }
+}
+
+GroupInfo Store::group_info(std::string_view group, std::string_view origin) const {
+    auto txn = impl_->read();
+    GroupInfo info;
+    if (auto count = txn.find(impl_->group_counts, group)) {
+        info.devices = static_cast<std::size_t>(codec::decode_u64(*count, "group count"));
+    }
+    if (!origin.empty()) info.origin_member = txn.find(impl_->groups, codec::group_key(group, origin)).has_value();
+    return info;
+}
+
+std::vector<GroupCount> Store::list_groups(std::size_t limit) const {
+    std::vector<GroupCount> result;
+    auto txn = impl_->read();
+    lmdb::Cursor cursor(txn, impl_->group_counts);
+    for (bool more = cursor.first(); more && (limit == 0 || result.size() < limit); more = cursor.next()) {
+        result.push_back({std::string(cursor.key()),
+                          static_cast<std::size_t>(codec::decode_u64(cursor.value(), "group count"))});
+    }
+    return result;
+}
+
+PruneOutcome Store::prune_unregistered(std::string_view token, Environment environment, std::int64_t apns_timestamp_ms) {
+    auto txn = impl_->write();
+    auto device = impl_->find_device(txn, token);
+    if (!device) return PruneOutcome::not_found;
+    if (device->environment != environment) return PruneOutcome::kept_other_environment;
+    // The 410 speaks of the token as APNs knew it then; a registration since proves it alive.
+    if (device->last_seen_ms > apns_timestamp_ms) return PruneOutcome::kept_reregistered;
+    impl_->remove_device(txn, *device);
+    txn.commit();
+    return PruneOutcome::removed;
+}
+
+PruneOutcome Store::prune_rejected(std::string_view token, Environment environment) {
+    auto txn = impl_->write();
+    auto device = impl_->find_device(txn, token);
+    if (!device) return PruneOutcome::not_found;
+    if (device->environment != environment) return PruneOutcome::kept_other_environment;
+    impl_->remove_device(txn, *device);
+    txn.commit();
+    return PruneOutcome::removed;
+}
+
+void Store::outbox_put(std::span<const OutboxEntry> entries) {
+    auto txn = impl_->write();
+    for (const auto& entry : entries) {
+        txn.put_if_absent(impl_->outbox, codec::outbox_key(entry.id), codec::encode_outbox(entry));
+    }
+    txn.commit();
+}
+
+std::vector<OutboxEntry> Store::outbox_load(std::size_t limit) const {
+    std::vector<OutboxEntry> entries;
+    auto txn = impl_->read();
+    lmdb::Cursor cursor(txn, impl_->outbox);
+    for (bool more = cursor.first(); more && (limit == 0 || entries.size() < limit); more = cursor.next()) {
+        entries.push_back(codec::decode_outbox(codec::outbox_id(cursor.key()), cursor.value()));
+    }
+    return entries;
+}
+
+void Store::outbox_remove(std::span<const std::uint64_t> ids) {
+    auto txn = impl_->write();
+    for (auto id : ids) txn.erase(impl_->outbox, codec::outbox_key(id));
+    txn.commit();
+}
+
+std::optional<std::string> Store::last_sent_tail(std::string_view token) const {
+    auto txn = impl_->read();
+    auto tail = txn.find(impl_->sent, token);
+    if (!tail) return std::nullopt;
+    return std::string(*tail);
+}
+
+void Store::record_sent(std::span<const std::pair<std::string, std::string>> token_tail) {
+    auto txn = impl_->write();
+    for (const auto& [token, tail] : token_tail) txn.put(impl_->sent, token, tail);
+    txn.commit();
+}
+
+void Store::sync() {
+    if (impl_->options.sync != SyncMode::interval || impl_->options.read_only) return;
+    lmdb::check(mdb_env_sync(impl_->env.get(), 1), "sync", impl_->options.path);
+}
+
+}  // namespace pushsync

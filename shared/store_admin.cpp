@@ -1,0 +1,220 @@
+// Store administration for pushsyncctl: removing groups, gc, export/import as JSON lines, the
+// consistency check and statistics.
+#include <istream>
+#include <map>
+#include <ostream>
+#include <stdexcept>
+
+#include "shared/store.hpp"
+#include "shared/store_codec.hpp"
+#include "shared/store_impl.hpp"
+
+namespace pushsync {
+namespace {
+
+namespace codec = store_codec;
+
+std::string printable(std::string_view bytes) {
+    std::string out;
+    for (char c : bytes) {
+        if (c >= 0x20 && c < 0x7f) {
+            out.push_back(c);
+        } else {
+            static constexpr char hex[] = "0123456789abcdef";
+            auto byte = static_cast<unsigned char>(c);
+            out += "\\x";
+            out.push_back(hex[byte >> 4]);
+            out.push_back(hex[byte & 0xf]);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::size_t Store::remove_group(std::string_view group) {
+    auto txn = impl_->write();
+    std::vector<Device> members;
+    {
+        lmdb::Cursor cursor(txn, impl_->groups);
+        std::string prefix = codec::group_prefix(group);
+        for (bool more = cursor.seek(prefix); more && cursor.key().starts_with(prefix); more = cursor.next()) {
+            auto token = cursor.key().substr(prefix.size());
+            if (auto device = impl_->find_device(txn, token)) {
+                members.push_back(std::move(*device));
+            } else {
+                Device unrecorded;  // an index entry without its record: remove the entry anyway
+                unrecorded.token = std::string(token);
+                unrecorded.group = std::string(group);
+                members.push_back(std::move(unrecorded));
+            }
+        }
+    }
+    for (const auto& device : members) impl_->remove_device(txn, device);
+    txn.commit();
+    return members.size();
+}
+
+std::size_t Store::gc(std::int64_t cutoff_ms, bool dry_run, const std::function<void(const Device&)>& visit) {
+    auto txn = dry_run ? impl_->read() : impl_->write();
+    std::vector<Device> stale;
+    {
+        lmdb::Cursor cursor(txn, impl_->devices);
+        for (bool more = cursor.first(); more; more = cursor.next()) {
+            Device device = codec::decode_device(cursor.key(), cursor.value());
+            if (device.last_seen_ms >= cutoff_ms) continue;
+            if (visit) visit(device);
+            stale.push_back(std::move(device));
+        }
+    }
+    if (dry_run) return stale.size();
+    for (const auto& device : stale) impl_->remove_device(txn, device);
+    txn.commit();
+    return stale.size();
+}
+
+std::size_t Store::export_jsonl(std::ostream& out) const {
+    auto txn = impl_->read();
+    lmdb::Cursor cursor(txn, impl_->devices);
+    std::size_t count = 0;
+    for (bool more = cursor.first(); more; more = cursor.next()) {
+        out << device_to_json(codec::decode_device(cursor.key(), cursor.value())) << '\n';
+        ++count;
+    }
+    return count;
+}
+
+std::size_t Store::import_jsonl(std::istream& in) {
+    auto txn = impl_->write();
+    std::string line;
+    std::size_t line_number = 0;
+    std::size_t count = 0;
+    while (std::getline(in, line)) {
+        ++line_number;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        Device device;
+        try {
+            device = device_from_json(line);  // checks every identifier rule
+        } catch (const std::exception& e) {
+            // The transaction aborts on the way out: nothing of the file is imported.
+            throw std::invalid_argument("line " + std::to_string(line_number) + ": " + e.what());
+        }
+        impl_->put_device(txn, device, impl_->find_device(txn, device.token));
+        ++count;
+    }
+    txn.commit();
+    return count;
+}
+
+std::vector<std::string> Store::check() const {
+    std::vector<std::string> problems;
+    auto txn = impl_->read();
+    std::map<std::string, std::uint64_t> indexed;  // group -> index entries
+
+    {  // every record decodes and is indexed under its group
+        lmdb::Cursor cursor(txn, impl_->devices);
+        for (bool more = cursor.first(); more; more = cursor.next()) {
+            std::string token = printable(cursor.key());
+            try {
+                Device device = codec::decode_device(cursor.key(), cursor.value());
+                if (!txn.find(impl_->groups, codec::group_key(device.group, device.token))) {
+                    problems.push_back("device " + token + ": not in the index of its group " + device.group);
+                }
+            } catch (const StoreError& e) {
+                problems.push_back("device " + token + ": " + e.what());
+            }
+        }
+    }
+    {  // every index entry has a record of that group
+        lmdb::Cursor cursor(txn, impl_->groups);
+        for (bool more = cursor.first(); more; more = cursor.next()) {
+            auto separator = cursor.key().find('\0');
+            if (separator == std::string_view::npos || separator == 0) {
+                problems.push_back("index entry " + printable(cursor.key()) + ": no group separator");
+                continue;
+            }
+            auto group = cursor.key().substr(0, separator);
+            auto token = cursor.key().substr(separator + 1);
+            ++indexed[std::string(group)];
+            auto record = txn.find(impl_->devices, token);
+            if (!record) {
+                problems.push_back("index entry " + printable(group) + "/" + printable(token) + ": no device record");
+                continue;
+            }
+            try {
+                Device device = codec::decode_device(token, *record);
+                if (device.group != group) {
+                    problems.push_back("index entry " + printable(group) + "/" + printable(token) +
+                                       ": the device is in group " + device.group);
+                }
+            } catch (const StoreError&) {
+                // Reported with the record above.
+            }
+        }
+    }
+    {  // the counts match the index, both ways
+        lmdb::Cursor cursor(txn, impl_->group_counts);
+        std::map<std::string, std::uint64_t> counted;
+        for (bool more = cursor.first(); more; more = cursor.next()) {
+            std::string group(cursor.key());
+            try {
+                counted[group] = codec::decode_u64(cursor.value(), "group count");
+            } catch (const StoreError& e) {
+                problems.push_back("group " + printable(group) + ": " + e.what());
+                counted[group] = 0;
+            }
+        }
+        for (const auto& [group, devices] : indexed) {
+            auto found = counted.find(group);
+            std::uint64_t stored = found == counted.end() ? 0 : found->second;
+            if (stored != devices) {
+                problems.push_back("group " + printable(group) + ": count says " + std::to_string(stored) +
+                                   ", index holds " + std::to_string(devices));
+            }
+        }
+        for (const auto& [group, devices] : counted) {
+            if (!indexed.contains(group)) {
+                problems.push_back("group " + printable(group) + ": count says " + std::to_string(devices) +
+                                   ", index holds 0");
+            }
+        }
+    }
+    {  // outbox entries decode
+        lmdb::Cursor cursor(txn, impl_->outbox);
+        for (bool more = cursor.first(); more; more = cursor.next()) {
+            try {
+                codec::decode_outbox(codec::outbox_id(cursor.key()), cursor.value());
+            } catch (const StoreError& e) {
+                problems.push_back(std::string("outbox: ") + e.what());
+            }
+        }
+    }
+    return problems;
+}
+
+StoreStats Store::stats() const {
+    StoreStats stats;
+    auto txn = impl_->read();
+    stats.devices = txn.entries(impl_->devices);
+    stats.groups = txn.entries(impl_->group_counts);
+    stats.outbox = txn.entries(impl_->outbox);
+    std::map<std::pair<std::string, Environment>, std::size_t> per_app;
+    {
+        lmdb::Cursor cursor(txn, impl_->devices);
+        for (bool more = cursor.first(); more; more = cursor.next()) {
+            Device device = codec::decode_device(cursor.key(), cursor.value());
+            ++per_app[{device.bundle_id, device.environment}];
+        }
+    }
+    for (const auto& [app, devices] : per_app) stats.per_app.push_back({app.first, app.second, devices});
+    MDB_envinfo info{};
+    MDB_stat env_stat{};
+    lmdb::check(mdb_env_info(impl_->env.get(), &info), "environment info", impl_->options.path);
+    lmdb::check(mdb_env_stat(impl_->env.get(), &env_stat), "environment stat", impl_->options.path);
+    stats.map_used = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * env_stat.ms_psize;
+    stats.map_size = info.me_mapsize;
+    return stats;
+}
+
+}  // namespace pushsync

@@ -1,0 +1,39 @@
+#pragma once
+// The inside of Store, shared by store.cpp (opening, registrations, reads, pruning, the outbox)
+// and store_admin.cpp (gc, export/import, check, stats). Not for use outside shared/.
+#include <lmdb.h>
+
+#include <thread>
+
+#include "shared/lmdb_handle.hpp"
+#include "shared/store.hpp"
+
+namespace pushsync {
+
+struct Store::Impl {
+    explicit Impl(const StoreOptions& opts);
+    ~Impl();
+
+    StoreOptions options;
+    lmdb::EnvPtr env;
+    MDB_dbi devices = 0;       // token -> device record (store_codec)
+    MDB_dbi groups = 0;        // group \0 token -> empty
+    MDB_dbi group_counts = 0;  // group -> u64 device count, kept in step with `groups`
+    MDB_dbi meta = 0;          // schema_version -> u32
+    MDB_dbi outbox = 0;        // big-endian id -> outbox entry
+    MDB_dbi sent = 0;          // token -> the newest tail pushed to it
+    std::jthread flusher;      // sync: interval only; declared last so it stops before env closes
+
+    lmdb::Txn read() const { return lmdb::Txn(env.get(), false, options.path); }
+    lmdb::Txn write() const { return lmdb::Txn(env.get(), true, options.path); }
+
+    // Building blocks of the write operations; each runs inside the caller's transaction.
+    std::optional<Device> find_device(const lmdb::Txn& txn, std::string_view token) const;
+    void add_to_group(lmdb::Txn& txn, std::string_view group, std::string_view token) const;
+    void remove_from_group(lmdb::Txn& txn, std::string_view group, std::string_view token) const;
+    // Writes the record and moves the index entry when the group changed.
+    void put_device(lmdb::Txn& txn, const Device& device, const std::optional<Device>& previous) const;
+    void remove_device(lmdb::Txn& txn, const Device& device) const;
+};
+
+}  // namespace pushsync

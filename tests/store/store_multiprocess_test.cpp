@@ -1,0 +1,89 @@
+// Several processes writing one store at once, each with its own environment opened after fork,
+// as nginx workers, the sender and the CLI do.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "tests/store/store_test_support.hpp"
+
+namespace pushsync::test {
+namespace {
+
+constexpr std::uint64_t devices_per_process = 10'000;
+constexpr std::uint64_t batch_size = 100;
+
+// The child's whole life: wait for the start signal, register its share, exit 0 on success.
+[[noreturn]] void register_share(const std::filesystem::path& path, int start_fd, std::uint64_t first_token) {
+    int status = 1;
+    try {
+        char go = 0;
+        if (::read(start_fd, &go, 1) < 0) throw std::runtime_error("start pipe");
+        Store store(store_options(path));
+        for (std::uint64_t n = 0; n < devices_per_process; n += batch_size) {
+            std::vector<Registration> batch;
+            for (std::uint64_t i = n; i < n + batch_size; ++i) {
+                // Both processes write into the same groups, so they contend on the same counts.
+                batch.push_back(registration(token_of(first_token + i), "g" + std::to_string(i % 50)));
+            }
+            store.register_devices(batch, 1'764'147'600'000);
+        }
+        status = 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "child %d: %s\n", static_cast<int>(::getpid()), e.what());
+    }
+    ::_exit(status);
+}
+
+TEST(StoreMultiProcess, TwoProcessesRegisteringAtOnceLoseNothing) {
+    TempDir dir;
+    auto path = dir / "store";
+    int start[2];
+    ASSERT_EQ(::pipe(start), 0);
+    std::vector<pid_t> children;
+    for (std::uint64_t child = 0; child < 2; ++child) {
+        pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            ::close(start[1]);
+            register_share(path, start[0], child * 1'000'000);
+        }
+        children.push_back(pid);
+    }
+    ::close(start[0]);
+    ::close(start[1]);  // end of file: both children start together
+
+    for (pid_t pid : children) {
+        int status = 0;
+        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child " << pid << " status " << status;
+    }
+
+    Store store(store_options(path));
+    EXPECT_EQ(store.stats().devices, 2 * devices_per_process);
+    std::size_t counted = 0;
+    for (const auto& group : store.list_groups(0)) counted += group.devices;
+    EXPECT_EQ(counted, 2 * devices_per_process);
+    EXPECT_EQ(store.group_info("g7", "").devices, 2 * devices_per_process / 50);
+    EXPECT_TRUE(store.get_device(token_of(1'000'000 + devices_per_process - 1)).has_value());
+    auto problems = store.check();
+    EXPECT_TRUE(problems.empty()) << ::testing::PrintToString(problems);
+
+    auto cli = binary_dir() / "cli" / "pushsyncctl";
+    if (!std::filesystem::exists(cli)) {
+        std::printf("note: %s not built, pushsyncctl check skipped\n", cli.c_str());
+        return;
+    }
+    write_file(dir / "pushsync.yaml",
+               "store:\n  path: " + path.string() + "\nqueue:\n  path: " + (dir / "queue").string() +
+                   "\napps:\n  - bundle_id: com.example.app\n    auth:\n      type: token\n"
+                   "      team_id: ABCDE12345\n      key_id: ABC123DEFG\n      key_file: " +
+                   (dir / "AuthKey.p8").string() + "\n");
+    auto result = run({cli.string(), "--config", (dir / "pushsync.yaml").string(), "check"});
+    EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+}
+
+}  // namespace
+}  // namespace pushsync::test
