@@ -1,0 +1,28 @@
+#include "ngx_module/api_responses.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "ngx_module/api_error.hpp"
+
+namespace pushsync::api {
+
+std::string error_body(const ApiError& error) {
+    return nlohmann::ordered_json{{"error", error.code}, {"message", error.message}}.dump();
+}
+
+std::string group_body(std::string_view group, const std::vector<Device>& devices) {
+    // device_to_json already gives each object; splice them rather than re-parse.
+    std::string out = "{\"group\":" + nlohmann::json(std::string(group)).dump() + ",\"devices\":[";
+    for (std::size_t i = 0; i < devices.size(); ++i) {
+        if (i) out += ',';
+        out += device_to_json(devices[i]);
+    }
+    out += "]}";
+    return out;
+}
+
+std::string notify_body(std::string_view status, std::size_t devices) {
+    return nlohmann::ordered_json{{"status", std::string(status)}, {"devices", devices}}.dump();
+}
+
+}  // namespace pushsync::api

@@ -1,0 +1,17 @@
+#pragma once
+// Success bodies of http-api.md that are more than one device object.
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shared/device.hpp"
+
+namespace pushsync::api {
+
+// {"group": "…", "devices": [device, …]}
+std::string group_body(std::string_view group, const std::vector<Device>& devices);
+// {"status": "queued"|"nothing_to_notify"|"disabled", "devices": N}
+std::string notify_body(std::string_view status, std::size_t devices);
+
+}  // namespace pushsync::api

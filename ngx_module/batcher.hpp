@@ -1,0 +1,66 @@
+#pragma once
+// Group commit: registrations and unregistrations wait in the worker; while no write task runs,
+// one task takes every pending write to the thread pool and commits them in one LMDB transaction
+// per kind. Its completion (back on the event loop) answers each request, after posting the next
+// batch made of whatever arrived meanwhile. The event loop never waits for the disk.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ngx_module/api_error.hpp"
+#include "ngx_module/ngx_headers.hpp"
+#include "shared/store.hpp"
+
+namespace pushsync::ngx {
+
+class WorkerState;
+
+struct PendingWrite {
+    ngx_http_request_t* request = nullptr;
+    bool is_register = true;
+    Registration registration;  // is_register
+    std::string group;          // !is_register
+    std::string token;          // !is_register
+    // Filled by the task.
+    std::optional<RegisterResult> registered;
+    bool removed = false;
+    std::optional<api::ApiError> error;
+};
+
+class Batcher {
+public:
+    Batcher(WorkerState& worker, ngx_thread_pool_t* pool, ngx_log_t* log);
+    Batcher(const Batcher&) = delete;
+    Batcher& operator=(const Batcher&) = delete;
+
+    // Takes the request out of nginx's hands until the answer (r->main->blocked). The caller has
+    // already made sure the request stays counted (body reading or r->main->count++).
+    void submit(PendingWrite write);
+    // exit_process: the requests of a batch that never completed are gone with the worker.
+    void abandon() noexcept;
+
+private:
+    static void run_in_thread(void* data, ngx_log_t* log);  // thread pool: the transactions
+    static void completed(ngx_event_t* event);             // event loop: the answers
+    static void keep_alive(ngx_event_t* event);
+    void post_batch();
+    void answer(PendingWrite& write) noexcept;
+
+    WorkerState& worker_;
+    ngx_thread_pool_t* pool_;
+    ngx_log_t* log_;
+    ngx_thread_task_t* task_ = nullptr;  // one task, reused: at most one batch in flight
+    bool running_ = false;
+    Store* batch_store_ = nullptr;
+    std::vector<PendingWrite> pending_;    // event loop only
+    std::vector<PendingWrite> in_flight_;  // the task's while running_, else the event loop's
+    // A non-cancelable timer armed while writes are outstanding: a worker that is shutting down
+    // (reload) waits for it, so every request that was taken gets its answer.
+    ngx_event_t keep_alive_{};
+};
+
+// Answers one finished write on the event loop (handler.cpp).
+ngx_int_t send_write_result(ngx_http_request_t* r, PendingWrite& write);
+
+}  // namespace pushsync::ngx

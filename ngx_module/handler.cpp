@@ -1,0 +1,316 @@
+// The API of http-api.md on nginx: routing and checks come from the nginx-free api_* code;
+// here are the request lifecycle (body reading, the group-commit hand-off) and the answers.
+#include "ngx_module/handler.hpp"
+
+#include <exception>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "ngx_module/api_body.hpp"
+#include "ngx_module/api_report.hpp"
+#include "ngx_module/api_responses.hpp"
+#include "ngx_module/api_route.hpp"
+#include "ngx_module/batcher.hpp"
+#include "ngx_module/module_conf.hpp"
+#include "ngx_module/response.hpp"
+#include "ngx_module/worker_state.hpp"
+#include "shared/device.hpp"
+
+namespace pushsync::ngx {
+namespace {
+
+using api::ApiError;
+
+const ApiError internal_error{500, "internal_error", "the server failed to handle the request", {}};
+const ApiError store_unavailable{503, "store_unavailable", "the device store is unavailable", {}};
+const ApiError queue_unavailable{503, "store_unavailable", "the notify queue is unavailable", {}};
+
+// The route of a request whose body is being read (lives in the request pool).
+struct RequestContext {
+    api::Route route;
+};
+
+// Logs one event line with the ids that matter. Tokens only by their first 8 hex digits.
+void log_event(ngx_http_request_t* r, ngx_uint_t level, const std::string& line) noexcept {
+    ngx_log_error(level, r->connection->log, 0, "pushsync: %*s", line.size(), line.data());
+}
+
+std::string token_prefix(std::string_view token) {
+    return std::string(token.substr(0, 8));
+}
+
+// The path under the location prefix ("groups/g/devices").
+std::string_view relative_path(ngx_http_request_t* r) noexcept {
+    std::string_view uri = view(r->uri);
+    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(ngx_http_get_module_loc_conf(r, ngx_http_core_module));
+    const std::string_view prefix = view(clcf->name);
+    if (!clcf->named && uri.substr(0, prefix.size()) == prefix) uri.remove_prefix(prefix.size());
+    return uri;
+}
+
+std::optional<std::string_view> content_type(ngx_http_request_t* r) noexcept {
+    if (r->headers_in.content_type == nullptr) return std::nullopt;
+    return view(r->headers_in.content_type->value);
+}
+
+// Discards any body and answers; for errors found before the body is read.
+ngx_int_t reject(ngx_http_request_t* r, const ApiError& error) {
+    if (const ngx_int_t rc = ngx_http_discard_request_body(r); rc != NGX_OK) return rc;
+    if (error.status == 413) r->keepalive = 0;  // do not read the rest of an oversized body
+    return send_error(r, error);
+}
+
+// The body as one string: in memory buffers, or (small client_body_buffer_size) a temp file.
+std::variant<std::string, ApiError> collect_body(ngx_http_request_t* r) {
+    std::string body;
+    if (r->request_body == nullptr || r->request_body->bufs == nullptr) return body;
+    std::size_t total = 0;
+    for (ngx_chain_t* cl = r->request_body->bufs; cl; cl = cl->next) {
+        const ngx_buf_t* b = cl->buf;
+        total += ngx_buf_in_memory(b) ? static_cast<std::size_t>(b->last - b->pos)
+                                      : static_cast<std::size_t>(b->file_last - b->file_pos);
+    }
+    if (auto error = api::check_body_size(total)) return *error;
+    body.reserve(total);
+    for (ngx_chain_t* cl = r->request_body->bufs; cl; cl = cl->next) {
+        ngx_buf_t* b = cl->buf;
+        if (ngx_buf_in_memory(b)) {
+            body.append(reinterpret_cast<const char*>(b->pos), static_cast<std::size_t>(b->last - b->pos));
+        } else if (b->in_file && b->file) {
+            std::string chunk(static_cast<std::size_t>(b->file_last - b->file_pos), '\0');
+            const ssize_t n = ngx_read_file(b->file, reinterpret_cast<u_char*>(chunk.data()), chunk.size(), b->file_pos);
+            if (n != static_cast<ssize_t>(chunk.size())) return internal_error;
+            body += chunk;
+        }
+    }
+    return body;
+}
+
+// pushsync_push: off, 0 or empty disable pushes for this request.
+bool push_enabled(ngx_http_request_t* r, const LocConf& lcf) {
+    if (lcf.push == nullptr) return true;
+    ngx_str_t value{};
+    if (ngx_http_complex_value(r, lcf.push, &value) != NGX_OK) throw std::runtime_error("pushsync_push evaluation failed");
+    const std::string_view v = view(value);
+    return !(v.empty() || v == "off" || v == "0");
+}
+
+ngx_int_t list_group(ngx_http_request_t* r, WorkerState& worker, const api::Route& route) {
+    if (const ngx_int_t rc = ngx_http_discard_request_body(r); rc != NGX_OK) return rc;
+    Store* store = worker.store();
+    if (store == nullptr) return send_error(r, store_unavailable);
+    const auto devices = store->list_group(route.group);
+    if (devices.empty()) return send_error(r, {404, "unknown_group", "no device is registered in this group", {}});
+    return send_json(r, NGX_HTTP_OK, api::group_body(route.group, devices));
+}
+
+ngx_int_t notify(ngx_http_request_t* r, WorkerState& worker, const api::Route& route, std::string_view body) {
+    auto parsed = api::parse_notify_body(body);
+    if (auto* error = std::get_if<ApiError>(&parsed)) return send_error(r, *error);
+    const auto& request = std::get<api::NotifyBody>(parsed);
+
+    Store* store = worker.store();
+    if (store == nullptr) return send_error(r, store_unavailable);
+    const GroupInfo info = store->group_info(route.group, request.origin);
+    if (info.devices == 0) return send_error(r, {404, "unknown_group", "no device is registered in this group", {}});
+    const LocConf& lcf = *loc_conf(r);
+    if (!request.origin.empty() && !info.origin_member && lcf.require_origin) {
+        log_event(r, NGX_LOG_WARN, "notify refused group=" + route.group + " origin=" + token_prefix(request.origin) + " not a member");
+        return send_error(r, {403, "origin_not_member", "the origin device is not registered in this group", {}});
+    }
+    const std::size_t targets = info.devices - (info.origin_member ? 1 : 0);
+    if (targets == 0) return send_json(r, NGX_HTTP_OK, api::notify_body("nothing_to_notify", 0));
+    if (!push_enabled(r, lcf)) {
+        log_event(r, NGX_LOG_INFO, "notify disabled group=" + route.group + " devices=" + std::to_string(targets));
+        return send_json(r, NGX_HTTP_OK, api::notify_body("disabled", targets));
+    }
+
+    Queue* queue = worker.queue();
+    if (queue == nullptr) return send_error(r, queue_unavailable);
+    const EnqueueResult result =
+        queue->enqueue(Notify{route.group, request.tail, request.origin, now_unix_ms()});
+    if (result != EnqueueResult::accepted) {
+        queue->add(Counter::notifies_rejected);
+        log_event(r, NGX_LOG_WARN, "notify rejected group=" + route.group + " queue full");
+        return send_error(r, {503, "queue_full", "the notify queue is full; try again", {}});
+    }
+    queue->add(Counter::notifies_accepted);
+    log_event(r, NGX_LOG_INFO, "notify queued group=" + route.group + " devices=" + std::to_string(targets) +
+                                   (request.origin.empty() ? "" : " origin=" + token_prefix(request.origin)));
+    return send_json(r, NGX_HTTP_ACCEPTED, api::notify_body("queued", targets));
+}
+
+// Registration: checked on the event loop, written by the batcher. NGX_DONE when handed off.
+ngx_int_t start_register(ngx_http_request_t* r, WorkerState& worker, const api::Route& route, std::string_view body) {
+    auto parsed = api::parse_registration_body(body);
+    if (auto* error = std::get_if<ApiError>(&parsed)) return send_error(r, *error);
+    auto& fields = std::get<api::RegistrationBody>(parsed);
+    const AppConfig* app = worker.config().find_app(fields.bundle_id);
+    if (app == nullptr) return send_error(r, {422, "unknown_bundle", "bundle_id is not served here", {}});
+    if (!app->allows(fields.environment)) {
+        return send_error(r, {400, "invalid_environment", "this app does not allow that environment", {}});
+    }
+    if (worker.store() == nullptr) return send_error(r, store_unavailable);
+    PendingWrite write;
+    write.request = r;
+    write.registration = Registration{route.token, route.group, std::move(fields.bundle_id), fields.environment,
+                                      std::move(fields.app_version)};
+    worker.batcher().submit(std::move(write));
+    return NGX_DONE;
+}
+
+// After ngx_http_read_client_request_body: the body is complete.
+void body_ready(ngx_http_request_t* r) noexcept {
+    ngx_int_t rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    try {
+        auto* ctx = static_cast<RequestContext*>(ngx_http_get_module_ctx(r, ngx_http_pushsync_module));
+        WorkerState* worker = main_conf(r)->worker;
+        auto body = collect_body(r);
+        if (auto* error = std::get_if<ApiError>(&body)) {
+            rc = send_error(r, *error);
+        } else if (ctx == nullptr || worker == nullptr) {
+            rc = send_error(r, internal_error);
+        } else if (ctx->route.endpoint == api::Endpoint::notify) {
+            rc = notify(r, *worker, ctx->route, std::get<std::string>(body));
+        } else {
+            rc = start_register(r, *worker, ctx->route, std::get<std::string>(body));
+            if (rc == NGX_DONE) return;  // the batcher finalizes it
+        }
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "pushsync: %s", e.what());
+        rc = send_error(r, internal_error);
+    } catch (...) {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ngx_http_finalize_request(r, rc);
+}
+
+ngx_int_t handle_api(ngx_http_request_t* r) {
+    WorkerState* worker = main_conf(r)->worker;
+    if (worker == nullptr) return reject(r, store_unavailable);
+
+    auto routed = api::route(view(r->method_name), relative_path(r));
+    if (auto* error = std::get_if<ApiError>(&routed)) return reject(r, *error);
+    auto& route = std::get<api::Route>(routed);
+
+    switch (route.endpoint) {
+    case api::Endpoint::list_group:
+        return list_group(r, *worker, route);
+    case api::Endpoint::unregister_device: {
+        if (const ngx_int_t rc = ngx_http_discard_request_body(r); rc != NGX_OK) return rc;
+        if (worker->store() == nullptr) return send_error(r, store_unavailable);
+        PendingWrite write;
+        write.request = r;
+        write.is_register = false;
+        write.group = route.group;
+        write.token = route.token;
+        r->main->count++;  // released by the batcher's ngx_http_finalize_request
+        worker->batcher().submit(std::move(write));
+        return NGX_DONE;
+    }
+    case api::Endpoint::register_device:
+    case api::Endpoint::notify:
+        break;
+    }
+
+    if (auto error = api::check_content_type(content_type(r))) return reject(r, *error);
+    if (r->headers_in.content_length_n > 0) {
+        if (auto error = api::check_body_size(static_cast<std::size_t>(r->headers_in.content_length_n))) {
+            return reject(r, *error);
+        }
+    }
+    auto* ctx = pool_emplace<RequestContext>(r->pool, RequestContext{std::move(route)});
+    if (ctx == nullptr) return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    ngx_http_set_ctx(r, ctx, ngx_http_pushsync_module);
+    const ngx_int_t rc = ngx_http_read_client_request_body(r, body_ready);
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) return rc;
+    return NGX_DONE;
+}
+
+ngx_int_t handle_report(ngx_http_request_t* r, bool metrics) {
+    if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
+        return reject(r, {405, "method_not_allowed", "this endpoint allows GET", "GET"});
+    }
+    if (const ngx_int_t rc = ngx_http_discard_request_body(r); rc != NGX_OK) return rc;
+    WorkerState* worker = main_conf(r)->worker;
+    Queue* queue = worker ? worker->queue() : nullptr;
+    if (queue == nullptr) return send_error(r, queue_unavailable);
+    const QueueStats stats = queue->stats();
+    if (metrics) {
+        return send_body(r, NGX_HTTP_OK, "text/plain; version=0.0.4", api::metrics_text(stats, now_unix_ms()));
+    }
+    return send_json(r, NGX_HTTP_OK, api::status_json(stats, now_unix_ms()));
+}
+
+template <typename F>
+ngx_int_t guarded(ngx_http_request_t* r, F&& f) noexcept {
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "pushsync: %s", e.what());
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "pushsync: unknown exception");
+    }
+    try {
+        return send_error(r, internal_error);
+    } catch (...) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+}  // namespace
+
+ngx_int_t send_write_result(ngx_http_request_t* r, PendingWrite& write) {
+    if (write.error) {
+        log_event(r, NGX_LOG_ERR, std::string(write.is_register ? "register" : "unregister") + " failed group=" +
+                                      (write.is_register ? write.registration.group : write.group) + " token=" +
+                                      token_prefix(write.is_register ? write.registration.token : write.token) +
+                                      " error=" + write.error->code);
+        return send_error(r, *write.error);
+    }
+    Queue* queue = main_conf(r)->worker ? main_conf(r)->worker->queue() : nullptr;
+    if (write.is_register) {
+        const RegisterResult& result = *write.registered;
+        if (queue) queue->add(Counter::registrations);
+        log_event(r, NGX_LOG_INFO, std::string(result.created ? "registered" : "refreshed") + " group=" +
+                                       result.device.group + " token=" + token_prefix(result.device.token) +
+                                       (result.moved_from.empty() ? "" : " moved_from=" + result.moved_from));
+        return send_json(r, result.created ? NGX_HTTP_CREATED : NGX_HTTP_OK, device_to_json(result.device));
+    }
+    if (!write.removed) {
+        return send_error(r, {404, "unknown_device", "this token is not registered in this group", {}});
+    }
+    if (queue) queue->add(Counter::unregistrations);
+    log_event(r, NGX_LOG_INFO, "unregistered group=" + write.group + " token=" + token_prefix(write.token));
+    return send_no_content(r);
+}
+
+ngx_int_t api_handler(ngx_http_request_t* r) noexcept {
+    return guarded(r, [r] { return handle_api(r); });
+}
+
+ngx_int_t status_handler(ngx_http_request_t* r) noexcept {
+    return guarded(r, [r] { return handle_report(r, false); });
+}
+
+ngx_int_t metrics_handler(ngx_http_request_t* r) noexcept {
+    return guarded(r, [r] { return handle_report(r, true); });
+}
+
+ngx_int_t group_variable(ngx_http_request_t* r, ngx_http_variable_value_t* v, uintptr_t) noexcept {
+    const LocConf* lcf = loc_conf(r);
+    const std::string_view group = lcf && lcf->kind == kind_api ? api::group_of_path(relative_path(r)) : std::string_view{};
+    if (group.empty()) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+    v->data = reinterpret_cast<u_char*>(const_cast<char*>(group.data()));
+    v->len = static_cast<unsigned>(group.size());
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    return NGX_OK;
+}
+
+}  // namespace pushsync::ngx

@@ -1,0 +1,23 @@
+#pragma once
+// Sending answers: JSON bodies, the contract's errors, and empty 204s.
+#include <string_view>
+
+#include "ngx_module/api_error.hpp"
+#include "ngx_module/ngx_headers.hpp"
+
+namespace pushsync::ngx {
+
+struct ExtraHeader {
+    std::string_view name;
+    std::string_view value;
+};
+
+// Returns what the content handler (or ngx_http_finalize_request) should get.
+ngx_int_t send_body(ngx_http_request_t* r, ngx_uint_t status, std::string_view content_type,
+                    std::string_view body, std::initializer_list<ExtraHeader> headers = {});
+ngx_int_t send_json(ngx_http_request_t* r, ngx_uint_t status, std::string_view body,
+                    std::initializer_list<ExtraHeader> headers = {});
+ngx_int_t send_error(ngx_http_request_t* r, const api::ApiError& error);
+ngx_int_t send_no_content(ngx_http_request_t* r);
+
+}  // namespace pushsync::ngx
