@@ -19,24 +19,65 @@ void throw_error(int rc, std::string_view what, const std::string& path) {
     }
 }
 
-Txn::Txn(MDB_env* env, bool write, const std::string& path) : path_(&path) {
-    int rc = mdb_txn_begin(env, nullptr, write ? 0u : MDB_RDONLY, &txn_);
-    if (rc == MDB_MAP_RESIZED) {
-        throw StoreError(StoreErrc::unavailable,
-                         "store " + path + ": another process grew the map beyond this process's map_size; "
-                         "raise store.map_size and restart");
+void TxnGate::enter() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !remapping_; });
+    ++open_;
+}
+
+void TxnGate::leave() noexcept {
+    std::lock_guard lock(mutex_);
+    if (--open_ == 0 && remapping_) changed_.notify_all();
+}
+
+bool TxnGate::adopt_new_size(MDB_env* env, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    if (remapping_) {  // another thread is at it already: wait for its result
+        changed_.wait(lock, [&] { return !remapping_; });
+        return true;
     }
-    check(rc, write ? "begin write transaction" : "begin read transaction", path);
+    remapping_ = true;
+    bool idle = changed_.wait_for(lock, timeout, [&] { return open_ == 0; });
+    // Size 0: take the size the environment's meta page records now.
+    bool adopted = idle && mdb_env_set_mapsize(env, 0) == MDB_SUCCESS;
+    remapping_ = false;
+    changed_.notify_all();
+    return adopted;
+}
+
+Txn::Txn(MDB_env* env, TxnGate& gate, bool write, const std::string& path) : gate_(&gate), path_(&path) {
+    for (int attempt = 0;; ++attempt) {
+        gate.enter();
+        int rc = mdb_txn_begin(env, nullptr, write ? 0u : MDB_RDONLY, &txn_);
+        if (rc == MDB_SUCCESS) return;
+        txn_ = nullptr;
+        gate.leave();
+        if (rc == MDB_MAP_RESIZED) {
+            if (attempt < 3 && gate.adopt_new_size(env, std::chrono::seconds(2))) continue;
+            throw StoreError(StoreErrc::unavailable,
+                             "store " + path + ": another process grew the map and this process could not follow; "
+                             "restart it");
+        }
+        throw_error(rc, write ? "begin write transaction" : "begin read transaction", path);
+    }
 }
 
 Txn::~Txn() {
-    if (txn_ != nullptr) mdb_txn_abort(txn_);
+    if (txn_ != nullptr) {
+        mdb_txn_abort(txn_);
+        end();
+    }
+}
+
+void Txn::end() noexcept {
+    txn_ = nullptr;
+    gate_->leave();
 }
 
 void Txn::commit() {
-    MDB_txn* txn = txn_;
-    txn_ = nullptr;  // mdb_txn_commit frees the transaction even when it fails
-    check(mdb_txn_commit(txn), "commit", *path_);
+    int rc = mdb_txn_commit(txn_);
+    end();  // mdb_txn_commit frees the transaction even when it fails
+    check(rc, "commit", *path_);
 }
 
 std::optional<std::string_view> Txn::find(MDB_dbi dbi, std::string_view key) const {

@@ -4,7 +4,10 @@
 // the same way and names the store's path.
 #include <lmdb.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,11 +36,30 @@ struct EnvDeleter {
 };
 using EnvPtr = std::unique_ptr<MDB_env, EnvDeleter>;
 
+// Counts this process's open transactions. When another process grew the map past ours, LMDB
+// answers MDB_MAP_RESIZED and the new size may be adopted only while no transaction of this
+// process is open (mdb_env_set_mapsize remaps): the gate holds new transactions back meanwhile.
+class TxnGate {
+public:
+    void enter();
+    void leave() noexcept;
+    // After MDB_MAP_RESIZED: adopts the size the other process set once this process has no open
+    // transaction. false when that did not happen within `timeout` (say, a transaction of this
+    // thread is still open around the one that failed) or the remap failed.
+    bool adopt_new_size(MDB_env* env, std::chrono::milliseconds timeout);
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    int open_ = 0;
+    bool remapping_ = false;
+};
+
 // A transaction that aborts unless committed. The string_views it hands out point into the map
 // and stay valid only until the transaction ends or (write transactions) the next change.
 class Txn {
 public:
-    Txn(MDB_env* env, bool write, const std::string& path);
+    Txn(MDB_env* env, TxnGate& gate, bool write, const std::string& path);
     ~Txn();
     Txn(const Txn&) = delete;
     Txn& operator=(const Txn&) = delete;
@@ -54,7 +76,10 @@ public:
     std::size_t entries(MDB_dbi dbi) const;
 
 private:
+    void end() noexcept;
+
     MDB_txn* txn_ = nullptr;
+    TxnGate* gate_;
     const std::string* path_;
 };
 

@@ -87,7 +87,7 @@ Store::Impl::Impl(const StoreOptions& opts) : options(opts) {
 
     {
         bool create = !options.read_only;
-        lmdb::Txn txn(env.get(), create, path);
+        lmdb::Txn txn(env.get(), gate, create, path);
         devices = open_dbi(txn, "devices", create);
         groups = open_dbi(txn, "groups", create);
         group_counts = open_dbi(txn, "group_counts", create);

@@ -16,6 +16,7 @@ struct Store::Impl {
 
     StoreOptions options;
     lmdb::EnvPtr env;
+    mutable lmdb::TxnGate gate;  // this process's open transactions, for adopting a grown map
     MDB_dbi devices = 0;       // token -> device record (store_codec)
     MDB_dbi groups = 0;        // group \0 token -> empty
     MDB_dbi group_counts = 0;  // group -> u64 device count, kept in step with `groups`
@@ -24,8 +25,8 @@ struct Store::Impl {
     MDB_dbi sent = 0;          // token -> the newest tail pushed to it
     std::jthread flusher;      // sync: interval only; declared last so it stops before env closes
 
-    lmdb::Txn read() const { return lmdb::Txn(env.get(), false, options.path); }
-    lmdb::Txn write() const { return lmdb::Txn(env.get(), true, options.path); }
+    lmdb::Txn read() const { return lmdb::Txn(env.get(), gate, false, options.path); }
+    lmdb::Txn write() const { return lmdb::Txn(env.get(), gate, true, options.path); }
 
     // Building blocks of the write operations; each runs inside the caller's transaction.
     std::optional<Device> find_device(const lmdb::Txn& txn, std::string_view token) const;

@@ -87,3 +87,42 @@ TEST(StoreMultiProcess, TwoProcessesRegisteringAtOnceLoseNothing) {
 
 }  // namespace
 }  // namespace pushsync::test
+
+namespace pushsync::test {
+namespace {
+
+TEST(StoreMultiProcess, AMapGrownByAnotherProcessIsAdopted) {
+    TempDir dir;
+    auto path = dir / "store";
+    Store small(store_options(path, 1ull << 20));
+    small.register_device(registration(token_of(0), "g0"), 1'000);
+
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        int status = 1;
+        try {  // a process configured with a bigger map writes past the first one's map
+            Store big(store_options(path, 8ull << 20));
+            for (std::uint64_t n = 1; n <= 10'000; n += 500) {
+                std::vector<Registration> batch;
+                for (std::uint64_t i = n; i < n + 500; ++i) batch.push_back(registration(token_of(i), "g1"));
+                big.register_devices(batch, 1'000);
+            }
+            status = big.stats().map_used > (1ull << 20) ? 0 : 2;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "child: %s\n", e.what());
+        }
+        ::_exit(status);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+
+    EXPECT_EQ(small.group_info("g1", "").devices, 10'000u);
+    EXPECT_EQ(small.stats().map_size, 8ull << 20);
+    small.register_device(registration(token_of(20'000), "g1"), 1'000);
+    EXPECT_TRUE(small.check().empty());
+}
+
+}  // namespace
+}  // namespace pushsync::test
