@@ -58,6 +58,27 @@ struct QueueStats {
     std::int64_t oldest_enqueued_ms = 0; // 0: empty
     std::int64_t consumer_heartbeat_ms = 0;  // 0: never
     std::uint64_t counters[static_cast<unsigned>(Counter::count_)] = {};
+    // The queue's own figures (enqueue() never moves the Counter values above: callers count
+    // their HTTP outcomes with add()).
+    std::uint64_t produced_position = 0;   // positions claimed since creation (accepted + passed over)
+    std::uint64_t read_position = 0;       // the consumer's read position (read, maybe not committed)
+    std::uint64_t committed_position = 0;
+    std::uint64_t full_rejections = 0;     // enqueue answered full
+    std::uint64_t passed_over = 0;         // enqueue answered passed_over
+    std::uint64_t skipped_slots = 0;       // slots the consumer passed: producer stalled or died
+    std::uint64_t quarantined_slots = 0;   // slot rounds left unused: a passed-over producer still lived
+    bool consumer_sleeping = false;        // the consumer waits on the futex right now
+    bool retired = false;                  // reset() replaced this file: reopen the path
+    std::int64_t created_ms = 0;
+};
+
+struct QueueOptions {
+    // How long the consumer lets a slot stay claimed-but-unpublished, timed by the consumer (wall
+    // clock, steady) from the moment it first finds that slot next in line and unpublished, before
+    // it passes the slot. A producer that publishes later is told passed_over. Publishing takes
+    // well under a microsecond with no syscall between claim and publish, so only a dead, stopped
+    // or badly descheduled producer ever reaches this bound.
+    std::chrono::milliseconds stall_bound{100};
 };
 
 class Queue {
@@ -65,9 +86,12 @@ public:
     // Opens the file, creating and initialising it under a file lock when it does not exist
     // (concurrent openers wait for the creator). An existing file must match `capacity`.
     static std::unique_ptr<Queue> open(const std::string& path, std::uint32_t capacity);
+    static std::unique_ptr<Queue> open(const std::string& path, std::uint32_t capacity, const QueueOptions& options);
     // Opens an existing file whatever its capacity (CLI).
     static std::unique_ptr<Queue> open_existing(const std::string& path);
-    // Re-initialises the file on purpose (pushsyncctl queue reset).
+    // Re-initialises the file on purpose (pushsyncctl queue reset): a fresh empty file replaces it
+    // atomically (rename), and the replaced file is marked retired: processes that still map it
+    // get `full` from enqueue() and 0 from read(), and should reopen (see retired()).
     static void reset(const std::string& path, std::uint32_t capacity);
 
     ~Queue();
@@ -76,6 +100,8 @@ public:
 
     const std::string& path() const noexcept;
     std::uint32_t capacity() const noexcept;
+    // reset() replaced the file at path(): this mapping is of a dead file; open the path again.
+    bool retired() const noexcept;
 
     // --- producers (any process, any thread) -------------------------------------------------
     // Never blocks; wakes the consumer only when it sleeps.
@@ -84,7 +110,11 @@ public:
     // --- the consumer ------------------------------------------------------------------------
     // Appends up to `max` entries after the read position to `out`, waiting up to `wait` on the
     // futex when there are none. Returns how many were appended. Slots a dead producer claimed
-    // and never published are passed after the stall bound.
+    // and never published are passed after the stall bound. Sleeps at most once per call, so it
+    // may return 0 before `wait` has passed (wake_consumer(), a signal, a slot passed over).
+    // The first read()/commit() makes this Queue the consumer: it takes a lock on the file (held
+    // until destruction, released by the kernel if the process dies) and starts at the committed
+    // position. QueueError if another process is the consumer.
     std::size_t read(std::vector<QueuedNotify>& out, std::size_t max, std::chrono::milliseconds wait);
     // Everything before `position` is safe elsewhere: its slots may be reused.
     void commit(std::uint64_t end_position);
@@ -101,6 +131,7 @@ public:
     QueueStats stats() const noexcept;
 
 private:
+    friend struct QueueTestAccess;  // shared/queue_testing.hpp
     struct Impl;
     explicit Queue(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -1,0 +1,419 @@
+// The notify queue: many producers (nginx workers), one consumer (the sender), over a MAP_SHARED
+// file. Protocol (positions only grow; slot = position & mask, round = position >> shift):
+//
+// producer  1. claim position p by CAS on producer_position, only while p - committed < capacity
+//              (else `full`, at once, nothing written);
+//           2. CAS the slot FREE(r) -> CLAIMED(r), having first marked itself the slot's writer;
+//           3. write the entry, clear the writer mark, CAS CLAIMED(r) -> PUBLISHED(r). If the
+//              consumer has meanwhile marked the slot SKIPPED(r), that CAS fails: `passed_over`;
+//           4. wake the consumer only if it announced that it sleeps.
+// consumer  reads positions in order; a slot claimed but not published for the stall bound is CAS'd
+//           to SKIPPED(r) and passed. commit(end) hands slots before `end` to the next round: FREE,
+//           or QUARANTINED when a passed-over producer is still alive and could still write into
+//           the slot's bytes (a producer claiming a quarantined slot just takes the next position).
+// No step waits for another process, so a process dying anywhere leaves nothing held.
+#include "shared/queue.hpp"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <mutex>
+
+#include "shared/queue_file.hpp"
+#include "shared/queue_futex.hpp"
+#include "shared/queue_layout.hpp"
+#include "shared/queue_testing.hpp"
+
+namespace pushsync {
+
+namespace ql = queue_layout;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// The producer's identity for the slot's writer mark: pid << 32 | tid. Cached per thread because
+// getpid()/gettid() are syscalls and enqueue must stay far below a microsecond; the cache is
+// forgotten in a forked child (nginx forks its workers), where both numbers change.
+struct WriterIdCache {
+    std::uint64_t value = 0;
+};
+thread_local WriterIdCache t_writer_id;
+
+void forget_writer_id_after_fork() { t_writer_id.value = 0; }
+
+std::uint64_t writer_id() noexcept {
+    if (t_writer_id.value == 0) {
+        static std::once_flag registered;
+        std::call_once(registered, [] { ::pthread_atfork(nullptr, nullptr, forget_writer_id_after_fork); });
+        t_writer_id.value = (static_cast<std::uint64_t>(::getpid()) << 32) | static_cast<std::uint32_t>(::gettid());
+    }
+    return t_writer_id.value;
+}
+
+// Whether the thread behind a writer mark may still run (and so still write into the slot).
+// Another user's process answers EPERM: it exists. A producer in another pid namespace would be
+// misjudged; nginx and the sender share the host's namespace.
+bool writer_may_be_alive(std::uint64_t writer) noexcept {
+    const auto pid = static_cast<pid_t>(writer >> 32);
+    const auto tid = static_cast<pid_t>(writer & 0xffffffffu);
+    if (::syscall(SYS_tgkill, pid, tid, 0) == 0) return true;
+    return errno != ESRCH;
+}
+
+std::size_t copy_bounded(char* dst, std::size_t cap, std::string_view src) noexcept {
+    // The caller validated the sizes (http-api.md); bounding here only keeps a bug from
+    // writing into the next slot.
+    const auto n = std::min(cap, src.size());
+    std::memcpy(dst, src.data(), n);
+    return n;
+}
+
+struct NoHook {
+    void operator()() const noexcept {}
+};
+
+}  // namespace
+
+struct Queue::Impl {
+    std::string path;
+    queue_file::MappedQueue file;
+    ql::Header* header = nullptr;
+    ql::Slot* slots = nullptr;
+    std::uint32_t capacity = 0;
+    std::uint64_t mask = 0;
+    unsigned shift = 0;
+    Clock::duration stall_bound{};
+
+    // The consumer's own state (only in the one process that reads).
+    bool is_consumer = false;
+    std::uint64_t read_position = 0;
+    std::uint64_t stuck_position = std::numeric_limits<std::uint64_t>::max();
+    Clock::time_point stuck_since{};
+
+    Impl(std::string p, queue_file::MappedQueue f, const QueueOptions& options)
+        : path(std::move(p)), file(std::move(f)), header(file.header()), slots(file.slots()),
+          capacity(header->capacity), mask(capacity - 1), shift(static_cast<unsigned>(std::countr_zero(capacity))),
+          stall_bound(options.stall_bound) {}
+
+    ql::Slot& slot(std::uint64_t position) const noexcept { return slots[position & mask]; }
+    std::uint64_t round(std::uint64_t position) const noexcept { return position >> shift; }
+
+    template <typename Hook>
+    EnqueueResult enqueue(const Notify& notify, const Hook& after_claim) noexcept;
+    std::size_t drain(std::vector<QueuedNotify>& out, std::size_t max);
+    bool next_is_ready() const noexcept;
+    void become_consumer();
+    void wake_if_sleeping() noexcept;
+};
+
+template <typename Hook>
+EnqueueResult Queue::Impl::enqueue(const Notify& notify, const Hook& after_claim) noexcept {
+    ql::Header& h = *header;
+    if (h.retired.load(std::memory_order_relaxed) != 0) return EnqueueResult::full;  // nobody reads this file
+    const std::uint64_t me = writer_id();
+    for (;;) {
+        // 1. Claim a position. committed is loaded before producer_position, so committed <= p.
+        std::uint64_t p = 0;
+        for (;;) {
+            const auto committed = h.committed_position.load(std::memory_order_acquire);
+            p = h.producer_position.load(std::memory_order_relaxed);
+            if (p - committed >= capacity) {
+                h.full_rejections.fetch_add(1, std::memory_order_relaxed);
+                return EnqueueResult::full;
+            }
+            if (h.producer_position.compare_exchange_weak(p, p + 1, std::memory_order_acq_rel,
+                                                          std::memory_order_relaxed))
+                break;
+        }
+        ql::Slot& s = slot(p);
+        const auto r = round(p);
+        auto expected = ql::state(r, ql::kFree);
+        // committed's acquire above made the consumer's hand-over of this slot visible.
+        const auto seen = s.state.load(std::memory_order_acquire);
+        if (seen == ql::state(r, ql::kQuarantined)) continue;  // the position is lost, not the entry
+        if (seen != expected) {  // we stalled past the bound before even marking the slot
+            h.passed_over.fetch_add(1, std::memory_order_relaxed);
+            return EnqueueResult::passed_over;
+        }
+        // 2. Mark ourselves the writer, then claim the slot.
+        std::uint64_t nobody = 0;
+        if (!s.writer.compare_exchange_strong(nobody, me, std::memory_order_acq_rel)) {
+            // A producer of an earlier round that was passed over still holds the mark (it stalled
+            // before its own claim). Let the consumer pass this position at once and move on.
+            s.state.compare_exchange_strong(expected, ql::state(r, ql::kSkipped), std::memory_order_acq_rel);
+            continue;
+        }
+        if (!s.state.compare_exchange_strong(expected, ql::state(r, ql::kClaimed), std::memory_order_acq_rel)) {
+            auto mine = me;
+            s.writer.compare_exchange_strong(mine, 0, std::memory_order_release);
+            h.passed_over.fetch_add(1, std::memory_order_relaxed);
+            return EnqueueResult::passed_over;
+        }
+        after_claim();
+        // 3. Write, give up the writer mark (the bytes are final), publish.
+        s.group_len = static_cast<std::uint8_t>(copy_bounded(s.group, ql::kMaxGroup, notify.group));
+        s.tail_len = static_cast<std::uint8_t>(copy_bounded(s.tail, ql::kMaxTail, notify.tail));
+        s.origin_len = static_cast<std::uint8_t>(copy_bounded(s.origin, ql::kMaxOrigin, notify.origin));
+        s.enqueued_ms.store(notify.enqueued_ms, std::memory_order_relaxed);
+        auto mine = me;
+        s.writer.compare_exchange_strong(mine, 0, std::memory_order_release);
+        auto claimed = ql::state(r, ql::kClaimed);
+        if (!s.state.compare_exchange_strong(claimed, ql::state(r, ql::kPublished), std::memory_order_seq_cst)) {
+            h.passed_over.fetch_add(1, std::memory_order_relaxed);
+            return EnqueueResult::passed_over;
+        }
+        // 4. Publish happens-before this load (seq_cst on both sides, see read()): either we see the
+        // consumer's sleeping flag, or the consumer sees our entry before it sleeps.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        wake_if_sleeping();
+        return EnqueueResult::accepted;
+    }
+}
+
+void Queue::Impl::wake_if_sleeping() noexcept {
+    ql::Header& h = *header;
+    // exchange: of several producers publishing at once, only one pays for the syscall.
+    if (h.consumer_sleeping.load(std::memory_order_relaxed) != 0 &&
+        h.consumer_sleeping.exchange(0, std::memory_order_seq_cst) != 0) {
+        h.futex_word.fetch_add(1, std::memory_order_seq_cst);
+        queue_futex::wake(h.futex_word, 1);
+    }
+}
+
+void Queue::Impl::become_consumer() {
+    if (is_consumer) return;
+    // An OFD lock: owned by this open file, dropped by the kernel when the process dies, so a
+    // crashed sender never blocks its successor.
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = 0;
+    lock.l_len = 1;
+    if (::fcntl(file.fd.get(), F_OFD_SETLK, &lock) != 0) {
+        const int err = errno;
+        if (err == EAGAIN || err == EACCES)
+            throw QueueError("queue file " + path + ": another process is already its consumer");
+        throw QueueError("queue file " + path + ": cannot lock it for the consumer: " + std::strerror(err));
+    }
+    is_consumer = true;
+    // At least once: whatever a previous consumer read but did not commit is read again.
+    read_position = header->committed_position.load(std::memory_order_acquire);
+    header->read_position.store(read_position, std::memory_order_relaxed);
+}
+
+std::size_t Queue::Impl::drain(std::vector<QueuedNotify>& out, std::size_t max) {
+    ql::Header& h = *header;
+    std::size_t appended = 0;
+    const auto produced = h.producer_position.load(std::memory_order_acquire);
+    while (appended < max && read_position < produced) {
+        const auto p = read_position;
+        ql::Slot& s = slot(p);
+        const auto r = round(p);
+        auto st = s.state.load(std::memory_order_acquire);
+        if (st == ql::state(r, ql::kPublished)) {
+            QueuedNotify& e = out.emplace_back();
+            e.position = p;
+            e.group.assign(s.group, std::min<std::size_t>(s.group_len, ql::kMaxGroup));
+            e.tail.assign(s.tail, std::min<std::size_t>(s.tail_len, ql::kMaxTail));
+            e.origin.assign(s.origin, std::min<std::size_t>(s.origin_len, ql::kMaxOrigin));
+            e.enqueued_ms = s.enqueued_ms.load(std::memory_order_relaxed);
+            ++read_position;
+            ++appended;
+            continue;
+        }
+        if (st == ql::state(r, ql::kSkipped) || st == ql::state(r, ql::kQuarantined)) {
+            ++read_position;
+            continue;
+        }
+        // Claimed (or its position taken) and not published yet: normally a producer mid-write.
+        const auto now = Clock::now();
+        if (stuck_position != p) {
+            stuck_position = p;
+            stuck_since = now;
+            break;
+        }
+        if (now - stuck_since < stall_bound) break;
+        if (s.state.compare_exchange_strong(st, ql::state(r, ql::kSkipped), std::memory_order_acq_rel)) {
+            h.skipped.fetch_add(1, std::memory_order_relaxed);
+            ++read_position;
+        }
+        // else: published at the last moment; the next turn reads it.
+    }
+    h.read_position.store(read_position, std::memory_order_relaxed);
+    return appended;
+}
+
+bool Queue::Impl::next_is_ready() const noexcept {
+    const auto p = read_position;
+    if (p >= header->producer_position.load(std::memory_order_seq_cst)) return false;
+    const auto tag = ql::tag_of_state(slot(p).state.load(std::memory_order_seq_cst));
+    return tag != ql::kFree && tag != ql::kClaimed;
+}
+
+Queue::Queue(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Queue::~Queue() = default;
+
+std::unique_ptr<Queue> Queue::open(const std::string& path, std::uint32_t capacity) {
+    return open(path, capacity, QueueOptions{});
+}
+
+std::unique_ptr<Queue> Queue::open(const std::string& path, std::uint32_t capacity, const QueueOptions& options) {
+    if (capacity == 0) throw QueueError("queue file " + path + ": capacity 0 is not a power of two");
+    auto file = queue_file::open(path, capacity);
+    return std::unique_ptr<Queue>(new Queue(std::make_unique<Impl>(path, std::move(file), options)));
+}
+
+std::unique_ptr<Queue> Queue::open_existing(const std::string& path) {
+    auto file = queue_file::open(path, 0);
+    return std::unique_ptr<Queue>(new Queue(std::make_unique<Impl>(path, std::move(file), QueueOptions{})));
+}
+
+void Queue::reset(const std::string& path, std::uint32_t capacity) { queue_file::replace(path, capacity); }
+
+const std::string& Queue::path() const noexcept { return impl_->path; }
+std::uint32_t Queue::capacity() const noexcept { return impl_->capacity; }
+bool Queue::retired() const noexcept { return impl_->header->retired.load(std::memory_order_relaxed) != 0; }
+
+EnqueueResult Queue::enqueue(const Notify& notify) noexcept { return impl_->enqueue(notify, NoHook{}); }
+
+EnqueueResult QueueTestAccess::enqueue_pausing(Queue& queue, const Notify& notify,
+                                               const std::function<void()>& after_claim) {
+    return queue.impl_->enqueue(notify, after_claim);
+}
+
+std::size_t Queue::read(std::vector<QueuedNotify>& out, std::size_t max, std::chrono::milliseconds wait) {
+    Impl& q = *impl_;
+    q.become_consumer();
+    ql::Header& h = *q.header;
+    // A retired file's entries were discarded on purpose by reset(); the caller must reopen.
+    if (h.retired.load(std::memory_order_relaxed) != 0) return 0;
+    const auto deadline = Clock::now() + wait;
+    std::size_t n = q.drain(out, max);
+    if (n > 0 || max == 0) return n;
+    auto now = Clock::now();
+    if (now >= deadline) return 0;
+    auto until = deadline;
+    if (q.stuck_position == q.read_position) until = std::min(until, q.stuck_since + q.stall_bound);
+    // Announce the sleep, then look once more (seq_cst, pairs with the producer's fence): a
+    // producer that published before seeing the flag is seen here, one after it wakes us. The
+    // futex word is read first so a wake between here and FUTEX_WAIT makes the wait return at once.
+    const auto word = h.futex_word.load(std::memory_order_seq_cst);
+    h.consumer_sleeping.store(1, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!q.next_is_ready()) queue_futex::wait(h.futex_word, word, until - now);
+    h.consumer_sleeping.store(0, std::memory_order_relaxed);
+    return q.drain(out, max);
+}
+
+void Queue::commit(std::uint64_t end_position) {
+    Impl& q = *impl_;
+    q.become_consumer();
+    ql::Header& h = *q.header;
+    const auto committed = h.committed_position.load(std::memory_order_relaxed);
+    const auto end = std::min(end_position, q.read_position);
+    for (auto p = committed; p < end; ++p) {
+        ql::Slot& s = q.slot(p);
+        const auto next = q.round(p) + 1;
+        if (ql::tag_of_state(s.state.load(std::memory_order_acquire)) == ql::kPublished) {
+            s.state.store(ql::state(next, ql::kFree), std::memory_order_release);
+            continue;
+        }
+        // Passed over: reusable only once nobody can still write its bytes.
+        auto writer = s.writer.load(std::memory_order_acquire);
+        if (writer != 0 && writer_may_be_alive(writer)) {
+            s.state.store(ql::state(next, ql::kQuarantined), std::memory_order_release);
+            h.quarantined.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        if (writer != 0) s.writer.compare_exchange_strong(writer, 0, std::memory_order_acq_rel);  // it died
+        s.state.store(ql::state(next, ql::kFree), std::memory_order_release);
+    }
+    // Release: the slots' new states are visible to any producer that sees the new position.
+    if (end > committed) h.committed_position.store(end, std::memory_order_release);
+}
+
+std::uint64_t Queue::committed_position() const noexcept {
+    return impl_->header->committed_position.load(std::memory_order_acquire);
+}
+
+std::vector<QueuedNotify> Queue::peek(std::size_t max) const {
+    const Impl& q = *impl_;
+    std::vector<QueuedNotify> out;
+    const auto committed = q.header->committed_position.load(std::memory_order_acquire);
+    const auto produced = q.header->producer_position.load(std::memory_order_acquire);
+    for (auto p = committed; p < produced && out.size() < max; ++p) {
+        const ql::Slot& s = q.slot(p);
+        const auto published = ql::state(q.round(p), ql::kPublished);
+        if (s.state.load(std::memory_order_acquire) != published) continue;
+        QueuedNotify e;
+        e.position = p;
+        e.group.assign(s.group, std::min<std::size_t>(s.group_len, ql::kMaxGroup));
+        e.tail.assign(s.tail, std::min<std::size_t>(s.tail_len, ql::kMaxTail));
+        e.origin.assign(s.origin, std::min<std::size_t>(s.origin_len, ql::kMaxOrigin));
+        e.enqueued_ms = s.enqueued_ms.load(std::memory_order_relaxed);
+        // Seqlock-style: the consumer may have committed and a producer reused the slot meanwhile.
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (s.state.load(std::memory_order_relaxed) != published) continue;
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+void Queue::heartbeat(std::int64_t now_ms) noexcept {
+    impl_->header->consumer_heartbeat_ms.store(now_ms, std::memory_order_relaxed);
+}
+
+void Queue::wake_consumer() noexcept {
+    ql::Header& h = *impl_->header;
+    h.futex_word.fetch_add(1, std::memory_order_seq_cst);
+    queue_futex::wake(h.futex_word, 1 << 30);
+}
+
+void Queue::add(Counter counter, std::uint64_t n) noexcept {
+    const auto i = static_cast<unsigned>(counter);
+    if (i < static_cast<unsigned>(Counter::count_)) impl_->header->counters[i].fetch_add(n, std::memory_order_relaxed);
+}
+
+QueueStats Queue::stats() const noexcept {
+    const Impl& q = *impl_;
+    const ql::Header& h = *q.header;
+    QueueStats st;
+    st.capacity = q.capacity;
+    st.committed_position = h.committed_position.load(std::memory_order_acquire);
+    st.produced_position = h.producer_position.load(std::memory_order_acquire);
+    st.read_position = h.read_position.load(std::memory_order_relaxed);
+    st.depth = st.produced_position - std::min(st.produced_position, st.committed_position);
+    // The oldest entry: the first published one from the committed position on (passed slots have
+    // no entry). Bounded so a huge backlog of passed slots cannot make this slow.
+    constexpr std::uint64_t kScan = 1024;
+    for (auto p = st.committed_position; p < st.produced_position && p < st.committed_position + kScan; ++p) {
+        const ql::Slot& s = q.slot(p);
+        const auto published = ql::state(q.round(p), ql::kPublished);
+        if (s.state.load(std::memory_order_acquire) != published) continue;
+        const auto ms = s.enqueued_ms.load(std::memory_order_relaxed);
+        if (s.state.load(std::memory_order_acquire) != published) continue;
+        st.oldest_enqueued_ms = ms;
+        break;
+    }
+    st.consumer_heartbeat_ms = h.consumer_heartbeat_ms.load(std::memory_order_relaxed);
+    for (unsigned i = 0; i < static_cast<unsigned>(Counter::count_); ++i)
+        st.counters[i] = h.counters[i].load(std::memory_order_relaxed);
+    st.full_rejections = h.full_rejections.load(std::memory_order_relaxed);
+    st.passed_over = h.passed_over.load(std::memory_order_relaxed);
+    st.skipped_slots = h.skipped.load(std::memory_order_relaxed);
+    st.quarantined_slots = h.quarantined.load(std::memory_order_relaxed);
+    st.consumer_sleeping = h.consumer_sleeping.load(std::memory_order_relaxed) != 0;
+    st.retired = h.retired.load(std::memory_order_relaxed) != 0;
+    st.created_ms = h.created_ms;
+    return st;
+}
+
+}  // namespace pushsync

@@ -1,0 +1,218 @@
+#include "shared/queue_file.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <new>
+#include <string_view>
+
+#include "shared/queue_futex.hpp"
+
+namespace pushsync::queue_file {
+
+namespace ql = queue_layout;
+
+Fd& Fd::operator=(Fd&& other) noexcept {
+    if (this != &other) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = other.release();
+    }
+    return *this;
+}
+
+Fd::~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+Mapping::Mapping(Mapping&& other) noexcept : address_(other.address_), size_(other.size_) {
+    other.address_ = nullptr;
+    other.size_ = 0;
+}
+
+Mapping& Mapping::operator=(Mapping&& other) noexcept {
+    if (this != &other) {
+        reset();
+        address_ = other.address_;
+        size_ = other.size_;
+        other.address_ = nullptr;
+        other.size_ = 0;
+    }
+    return *this;
+}
+
+Mapping::~Mapping() { reset(); }
+
+void Mapping::reset() noexcept {
+    if (address_ != nullptr) ::munmap(address_, size_);
+    address_ = nullptr;
+    size_ = 0;
+}
+
+namespace {
+
+[[noreturn]] void fail(const std::string& path, std::string_view problem) {
+    throw QueueError("queue file " + path + ": " + std::string(problem));
+}
+
+[[noreturn]] void fail_errno(const std::string& path, std::string_view doing) {
+    const int err = errno;
+    fail(path, std::string(doing) + ": " + std::strerror(err));
+}
+
+Mapping map_whole(const std::string& path, int fd, std::size_t size) {
+    void* address = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (address == MAP_FAILED) fail_errno(path, "mmap");
+    return Mapping(address, size);
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// A path unlinked on destruction unless released.
+struct TempPath {
+    std::string path;
+    TempPath() = default;
+    TempPath(const TempPath&) = delete;
+    TempPath& operator=(const TempPath&) = delete;
+    ~TempPath() {
+        if (!path.empty()) ::unlink(path.c_str());
+    }
+};
+
+// A temporary file beside `path` holding a complete, empty queue; unlinked on destruction unless
+// it was moved into place.
+class FreshFile {
+public:
+    FreshFile(const std::string& path, std::uint32_t capacity) {
+        // pid + a clock reading: unique enough, and O_EXCL catches the rest.
+        for (int attempt = 0;; ++attempt) {
+            const std::string name = path + ".tmp." + std::to_string(::getpid()) + "." +
+                                     std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+            // 0666 minus the umask: nginx workers (often `nobody`) and the sender must both write it.
+            fd_ = Fd(::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+            if (fd_.get() >= 0) {
+                temp_.path = name;
+                break;
+            }
+            if (errno != EEXIST || attempt > 100) fail_errno(path, "cannot create it");
+        }
+        const auto size = ql::file_size_for(capacity);
+        // Sparse: every slot's round-0 FREE state is all zero bytes, so only the header is written.
+        if (::ftruncate(fd_.get(), static_cast<off_t>(size)) != 0) fail_errno(path, "cannot size it");
+        Mapping header_map = map_whole(temp_.path, fd_.get(), ql::kHeaderSize);
+        auto* header = ::new (header_map.address()) ql::Header{};
+        std::memcpy(header->magic, ql::kMagic, sizeof ql::kMagic);
+        header->version = ql::kVersion;
+        header->capacity = capacity;
+        header->slot_size = ql::kSlotSize;
+        header->header_size = ql::kHeaderSize;
+        header->file_size = size;
+        header->created_ms = now_ms();
+    }
+    FreshFile(const FreshFile&) = delete;
+    FreshFile& operator=(const FreshFile&) = delete;
+
+    // Puts it at `path` only if nothing is there (link(2) never replaces): true if it won.
+    bool link_if_absent(const std::string& path) {
+        if (::link(temp_.path.c_str(), path.c_str()) == 0) return true;
+        if (errno == EEXIST) return false;
+        fail_errno(path, "cannot create it");
+    }
+    // Puts it at `path`, replacing what is there.
+    void rename_over(const std::string& path) {
+        if (::rename(temp_.path.c_str(), path.c_str()) != 0) fail_errno(path, "cannot replace it");
+        temp_.path.clear();
+    }
+
+private:
+    TempPath temp_;  // declared first: unlinks the file even when the constructor throws
+    Fd fd_;
+};
+
+// Every check on what another process (or a disk, or a person) left at `path`.
+void validate(const std::string& path, const ql::Header& h, std::uint64_t actual_size, std::uint32_t capacity) {
+    if (std::memcmp(h.magic, ql::kMagic, sizeof ql::kMagic) != 0)
+        fail(path, "not a pushsync queue (bad magic); corrupt or another program's file; `pushsyncctl queue reset` "
+                   "re-creates it");
+    if (h.version != ql::kVersion)
+        fail(path, "queue layout version " + std::to_string(h.version) + ", this build reads version " +
+                       std::to_string(ql::kVersion) + "; `pushsyncctl queue reset` re-creates it (its entries are lost)");
+    if (h.header_size != ql::kHeaderSize || h.slot_size != ql::kSlotSize || !ql::valid_capacity(h.capacity))
+        fail(path, "corrupt header (header size " + std::to_string(h.header_size) + ", slot size " +
+                       std::to_string(h.slot_size) + ", capacity " + std::to_string(h.capacity) + ")");
+    const auto expected = ql::file_size_for(h.capacity);
+    if (actual_size != expected || h.file_size != expected)
+        fail(path, "size is " + std::to_string(actual_size) + " bytes, a queue of capacity " +
+                       std::to_string(h.capacity) + " is " + std::to_string(expected) + " bytes (truncated or corrupt)");
+    if (capacity != 0 && h.capacity != capacity)
+        fail(path, "capacity is " + std::to_string(h.capacity) + ", configured " + std::to_string(capacity) +
+                       "; `pushsyncctl queue reset` re-creates it with the configured capacity");
+    const auto produced = h.producer_position.load(std::memory_order_acquire);
+    const auto committed = h.committed_position.load(std::memory_order_acquire);
+    if (committed > produced || produced - committed > h.capacity)
+        fail(path, "corrupt positions (committed " + std::to_string(committed) + ", produced " +
+                       std::to_string(produced) + ", capacity " + std::to_string(h.capacity) + ")");
+}
+
+// Opens `path` if it exists: Fd(-1) when it does not.
+Fd open_existing_fd(const std::string& path) {
+    Fd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (fd.get() < 0 && errno != ENOENT) fail_errno(path, "cannot open it");
+    return fd;
+}
+
+}  // namespace
+
+MappedQueue open(const std::string& path, std::uint32_t capacity) {
+    if (capacity != 0 && !ql::valid_capacity(capacity))
+        fail(path, "capacity " + std::to_string(capacity) + " is not a power of two between " +
+                       std::to_string(ql::kMinCapacity) + " and " + std::to_string(ql::kMaxCapacity));
+    Fd fd = open_existing_fd(path);
+    // Concurrent first openers each build a complete file aside and link(2) it into place: exactly
+    // one link wins and nobody ever sees a half-initialised queue, even if a creator dies midway.
+    for (int attempt = 0; fd.get() < 0; ++attempt) {
+        if (capacity == 0) fail(path, "does not exist");
+        if (attempt > 10) fail(path, "keeps disappearing while being opened");
+        FreshFile fresh(path, capacity);
+        fresh.link_if_absent(path);
+        fd = open_existing_fd(path);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) fail_errno(path, "fstat");
+    if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size < ql::kHeaderSize)
+        fail(path, "size is " + std::to_string(size) + " bytes, too small for a queue header (truncated or corrupt)");
+    Mapping mapping = map_whole(path, fd.get(), size);
+    validate(path, *static_cast<const ql::Header*>(mapping.address()), size, capacity);
+    return MappedQueue{std::move(fd), std::move(mapping)};
+}
+
+void replace(const std::string& path, std::uint32_t capacity) {
+    if (!ql::valid_capacity(capacity))
+        fail(path, "capacity " + std::to_string(capacity) + " is not a power of two between " +
+                       std::to_string(ql::kMinCapacity) + " and " + std::to_string(ql::kMaxCapacity));
+    Fd old = open_existing_fd(path);
+    FreshFile fresh(path, capacity);
+    fresh.rename_over(path);
+    if (old.get() < 0) return;
+    // Tell the processes still mapping the old inode: producers then refuse (no false 202 into a
+    // file nobody reads) and a sleeping consumer wakes to notice. Only a file we can read as ours.
+    struct stat st {};
+    if (::fstat(old.get(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) < ql::kHeaderSize) return;
+    Mapping mapping = map_whole(path, old.get(), ql::kHeaderSize);
+    auto* header = static_cast<ql::Header*>(mapping.address());
+    if (std::memcmp(header->magic, ql::kMagic, sizeof ql::kMagic) != 0 || header->version != ql::kVersion) return;
+    header->retired.store(1, std::memory_order_seq_cst);
+    header->futex_word.fetch_add(1, std::memory_order_seq_cst);
+    queue_futex::wake(header->futex_word, 1 << 30);
+}
+
+}  // namespace pushsync::queue_file

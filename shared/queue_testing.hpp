@@ -1,0 +1,16 @@
+#pragma once
+// Test-only entry points into the queue (tests/queue, bench/queue). Not for production callers.
+#include <functional>
+
+#include "shared/queue.hpp"
+
+namespace pushsync {
+
+struct QueueTestAccess {
+    // Exactly enqueue(), but calls `after_claim` once the slot is claimed and before the entry is
+    // written and published: a test stops or kills the producer there, the window a crash or a
+    // descheduling hits in production.
+    static EnqueueResult enqueue_pausing(Queue& queue, const Notify& notify, const std::function<void()>& after_claim);
+};
+
+}  // namespace pushsync

@@ -1,0 +1,223 @@
+// The queue file itself: creation by racing processes, refusal of files it cannot trust (never
+// re-initialised silently), deliberate reset, survival across restarts, one consumer at a time.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "shared/queue.hpp"
+#include "tests/queue/forked_child.hpp"
+#include "tests/support/process.hpp"
+
+namespace pushsync {
+namespace {
+
+using namespace std::chrono_literals;
+using test::ForkedChild;
+using test::TempDir;
+namespace fs = std::filesystem;
+
+// The error open() gives for `path`, "" if none.
+std::string open_error(const std::string& path, std::uint32_t capacity) {
+    try {
+        if (capacity == 0)
+            Queue::open_existing(path);
+        else
+            Queue::open(path, capacity);
+    } catch (const QueueError& e) {
+        return e.what();
+    }
+    return {};
+}
+
+void patch(const std::string& path, std::streamoff offset, const void* bytes, std::size_t n) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(offset);
+    f.write(static_cast<const char*>(bytes), static_cast<std::streamsize>(n));
+}
+
+void make_queue_with_one_entry(const std::string& path, std::uint32_t capacity) {
+    auto q = Queue::open(path, capacity);
+    ASSERT_EQ(q->enqueue(Notify{"g", "kept", "", 1}), EnqueueResult::accepted);
+}
+
+TEST(QueueFile, CorruptFileIsRefusedNamingThePathAndLeftAlone) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    std::string garbage(4096 + 8 * 512, '\0');
+    for (std::size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<char>(i * 7 + 3);
+    test::write_file(path, garbage);
+
+    const std::string error = open_error(path, 8);
+    EXPECT_NE(error.find(path), std::string::npos) << error;
+    EXPECT_NE(error.find("bad magic"), std::string::npos) << error;
+    EXPECT_EQ(test::read_file(path), garbage) << "the file was touched";
+    EXPECT_NE(open_error(path, 0).find("bad magic"), std::string::npos);
+}
+
+TEST(QueueFile, TooSmallFileIsRefused) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    test::write_file(path, "PSYNCQ");
+    const std::string error = open_error(path, 8);
+    EXPECT_NE(error.find(path), std::string::npos) << error;
+    EXPECT_NE(error.find("too small"), std::string::npos) << error;
+    EXPECT_EQ(test::read_file(path), "PSYNCQ");
+}
+
+TEST(QueueFile, OtherLayoutVersionIsRefused) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    make_queue_with_one_entry(path, 8);
+    const std::uint32_t version = 99;
+    patch(path, 8, &version, sizeof version);  // after the 8-byte magic
+    const std::string before = test::read_file(path);
+
+    const std::string error = open_error(path, 8);
+    EXPECT_NE(error.find(path), std::string::npos) << error;
+    EXPECT_NE(error.find("version 99"), std::string::npos) << error;
+    EXPECT_EQ(test::read_file(path), before);
+}
+
+TEST(QueueFile, OtherSizeIsRefused) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    make_queue_with_one_entry(path, 8);
+    const auto size = fs::file_size(path);
+
+    fs::resize_file(path, size - 512);
+    std::string error = open_error(path, 8);
+    EXPECT_NE(error.find(path), std::string::npos) << error;
+    EXPECT_NE(error.find("size is " + std::to_string(size - 512) + " bytes"), std::string::npos) << error;
+
+    fs::resize_file(path, size + 4096);
+    error = open_error(path, 0);
+    EXPECT_NE(error.find("size is " + std::to_string(size + 4096) + " bytes"), std::string::npos) << error;
+    EXPECT_EQ(fs::file_size(path), size + 4096) << "the file was touched";
+}
+
+TEST(QueueFile, OtherCapacityIsRefusedButOpensAsExisting) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    make_queue_with_one_entry(path, 8);
+    const std::string error = open_error(path, 16);
+    EXPECT_NE(error.find(path), std::string::npos) << error;
+    EXPECT_NE(error.find("capacity is 8, configured 16"), std::string::npos) << error;
+    auto q = Queue::open_existing(path);
+    EXPECT_EQ(q->capacity(), 8u);
+    EXPECT_EQ(q->stats().depth, 1u);
+}
+
+TEST(QueueFile, MissingFileAndBadCapacityAreClearErrors) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    EXPECT_NE(open_error(path, 0).find("does not exist"), std::string::npos);
+    EXPECT_NE(open_error(path, 12).find("not a power of two"), std::string::npos);
+    EXPECT_FALSE(fs::exists(path));
+    const std::string nowhere = dir / "no-such-dir" / "queue";
+    const std::string error = open_error(nowhere, 8);
+    EXPECT_NE(error.find(nowhere), std::string::npos) << error;
+}
+
+TEST(QueueFile, RacingOpenersCreateExactlyOneFileAndLoseNothing) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    constexpr int kOpeners = 8;
+    int go[2];
+    ASSERT_EQ(::pipe(go), 0);
+    std::vector<ForkedChild> openers;
+    for (int i = 0; i < kOpeners; ++i)
+        openers.push_back(ForkedChild::start([&, i] {
+            ::close(go[1]);
+            char c;
+            (void)!::read(go[0], &c, 1);  // all start when the parent closes the pipe
+            auto q = Queue::open(path, 64);
+            return q->enqueue(Notify{"g", std::to_string(i), "", i}) == EnqueueResult::accepted ? 0 : 1;
+        }));
+    ::close(go[0]);
+    ::close(go[1]);
+    for (auto& o : openers) EXPECT_EQ(o.wait(), 0);
+
+    // Had anyone initialised over another's file, an entry would be missing.
+    auto q = Queue::open(path, 64);
+    EXPECT_EQ(q->stats().depth, static_cast<std::uint64_t>(kOpeners));
+    EXPECT_EQ(q->peek(100).size(), static_cast<std::size_t>(kOpeners));
+    int files = 0;
+    for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir.path())) ++files;
+    EXPECT_EQ(files, 1) << "temporary files left behind";
+}
+
+TEST(QueueFile, EntriesSurviveReopening) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    make_queue_with_one_entry(path, 8);
+    auto q = Queue::open(path, 8);
+    std::vector<QueuedNotify> got;
+    EXPECT_EQ(q->read(got, 10, 1s), 1u);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].tail, "kept");
+}
+
+TEST(QueueFile, ResetReplacesABrokenFileAndRetiresALiveOne) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    test::write_file(path, "not a queue at all");
+    Queue::reset(path, 16);
+    auto fresh = Queue::open(path, 16);
+    EXPECT_EQ(fresh->stats().depth, 0u);
+    ASSERT_EQ(fresh->enqueue(Notify{"g", "old", "", 1}), EnqueueResult::accepted);
+
+    Queue::reset(path, 32);
+    EXPECT_TRUE(fresh->retired());
+    EXPECT_EQ(fresh->enqueue(Notify{"g", "into-the-void", "", 1}), EnqueueResult::full)
+        << "a retired file must not accept what nobody will read";
+    std::vector<QueuedNotify> got;
+    EXPECT_EQ(fresh->read(got, 10, 10s), 0u);
+
+    auto reopened = Queue::open(path, 32);
+    EXPECT_FALSE(reopened->retired());
+    EXPECT_EQ(reopened->stats().depth, 0u);
+    EXPECT_EQ(reopened->enqueue(Notify{"g", "new", "", 1}), EnqueueResult::accepted);
+}
+
+TEST(QueueFile, OnlyOneConsumerAtATime) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    auto first = Queue::open(path, 8);
+    auto second = Queue::open(path, 8);
+    std::vector<QueuedNotify> got;
+    first->read(got, 1, 0ms);
+    try {
+        second->read(got, 1, 0ms);
+        ADD_FAILURE() << "a second consumer was allowed";
+    } catch (const QueueError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+    first.reset();  // the consumer goes away: another may take over
+    EXPECT_NO_THROW(second->read(got, 1, 0ms));
+}
+
+TEST(QueueFile, CountersAndHeartbeatAreSharedThroughTheFile) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    auto a = Queue::open(path, 8);
+    auto b = Queue::open(path, 8);
+    a->add(Counter::notifies_accepted, 3);
+    b->add(Counter::notifies_accepted);
+    b->add(Counter::pushes_sent, 7);
+    a->heartbeat(123456);
+    const auto st = b->stats();
+    EXPECT_EQ(st.counters[static_cast<unsigned>(Counter::notifies_accepted)], 4u);
+    EXPECT_EQ(st.counters[static_cast<unsigned>(Counter::pushes_sent)], 7u);
+    EXPECT_EQ(st.consumer_heartbeat_ms, 123456);
+    EXPECT_EQ(st.capacity, 8u);
+    EXPECT_GT(st.created_ms, 0);
+}
+
+}  // namespace
+}  // namespace pushsync
