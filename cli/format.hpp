@@ -1,0 +1,23 @@
+#pragma once
+// Small text and JSON forms shared by the commands.
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "shared/device.hpp"
+
+namespace pushsync::cli {
+
+using Json = nlohmann::ordered_json;
+
+// The device object of http-api.md as a JSON value (same text as device_to_json).
+Json device_json(const Device& device);
+// "850ms", "12.3s", "5m03s", "2h05m", "3d04h"; negative ages (clock skew) show as 0ms.
+std::string format_age(std::int64_t ms);
+// "1073741824 (1.0 GiB)"
+std::string format_bytes(std::uint64_t bytes);
+// Prints one JSON value on one line.
+void print_json(std::ostream& out, const Json& value);
+
+}  // namespace pushsync::cli
