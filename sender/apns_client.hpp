@@ -1,0 +1,92 @@
+#pragma once
+// The HTTP/2 client to APNs: one ApnsClient per connection configuration (credentials +
+// environment endpoint), owning `apns.connections` TLS connections, all driven by one libev loop.
+// It multiplexes up to the server's MAX_CONCURRENT_STREAMS per connection (following changes),
+// queues the rest, refreshes the shared JWT, PINGs idle connections, times requests out with
+// RST_STREAM, resends what GOAWAY/REFUSED_STREAM left unprocessed on a new connection, and
+// reconnects with backoff (1 s doubling to 60 s, reset by a success).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sender/apns_log.hpp"
+#include "shared/config.hpp"
+#include "shared/device.hpp"
+
+struct ev_loop;
+
+namespace pushsync::sender {
+
+class JwtCache;
+
+struct PushRequest {
+    std::string token;    // lowercase hex
+    std::string topic;    // apns-topic: the bundle ID
+    std::string payload;  // {"aps":{"content-available":1},"tail":"…"}
+    std::int64_t expiration_unix_s = 0;
+    std::uint64_t tag = 0;  // caller's id, handed back in the response
+};
+
+struct PushResponse {
+    std::uint64_t tag = 0;
+    // HTTP status from APNs; 0 when there was no answer (timeout, connection lost, stream reset,
+    // shutdown): then `reason` says which, e.g. "Timeout", "ConnectionLost", "RefusedStream".
+    int status = 0;
+    std::string reason;             // APNs' JSON reason for errors
+    std::int64_t timestamp_ms = 0;  // 410's "timestamp" (milliseconds)
+    std::string apns_id;
+};
+
+struct ConnectionConfig {
+    std::string url;      // https://host:port from apns.production / apns.sandbox
+    Environment environment = Environment::production;
+    std::string ca_file;  // extra trusted CA; empty: system CAs only
+    std::uint32_t connections = 1;
+    std::uint32_t request_timeout_ms = 10000;
+    std::uint32_t ping_interval_s = 60;
+    AppAuth auth;         // token: team_id/key_id/key_file; certificate: cert_file/key_file
+    // Added by apns-client:
+    ApnsLogSink log;  // one line per event (connect, goaway, reconnect, ...); empty: stderr
+    // Token auth: share one cache per (team_id, key_id) across clients; empty: the client reads
+    // auth.key_file and keeps its own.
+    std::shared_ptr<JwtCache> jwt_cache;
+};
+
+// Counters for tests, logs and metrics (added by apns-client).
+struct ApnsClientStats {
+    std::uint64_t connects = 0;          // connections that got the server's SETTINGS
+    std::uint64_t connect_failures = 0;  // attempts that ended before serving a response
+    std::uint64_t goaways = 0;
+    std::uint64_t resent = 0;    // unprocessed streams (GOAWAY, REFUSED_STREAM) sent again
+    std::uint64_t timeouts = 0;
+    std::uint64_t responses = 0;
+    std::size_t max_open_streams = 0;  // most streams open at once on one connection
+};
+
+class ApnsClient {
+public:
+    using Callback = std::function<void(const PushResponse&)>;
+
+    // Reads the credentials (throws std::runtime_error naming the file on failure).
+    ApnsClient(struct ev_loop* loop, ConnectionConfig config, Callback on_response);
+    ~ApnsClient();
+    ApnsClient(const ApnsClient&) = delete;
+    ApnsClient& operator=(const ApnsClient&) = delete;
+
+    // Queues a push; exactly one response comes back through the callback for each, later.
+    void send(PushRequest request);
+    std::size_t in_flight() const noexcept;  // queued + on the wire
+    // Stop opening streams; answer everything queued with status 0 reason "Shutdown" once the
+    // streams on the wire finish or `deadline_ms` passes.
+    void shutdown(std::uint32_t deadline_ms);
+    // Credential errors (403) hold an app's pushes: the pipeline asks before sending.
+    bool credentials_rejected() const noexcept;
+    ApnsClientStats stats() const noexcept;  // added by apns-client
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pushsync::sender

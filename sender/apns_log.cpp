@@ -1,0 +1,17 @@
+#include "sender/apns_log.hpp"
+
+#include <cstdio>
+
+namespace pushsync::sender {
+
+void ApnsLogger::operator()(LogLevel level, const std::string& line) const {
+    if (sink_) {
+        sink_(level, line);
+        return;
+    }
+    static constexpr const char* names[] = {"error", "warn", "info", "debug"};
+    // One fprintf per line so lines from different sources do not interleave mid-line.
+    std::fprintf(stderr, "[%s] %s\n", names[static_cast<int>(level)], line.c_str());
+}
+
+}  // namespace pushsync::sender

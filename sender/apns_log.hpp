@@ -1,0 +1,26 @@
+#pragma once
+// The ApnsClient's log sink: one line per event. The daemon plugs its own logger in through
+// ConnectionConfig::log; without one, lines go to stderr with a level prefix.
+#include <functional>
+#include <string>
+
+#include "shared/config.hpp"
+
+namespace pushsync::sender {
+
+using ApnsLogSink = std::function<void(LogLevel level, const std::string& line)>;
+
+class ApnsLogger {
+public:
+    explicit ApnsLogger(ApnsLogSink sink = {}) : sink_(std::move(sink)) {}
+    void operator()(LogLevel level, const std::string& line) const;
+    void error(const std::string& line) const { (*this)(LogLevel::error, line); }
+    void warn(const std::string& line) const { (*this)(LogLevel::warn, line); }
+    void info(const std::string& line) const { (*this)(LogLevel::info, line); }
+    void debug(const std::string& line) const { (*this)(LogLevel::debug, line); }
+
+private:
+    ApnsLogSink sink_;
+};
+
+}  // namespace pushsync::sender

@@ -1,0 +1,40 @@
+#pragma once
+// The client TLS context for APNs connections: TLS 1.2+, ALPN h2, peer verification against the
+// system CAs plus an optional extra CA file, and the client certificate for certificate auth.
+#include <memory>
+#include <string>
+
+struct ssl_ctx_st;
+struct ssl_st;
+
+namespace pushsync::sender {
+
+struct TlsClientOptions {
+    std::string ca_file;    // extra trusted CA (PEM); empty: system CAs only
+    std::string cert_file;  // client certificate chain (PEM), certificate auth only
+    std::string key_file;   // its private key (PEM)
+};
+
+class TlsContext {
+public:
+    // Throws std::runtime_error naming the file that cannot be used.
+    explicit TlsContext(const TlsClientOptions& options);
+    ~TlsContext();
+    TlsContext(const TlsContext&) = delete;
+    TlsContext& operator=(const TlsContext&) = delete;
+
+    // A new client SSL for `host` (SNI unless it is an IP literal; hostname or IP verification),
+    // bound to the non-blocking socket `fd`. The caller owns it (SSL_free).
+    ssl_st* new_ssl(const std::string& host, int fd) const;
+
+private:
+    struct Free {
+        void operator()(ssl_ctx_st* ctx) const noexcept;
+    };
+    std::unique_ptr<ssl_ctx_st, Free> ctx_;
+};
+
+// The last OpenSSL error queue entry as text, clearing the queue.
+std::string tls_error_text();
+
+}  // namespace pushsync::sender
