@@ -1,0 +1,227 @@
+// The stages wired together: the real store and queue, the fake transport, the fake clock; then
+// the consumer thread and the libev daemon with the fake transport answering.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "sender/consumer.hpp"
+#include "sender/daemon.hpp"
+#include "sender/pipeline.hpp"
+#include "tests/sender/fakes.hpp"
+#include "tests/sender/harness.hpp"
+
+namespace pushsync::sender {
+namespace {
+
+using pushsync::test::wait_until;
+
+std::vector<std::uint64_t> outbox_ids(const Store& store) {
+    std::vector<std::uint64_t> ids;
+    for (const auto& e : store.outbox_load(0)) ids.push_back(e.id);
+    return ids;
+}
+
+struct PipelineTest : ::testing::Test {
+    explicit PipelineTest(const std::string& delivery = "  coalesce_ms: 200\n  max_attempts: 3\n  retry_base_ms: 100\n")
+        : h(delivery) {}
+    test::Harness h;
+    test::FakeClock clock;
+    test::FakeRandom random;
+    TimerQueue timers{clock};
+    Logger log{LogLevel::error, [](std::string_view) {}};
+    std::map<Counter, std::uint64_t> counters;
+    test::FakeTransports transports;
+    std::unique_ptr<Pipeline> pipeline;
+
+    void make() {
+        pipeline = std::make_unique<Pipeline>(
+            h.config, Pipeline::Deps{*h.store, timers, random, log,
+                                     [this](Counter c, std::uint64_t n) { counters[c] += n; }, transports.factory()});
+    }
+    test::FakeTransport& prod() { return *transports.all.at(*pipeline->routes().find("com.example.app", Environment::production)); }
+    void advance(std::int64_t ms) {
+        clock.now += ms;
+        timers.run_due();
+    }
+    void put(std::vector<OutboxEntry> entries, bool accept = true) {
+        h.store->outbox_put(entries);
+        if (accept) pipeline->accept(entries);
+    }
+};
+
+TEST_F(PipelineTest, FiveNotifiesWithinCoalesceMsGiveOnePushPerDeviceWithTheNewestTail) {
+    h.add(test::token_a, "g");
+    h.add(test::token_b, "g");
+    h.add(test::token_c, "g");
+    make();
+    for (std::uint64_t i = 1; i <= 5; ++i) {
+        put({{i, "g", "T" + std::to_string(i), i == 5 ? test::token_a : "", 0}});
+        advance(20);
+    }
+    EXPECT_EQ(prod().sent, 0u);
+    advance(200);
+    ASSERT_EQ(prod().waiting.size(), 2u);  // b and c; a was the newest notify's origin
+    for (const auto& request : prod().waiting) {
+        EXPECT_NE(request.token, test::token_a);
+        EXPECT_EQ(request.payload, silent_payload("T5"));
+    }
+    prod().answer_all(200);
+    pipeline->flush();
+    EXPECT_TRUE(outbox_ids(*h.store).empty());
+    EXPECT_EQ(counters[Counter::pushes_sent], 2u);
+}
+
+TEST_F(PipelineTest, TheOutboxKeepsEntriesUntilEveryPushOfTheirRoundIsFinished) {
+    h.add(test::token_a, "g");
+    h.add(test::token_b, "g");
+    make();
+    put({{1, "g", "T1", "", 0}});
+    advance(200);
+    prod().answer(200);
+    pipeline->flush();
+    EXPECT_EQ(outbox_ids(*h.store), std::vector<std::uint64_t>{1});
+    prod().answer(503);
+    advance(1000);
+    prod().answer(200);
+    pipeline->flush();
+    EXPECT_TRUE(outbox_ids(*h.store).empty());
+}
+
+TEST_F(PipelineTest, RecoverMergesEachGroupsLeftoversIntoOneRoundAndIgnoresRedeliveries) {
+    h.add(test::token_a, "g");
+    h.add(test::token_b, "g");
+    h.add(test::token_c, "h");
+    h.store->outbox_put(std::vector<OutboxEntry>{
+        {10, "g", "old", "", 0}, {11, "h", "h1", "", 0}, {12, "g", "new", test::token_b, 0}});
+    make();
+    EXPECT_EQ(pipeline->recover(), 3u);
+    ASSERT_EQ(prod().waiting.size(), 2u);  // a gets g's newest, b was its origin; c gets h1
+    std::map<std::string, std::string> got;
+    for (const auto& r : prod().waiting) got[r.token] = r.payload;
+    EXPECT_EQ(got[test::token_a], silent_payload("new"));
+    EXPECT_EQ(got[test::token_c], silent_payload("h1"));
+    // The queue hands over entry 12 again (the sender died before committing it): no second round.
+    pipeline->accept({{12, "g", "new", test::token_b, 0}});
+    advance(1000);
+    EXPECT_EQ(prod().sent, 2u);
+    prod().answer_all(200);
+    pipeline->flush();
+    EXPECT_TRUE(outbox_ids(*h.store).empty());
+}
+
+TEST_F(PipelineTest, DevicesOfAnAppNoLongerConfiguredAreCountedFailed) {
+    h.add(test::token_a, "g", "com.example.gone");
+    h.add(test::token_b, "g", "com.example.other", Environment::sandbox);
+    make();
+    put({{1, "g", "T1", "", 0}});
+    advance(200);
+    EXPECT_EQ(counters[Counter::pushes_failed], 2u);
+    pipeline->flush();
+    EXPECT_TRUE(outbox_ids(*h.store).empty());
+}
+
+TEST_F(PipelineTest, StopLeavesUnfinishedWorkInTheOutbox) {
+    h.add(test::token_a, "g");
+    make();
+    put({{1, "g", "T1", "", 0}});
+    put({{2, "h", "T2", "", 0}});  // still coalescing when the stop comes
+    advance(200);
+    put({{3, "g", "T3", "", 0}});
+    pipeline->stop(1000);
+    advance(1000);
+    prod().answer(0, "Shutdown");
+    pipeline->flush();
+    EXPECT_TRUE(pipeline->drained());
+    EXPECT_EQ(outbox_ids(*h.store), (std::vector<std::uint64_t>{1, 3}));
+}
+
+// ---- the consumer thread and the daemon, with the real queue --------------------------------
+
+TEST(QueueConsumer, MovesBatchesIntoTheOutboxBeforeCommittingAndHandingThemOn) {
+    test::Harness h;
+    auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
+    Logger log{LogLevel::error, [](std::string_view) {}};
+    std::mutex mutex;
+    std::vector<OutboxEntry> handed;
+    QueueConsumer consumer(*queue, *h.store, log, [&](std::vector<OutboxEntry> entries) {
+        // By now the entries are in the outbox and committed in the queue.
+        EXPECT_EQ(h.store->outbox_load(0).size() >= entries.size(), true);
+        std::lock_guard lock(mutex);
+        handed.insert(handed.end(), entries.begin(), entries.end());
+    });
+    consumer.start();
+    for (int i = 0; i < 10; ++i) {
+        const std::string tail = "T" + std::to_string(i);
+        ASSERT_EQ(queue->enqueue(Notify{"g", tail, i == 9 ? test::token_a : "", 42}), EnqueueResult::accepted);
+    }
+    ASSERT_TRUE(wait_until([&] {
+        std::lock_guard lock(mutex);
+        return handed.size() == 10;
+    }));
+    consumer.stop();
+    EXPECT_EQ(handed[9].tail, "T9");
+    EXPECT_EQ(handed[9].origin, test::token_a);
+    EXPECT_EQ(handed[9].enqueued_ms, 42);
+    EXPECT_EQ(h.store->outbox_load(0).size(), 10u);
+    EXPECT_EQ(queue->stats().depth, 0u);
+}
+
+// A transport answering 200 to everything at once, from the loop (as the real client does).
+class EchoTransport final : public PushTransport {
+public:
+    EchoTransport(Callback callback, std::atomic<int>& sent) : callback_(std::move(callback)), sent_(sent) {}
+    void send(PushRequest request) override {
+        ++sent_;
+        pending_.push_back(request.tag);
+        if (pending_.size() == 1) flush_soon();
+    }
+    std::size_t in_flight() const noexcept override { return pending_.size(); }
+    void shutdown(std::uint32_t) override {}
+    bool credentials_rejected() const noexcept override { return false; }
+
+private:
+    void flush_soon() {
+        // Answer outside send(): the Dispatcher must not see re-entrant answers from send().
+        auto tags = std::move(pending_);
+        pending_.clear();
+        for (auto tag : tags) {
+            PushResponse response;
+            response.tag = tag;
+            response.status = 200;
+            callback_(response);
+        }
+    }
+    Callback callback_;
+    std::atomic<int>& sent_;
+    std::vector<std::uint64_t> pending_;
+};
+
+TEST(Daemon, DeliversQueuedNotifiesKeepsAHeartbeatAndStopsCleanly) {
+    test::Harness h("  coalesce_ms: 0\n");
+    h.add(test::token_a, "g");
+    h.add(test::token_b, "g");
+    h.store.reset();  // the daemon opens its own
+    std::atomic<int> sent{0};
+    Logger log{LogLevel::error};
+    Daemon daemon(h.config, log, [&](struct ev_loop*) -> TransportFactory {
+        return [&](const ConnectionConfig&, PushTransport::Callback callback) -> std::unique_ptr<PushTransport> {
+            return std::make_unique<EchoTransport>(std::move(callback), sent);
+        };
+    });
+    std::thread loop([&] { EXPECT_EQ(daemon.run(), 0); });
+    auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
+    ASSERT_EQ(queue->enqueue(Notify{"g", "T1", test::token_a, 1}), EnqueueResult::accepted);
+    EXPECT_TRUE(wait_until([&] { return queue->stats().counters[static_cast<unsigned>(Counter::pushes_sent)] == 1; }));
+    EXPECT_TRUE(wait_until([&] { return queue->stats().consumer_heartbeat_ms > 0; }));
+    daemon.request_stop();
+    loop.join();
+    EXPECT_EQ(sent.load(), 1);
+    Store store(StoreOptions::from(h.config.store));
+    EXPECT_TRUE(store.outbox_load(0).empty());
+    EXPECT_EQ(store.last_sent_tail(test::token_b), "T1");
+}
+
+}  // namespace
+}  // namespace pushsync::sender

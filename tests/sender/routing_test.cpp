@@ -1,0 +1,153 @@
+// Routes (connection sharing), fan-out over a real store, secret-file errors, dedupe, ledger.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include "sender/dedupe.hpp"
+#include "sender/fanout.hpp"
+#include "sender/ledger.hpp"
+#include "sender/routes.hpp"
+#include "sender/secrets.hpp"
+#include "tests/sender/harness.hpp"
+
+namespace pushsync::sender {
+namespace {
+
+using test::Harness;
+
+TEST(Routes, AppsWithTheSameCredentialsAndEnvironmentShareAConnection) {
+    Harness h;
+    Routes routes(h.config);
+    // app/production + other/production share; app/sandbox; legacy/production; legacy/sandbox.
+    ASSERT_EQ(routes.connections().size(), 4u);
+    const auto app_prod = routes.find("com.example.app", Environment::production);
+    const auto other_prod = routes.find("com.example.other", Environment::production);
+    ASSERT_TRUE(app_prod && other_prod);
+    EXPECT_EQ(*app_prod, *other_prod);
+    EXPECT_EQ(routes.apps_of(*app_prod), "com.example.app,com.example.other");
+    const auto app_sandbox = routes.find("com.example.app", Environment::sandbox);
+    ASSERT_TRUE(app_sandbox);
+    EXPECT_NE(*app_sandbox, *app_prod);
+    EXPECT_EQ(routes.connections()[*app_sandbox].url, "https://127.0.0.1:2");
+    EXPECT_EQ(routes.connections()[*app_sandbox].environment, Environment::sandbox);
+    EXPECT_EQ(routes.connections()[*app_prod].url, "https://127.0.0.1:1");
+    EXPECT_EQ(routes.connections()[*app_prod].auth.key_id, "ABC123DEFG");
+    const auto legacy = routes.find("com.example.legacy", Environment::production);
+    ASSERT_TRUE(legacy);
+    EXPECT_NE(*legacy, *app_prod);
+    EXPECT_EQ(routes.connections()[*legacy].auth.type, AuthType::certificate);
+    EXPECT_FALSE(routes.find("com.example.other", Environment::sandbox));  // environment not allowed
+    EXPECT_FALSE(routes.find("com.example.gone", Environment::production));
+}
+
+TEST(FanOut, EveryDeviceButTheOriginWithUnroutableDevicesApart) {
+    Harness h;
+    h.add(test::token_a, "g");
+    h.add(test::token_b, "g", "com.example.other");
+    h.add(test::token_c, "g", "com.example.other", Environment::sandbox);  // not allowed any more
+    h.add(test::token_d, "g", "com.example.app", Environment::sandbox);
+    h.add("eeeeeeeeeeeeeeee", "other-group");
+    Routes routes(h.config);
+    FanOut fanout(*h.store, routes);
+    Round round;
+    round.group = "g";
+    round.tail = "T1";
+    round.origin = test::token_a;
+    const FanOutResult result = fanout.expand(round);
+    EXPECT_TRUE(result.origin_skipped);
+    ASSERT_EQ(result.targets.size(), 2u);
+    EXPECT_EQ(result.targets[0].token, test::token_b);
+    EXPECT_EQ(result.targets[0].bundle_id, "com.example.other");
+    EXPECT_EQ(result.targets[0].connection, *routes.find("com.example.app", Environment::production));
+    EXPECT_EQ(result.targets[1].token, test::token_d);
+    EXPECT_EQ(result.targets[1].environment, Environment::sandbox);
+    ASSERT_EQ(result.unroutable.size(), 1u);
+    EXPECT_EQ(result.unroutable[0].token, test::token_c);
+
+    round.origin.clear();
+    EXPECT_EQ(fanout.expand(round).targets.size(), 3u);
+    round.group = "nobody";
+    EXPECT_TRUE(fanout.expand(round).targets.empty());
+}
+
+TEST(Secrets, AnUnreadableKeyFileIsAOneLineConfigErrorWithFileAndLine) {
+    Harness h;
+    pushsync::test::write_file(h.dir / "AuthKey.p8", "-----BEGIN PRIVATE KEY-----\n");
+    pushsync::test::write_file(h.dir / "legacy.pem", "cert");
+    // legacy.key is missing.
+    try {
+        check_secret_files(h.config);
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        const std::string expected = h.config.file + ":" + std::to_string(h.config.apps[2].auth.key_file_line) +
+                                     ": apps[2].auth.key_file: cannot read " + (h.dir / "legacy.key").string() +
+                                     " (No such file or directory)";
+        EXPECT_EQ(e.what(), expected);
+        EXPECT_GT(h.config.apps[2].auth.key_file_line, 0);
+    }
+    pushsync::test::write_file(h.dir / "legacy.key", "key");
+    EXPECT_NO_THROW(check_secret_files(h.config));
+    std::filesystem::remove(h.dir / "legacy.pem");
+    try {
+        check_secret_files(h.config);
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find(":" + std::to_string(h.config.apps[2].auth.cert_file_line) +
+                                             ": apps[2].auth.cert_file: cannot read "),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(Dedupe, TheSameTailNeverTwiceToADeviceAcrossFlushes) {
+    Harness h;
+    Dedupe dedupe(*h.store);
+    EXPECT_TRUE(dedupe.should_send(test::token_a, "T1"));
+    dedupe.record(test::token_a, "T1");
+    EXPECT_FALSE(dedupe.should_send(test::token_a, "T1"));  // before the batch is written
+    EXPECT_TRUE(dedupe.should_send(test::token_a, "T2"));
+    EXPECT_TRUE(dedupe.should_send(test::token_b, "T1"));
+    dedupe.flush();
+    EXPECT_EQ(h.store->last_sent_tail(test::token_a), "T1");
+    Dedupe fresh(*h.store);  // a restarted sender
+    EXPECT_FALSE(fresh.should_send(test::token_a, "T1"));
+}
+
+TEST(Ledger, EntriesLeaveTheOutboxPerGroupInQueueOrderOnly) {
+    Harness h;
+    std::vector<OutboxEntry> entries{{1, "g", "t1", "", 1}, {2, "g", "t2", "", 2}, {3, "h", "t3", "", 3}};
+    h.store->outbox_put(entries);
+    Ledger ledger(*h.store);
+    for (const auto& e : entries) EXPECT_TRUE(ledger.admit(e));
+    EXPECT_FALSE(ledger.admit(entries[0]));  // redelivered by the queue: already live
+
+    Round r1{0, "g", "t1", "", {1}, 1}, r2{0, "g", "t2", "", {2}, 2}, r3{0, "h", "t3", "", {3}, 3};
+    ledger.open(r1);
+    ledger.open(r2);
+    ledger.open(r3);
+    ledger.add_pushes(r1.id, 2);
+    ledger.close_fanout(r1.id);
+    ledger.add_pushes(r2.id, 1);
+    ledger.close_fanout(r2.id);
+    ledger.close_fanout(r3.id);  // no devices: finished at once
+    ledger.push_finished(r2.id);  // the newer round of g finishes first...
+    ledger.flush();
+    auto ids = [&] {
+        std::vector<std::uint64_t> out;
+        for (const auto& e : h.store->outbox_load(0)) out.push_back(e.id);
+        return out;
+    };
+    EXPECT_EQ(ids(), (std::vector<std::uint64_t>{1, 2}));  // ...but waits for the older one
+    ledger.push_finished(r1.id);
+    ledger.flush();
+    EXPECT_EQ(ids(), (std::vector<std::uint64_t>{1, 2}));
+    ledger.push_finished(r1.id);
+    ledger.flush();
+    EXPECT_TRUE(ids().empty());
+    EXPECT_EQ(ledger.open_rounds(), 0u);
+    EXPECT_EQ(ledger.live_entries(), 0u);
+    EXPECT_EQ(ledger.finished_rounds(), 3u);
+}
+
+}  // namespace
+}  // namespace pushsync::sender
