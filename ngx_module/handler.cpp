@@ -26,10 +26,14 @@ const ApiError internal_error{500, "internal_error", "the server failed to handl
 const ApiError store_unavailable{503, "store_unavailable", "the device store is unavailable", {}};
 const ApiError queue_unavailable{503, "store_unavailable", "the notify queue is unavailable", {}};
 
-// The route of a request whose body is being read (lives in the request pool).
+// A request whose body is being read (lives in the request pool): its route, or the error
+// already decided that waits for the body to be drained.
 struct RequestContext {
     api::Route route;
+    std::optional<ApiError> error;
 };
+
+void body_ready(ngx_http_request_t* r) noexcept;
 
 // Logs one event line with the ids that matter. Tokens only by their first 8 hex digits.
 void log_event(ngx_http_request_t* r, ngx_uint_t level, const std::string& line) noexcept {
@@ -54,8 +58,22 @@ std::optional<std::string_view> content_type(ngx_http_request_t* r) noexcept {
     return view(r->headers_in.content_type->value);
 }
 
-// Discards any body and answers; for errors found before the body is read.
+bool has_body(ngx_http_request_t* r) noexcept {
+    return r->headers_in.content_length_n > 0 || r->headers_in.chunked;
+}
+
+// Answers an error found before the body was read. HTTP/1.1 discards the body; an HTTP/2 body
+// is read first (nginx caps it at client_max_body_size), because answering while the client
+// still sends makes nginx reset the stream and clients such as curl then drop the answer.
 ngx_int_t reject(ngx_http_request_t* r, const ApiError& error) {
+    if (r->stream != nullptr && has_body(r)) {
+        auto* ctx = pool_emplace<RequestContext>(r->pool, RequestContext{{}, error});
+        if (ctx == nullptr) return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_http_set_ctx(r, ctx, ngx_http_pushsync_module);
+        const ngx_int_t rc = ngx_http_read_client_request_body(r, body_ready);
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) return rc;
+        return NGX_DONE;
+    }
     if (const ngx_int_t rc = ngx_http_discard_request_body(r); rc != NGX_OK) return rc;
     if (error.status == 413) r->keepalive = 0;  // do not read the rest of an oversized body
     return send_error(r, error);
@@ -166,6 +184,10 @@ void body_ready(ngx_http_request_t* r) noexcept {
     try {
         auto* ctx = static_cast<RequestContext*>(ngx_http_get_module_ctx(r, ngx_http_pushsync_module));
         WorkerState* worker = main_conf(r)->worker;
+        if (ctx != nullptr && ctx->error) {
+            ngx_http_finalize_request(r, send_error(r, *ctx->error));
+            return;
+        }
         auto body = collect_body(r);
         if (auto* error = std::get_if<ApiError>(&body)) {
             rc = send_error(r, *error);
@@ -220,7 +242,7 @@ ngx_int_t handle_api(ngx_http_request_t* r) {
             return reject(r, *error);
         }
     }
-    auto* ctx = pool_emplace<RequestContext>(r->pool, RequestContext{std::move(route)});
+    auto* ctx = pool_emplace<RequestContext>(r->pool, RequestContext{std::move(route), std::nullopt});
     if (ctx == nullptr) return NGX_HTTP_INTERNAL_SERVER_ERROR;
     ngx_http_set_ctx(r, ctx, ngx_http_pushsync_module);
     const ngx_int_t rc = ngx_http_read_client_request_body(r, body_ready);
