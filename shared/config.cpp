@@ -32,7 +32,9 @@ void read_queue(const Map& root, QueueConfig& queue) {
     const Map map = root.child("queue", {"path", "capacity"});
     if (!map.has("path")) map.fail_missing("path");
     map.read_string("path", queue.path, false);
-    map.read_u32("capacity", queue.capacity, 1);
+    // The ring's own bounds (queue_layout.hpp): below 2 there is no ring, above 2^22 slots the
+    // file passes 2 GiB.
+    map.read_u32("capacity", queue.capacity, 2, 1u << 22);
     if (!is_power_of_two(queue.capacity)) {
         map.fail_at("capacity", std::to_string(queue.capacity) + " is not a power of two (e.g. 4096, 65536)");
     }

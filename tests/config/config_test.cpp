@@ -186,16 +186,20 @@ TEST(Config, SyncModes) {
 }
 
 TEST(Config, CapacityPowerOfTwo) {
-    for (const char* ok : {"1", "8", "1024", "65536", "2147483648"}) {
+    for (const char* ok : {"2", "8", "1024", "65536", "4194304"}) {
         EXPECT_NO_THROW(parse_config(minimal_with("  path: /q\n", std::string("  path: /q\n  capacity: ") + ok + "\n"), "m"))
             << ok;
     }
     EXPECT_EQ(error_of(minimal_with("  path: /q\n", "  path: /q\n  capacity: 1000\n")),
               "pushsync.yaml:5: queue.capacity: 1000 is not a power of two (e.g. 4096, 65536)");
     EXPECT_EQ(error_of(minimal_with("  path: /q\n", "  path: /q\n  capacity: 0\n")),
-              "pushsync.yaml:5: queue.capacity: 0 is out of range (1-4294967295)");
+              "pushsync.yaml:5: queue.capacity: 0 is out of range (2-4194304)");
+    EXPECT_EQ(error_of(minimal_with("  path: /q\n", "  path: /q\n  capacity: 1\n")),
+              "pushsync.yaml:5: queue.capacity: 1 is out of range (2-4194304)");
+    EXPECT_EQ(error_of(minimal_with("  path: /q\n", "  path: /q\n  capacity: 8388608\n")),
+              "pushsync.yaml:5: queue.capacity: 8388608 is out of range (2-4194304)");
     EXPECT_EQ(error_of(minimal_with("  path: /q\n", "  path: /q\n  capacity: 4294967296\n")),
-              "pushsync.yaml:5: queue.capacity: 4294967296 is out of range (1-4294967295)");
+              "pushsync.yaml:5: queue.capacity: 4294967296 is out of range (2-4194304)");
     EXPECT_EQ(error_of(minimal_with("  path: /q\n", "  path: /q\n  capacity: -8\n")),
               "pushsync.yaml:5: queue.capacity: expects a whole number, got \"-8\"");
     EXPECT_EQ(error_of(minimal_with("  path: /q\n", "  path: /q\n  capacity: [8]\n")),
