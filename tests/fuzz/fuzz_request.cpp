@@ -1,0 +1,95 @@
+// libFuzzer target: any bytes as (method, path, content type, body) through the module's
+// routing and body checks. Every input must map to exactly one contract answer: a route with
+// valid identifiers, or an error with a 4xx status and a stable code, whose JSON body parses.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "ngx_module/api_body.hpp"
+#include "ngx_module/api_route.hpp"
+#include "shared/validation.hpp"
+
+using namespace pushsync;
+using namespace pushsync::api;
+
+namespace {
+
+void require(bool condition) {
+    if (!condition) std::abort();
+}
+
+void check_error(const ApiError& e) {
+    require(e.status >= 400 && e.status < 500);
+    require(!e.code.empty() && !e.message.empty());
+    require((e.status == 405) == !e.allow.empty());
+    const auto doc = nlohmann::json::parse(error_body(e), nullptr, false);
+    require(doc.is_object() && doc["error"] == e.code);
+}
+
+bool is_lower_hex(std::string_view s) {
+    for (char c : s) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view input(reinterpret_cast<const char*>(data), size);
+    if (input.empty()) return 0;
+    static constexpr std::string_view methods[] = {"GET", "PUT", "POST", "DELETE", "PATCH", "HEAD"};
+    const std::string_view method = methods[static_cast<unsigned char>(input[0]) % 6];
+    input.remove_prefix(1);
+    // path \n content-type \n body
+    const auto nl = input.find('\n');
+    const std::string_view path = input.substr(0, nl);
+    std::string_view rest = nl == std::string_view::npos ? std::string_view{} : input.substr(nl + 1);
+    const auto nl2 = rest.find('\n');
+    const std::string_view content_type = rest.substr(0, nl2);
+    const std::string_view body = nl2 == std::string_view::npos ? std::string_view{} : rest.substr(nl2 + 1);
+
+    const std::string_view group = group_of_path(path);
+    require(group.empty() || is_valid_group(group));
+
+    const auto routed = route(method, path);
+    if (const auto* e = std::get_if<ApiError>(&routed)) {
+        check_error(*e);
+        return 0;
+    }
+    const Route& r = std::get<Route>(routed);
+    require(is_valid_group(r.group));
+    require(r.group == group);
+    if (r.endpoint == Endpoint::register_device || r.endpoint == Endpoint::unregister_device) {
+        require(is_valid_token(r.token) && is_lower_hex(r.token));
+    }
+
+    if (auto e = check_content_type(content_type.empty() ? std::nullopt : std::optional(content_type))) {
+        check_error(*e);
+    }
+    if (auto e = check_body_size(body.size())) check_error(*e);
+
+    if (r.endpoint == Endpoint::register_device) {
+        const auto parsed = parse_registration_body(body);
+        if (const auto* e = std::get_if<ApiError>(&parsed)) {
+            check_error(*e);
+        } else {
+            const auto& b = std::get<RegistrationBody>(parsed);
+            require(!b.bundle_id.empty());
+            require(b.app_version.empty() || is_valid_app_version(b.app_version));
+        }
+    } else if (r.endpoint == Endpoint::notify) {
+        const auto parsed = parse_notify_body(body);
+        if (const auto* e = std::get_if<ApiError>(&parsed)) {
+            check_error(*e);
+        } else {
+            const auto& b = std::get<NotifyBody>(parsed);
+            require(is_valid_tail(b.tail));
+            require(b.origin.empty() || (is_valid_token(b.origin) && is_lower_hex(b.origin)));
+        }
+    }
+    return 0;
+}
