@@ -1,0 +1,317 @@
+// ApnsClient against the real simulator: TLS with the dev CA, ALPN h2, token and certificate
+// auth, the stream limit before and after the first accepted JWT, GOAWAY and REFUSED_STREAM
+// resends, 503 reconnects, timeouts with RST_STREAM, lost connections and shutdown.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "sender/jwt.hpp"
+#include "tests/apns_client/client_harness.hpp"
+#include "tests/apns_client/sim_process.hpp"
+
+namespace pushsync::sender::test {
+namespace {
+
+std::string device_token(std::uint64_t n) {
+    char buf[65];
+    std::snprintf(buf, sizeof buf, "%016llx%016llx%016llx%016llx", 0xabcdefull, 0x1234ull, 0x5678ull,
+                  static_cast<unsigned long long>(n));
+    return buf;
+}
+
+std::string payload(const std::string& tail) { return R"({"aps":{"content-available":1},"tail":")" + tail + "\"}"; }
+
+class ApnsClientTest : public ::testing::Test {
+protected:
+    ConnectionConfig token_config(SimProcess& sim) {
+        ConnectionConfig config;
+        config.url = sim.url();
+        config.ca_file = sim.ca_file();
+        config.auth.type = AuthType::token;
+        config.auth.team_id = sim.team_id();
+        config.auth.key_id = sim.key_id();
+        config.auth.key_file = sim.key_file();
+        return config;
+    }
+    PushRequest push(SimProcess& sim, std::uint64_t n, const std::string& tail = "t1") {
+        PushRequest request;
+        request.token = device_token(n);
+        request.topic = sim.topic();
+        request.payload = payload(tail);
+        request.expiration_unix_s = 1900000000;
+        request.tag = n;
+        return request;
+    }
+    // Every tag 0..count-1 answered exactly once, with `status`.
+    static void expect_all_answered_once(const ClientHarness& h, std::uint64_t count, int status) {
+        EXPECT_EQ(h.responses.size(), count);
+        for (std::uint64_t n = 0; n < count; ++n) {
+            auto it = h.answers_per_tag.find(n);
+            ASSERT_NE(it, h.answers_per_tag.end()) << "tag " << n << " never answered";
+            EXPECT_EQ(it->second, 1) << "tag " << n;
+        }
+        for (const auto& r : h.responses) EXPECT_EQ(r.status, status) << "tag " << r.tag << " " << r.reason;
+    }
+    // TLS connections the simulator accepted (wait_for_port's probe was one plain TCP connect).
+    static int accepted_connections(SimProcess& sim) {
+        auto counters = sim.counters();
+        return counters.value("connections_accepted", 0) - counters.value("tls_handshake_failures", 0);
+    }
+    // Per token, how many requests the simulator answered with 200.
+    static std::map<std::string, int> accepted_per_token(const nlohmann::json& log) {
+        std::map<std::string, int> out;
+        for (const auto& entry : log) {
+            if (entry.at("status") == 200) ++out[entry.at("token").get<std::string>()];
+        }
+        return out;
+    }
+};
+
+TEST_F(ApnsClientTest, PushIsAcceptedWithApnsIdAndReachesApnsExactlyAsSpecified) {
+    SimProcess sim;
+    ClientHarness h(token_config(sim));
+    h.client->send(push(sim, 7, "abc-123"));
+    EXPECT_EQ(h.client->in_flight(), 1u);
+    ASSERT_TRUE(h.run_until_answered(1)) << h.log_text() << sim.stderr_text();
+    const PushResponse& r = h.responses.at(0);
+    EXPECT_EQ(r.tag, 7u);
+    EXPECT_EQ(r.status, 200) << r.reason;
+    EXPECT_EQ(r.apns_id.size(), 36u) << r.apns_id;  // a UUID the server generated
+    EXPECT_EQ(h.client->in_flight(), 0u);
+
+    auto log = sim.log();
+    ASSERT_EQ(log.size(), 1u) << log.dump();
+    const auto& entry = log.at(0);
+    EXPECT_EQ(entry.at("method"), "POST");
+    EXPECT_EQ(entry.at("path"), "/3/device/" + device_token(7));
+    EXPECT_EQ(entry.at("payload"), R"({"aps":{"content-available":1},"tail":"abc-123"})");
+    EXPECT_EQ(entry.at("headers"), (nlohmann::json{{"apns-topic", sim.topic()},
+                                                   {"apns-push-type", "background"},
+                                                   {"apns-priority", "5"},
+                                                   {"apns-expiration", "1900000000"}}));
+    EXPECT_EQ(entry.at("auth"), "token");
+    EXPECT_EQ(entry.at("key_id"), sim.key_id());
+    EXPECT_EQ(entry.at("team_id"), sim.team_id());
+    EXPECT_EQ(entry.at("apns_id"), r.apns_id);
+    EXPECT_NE(h.log_text().find("connected"), std::string::npos) << h.log_text();
+}
+
+TEST_F(ApnsClientTest, UnregisteredTokenSurfaces410WithItsMillisecondTimestamp) {
+    SimProcess sim;
+    sim.control("POST", "/tokens/" + device_token(1), {{"state", "unregistered"}, {"timestamp_ms", 1764147600123}});
+    ClientHarness h(token_config(sim));
+    h.client->send(push(sim, 1));
+    h.client->send(push(sim, 2));
+    ASSERT_TRUE(h.run_until_answered(2)) << h.log_text();
+    const PushResponse* gone = h.response_for(1);
+    ASSERT_NE(gone, nullptr);
+    EXPECT_EQ(gone->status, 410);
+    EXPECT_EQ(gone->reason, "Unregistered");
+    EXPECT_EQ(gone->timestamp_ms, 1764147600123);
+    EXPECT_FALSE(gone->apns_id.empty());
+    EXPECT_EQ(h.response_for(2)->status, 200);
+    EXPECT_FALSE(h.client->credentials_rejected());
+}
+
+TEST_F(ApnsClientTest, OneStreamUntilTheJwtIsAcceptedThenManyOnOneConnection) {
+    SimProcess sim;
+    // Every request held 2 s by the simulator, so concurrency shows in its open streams. The
+    // simulator allows one stream until it has checked the first JWT; more would be a
+    // stream_limit_violation.
+    sim.control("POST", "/faults", {{"kind", "delay"}, {"delay_ms", 2000}, {"count", -1}});
+    ClientHarness h(token_config(sim));
+    constexpr std::uint64_t count = 300;
+    for (std::uint64_t n = 0; n < count; ++n) h.client->send(push(sim, n));
+    int most_open = 0;
+    ASSERT_TRUE(h.run_until([&] {
+        auto connections = sim.control("GET", "/connections");
+        for (const auto& c : connections) most_open = std::max(most_open, c.at("open_streams").get<int>());
+        return most_open >= 200;
+    })) << "most streams open at once at the simulator: " << most_open << " client: " << h.client->stats().max_open_streams
+       << " answered " << h.responses.size() << sim.control("GET", "/connections").dump() << h.log_text();
+    ASSERT_TRUE(h.run_until_answered(count));
+    expect_all_answered_once(h, count, 200);
+    auto counters = sim.counters();
+    EXPECT_EQ(accepted_connections(sim), 1);
+    EXPECT_EQ(counters.value("stream_limit_violations", 0), 0) << counters.dump();
+    EXPECT_GE(h.client->stats().max_open_streams, 200u);
+    EXPECT_EQ(sim.log().size(), count);
+}
+
+TEST_F(ApnsClientTest, GoawayMidBurstResendsTheUnprocessedOnANewConnectionOnce) {
+    SimProcess sim;
+    // The 150th distinct request triggers GOAWAY with last-stream-id just before it: it and
+    // everything opened after it were never processed.
+    sim.control("POST", "/faults", {{"kind", "goaway"}, {"token", device_token(150)}, {"reason", "Shutdown"}});
+    ClientHarness h(token_config(sim));
+    constexpr std::uint64_t count = 400;
+    for (std::uint64_t n = 0; n < count; ++n) h.client->send(push(sim, n));
+    ASSERT_TRUE(h.run_until_answered(count)) << h.log_text();
+    expect_all_answered_once(h, count, 200);
+    auto accepted = accepted_per_token(sim.log());
+    EXPECT_EQ(accepted.size(), count);
+    for (const auto& [token, times] : accepted) EXPECT_EQ(times, 1) << token;
+    EXPECT_EQ(h.client->stats().goaways, 1u);
+    EXPECT_GE(h.client->stats().resent, 1u);
+    EXPECT_EQ(accepted_connections(sim), 2);
+    EXPECT_NE(h.log_text().find("goaway"), std::string::npos);
+    EXPECT_NE(h.log_text().find("Shutdown"), std::string::npos) << h.log_text();
+}
+
+TEST_F(ApnsClientTest, RefusedStreamsAreSentAgainWithoutTheCallerSeeingThem) {
+    SimProcess sim;
+    sim.control("POST", "/faults", {{"kind", "refused_stream"}, {"count", 5}});
+    ClientHarness h(token_config(sim));
+    for (std::uint64_t n = 0; n < 20; ++n) h.client->send(push(sim, n));
+    ASSERT_TRUE(h.run_until_answered(20)) << h.log_text();
+    expect_all_answered_once(h, 20, 200);
+    EXPECT_EQ(h.client->stats().resent, 5u);
+    for (const auto& [token, times] : accepted_per_token(sim.log())) EXPECT_EQ(times, 1) << token;
+}
+
+TEST_F(ApnsClientTest, ServiceUnavailableShutdownIsAnsweredThenTheClientReconnects) {
+    SimProcess sim;
+    sim.control("POST", "/faults", {{"kind", "shutdown"}, {"count", 1}});
+    ClientHarness h(token_config(sim));
+    h.client->send(push(sim, 1));
+    ASSERT_TRUE(h.run_until_answered(1)) << h.log_text();
+    EXPECT_EQ(h.responses.at(0).status, 503);
+    EXPECT_EQ(h.responses.at(0).reason, "Shutdown");
+    // The next push goes over a new connection and is delivered.
+    h.client->send(push(sim, 2));
+    ASSERT_TRUE(h.run_until_answered(2)) << h.log_text();
+    EXPECT_EQ(h.response_for(2)->status, 200) << h.response_for(2)->reason;
+    EXPECT_EQ(accepted_connections(sim), 2);
+    EXPECT_EQ(h.client->stats().connects, 2u);
+}
+
+TEST_F(ApnsClientTest, SilentServerTimesOutWithRstStreamAndTheSlotIsReused) {
+    SimProcess sim;
+    sim.control("POST", "/faults", {{"kind", "silence"}, {"token", device_token(1)}, {"count", -1}});
+    ConnectionConfig config = token_config(sim);
+    config.request_timeout_ms = 400;
+    ClientHarness h(std::move(config));
+    h.client->send(push(sim, 2));  // authorises the connection first
+    ASSERT_TRUE(h.run_until_answered(1));
+    h.client->send(push(sim, 1));
+    ASSERT_TRUE(h.run_until_answered(2)) << h.log_text();
+    const PushResponse* timed_out = h.response_for(1);
+    EXPECT_EQ(timed_out->status, 0);
+    EXPECT_EQ(timed_out->reason, "Timeout");
+    EXPECT_EQ(h.client->in_flight(), 0u);
+    ASSERT_TRUE(h.run_until([&] { return sim.counters().value("streams_reset_by_client", 0) == 1; }));
+    h.client->send(push(sim, 3));
+    ASSERT_TRUE(h.run_until_answered(3));
+    EXPECT_EQ(h.response_for(3)->status, 200);
+    EXPECT_EQ(accepted_connections(sim), 1);
+}
+
+TEST_F(ApnsClientTest, CertificateAuthUsesTheClientCertificateAndNoAuthorizationHeader) {
+    SimProcess sim;
+    ConnectionConfig config;
+    config.url = sim.url();
+    config.ca_file = sim.ca_file();
+    config.auth.type = AuthType::certificate;
+    config.auth.cert_file = sim.client_cert();
+    config.auth.key_file = sim.client_key();
+    ClientHarness h(std::move(config));
+    for (std::uint64_t n = 0; n < 50; ++n) {
+        PushRequest request = push(sim, n);
+        request.topic = sim.client_topic();
+        h.client->send(std::move(request));
+    }
+    ASSERT_TRUE(h.run_until_answered(50)) << h.log_text() << sim.stderr_text();
+    expect_all_answered_once(h, 50, 200);
+    auto log = sim.log();
+    ASSERT_EQ(log.size(), 50u);
+    EXPECT_EQ(log.at(0).at("auth"), "certificate");
+    EXPECT_EQ(log.at(0).at("key_id"), "");
+}
+
+TEST_F(ApnsClientTest, UntrustedServerCertificateNeverConnects) {
+    SimProcess sim;
+    ConnectionConfig config = token_config(sim);
+    config.ca_file.clear();  // system CAs only: the dev CA is unknown
+    config.request_timeout_ms = 1500;
+    ClientHarness h(std::move(config));
+    h.client->send(push(sim, 1));
+    ASSERT_TRUE(h.run_until_answered(1));
+    EXPECT_EQ(h.responses.at(0).status, 0);
+    EXPECT_EQ(h.responses.at(0).reason, "Timeout");
+    EXPECT_NE(h.log_text().find("certificate verify failed"), std::string::npos) << h.log_text();
+    EXPECT_EQ(sim.log().size(), 0u);
+}
+
+TEST_F(ApnsClientTest, ExpiredProviderTokenIsRefreshedOnceAndThePushResent) {
+    SimProcess sim;
+    ConnectionConfig config = token_config(sim);
+    // The first token is minted with an iat two hours back; every later one with the real time.
+    auto clock_skew = std::make_shared<std::int64_t>(-7200);
+    config.jwt_cache = std::make_shared<JwtCache>(Es256Key::from_pem_file(sim.key_file()), sim.team_id(), sim.key_id(),
+                                                  [clock_skew] {
+                                                      std::int64_t now = std::time(nullptr) + *clock_skew;
+                                                      *clock_skew = 0;
+                                                      return now;
+                                                  });
+    ClientHarness h(std::move(config));
+    h.client->send(push(sim, 1));
+    ASSERT_TRUE(h.run_until_answered(1)) << h.log_text();
+    EXPECT_EQ(h.responses.at(0).status, 200) << h.responses.at(0).reason;
+    auto log = sim.log();
+    ASSERT_EQ(log.size(), 2u) << log.dump();
+    EXPECT_EQ(log.at(0).at("status"), 403);
+    EXPECT_EQ(log.at(0).at("reason"), "ExpiredProviderToken");
+    EXPECT_EQ(log.at(1).at("status"), 200);
+}
+
+TEST_F(ApnsClientTest, LostConnectionAnswersInFlightPushesThenReconnectsWithBackoff) {
+    SimProcess sim;
+    sim.control("POST", "/faults", {{"kind", "delay"}, {"delay_ms", 5000}, {"count", -1}});
+    ClientHarness h(token_config(sim));
+    h.client->send(push(sim, 1));
+    ASSERT_TRUE(h.run_until([&] { return sim.counters().value("requests", 0) == 1; }));
+    sim.kill();
+    ASSERT_TRUE(h.run_until_answered(1)) << h.log_text();
+    EXPECT_EQ(h.responses.at(0).status, 0);
+    EXPECT_EQ(h.responses.at(0).reason, "ConnectionLost");
+    // Pushes sent while the simulator is down wait for the reconnect (1 s, 2 s, ...).
+    h.client->send(push(sim, 2));
+    ASSERT_TRUE(h.run_until([&] { return h.log_text().find("reconnect in") != std::string::npos; })) << h.log_text();
+    sim.start();
+    sim.control("DELETE", "/faults");
+    ASSERT_TRUE(h.run_until_answered(2)) << h.log_text();
+    EXPECT_EQ(h.response_for(2)->status, 200) << h.response_for(2)->reason;
+}
+
+TEST_F(ApnsClientTest, ShutdownAnswersQueuedPushesAndLetsTheLoopEnd) {
+    SimProcess sim;
+    ClientHarness h(token_config(sim));
+    for (std::uint64_t n = 0; n < 30; ++n) h.client->send(push(sim, n));
+    // Before any connection is ready everything is still queued.
+    h.client->shutdown(2000);
+    h.client->send(push(sim, 99));
+    ev_run(h.loop(), 0);  // returns only once the client has nothing active
+    EXPECT_EQ(h.responses.size(), 31u);
+    for (const auto& r : h.responses) {
+        EXPECT_EQ(r.status, 0);
+        EXPECT_EQ(r.reason, "Shutdown");
+    }
+    EXPECT_EQ(h.client->in_flight(), 0u);
+}
+
+TEST_F(ApnsClientTest, ShutdownLetsStreamsOnTheWireFinish) {
+    SimProcess sim;
+    sim.control("POST", "/faults", {{"kind", "delay"}, {"delay_ms", 300}, {"count", -1}});
+    ClientHarness h(token_config(sim));
+    h.client->send(push(sim, 1));
+    ASSERT_TRUE(h.run_until([&] { return sim.counters().value("requests", 0) == 1; }));
+    h.client->shutdown(5000);
+    ev_run(h.loop(), 0);
+    ASSERT_EQ(h.responses.size(), 1u);
+    EXPECT_EQ(h.responses.at(0).status, 200);
+}
+
+}  // namespace
+}  // namespace pushsync::sender::test
