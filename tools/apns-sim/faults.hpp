@@ -1,0 +1,49 @@
+#pragma once
+// Scripted faults: rules added through the control API that take over requests which passed every
+// check, for the next N matching requests or at a rate.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace apns_sim {
+
+enum class FaultKind { status, shutdown, goaway, refused_stream, delay, silence };
+const char* to_string(FaultKind k) noexcept;
+
+struct FaultRule {
+    std::uint64_t id = 0;
+    FaultKind kind = FaultKind::status;
+    std::int64_t remaining = 1;  // -1: unlimited
+    double rate = 1.0;
+    std::string token;           // "" = any token
+    int status = 500;
+    std::string reason = "InternalServerError";
+    std::uint32_t delay_ms = 0;
+    std::int32_t last_stream_id = -1;  // goaway; -1 = the stream before the triggering one
+    std::uint32_t error_code = 0;
+    std::string debug;                 // goaway debug data; "" = {"reason":reason} when reason set
+    std::uint64_t hits = 0;
+
+    nlohmann::json to_json() const;
+};
+
+class Faults {
+public:
+    explicit Faults(std::uint64_t seed) : rng_(seed) {}
+    // Throws std::invalid_argument naming the bad field.
+    std::uint64_t add(const nlohmann::json& body);
+    // The rule that takes this request, if any (consumes one of its count).
+    std::optional<FaultRule> take(const std::string& token);
+    void clear() { rules_.clear(); }
+    nlohmann::json to_json() const;
+
+private:
+    std::vector<FaultRule> rules_;
+    std::uint64_t next_id_ = 1;
+    std::mt19937_64 rng_;
+};
+
+}  // namespace apns_sim

@@ -1,0 +1,498 @@
+#include "h2_connection.hpp"
+
+#include <openssl/err.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "apns_server.hpp"
+#include "tls_context.hpp"
+
+namespace apns_sim {
+
+namespace {
+
+constexpr std::size_t max_kept_body = 64 * 1024;  // larger bodies are counted, not stored
+constexpr std::size_t write_batch = 64 * 1024;
+constexpr const char* stream_limit_message = "Maximum active streams violated for this endpoint.";
+
+nghttp2_nv header(const std::string& name, const std::string& value) {
+    return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                      reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
+                      NGHTTP2_NV_FLAG_NONE};
+}
+
+std::string reason_json(const std::string& reason) { return nlohmann::json{{"reason", reason}}.dump(); }
+
+}  // namespace
+
+H2Connection::Stream::~Stream() {
+    if (delay) ev_timer_stop(conn.loop_, &*delay);
+}
+
+H2Connection::H2Connection(ApnsServer& server, Simulator& sim, struct ev_loop* loop, SSL_CTX* tls, UniqueFd fd,
+                           std::uint64_t id)
+    : server_(server), sim_(sim), loop_(loop), fd_(std::move(fd)), ssl_(SSL_new(tls)), id_(id) {
+    if (!ssl_ || SSL_set_fd(ssl_.get(), fd_.get()) != 1) throw std::runtime_error("SSL_new: " + openssl_error_text());
+    SSL_set_accept_state(ssl_.get());
+    ev_io_init(&io_, on_io, fd_.get(), EV_READ);
+    io_.data = this;
+    ev_io_start(loop_, &io_);
+}
+
+H2Connection::~H2Connection() {
+    ev_io_stop(loop_, &io_);
+    streams_.clear();  // stops timers while the loop is still valid
+}
+
+void H2Connection::on_io(struct ev_loop*, ev_io* w, int revents) {
+    auto* self = static_cast<H2Connection*>(w->data);
+    if (self->closed_) return;
+    if (!self->handshake_done_) {
+        self->handshake();
+        return;
+    }
+    if ((revents & EV_READ) && !self->close_after_flush_) {
+        self->read_tls();
+    } else {
+        self->flush();
+    }
+}
+
+void H2Connection::update_watchers(bool want_write) {
+    int events = close_after_flush_ ? 0 : EV_READ;
+    if (want_write) events |= EV_WRITE;
+    if ((io_.events & (EV_READ | EV_WRITE)) != events) {
+        ev_io_stop(loop_, &io_);
+        ev_io_set(&io_, fd_.get(), events);
+        if (events) ev_io_start(loop_, &io_);
+    }
+}
+
+void H2Connection::handshake() {
+    ERR_clear_error();
+    int rc = SSL_do_handshake(ssl_.get());
+    if (rc == 1) {
+        handshake_done_ = true;
+        start_session();
+        if (!closed_) read_tls();
+        return;
+    }
+    int err = SSL_get_error(ssl_.get(), rc);
+    if (err == SSL_ERROR_WANT_READ) {
+        update_watchers(false);
+    } else if (err == SSL_ERROR_WANT_WRITE) {
+        update_watchers(true);
+    } else {
+        sim_.counters.add("tls_handshake_failures");
+        close("TLS handshake failed: " + openssl_error_text());
+    }
+}
+
+void H2Connection::start_session() {
+    const unsigned char* alpn = nullptr;
+    unsigned int alpn_len = 0;
+    SSL_get0_alpn_selected(ssl_.get(), &alpn, &alpn_len);
+    alpn_ = alpn ? std::string(reinterpret_cast<const char*>(alpn), alpn_len) : "none (prior knowledge)";
+    auth_ = std::make_unique<ConnectionAuth>(inspect_client_certificate(ssl_.get()), sim_.keys, sim_.clock, sim_.opt);
+
+    nghttp2_session_callbacks* cbs = nullptr;
+    nghttp2_session_callbacks_new(&cbs);
+    std::unique_ptr<nghttp2_session_callbacks, decltype(&nghttp2_session_callbacks_del)> cbs_owner(
+        cbs, nghttp2_session_callbacks_del);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+    nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs, on_invalid_frame);
+    nghttp2_session* s = nullptr;
+    if (nghttp2_session_server_new(&s, cbs, this) != 0) {
+        close("nghttp2_session_server_new failed");
+        return;
+    }
+    session_.reset(s);
+
+    // APNs' SETTINGS (apns.md §1); a token connection starts with one stream until a valid JWT.
+    stream_limit_ = auth_->certificate_mode() ? sim_.opt.max_streams : sim_.opt.initial_streams;
+    nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, 4096},
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, stream_limit_},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, sim_.opt.initial_window},
+        {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, 16384},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 8000},
+    };
+    nghttp2_submit_settings(session_.get(), NGHTTP2_FLAG_NONE, settings, std::size(settings));
+    if (!sim_.opt.quiet) {
+        std::cerr << "apns-sim: conn=" << id_ << " open alpn=" << alpn_ << " tls=" << SSL_get_version(ssl_.get())
+                  << " auth=" << (auth_->certificate_mode() ? "certificate topic=" + auth_->certificate_topic() : "token")
+                  << " max_streams=" << stream_limit_ << '\n';
+    }
+}
+
+void H2Connection::read_tls() {
+    char buf[16384];
+    for (;;) {
+        ERR_clear_error();
+        int n = SSL_read(ssl_.get(), buf, sizeof buf);
+        if (n > 0) {
+            ssize_t rv = nghttp2_session_mem_recv(session_.get(), reinterpret_cast<const uint8_t*>(buf), static_cast<size_t>(n));
+            if (closed_) return;
+            if (rv < 0) {
+                if (close_after_flush_) break;  // our own GOAWAY is queued: send it, then close
+                close(std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(rv)));
+                return;
+            }
+            continue;
+        }
+        int err = SSL_get_error(ssl_.get(), n);
+        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) break;
+        close(err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+                  ? "closed by peer"
+                  : "TLS read failed: " + openssl_error_text());
+        return;
+    }
+    flush();
+}
+
+void H2Connection::flush() {
+    if (closed_ || in_flush_ || !session_) return;
+    in_flush_ = true;
+    for (;;) {
+        while (out_.size() - out_offset_ < write_batch) {
+            const uint8_t* data = nullptr;
+            ssize_t n = nghttp2_session_mem_send(session_.get(), &data);
+            if (n < 0) {
+                in_flush_ = false;
+                close(std::string("HTTP/2 send error: ") + nghttp2_strerror(static_cast<int>(n)));
+                return;
+            }
+            if (n == 0) break;
+            out_.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+        }
+        if (out_offset_ == out_.size()) break;
+        ERR_clear_error();
+        int w = SSL_write(ssl_.get(), out_.data() + out_offset_, static_cast<int>(out_.size() - out_offset_));
+        if (w > 0) {
+            out_offset_ += static_cast<std::size_t>(w);
+            if (out_offset_ == out_.size()) {
+                out_.clear();
+                out_offset_ = 0;
+            }
+            continue;
+        }
+        int err = SSL_get_error(ssl_.get(), w);
+        in_flush_ = false;
+        if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+            update_watchers(true);
+            return;
+        }
+        close("TLS write failed: " + openssl_error_text());
+        return;
+    }
+    out_.clear();
+    out_offset_ = 0;
+    in_flush_ = false;
+    update_watchers(false);
+    if (close_after_flush_) {
+        close("closed after GOAWAY");
+        return;
+    }
+    maybe_finish_goaway();
+    if (!closed_ && !nghttp2_session_want_read(session_.get()) && !nghttp2_session_want_write(session_.get())) {
+        close("HTTP/2 session finished");
+    }
+}
+
+void H2Connection::close(const std::string& why) {
+    if (closed_) return;
+    closed_ = true;
+    ev_io_stop(loop_, &io_);
+    for (auto& [sid, s] : streams_) {
+        if (s->delay) ev_timer_stop(loop_, &*s->delay);
+    }
+    if (handshake_done_) SSL_shutdown(ssl_.get());
+    if (!sim_.opt.quiet) std::cerr << "apns-sim: conn=" << id_ << " closed requests=" << requests_ << " why=" << why << '\n';
+    server_.retire(id_);  // destroyed before the loop blocks again, outside this call chain
+}
+
+void H2Connection::maybe_finish_goaway() {
+    if (!goaway_last_ || closed_) return;
+    if (nghttp2_session_want_write(session_.get())) return;
+    for (const auto& [sid, s] : streams_) {
+        if (sid <= *goaway_last_ && !s->answered && !s->silenced) return;
+    }
+    close("GOAWAY sent and every stream up to " + std::to_string(*goaway_last_) + " answered");
+}
+
+void H2Connection::submit_goaway(std::int32_t last_stream_id, std::uint32_t error_code, const std::string& debug) {
+    if (!session_) return;
+    nghttp2_submit_goaway(session_.get(), NGHTTP2_FLAG_NONE, last_stream_id, error_code,
+                          reinterpret_cast<const uint8_t*>(debug.data()), debug.size());
+    goaway_last_ = goaway_last_ ? std::min(*goaway_last_, last_stream_id) : last_stream_id;
+    sim_.counters.add("goaways_sent");
+    if (!sim_.opt.quiet) {
+        std::cerr << "apns-sim: conn=" << id_ << " GOAWAY last_stream_id=" << last_stream_id << " error=" << error_code
+                  << " debug=" << debug << '\n';
+    }
+}
+
+void H2Connection::goaway(std::int32_t last_stream_id, std::uint32_t error_code, const std::string& debug) {
+    if (closed_ || !session_) return;
+    submit_goaway(last_stream_id < 0 ? last_stream_seen_ : last_stream_id, error_code, debug);
+    flush();
+}
+
+void H2Connection::set_stream_limit(std::uint32_t limit) {
+    if (limit == stream_limit_) return;
+    nghttp2_settings_entry e{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, limit};
+    nghttp2_submit_settings(session_.get(), NGHTTP2_FLAG_NONE, &e, 1);
+    stream_limit_ = limit;
+}
+
+nlohmann::json H2Connection::to_json() const {
+    nlohmann::json j = {{"id", id_},
+                        {"alpn", alpn_},
+                        {"auth", auth_ ? (auth_->certificate_mode() ? "certificate" : "token") : "handshake"},
+                        {"requests", requests_},
+                        {"open_streams", streams_.size()},
+                        {"max_concurrent_streams", stream_limit_}};
+    if (auth_) {
+        j["team_id"] = auth_->team();
+        j["key_id"] = auth_->key_id();
+        j["certificate_topic"] = auth_->certificate_topic();
+    }
+    if (goaway_last_) j["goaway_last_stream_id"] = *goaway_last_;
+    return j;
+}
+
+// --- requests -------------------------------------------------------------------------------
+
+void H2Connection::handle_request(Stream& s) {
+    if (goaway_last_ && s.id > *goaway_last_) {
+        s.silenced = true;  // above our GOAWAY's last-stream-id: never processed, the client resends
+        return;
+    }
+    ++requests_;
+    sim_.counters.add("requests");
+    const Request& r = s.request;
+    LogEntry& e = s.entry;
+    e.time_ms = sim_.clock.now_ms();
+    e.connection = id_;
+    e.stream = s.id;
+    e.method = r.method;
+    e.path = r.path;
+    if (r.path.rfind("/3/device/", 0) == 0) e.token = r.path.substr(10);
+    e.apns_headers = r.apns_headers;
+    e.auth = auth_->certificate_mode() ? "certificate" : (r.authorization ? "token" : "none");
+    e.payload = r.body;
+
+    if (auto problem = auth_->certificate_problem()) {
+        // APNs answers a bad certificate and closes the connection with the same reason.
+        respond(s, problem->status, problem->reason, -1);
+        submit_goaway(s.id, NGHTTP2_NO_ERROR, reason_json(problem->reason));
+        return;
+    }
+    Checked c;
+    auto rejection = check_headers(r, auth_->topic_policy(), sim_.opt, c);
+    if (!rejection) rejection = check_registry(c, sim_.registry, sim_.opt);
+    if (!rejection) {
+        bool was_authorised = auth_->authorised_once();
+        rejection = auth_->authorize(r, c);
+        if (!rejection && !was_authorised && !auth_->certificate_mode()) set_stream_limit(sim_.opt.max_streams);
+    }
+    if (!rejection) rejection = check_payload(r, c, sim_.opt);
+    e.key_id = auth_->key_id();
+    e.team_id = auth_->team();
+    if (rejection) {
+        respond(s, rejection->status, rejection->reason, rejection->timestamp_ms);
+        if (sim_.opt.drop_limit_after_rejection && rejection->status != 410 && auth_->authorised_once()) {
+            set_stream_limit(1);
+            limit_dropped_ = true;
+        }
+        return;
+    }
+    if (limit_dropped_) {
+        set_stream_limit(sim_.opt.max_streams);
+        limit_dropped_ = false;
+    }
+
+    auto fault = sim_.faults.take(c.token);
+    if (!fault) {
+        respond_ok(s);
+        return;
+    }
+    e.fault = to_string(fault->kind);
+    sim_.counters.add(std::string("faults_") + to_string(fault->kind));
+    switch (fault->kind) {
+        case FaultKind::status:
+            respond(s, fault->status, fault->reason, -1);
+            break;
+        case FaultKind::shutdown:
+            respond(s, fault->status, fault->reason, -1);
+            submit_goaway(s.id, fault->error_code, fault->debug.empty() ? reason_json(fault->reason) : fault->debug);
+            break;
+        case FaultKind::goaway: {
+            std::int32_t last = fault->last_stream_id >= 0 ? fault->last_stream_id : std::max(0, s.id - 2);
+            std::string debug = !fault->debug.empty() ? fault->debug : fault->reason.empty() ? "" : reason_json(fault->reason);
+            submit_goaway(last, fault->error_code, debug);
+            if (s.id <= last) {
+                respond_ok(s);
+            } else {
+                s.silenced = true;
+                finish_log(s, 0, "");
+            }
+            break;
+        }
+        case FaultKind::refused_stream:
+            nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, s.id, NGHTTP2_REFUSED_STREAM);
+            s.answered = true;
+            sim_.counters.add("streams_refused");
+            finish_log(s, 0, "");
+            break;
+        case FaultKind::delay:
+            s.delay.emplace();
+            ev_timer_init(&*s.delay, on_delay, fault->delay_ms / 1000.0, 0.0);
+            s.delay->data = &s;
+            ev_timer_start(loop_, &*s.delay);
+            break;
+        case FaultKind::silence:
+            s.silenced = true;
+            finish_log(s, 0, "");
+            break;
+    }
+}
+
+void H2Connection::on_delay(struct ev_loop*, ev_timer* w, int) {
+    auto* s = static_cast<Stream*>(w->data);
+    H2Connection& conn = s->conn;
+    if (conn.closed_) return;
+    conn.respond_ok(*s);
+    conn.flush();
+}
+
+void H2Connection::respond(Stream& s, int status, const std::string& reason, std::int64_t timestamp_ms) {
+    s.answered = true;
+    const std::string apns_id =
+        s.request.apns_id && is_lowercase_uuid(*s.request.apns_id) ? *s.request.apns_id : sim_.new_uuid();
+    s.entry.apns_id = apns_id;
+    const std::string status_text = std::to_string(status);
+    static const std::string k_status = ":status", k_apns_id = "apns-id", k_type = "content-type",
+                             v_json = "application/json", k_unique = "apns-unique-id";
+    std::vector<nghttp2_nv> nva = {header(k_status, status_text), header(k_apns_id, apns_id)};
+    std::string unique_id;
+    if (status == 200) {
+        if (sim_.opt.environment == Environment::sandbox) {
+            unique_id = sim_.new_uuid();
+            nva.push_back(header(k_unique, unique_id));
+        }
+        nghttp2_submit_response(session_.get(), s.id, nva.data(), nva.size(), nullptr);
+    } else {
+        nlohmann::json body = {{"reason", reason}};
+        if (status == 410 && reason == "Unregistered") body["timestamp"] = timestamp_ms >= 0 ? timestamp_ms : sim_.clock.now_ms();
+        s.response_body = body.dump();
+        nva.push_back(header(k_type, v_json));
+        nghttp2_data_provider prd;
+        prd.source.ptr = &s;
+        prd.read_callback = read_body;
+        nghttp2_submit_response(session_.get(), s.id, nva.data(), nva.size(), &prd);
+    }
+    sim_.counters.count_response(status, reason);
+    finish_log(s, status, reason);
+}
+
+void H2Connection::finish_log(Stream& s, int status, const std::string& reason) {
+    s.entry.status = status;
+    s.entry.reason = reason;
+    sim_.log.add(s.entry);
+}
+
+// --- nghttp2 callbacks ----------------------------------------------------------------------
+
+ssize_t H2Connection::read_body(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
+                                nghttp2_data_source* source, void*) {
+    auto* s = static_cast<Stream*>(source->ptr);
+    std::size_t n = std::min(length, s->response_body.size() - s->response_offset);
+    std::copy_n(s->response_body.data() + s->response_offset, n, buf);
+    s->response_offset += n;
+    if (s->response_offset == s->response_body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return static_cast<ssize_t>(n);
+}
+
+int H2Connection::on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+    auto* self = static_cast<H2Connection*>(user);
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    self->streams_.emplace(frame->hd.stream_id, std::make_unique<Stream>(*self, frame->hd.stream_id));
+    self->last_stream_seen_ = std::max(self->last_stream_seen_, frame->hd.stream_id);
+    return 0;
+}
+
+int H2Connection::on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
+                            const uint8_t* value, size_t valuelen, uint8_t, void* user) {
+    auto* self = static_cast<H2Connection*>(user);
+    auto it = self->streams_.find(frame->hd.stream_id);
+    if (it == self->streams_.end()) return 0;
+    it->second->request.add_header(std::string_view(reinterpret_cast<const char*>(name), namelen),
+                                   std::string_view(reinterpret_cast<const char*>(value), valuelen));
+    return 0;
+}
+
+int H2Connection::on_data_chunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len, void* user) {
+    auto* self = static_cast<H2Connection*>(user);
+    auto it = self->streams_.find(stream_id);
+    if (it == self->streams_.end()) return 0;
+    Request& r = it->second->request;
+    r.body_size += len;
+    if (r.body.size() < max_kept_body) {
+        r.body.append(reinterpret_cast<const char*>(data), std::min(len, max_kept_body - r.body.size()));
+    }
+    return 0;
+}
+
+int H2Connection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+    auto* self = static_cast<H2Connection*>(user);
+    switch (frame->hd.type) {
+        case NGHTTP2_HEADERS:
+        case NGHTTP2_DATA:
+            if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
+                auto it = self->streams_.find(frame->hd.stream_id);
+                if (it != self->streams_.end() && !it->second->answered && !it->second->silenced) {
+                    self->handle_request(*it->second);
+                }
+            }
+            break;
+        case NGHTTP2_PING:
+            if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)) self->sim_.counters.add("pings");
+            break;
+        default:
+            break;
+    }
+    return 0;
+}
+
+int H2Connection::on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user) {
+    auto* self = static_cast<H2Connection*>(user);
+    auto it = self->streams_.find(stream_id);
+    if (it == self->streams_.end()) return 0;
+    if (error_code != NGHTTP2_NO_ERROR && !it->second->answered) self->sim_.counters.add("streams_reset_by_client");
+    self->streams_.erase(it);
+    return 0;
+}
+
+int H2Connection::on_invalid_frame(nghttp2_session* session, const nghttp2_frame* frame, int lib_error_code, void* user) {
+    auto* self = static_cast<H2Connection*>(user);
+    // nghttp2 reports a HEADERS that opens one stream too many as a protocol error; APNs answers it
+    // with GOAWAY and a plain-text reason, then closes.
+    if (frame->hd.type == NGHTTP2_HEADERS && lib_error_code == NGHTTP2_ERR_PROTO &&
+        frame->hd.stream_id > self->last_stream_seen_ &&
+        self->streams_.size() >= nghttp2_session_get_local_settings(session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)) {
+        self->sim_.counters.add("stream_limit_violations");
+        std::string msg = stream_limit_message;
+        self->submit_goaway(self->last_stream_seen_, NGHTTP2_PROTOCOL_ERROR, msg);
+        self->close_after_flush_ = true;
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+    return 0;
+}
+
+}  // namespace apns_sim
