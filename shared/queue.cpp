@@ -108,6 +108,8 @@ struct Queue::Impl {
 
     template <typename Hook>
     EnqueueResult enqueue(const Notify& notify, const Hook& after_claim) noexcept;
+    template <typename Hook>
+    void commit(std::uint64_t end_position, const Hook& before_moving_position);
     std::size_t drain(std::vector<QueuedNotify>& out, std::size_t max);
     bool next_is_ready() const noexcept;
     void become_consumer();
@@ -229,7 +231,9 @@ std::size_t Queue::Impl::drain(std::vector<QueuedNotify>& out, std::size_t max) 
             ++appended;
             continue;
         }
-        if (st == ql::state(r, ql::kSkipped) || st == ql::state(r, ql::kQuarantined)) {
+        if (st == ql::state(r, ql::kSkipped) || st == ql::state(r, ql::kQuarantined) || ql::round_of_state(st) > r) {
+            // A later round: a consumer died inside commit() after handing this slot on but before
+            // moving the committed position; the entry was committed (safe elsewhere) already.
             ++read_position;
             continue;
         }
@@ -313,8 +317,9 @@ std::size_t Queue::read(std::vector<QueuedNotify>& out, std::size_t max, std::ch
     return q.drain(out, max);
 }
 
-void Queue::commit(std::uint64_t end_position) {
-    Impl& q = *impl_;
+template <typename Hook>
+void Queue::Impl::commit(std::uint64_t end_position, const Hook& before_moving_position) {
+    Impl& q = *this;
     q.become_consumer();
     ql::Header& h = *q.header;
     const auto committed = h.committed_position.load(std::memory_order_relaxed);
@@ -322,7 +327,9 @@ void Queue::commit(std::uint64_t end_position) {
     for (auto p = committed; p < end; ++p) {
         ql::Slot& s = q.slot(p);
         const auto next = q.round(p) + 1;
-        if (ql::tag_of_state(s.state.load(std::memory_order_acquire)) == ql::kPublished) {
+        const auto st = s.state.load(std::memory_order_acquire);
+        if (ql::round_of_state(st) >= next) continue;  // handed on by an interrupted commit (see drain)
+        if (ql::tag_of_state(st) == ql::kPublished) {
             s.state.store(ql::state(next, ql::kFree), std::memory_order_release);
             continue;
         }
@@ -336,8 +343,16 @@ void Queue::commit(std::uint64_t end_position) {
         if (writer != 0) s.writer.compare_exchange_strong(writer, 0, std::memory_order_acq_rel);  // it died
         s.state.store(ql::state(next, ql::kFree), std::memory_order_release);
     }
+    before_moving_position();
     // Release: the slots' new states are visible to any producer that sees the new position.
     if (end > committed) h.committed_position.store(end, std::memory_order_release);
+}
+
+void Queue::commit(std::uint64_t end_position) { impl_->commit(end_position, NoHook{}); }
+
+void QueueTestAccess::commit_pausing(Queue& queue, std::uint64_t end_position,
+                                     const std::function<void()>& before_moving_position) {
+    queue.impl_->commit(end_position, before_moving_position);
 }
 
 std::uint64_t Queue::committed_position() const noexcept {
