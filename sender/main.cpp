@@ -1,6 +1,8 @@
 // pushsync-sender --config FILE: delivers queued notifies to APNs (architecture.md).
 // Exit status: 0 after SIGTERM/SIGINT, 2 on a bad configuration (one line: file:line: problem),
 // 1 when the store, the queue or the event loop cannot be set up.
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -53,7 +55,11 @@ int main(int argc, char** argv) {
 
     sender::Logger log(config.sender.log_level);
     try {
-        sender::Daemon daemon(config, log, [](struct ev_loop* loop) { return sender::apns_transport_factory(loop); });
+        // Waiting longer than a request may take to be answered gains nothing.
+        sender::DaemonOptions options;
+        options.shutdown_grace_ms = std::min<std::uint32_t>(5000, config.apns.request_timeout_ms);
+        sender::Daemon daemon(
+            config, log, [](struct ev_loop* loop) { return sender::apns_transport_factory(loop); }, options);
         return daemon.run();
     } catch (const StoreError& e) {
         log.error("sender.store_unavailable", std::string("path=") + config.store.path + " error=\"" + e.what() + "\"");

@@ -1,0 +1,250 @@
+// The "Must show" list of the sender issue, end to end: real nginx + module, the real
+// pushsync-sender binary, apns-sim. Waits on conditions (the simulator's log, the outbox, the
+// queue's counters), never on time.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <set>
+
+#include "tests/sender/e2e.hpp"
+
+namespace pushsync::sender::e2e {
+namespace {
+
+TEST(SenderE2E, OneNotifyGivesExactlyOnePushToEachOtherDeviceWithTheContractHeadersAndBody) {
+    Stack s;
+    const std::string a = token(1), b = token(2), c = token(3);
+    for (const auto& t : {a, b, c}) s.register_device("family-1", t);
+    const std::int64_t before_s = now_unix_ms() / 1000;
+    s.notify("family-1", "T-000042", a);
+    ASSERT_TRUE(s.sim.wait_for_requests(2));
+    ASSERT_TRUE(s.wait_outbox_empty());
+    const auto log = s.requests();
+    ASSERT_EQ(log.size(), 2u) << read_file(s.sender_log());
+    std::set<std::string> tokens;
+    for (const auto& e : log) {
+        tokens.insert(e["token"]);
+        EXPECT_EQ(e["status"], 200) << e.dump();
+        EXPECT_EQ(e["method"], "POST");
+        EXPECT_EQ(e["path"], "/3/device/" + e["token"].get<std::string>());
+        EXPECT_EQ(e["auth"], "token");  // a JWT the simulator accepted
+        EXPECT_EQ(e["key_id"], s.sim.key_id());
+        EXPECT_EQ(e["team_id"], s.sim.team_id());
+        EXPECT_EQ(e["payload"], R"({"aps":{"content-available":1},"tail":"T-000042"})");
+        const auto& h = e["headers"];
+        EXPECT_EQ(h["apns-topic"], "com.example.app");
+        EXPECT_EQ(h["apns-push-type"], "background");
+        EXPECT_EQ(h["apns-priority"], "5");
+        const std::int64_t expiration = std::stoll(h["apns-expiration"].get<std::string>());
+        EXPECT_GE(expiration, before_s + 3600);
+        EXPECT_LE(expiration, now_unix_ms() / 1000 + 3600);
+    }
+    EXPECT_EQ(tokens, (std::set<std::string>{b, c}));
+    EXPECT_EQ(s.counter(Counter::pushes_sent), 2u);
+    const std::string sender_log = read_file(s.sender_log());
+    EXPECT_NE(sender_log.find("push.sent group=family-1 token=" + b.substr(0, 8) + " tail=T-000042 apns-id="),
+              std::string::npos)
+        << sender_log;
+}
+
+TEST(SenderE2E, Unregistered410PrunesTheTokenButKeepsOneRegisteredAgainAfterTheTimestamp) {
+    Stack s;
+    const std::string a = token(1), gone = token(2), back = token(3);
+    for (const auto& t : {a, gone, back}) s.register_device("g", t);
+    // `back` reinstalled the app: APNs' 410 timestamp is older than its fresh registration.
+    s.sim.mark_unregistered(back, now_unix_ms() - 1);
+    ASSERT_TRUE(wait_until([] { return true; }));
+    s.register_device("g", back);
+    s.sim.mark_unregistered(gone, now_unix_ms() + 60000);  // after its registration
+    s.notify("g", "T1", a);
+    ASSERT_TRUE(s.wait_outbox_empty());
+    EXPECT_EQ(s.requests_for(gone).size(), 1u);
+    EXPECT_EQ(s.requests_for(gone)[0]["status"], 410);
+    EXPECT_EQ(s.requests_for(back).size(), 1u);
+    const auto group = nlohmann::json::parse(s.nginx.request("GET", "/v1/groups/g/devices").body);
+    std::set<std::string> left;
+    for (const auto& d : group["devices"]) left.insert(d["token"]);
+    EXPECT_EQ(left, (std::set<std::string>{a, back}));
+    EXPECT_EQ(s.counter(Counter::tokens_pruned), 1u);
+}
+
+TEST(SenderE2E, FiveNotifiesWithinCoalesceMsGiveOnePushPerDeviceWithTheNewestTail) {
+    Stack::Options o;
+    o.delivery = "  coalesce_ms: 3000\n";
+    Stack s(o);
+    const std::string a = token(1), b = token(2), c = token(3);
+    for (const auto& t : {a, b, c}) s.register_device("g", t);
+    for (int i = 1; i <= 5; ++i) s.notify("g", "T" + std::to_string(i), i == 5 ? a : "");
+    ASSERT_TRUE(s.wait_outbox_empty());
+    const auto log = s.requests();
+    ASSERT_EQ(log.size(), 2u);  // b and c; a sent the newest notify
+    for (const auto& e : log) {
+        EXPECT_NE(e["token"], a);
+        EXPECT_EQ(e["payload"], R"({"aps":{"content-available":1},"tail":"T5"})");
+    }
+}
+
+TEST(SenderE2E, ServiceUnavailableThreeTimesThenOkIsDeliveredOnceAndANonRetryable400IsTriedOnce) {
+    Stack s;
+    const std::string origin = token(1), flaky = token(2), refused = token(3);
+    for (const auto& t : {origin, flaky, refused}) s.register_device("g", t);
+    s.sim.add_fault({{"kind", "status"}, {"status", 503}, {"reason", "ServiceUnavailable"}, {"count", 3}, {"token", flaky}});
+    s.sim.add_fault({{"kind", "status"}, {"status", 400}, {"reason", "BadTopic"}, {"count", -1}, {"token", refused}});
+    s.notify("g", "T1", origin);
+    ASSERT_TRUE(s.wait_outbox_empty());
+    const auto flaky_log = s.requests_for(flaky);
+    ASSERT_EQ(flaky_log.size(), 4u);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(flaky_log[i]["status"], 503);
+    EXPECT_EQ(flaky_log[3]["status"], 200);
+    EXPECT_EQ(s.delivered_to(flaky), 1u);
+    EXPECT_EQ(s.requests_for(refused).size(), 1u);
+    EXPECT_EQ(s.counter(Counter::pushes_failed), 1u);
+    EXPECT_EQ(s.counter(Counter::pushes_sent), 1u);
+}
+
+TEST(SenderE2E, GoawayInTheMiddleOfABurstStillDeliversEveryPushExactlyOnce) {
+    Stack s;
+    constexpr int devices = 300;
+    std::vector<std::string> tokens;
+    for (int i = 0; i < devices; ++i) tokens.push_back(token(i));
+    // Register through the store's import to keep the test quick; nginx serves the notify.
+    std::string jsonl;
+    for (const auto& t : tokens) {
+        jsonl += R"({"token":")" + t + R"(","group":"big","bundle_id":"com.example.app","environment":"production",)" +
+                 R"("registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:00:00Z"})" + "\n";
+    }
+    write_file(s.nginx.prefix() / "devices.jsonl", jsonl);
+    const auto imported = run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config",
+                               s.nginx.config_path().string(), "import", (s.nginx.prefix() / "devices.jsonl").string()});
+    ASSERT_EQ(imported.exit_code, 0) << imported.err;
+    // The 150th request triggers GOAWAY naming an earlier stream: everything above was never processed.
+    s.sim.add_fault({{"kind", "goaway"}, {"token", tokens[150]}, {"count", 1}, {"reason", "Shutdown"}});
+    s.notify("big", "T1");
+    ASSERT_TRUE(s.wait_outbox_empty(std::chrono::seconds(30))) << read_file(s.sender_log());
+    std::map<std::string, int> ok;
+    for (const auto& e : s.requests())
+        if (e["status"] == 200) ++ok[e["token"]];
+    EXPECT_EQ(ok.size(), tokens.size());
+    for (const auto& t : tokens) EXPECT_EQ(ok[t], 1) << t;
+    EXPECT_EQ(s.counter(Counter::pushes_sent), static_cast<std::uint64_t>(devices));
+}
+
+TEST(SenderE2E, SigkillDuringABurstThenRestartLeavesEveryDeviceWithItsGroupsNewestTail) {
+    Stack::Options o;
+    o.delivery = "  coalesce_ms: 20\n  retry_base_ms: 50\n  retry_max_ms: 400\n";
+    Stack s(o);
+    constexpr int groups = 100, per_group = 3, notifies = 1000;
+    std::string jsonl;
+    for (int g = 0; g < groups; ++g)
+        for (int d = 0; d < per_group; ++d)
+            jsonl += R"({"token":")" + token(g * per_group + d) + R"(","group":"g)" + std::to_string(g) +
+                     R"(","bundle_id":"com.example.app","environment":"production",)" +
+                     R"("registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:00:00Z"})" + "\n";
+    write_file(s.nginx.prefix() / "devices.jsonl", jsonl);
+    ASSERT_EQ(run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config", s.nginx.config_path().string(),
+                   "import", (s.nginx.prefix() / "devices.jsonl").string()})
+                  .exit_code,
+              0);
+    // curl sends the burst in parallel from one process; the last notify of each group goes in a
+    // final wave after the others are answered, so "newest" is well defined.
+    auto curl_config = [&](int from, int to) {
+        std::string cfg;
+        for (int i = from; i < to; ++i) {
+            cfg += "url = \"" + s.nginx.url("/v1/groups/g" + std::to_string(i % groups) + "/notify") + "\"\n" +
+                   "header = \"Content-Type: application/json\"\n" + "data = \"{\\\"tail\\\":\\\"T-" +
+                   std::to_string(i) + "\\\"}\"\n" + "output = \"/dev/null\"\n" + "write-out = \"%{http_code}\\n\"\n";
+        }
+        return cfg;
+    };
+    write_file(s.nginx.prefix() / "burst.curl", curl_config(0, notifies - groups));
+    write_file(s.nginx.prefix() / "final.curl", curl_config(notifies - groups, notifies));
+    Process burst = Process::spawn({"curl", "-sS", "-Z", "--parallel-max", "16", "-K",
+                                    (s.nginx.prefix() / "burst.curl").string()},
+                                   s.nginx.prefix() / "burst.out");
+    // Kill the sender in the middle of its work.
+    ASSERT_TRUE(s.sim.wait_for_requests(200, std::chrono::seconds(30)));
+    s.sender.kill_and_wait(SIGKILL);
+    ASSERT_EQ(burst.wait(std::chrono::seconds(60)), 0);
+    const auto final_wave = run({"curl", "-sS", "-Z", "--parallel-max", "16", "-K", (s.nginx.prefix() / "final.curl").string()});
+    ASSERT_EQ(final_wave.exit_code, 0);
+    std::string answers = read_file(s.nginx.prefix() / "burst.out") + final_wave.out;
+    std::size_t accepted = 0;
+    for (std::size_t pos = 0; (pos = answers.find("202", pos)) != std::string::npos; pos += 3) ++accepted;
+    ASSERT_EQ(accepted, static_cast<std::size_t>(notifies));
+    s.start_sender();
+    ASSERT_TRUE(s.wait_outbox_empty(std::chrono::seconds(60))) << read_file(s.sender_log());
+    // What each device holds: the tail of the last push the simulator accepted for it.
+    std::map<std::string, std::string> holds;
+    for (const auto& e : s.requests()) {
+        if (e["status"] != 200) continue;
+        holds[e["token"]] = nlohmann::json::parse(e["payload"].get<std::string>())["tail"];
+    }
+    for (int g = 0; g < groups; ++g) {
+        const std::string newest = "T-" + std::to_string(notifies - groups + g);
+        for (int d = 0; d < per_group; ++d) EXPECT_EQ(holds[token(g * per_group + d)], newest) << "group g" << g;
+    }
+}
+
+TEST(SenderE2E, SenderStartedBeforeNginxWorks) {
+    Stack::Options o;
+    o.start_nginx = false;
+    Stack s(o);  // the sender creates the queue and the store
+    s.nginx.start();
+    const std::string a = token(1), b = token(2);
+    s.register_device("g", a);
+    s.register_device("g", b);
+    s.notify("g", "T1", a);
+    ASSERT_TRUE(s.sim.wait_for_requests(1));
+    ASSERT_TRUE(s.wait_outbox_empty());
+    EXPECT_EQ(s.delivered_to(b), 1u);
+}
+
+TEST(SenderE2E, NginxStartedBeforeTheSenderWorksAndNotifiesWaitInTheQueue) {
+    Stack::Options o;
+    o.start_sender = false;
+    Stack s(o);
+    const std::string a = token(1), b = token(2);
+    s.register_device("g", a);
+    s.register_device("g", b);
+    s.notify("g", "T1", a);
+    s.start_sender();
+    ASSERT_TRUE(s.sim.wait_for_requests(1));
+    ASSERT_TRUE(s.wait_outbox_empty());
+    EXPECT_EQ(s.delivered_to(b), 1u);
+    EXPECT_EQ(s.stop_sender(SIGTERM), 0);
+}
+
+TEST(SenderE2E, SigtermHandsBackAPushTheSimulatorNeverAnsweredAndTheNextStartDeliversIt) {
+    Stack::Options o;
+    o.request_timeout_ms = 1000;  // also the shutdown grace
+    Stack s(o);
+    const std::string a = token(1), b = token(2);
+    s.register_device("g", a);
+    s.register_device("g", b);
+    s.sim.add_fault({{"kind", "silence"}, {"count", -1}});
+    s.notify("g", "T1", a);
+    ASSERT_TRUE(s.sim.wait_for_requests(1));
+    EXPECT_EQ(s.stop_sender(SIGTERM), 0);
+    s.sim.clear_faults();
+    s.start_sender();
+    ASSERT_TRUE(s.wait_outbox_empty());
+    EXPECT_EQ(s.delivered_to(b), 1u);
+}
+
+TEST(SenderE2E, AnUnreadableKeyFileExitsTwoWithFileAndLine) {
+    Stack::Options o;
+    o.start_sender = false;
+    o.start_nginx = false;
+    Stack s(o);
+    std::filesystem::remove(s.sim.key_file());
+    const auto r = run({Stack::sender_binary().string(), "--config", s.nginx.config_path().string()});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find(s.nginx.config_path().string() + ":"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(": apps[0].auth.key_file: cannot read " + s.sim.key_file().string() +
+                         " (No such file or directory)"),
+              std::string::npos)
+        << r.err;
+}
+
+}  // namespace
+}  // namespace pushsync::sender::e2e
