@@ -36,7 +36,11 @@ struct RequestContext {
 void body_ready(ngx_http_request_t* r) noexcept;
 
 // Logs one event line with the ids that matter. Tokens only by their first 8 hex digits.
-void log_event(ngx_http_request_t* r, ngx_uint_t level, const std::string& line) noexcept {
+// The line is built only when the error_log level lets it through (hot path).
+template <typename MakeLine>
+void log_event(ngx_http_request_t* r, ngx_uint_t level, MakeLine&& make_line) {
+    if (r->connection->log->log_level < level) return;
+    const std::string line = make_line();
     ngx_log_error(level, r->connection->log, 0, "pushsync: %*s", line.size(), line.data());
 }
 
@@ -134,13 +138,13 @@ ngx_int_t notify(ngx_http_request_t* r, WorkerState& worker, const api::Route& r
     if (info.devices == 0) return send_error(r, {404, "unknown_group", "no device is registered in this group", {}});
     const LocConf& lcf = *loc_conf(r);
     if (!request.origin.empty() && !info.origin_member && lcf.require_origin) {
-        log_event(r, NGX_LOG_WARN, "notify refused group=" + route.group + " origin=" + token_prefix(request.origin) + " not a member");
+        log_event(r, NGX_LOG_WARN, [&] { return "notify refused group=" + route.group + " origin=" + token_prefix(request.origin) + " not a member"; });
         return send_error(r, {403, "origin_not_member", "the origin device is not registered in this group", {}});
     }
     const std::size_t targets = info.devices - (info.origin_member ? 1 : 0);
     if (targets == 0) return send_json(r, NGX_HTTP_OK, api::notify_body("nothing_to_notify", 0));
     if (!push_enabled(r, lcf)) {
-        log_event(r, NGX_LOG_INFO, "notify disabled group=" + route.group + " devices=" + std::to_string(targets));
+        log_event(r, NGX_LOG_INFO, [&] { return "notify disabled group=" + route.group + " devices=" + std::to_string(targets); });
         return send_json(r, NGX_HTTP_OK, api::notify_body("disabled", targets));
     }
 
@@ -150,12 +154,12 @@ ngx_int_t notify(ngx_http_request_t* r, WorkerState& worker, const api::Route& r
         queue->enqueue(Notify{route.group, request.tail, request.origin, now_unix_ms()});
     if (result != EnqueueResult::accepted) {
         queue->add(Counter::notifies_rejected);
-        log_event(r, NGX_LOG_WARN, "notify rejected group=" + route.group + " queue full");
+        log_event(r, NGX_LOG_WARN, [&] { return "notify rejected group=" + route.group + " queue full"; });
         return send_error(r, {503, "queue_full", "the notify queue is full; try again", {}});
     }
     queue->add(Counter::notifies_accepted);
-    log_event(r, NGX_LOG_INFO, "notify queued group=" + route.group + " devices=" + std::to_string(targets) +
-                                   (request.origin.empty() ? "" : " origin=" + token_prefix(request.origin)));
+    log_event(r, NGX_LOG_INFO, [&] { return "notify queued group=" + route.group + " devices=" + std::to_string(targets) +
+                                   (request.origin.empty() ? "" : " origin=" + token_prefix(request.origin)); });
     return send_json(r, NGX_HTTP_ACCEPTED, api::notify_body("queued", targets));
 }
 
@@ -285,26 +289,26 @@ ngx_int_t guarded(ngx_http_request_t* r, F&& f) noexcept {
 
 ngx_int_t send_write_result(ngx_http_request_t* r, PendingWrite& write) {
     if (write.error) {
-        log_event(r, NGX_LOG_ERR, std::string(write.is_register ? "register" : "unregister") + " failed group=" +
+        log_event(r, NGX_LOG_ERR, [&] { return std::string(write.is_register ? "register" : "unregister") + " failed group=" +
                                       (write.is_register ? write.registration.group : write.group) + " token=" +
                                       token_prefix(write.is_register ? write.registration.token : write.token) +
-                                      " error=" + write.error->code);
+                                      " error=" + write.error->code; });
         return send_error(r, *write.error);
     }
     Queue* queue = main_conf(r)->worker ? main_conf(r)->worker->queue() : nullptr;
     if (write.is_register) {
         const RegisterResult& result = *write.registered;
         if (queue) queue->add(Counter::registrations);
-        log_event(r, NGX_LOG_INFO, std::string(result.created ? "registered" : "refreshed") + " group=" +
+        log_event(r, NGX_LOG_INFO, [&] { return std::string(result.created ? "registered" : "refreshed") + " group=" +
                                        result.device.group + " token=" + token_prefix(result.device.token) +
-                                       (result.moved_from.empty() ? "" : " moved_from=" + result.moved_from));
+                                       (result.moved_from.empty() ? "" : " moved_from=" + result.moved_from); });
         return send_json(r, result.created ? NGX_HTTP_CREATED : NGX_HTTP_OK, device_to_json(result.device));
     }
     if (!write.removed) {
         return send_error(r, {404, "unknown_device", "this token is not registered in this group", {}});
     }
     if (queue) queue->add(Counter::unregistrations);
-    log_event(r, NGX_LOG_INFO, "unregistered group=" + write.group + " token=" + token_prefix(write.token));
+    log_event(r, NGX_LOG_INFO, [&] { return "unregistered group=" + write.group + " token=" + token_prefix(write.token); });
     return send_no_content(r);
 }
 

@@ -1,0 +1,42 @@
+// A stand-in consumer for benchmarks: empties the notify queue as fast as it fills (read + commit,
+// heartbeat) every 2 ms, so notify throughput measures the module, not a full ring.
+//   pushsync_bench_drain QUEUE_FILE SECONDS
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <thread>
+#include <vector>
+
+#include "shared/device.hpp"
+#include "shared/queue.hpp"
+
+int main(int argc, char** argv) {
+    if (argc != 3) {
+        std::fprintf(stderr, "usage: pushsync_bench_drain QUEUE_FILE SECONDS\n");
+        return 2;
+    }
+    try {
+        auto queue = pushsync::Queue::open_existing(argv[1]);
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(std::atoi(argv[2]));
+        std::vector<pushsync::QueuedNotify> batch;
+        std::uint64_t drained = 0;
+        while (std::chrono::steady_clock::now() < until) {
+            batch.clear();
+            queue->heartbeat(pushsync::now_unix_ms());
+            // Poll rather than sleep on the futex: a consumer woken by every notify would take a
+            // context switch per request from the 2 cores nginx and wrk share.
+            if (queue->read(batch, 4096, std::chrono::milliseconds(0)) == 0) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                continue;
+            }
+            queue->commit(batch.back().position + 1);
+            drained += batch.size();
+        }
+        std::printf("drained %llu\n", static_cast<unsigned long long>(drained));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "pushsync_bench_drain: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,124 @@
+// Benchmarks of the module with wrk (keep-alive) against one nginx per store.sync mode; each
+// figure is set against a `return 204` location of the same server measured in the same run.
+//   module_bench [SECONDS] [CONNECTIONS]      prints Markdown rows for BENCHMARKS.md
+#include <cstdio>
+#include <cstdlib>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "tests/support/nginx_fixture.hpp"
+
+using namespace pushsync::test;
+
+namespace {
+
+struct WrkResult {
+    double requests_per_s = 0;
+    double p50_ms = 0;
+    double p99_ms = 0;
+    long non_2xx = 0;
+    long socket_errors = 0;
+};
+
+double to_ms(double value, const std::string& unit) {
+    if (unit == "us") return value / 1000;
+    if (unit == "s") return value * 1000;
+    return value;
+}
+
+WrkResult run_wrk(const std::string& url, int seconds, int connections, const std::string& script = {}) {
+    std::vector<std::string> argv = {"wrk", "-t2", "-c" + std::to_string(connections),
+                                     "-d" + std::to_string(seconds) + "s", "--latency"};
+    if (!script.empty()) argv.insert(argv.end(), {"-s", script});
+    argv.push_back(url);
+    const CommandResult r = run(argv);
+    if (r.exit_code != 0) throw std::runtime_error("wrk failed: " + r.err);
+    WrkResult out;
+    std::smatch m;
+    if (std::regex_search(r.out, m, std::regex(R"(Requests/sec:\s+([0-9.]+))"))) out.requests_per_s = std::stod(m[1]);
+    if (std::regex_search(r.out, m, std::regex(R"(\s50%\s+([0-9.]+)(us|ms|s)\b)"))) out.p50_ms = to_ms(std::stod(m[1]), m[2]);
+    if (std::regex_search(r.out, m, std::regex(R"(\s99%\s+([0-9.]+)(us|ms|s)\b)"))) out.p99_ms = to_ms(std::stod(m[1]), m[2]);
+    if (std::regex_search(r.out, m, std::regex(R"(Non-2xx or 3xx responses:\s+(\d+))"))) out.non_2xx = std::stol(m[1]);
+    if (std::regex_search(r.out, m, std::regex(R"(Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+))"))) {
+        out.socket_errors = std::stol(m[1]) + std::stol(m[2]) + std::stol(m[3]) + std::stol(m[4]);
+    }
+    if (out.requests_per_s == 0) throw std::runtime_error("cannot read wrk output:\n" + r.out);
+    return out;
+}
+
+std::string fixed(double v, int digits) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
+}
+
+void row(const std::string& figure, const WrkResult& result, const WrkResult& baseline, double target,
+         const std::string& command) {
+    const double ratio = result.requests_per_s / baseline.requests_per_s;
+    std::printf("| %s | %s req/s | %s req/s | **%s** (target ≥ %s) | %s / %s ms | %s / %s ms | %s |\n", figure.c_str(),
+                fixed(result.requests_per_s, 0).c_str(), fixed(baseline.requests_per_s, 0).c_str(),
+                fixed(ratio, 2).c_str(), fixed(target, 2).c_str(), fixed(result.p50_ms, 2).c_str(),
+                fixed(result.p99_ms, 2).c_str(), fixed(baseline.p50_ms, 2).c_str(), fixed(baseline.p99_ms, 2).c_str(),
+                command.c_str());
+    if (result.non_2xx != 0 || result.socket_errors != 0) {
+        std::fprintf(stderr, "module_bench: %s had %ld non-2xx answers and %ld socket errors\n", figure.c_str(),
+                     result.non_2xx, result.socket_errors);
+    }
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int seconds = argc > 1 ? std::atoi(argv[1]) : 10;
+    const int connections = argc > 2 ? std::atoi(argv[2]) : 32;
+    const auto scripts = source_dir() / "bench" / "module";
+    const std::string command = "`bench/module/run.sh " + std::to_string(seconds) + " " + std::to_string(connections) + "`";
+    try {
+        for (const std::string sync : {"always", "interval"}) {
+            NginxFixture nginx(NginxOptions{.queue_capacity = 65536,
+                                            .store_sync = sync,
+                                            .map_size = "1GiB",
+                                            .error_log_level = "warn",
+                                            .thread_pool_threads = 2});
+            const std::string base = nginx.url("/baseline");
+
+            const WrkResult baseline = run_wrk(base, seconds, connections);
+            const WrkResult reg = run_wrk(nginx.url("/"), seconds, connections, (scripts / "register.lua").string());
+            row("register, `sync: " + sync + "`, " + std::to_string(connections) + " connections", reg, baseline, 0.25,
+                command);
+            if (sync == "always") {
+                // Group commit: more concurrent registrations share each fsync.
+                const int many = connections * 8;
+                const WrkResult baseline_many = run_wrk(base, seconds, many);
+                const WrkResult reg_many =
+                    run_wrk(nginx.url("/"), seconds, many, (scripts / "register.lua").string());
+                row("register, `sync: always`, " + std::to_string(many) + " connections", reg_many, baseline_many, 0.25,
+                    command);
+            }
+
+            if (sync == "always") {
+                // The notify group: three devices, the origin is one of them.
+                for (const char* t : {"00000000000000000000000000000001", "00000000000000000000000000000002",
+                                      "00000000000000000000000000000003"}) {
+                    const auto r = nginx.request("PUT", std::string("/v1/groups/bench-notify/devices/") + t,
+                                                 R"({"bundle_id":"com.example.app"})");
+                    if (r.status != 201) throw std::runtime_error("setup registration failed: " + r.body + r.error);
+                }
+                Process drain = Process::spawn({(binary_dir() / "bench/module/pushsync_bench_drain").string(),
+                                                nginx.queue_path().string(), std::to_string(seconds * 2 + 10)},
+                                               nginx.prefix() / "logs/drain.log");
+                const WrkResult baseline2 = run_wrk(base, seconds, connections);
+                const WrkResult notify = run_wrk(nginx.url("/v1/groups/bench-notify/notify"), seconds, connections,
+                                                 (scripts / "notify.lua").string());
+                row("notify (queued, drained)", notify, baseline2, 0.7, command);
+            }
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "module_bench: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
