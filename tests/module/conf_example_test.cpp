@@ -1,0 +1,83 @@
+// conf/nginx.conf and conf/pushsync.yaml, the examples hosters copy, work as shipped: only
+// paths, ports and the user are swapped for the test's own.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <utility>
+
+#include "shared/config.hpp"
+#include "tests/module/store_probe.hpp"
+#include "tests/module/test_helpers.hpp"
+
+namespace pushsync::test {
+namespace {
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+    ASSERT_NE(text.find(from), std::string::npos) << "the example no longer contains: " << from;
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+        text.replace(at, from.size(), to);
+    }
+}
+
+TEST(ConfExample, PushsyncYamlLoads) {
+    const Config config = load_config((source_dir() / "conf/pushsync.yaml").string());
+    EXPECT_EQ(config.store.path, "/var/lib/pushsync/store");
+    EXPECT_EQ(config.store.sync, SyncMode::always);
+    EXPECT_EQ(config.queue.capacity, 65536u);
+    ASSERT_EQ(config.apps.size(), 1u);
+    EXPECT_EQ(config.apps[0].bundle_id, "com.example.app");
+}
+
+TEST(ConfExample, NginxConfServesTheApiOverTls) {
+    NginxFixture nginx(NginxOptions{.start = false});
+    const auto p = nginx.prefix();
+
+    std::string yaml = read_file(source_dir() / "conf/pushsync.yaml");
+    replace_all(yaml, "/var/lib/pushsync/store", nginx.store_path().string());
+    replace_all(yaml, "/var/lib/pushsync/queue", nginx.queue_path().string());
+    write_file(nginx.config_path(), yaml);
+
+    std::string conf = read_file(source_dir() / "conf/nginx.conf");
+    const std::vector<std::pair<std::string, std::string>> swaps = {
+        {"/usr/lib/nginx/modules/ngx_http_pushsync_module.so", NginxFixture::module_path().string()},
+        {"user www-data;", geteuid() == 0 ? "user root;" : ""},
+        {"worker_processes auto;", "worker_processes 2;\ndaemon off;"},
+        {"/run/nginx.pid", (p / "logs/nginx.pid").string()},
+        {"/var/log/nginx/", (p / "logs").string() + "/"},
+        {"/etc/pushsync/pushsync.yaml", nginx.config_path().string()},
+        {"listen 443 ssl http2;",
+         "listen 127.0.0.1:" + std::to_string(nginx.tls_port()) + " ssl http2;\n        listen 127.0.0.1:" +
+             std::to_string(nginx.http_port()) + ";\n        listen 127.0.0.1:" + std::to_string(nginx.h2c_port()) +
+             " http2;"},
+        {"listen [::]:443 ssl http2;", ""},
+        {"/etc/ssl/certs/sync.example.com.pem", nginx.cert_path().string()},
+        {"/etc/ssl/private/sync.example.com.key", (p / "conf/key.pem").string()},
+        {"http {", "http {\n    client_body_temp_path " + (p / "tmp/body").string() + ";\n    proxy_temp_path " +
+                       (p / "tmp/proxy").string() + ";\n    fastcgi_temp_path " + (p / "tmp/fastcgi").string() +
+                       ";\n    uwsgi_temp_path " + (p / "tmp/uwsgi").string() + ";\n    scgi_temp_path " +
+                       (p / "tmp/scgi").string() + ";"},
+    };
+    for (const auto& [from, to] : swaps) replace_all(conf, from, to);
+    write_file(nginx.nginx_conf_path(), conf);
+
+    const auto tested = nginx.test_config();
+    ASSERT_EQ(tested.exit_code, 0) << tested.err << nginx.error_log();
+    nginx.start();
+
+    const std::string token = "3f9a0000000000000000000000000001";
+    auto r = nginx.request("PUT", "/v1/groups/g-7c1e/devices/" + token, register_body(), {}, Protocol::h2_tls);
+    ASSERT_TRUE(answers(r, 201));
+    EXPECT_EQ(r.protocol, "HTTP/2");
+    EXPECT_TRUE(stored_device(nginx.store_path(), token));
+    r = nginx.request("POST", "/v1/groups/g-7c1e/notify", R"({"tail":"T-1"})", {}, Protocol::h2_tls);
+    EXPECT_TRUE(answers(r, 202));  // no origin: require_origin does not apply
+    r = nginx.request("POST", "/v1/groups/g-7c1e/notify",
+                      R"({"tail":"T-1","origin":"3f9a0000000000000000000000000009"})", {}, Protocol::h2_tls);
+    EXPECT_TRUE(answers(r, 403, "origin_not_member"));
+    EXPECT_TRUE(answers(nginx.request("GET", "/pushsync/status", {}, {}, Protocol::h2_tls), 200));  // from 127.0.0.1
+    EXPECT_NE(read_file(p / "logs/pushsync.log").find("group=g-7c1e"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pushsync::test
