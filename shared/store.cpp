@@ -17,13 +17,10 @@ namespace {
 
 namespace codec = store_codec;
 
-MDB_dbi open_dbi(const lmdb::Txn& txn, const char* name, bool create) {
+std::optional<MDB_dbi> open_dbi(const lmdb::Txn& txn, const char* name, bool create) {
     MDB_dbi dbi = 0;
     int rc = mdb_dbi_open(txn.get(), name, create ? MDB_CREATE : 0u, &dbi);
-    if (rc == MDB_NOTFOUND) {
-        throw StoreError(StoreErrc::unavailable,
-                         "store " + txn.path() + ": not initialised (no database '" + name + "')");
-    }
+    if (rc == MDB_NOTFOUND && !create) return std::nullopt;
     lmdb::check(rc, std::string("open database ") + name, txn.path());
     return dbi;
 }
@@ -85,30 +82,11 @@ Store::Impl::Impl(const StoreOptions& opts) : options(opts) {
     lmdb::check(mdb_reader_check(env.get(), &stale), "reader check", path);
     if (stale > 0) std::fprintf(stderr, "pushsync store %s: cleared %d stale reader slot(s)\n", path.c_str(), stale);
 
-    {
-        bool create = !options.read_only;
-        lmdb::Txn txn(env.get(), gate, create, path);
-        devices = open_dbi(txn, "devices", create);
-        groups = open_dbi(txn, "groups", create);
-        group_counts = open_dbi(txn, "group_counts", create);
-        meta = open_dbi(txn, "meta", create);
-        outbox = open_dbi(txn, "outbox", create);
-        sent = open_dbi(txn, "sent", create);
-        auto version = txn.find(meta, codec::schema_version_key);
-        if (version) {
-            auto stored = codec::decode_u32(*version, "schema version");
-            if (stored > codec::schema_version) {
-                throw StoreError(StoreErrc::newer_schema,
-                                 "store " + path + ": written by a newer pushsync (schema " + std::to_string(stored) +
-                                     ", this build reads up to " + std::to_string(codec::schema_version) + ")");
-            }
-        } else if (create) {
-            txn.put(meta, codec::schema_version_key, codec::encode_u32(codec::schema_version));
-        } else {
-            throw StoreError(StoreErrc::unavailable, "store " + path + ": not initialised (no schema version)");
-        }
-        // Committing (even a read transaction) keeps the database handles for later transactions.
-        txn.commit();
+    // Most opens find the store initialised: a read transaction then suffices, so a worker
+    // starting never waits for another process's write transaction.
+    if (!open_databases(false)) {
+        if (options.read_only) throw StoreError(StoreErrc::unavailable, "store " + path + ": not initialised");
+        open_databases(true);
     }
 
     if (options.sync == SyncMode::interval && !options.read_only) {
@@ -126,6 +104,35 @@ Store::Impl::Impl(const StoreOptions& opts) : options(opts) {
             }
         });
     }
+}
+
+bool Store::Impl::open_databases(bool create) {
+    const std::string& path = options.path;
+    lmdb::Txn txn(env.get(), gate, create, path);
+    std::pair<MDB_dbi*, const char*> databases[] = {{&devices, "devices"}, {&groups, "groups"},
+                                                    {&group_counts, "group_counts"}, {&meta, "meta"},
+                                                    {&outbox, "outbox"}, {&sent, "sent"}};
+    for (auto [dbi, name] : databases) {
+        auto opened = open_dbi(txn, name, create);
+        if (!opened) return false;
+        *dbi = *opened;
+    }
+    auto version = txn.find(meta, codec::schema_version_key);
+    if (version) {
+        auto stored = codec::decode_u32(*version, "schema version");
+        if (stored > codec::schema_version) {
+            throw StoreError(StoreErrc::newer_schema,
+                             "store " + path + ": written by a newer pushsync (schema " + std::to_string(stored) +
+                                 ", this build reads up to " + std::to_string(codec::schema_version) + ")");
+        }
+    } else if (create) {
+        txn.put(meta, codec::schema_version_key, codec::encode_u32(codec::schema_version));
+    } else {
+        return false;
+    }
+    // Committing (even a read transaction) keeps the database handles for later transactions.
+    txn.commit();
+    return true;
 }
 
 Store::Impl::~Impl() {

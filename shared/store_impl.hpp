@@ -28,6 +28,10 @@ struct Store::Impl {
     lmdb::Txn read() const { return lmdb::Txn(env.get(), gate, false, options.path); }
     lmdb::Txn write() const { return lmdb::Txn(env.get(), gate, true, options.path); }
 
+    // Opens the named databases and checks the schema. Without `create`: false when the store is
+    // not initialised yet. Throws StoreError{newer_schema}.
+    bool open_databases(bool create);
+
     // Building blocks of the write operations; each runs inside the caller's transaction.
     std::optional<Device> find_device(const lmdb::Txn& txn, std::string_view token) const;
     void add_to_group(lmdb::Txn& txn, std::string_view group, std::string_view token) const;

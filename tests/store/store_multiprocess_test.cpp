@@ -2,6 +2,7 @@
 // as nginx workers, the sender and the CLI do.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <cstdio>
@@ -122,6 +123,48 @@ TEST(StoreMultiProcess, AMapGrownByAnotherProcessIsAdopted) {
     EXPECT_EQ(small.stats().map_size, 8ull << 20);
     small.register_device(registration(token_of(20'000), "g1"), 1'000);
     EXPECT_TRUE(small.check().empty());
+}
+
+}  // namespace
+}  // namespace pushsync::test
+
+namespace pushsync::test {
+namespace {
+
+TEST(StoreMultiProcess, TheReaderSlotOfACrashedProcessIsCleared) {
+    TempDir dir;
+    auto path = dir / "store";
+    // Held open throughout: the last process to close an environment resets its reader table
+    // anyway, so a stale slot only matters while others keep it open, as nginx workers do.
+    Store keeper(store_options(path));
+    keeper.register_device(registration(token_of(1), "g1"), 1'000);
+
+    pid_t crashed = ::fork();
+    ASSERT_GE(crashed, 0);
+    if (crashed == 0) {  // dies by SIGKILL in the middle of a read transaction
+        Store store(store_options(path));
+        store.for_each_in_group("g1", [](const Device&) { ::raise(SIGKILL); });
+        ::_exit(1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(crashed, &status, 0), crashed);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    pid_t next = ::fork();  // the next process to open clears the slot and says so
+    ASSERT_GE(next, 0);
+    if (next == 0) {
+        ::testing::internal::CaptureStderr();
+        bool cleared = false;
+        try {
+            Store store(store_options(path));
+            cleared = ::testing::internal::GetCapturedStderr().find("cleared 1 stale reader slot") != std::string::npos &&
+                      store.list_group("g1").size() == 1;
+        } catch (...) {
+        }
+        ::_exit(cleared ? 0 : 3);
+    }
+    ASSERT_EQ(::waitpid(next, &status, 0), next);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
 }
 
 }  // namespace
