@@ -34,25 +34,27 @@ std::string printable(std::string_view bytes) {
 
 std::size_t Store::remove_group(std::string_view group) {
     auto txn = impl_->write();
-    std::vector<Device> members;
+    std::vector<std::string> tokens;
     {
         lmdb::Cursor cursor(txn, impl_->groups);
         std::string prefix = codec::group_prefix(group);
         for (bool more = cursor.seek(prefix); more && cursor.key().starts_with(prefix); more = cursor.next()) {
-            auto token = cursor.key().substr(prefix.size());
-            if (auto device = impl_->find_device(txn, token)) {
-                members.push_back(std::move(*device));
-            } else {
-                Device unrecorded;  // an index entry without its record: remove the entry anyway
-                unrecorded.token = std::string(token);
-                unrecorded.group = std::string(group);
-                members.push_back(std::move(unrecorded));
-            }
+            tokens.emplace_back(cursor.key().substr(prefix.size()));
         }
     }
-    for (const auto& device : members) impl_->remove_device(txn, device);
+    std::size_t removed = 0;
+    for (const auto& token : tokens) {
+        auto device = impl_->find_device(txn, token);
+        if (device && device->group == group) {
+            impl_->remove_device(txn, *device);
+            ++removed;
+        } else {
+            // A stray index entry (check() reports those): it goes, a device of another group stays.
+            impl_->remove_from_group(txn, group, token);
+        }
+    }
     txn.commit();
-    return members.size();
+    return removed;
 }
 
 std::size_t Store::gc(std::int64_t cutoff_ms, bool dry_run, const std::function<void(const Device&)>& visit) {

@@ -121,6 +121,9 @@ TEST(StoreCheck, FindsRecordsWithoutIndexAndIndexWithoutRecords) {
     }
     // The fan-out goes on past the index entry whose record is missing.
     EXPECT_EQ(store.list_group("g1").size(), 1u);
+    // Removing the group takes its stray index entry too; the other problems stay reported.
+    EXPECT_EQ(store.remove_group("g1"), 1u);
+    EXPECT_EQ(store.check().size(), 2u) << ::testing::PrintToString(store.check());
 }
 
 TEST(StoreStats, CountsDevicesGroupsAppsAndTheMap) {
