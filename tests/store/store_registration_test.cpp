@@ -1,6 +1,10 @@
 // Registrations: create, refresh, move, unregister, list, and the group commit of a mixed batch.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <sstream>
+#include <streambuf>
 #include <thread>
 
 #include "tests/store/store_test_support.hpp"
@@ -168,6 +172,61 @@ TEST_F(StoreRegistration, ThreadsWriteWhileAnotherReads) {
     EXPECT_TRUE(monotonic);
     EXPECT_EQ(store.group_info("shared", "").devices, 2u * per_thread);
     EXPECT_TRUE(store.check().empty());
+}
+
+// An input that hands out its text only when released, and says when the first read came:
+// import_jsonl reads it inside its open write transaction.
+class GatedInput : public std::streambuf {
+public:
+    explicit GatedInput(std::string text) : text_(std::move(text)) {}
+    void wait_for_reader() {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return reading_; });
+    }
+    void release() {
+        std::lock_guard lock(mutex_);
+        released_ = true;
+        changed_.notify_all();
+    }
+
+protected:
+    int_type underflow() override {
+        if (gptr() != nullptr && gptr() < egptr()) return traits_type::to_int_type(*gptr());
+        if (served_) return traits_type::eof();
+        std::unique_lock lock(mutex_);
+        reading_ = true;
+        changed_.notify_all();
+        changed_.wait(lock, [&] { return released_; });
+        served_ = true;
+        setg(text_.data(), text_.data(), text_.data() + text_.size());
+        return traits_type::to_int_type(*gptr());
+    }
+
+private:
+    std::string text_;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    bool reading_ = false;
+    bool released_ = false;
+    bool served_ = false;
+};
+
+TEST_F(StoreRegistration, ReadsGoOnWhileAWriteTransactionIsOpen) {
+    store.register_device(registration(token_of(1), "g1"), 1'764'147'600'000);
+    Device added = *store.get_device(token_of(1));
+    added.token = token_of(2);
+    GatedInput input(device_to_json(added) + "\n");
+    std::jthread writer([&] {
+        std::istream in(&input);
+        store.import_jsonl(in);
+    });
+    input.wait_for_reader();  // the import's write transaction is open now
+    // Readers neither wait for it nor see its uncommitted device.
+    EXPECT_EQ(store.list_group("g1").size(), 1u);
+    EXPECT_EQ(store.get_device(token_of(2)), std::nullopt);
+    input.release();
+    writer.join();
+    EXPECT_EQ(store.list_group("g1").size(), 2u);
 }
 
 }  // namespace
