@@ -83,8 +83,11 @@ struct QueueOptions {
 
 class Queue {
 public:
-    // Opens the file, creating and initialising it under a file lock when it does not exist
-    // (concurrent openers wait for the creator). An existing file must match `capacity`.
+    // Opens the file, creating it when it does not exist: a complete file is built aside and
+    // link(2)ed into place, so of concurrent first openers exactly one creates it, nobody ever sees
+    // it half-initialised, and a creator dying midway leaves nothing held. An existing file must
+    // match magic, layout version, size and `capacity`, else QueueError naming the path; it is
+    // never re-initialised here (reset() does that).
     static std::unique_ptr<Queue> open(const std::string& path, std::uint32_t capacity);
     static std::unique_ptr<Queue> open(const std::string& path, std::uint32_t capacity, const QueueOptions& options);
     // Opens an existing file whatever its capacity (CLI).
@@ -114,7 +117,7 @@ public:
     // may return 0 before `wait` has passed (wake_consumer(), a signal, a slot passed over).
     // The first read()/commit() makes this Queue the consumer: it takes a lock on the file (held
     // until destruction, released by the kernel if the process dies) and starts at the committed
-    // position. QueueError if another process is the consumer.
+    // position. QueueError if another open Queue (in any process) is the consumer.
     std::size_t read(std::vector<QueuedNotify>& out, std::size_t max, std::chrono::milliseconds wait);
     // Everything before `position` is safe elsewhere: its slots may be reused.
     void commit(std::uint64_t end_position);
