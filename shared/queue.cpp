@@ -187,6 +187,7 @@ void Queue::Impl::wake_if_sleeping() noexcept {
         h.consumer_sleeping.exchange(0, std::memory_order_seq_cst) != 0) {
         h.futex_word.fetch_add(1, std::memory_order_seq_cst);
         queue_futex::wake(h.futex_word, 1);
+        h.producer_wakes.fetch_add(1, std::memory_order_relaxed);
     }
 }
 
@@ -425,6 +426,7 @@ QueueStats Queue::stats() const noexcept {
     st.passed_over = h.passed_over.load(std::memory_order_relaxed);
     st.skipped_slots = h.skipped.load(std::memory_order_relaxed);
     st.quarantined_slots = h.quarantined.load(std::memory_order_relaxed);
+    st.producer_wakes = h.producer_wakes.load(std::memory_order_relaxed);
     st.consumer_sleeping = h.consumer_sleeping.load(std::memory_order_relaxed) != 0;
     st.retired = h.retired.load(std::memory_order_relaxed) != 0;
     st.created_ms = h.created_ms;

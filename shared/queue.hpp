@@ -67,6 +67,7 @@ struct QueueStats {
     std::uint64_t passed_over = 0;         // enqueue answered passed_over
     std::uint64_t skipped_slots = 0;       // slots the consumer passed: producer stalled or died
     std::uint64_t quarantined_slots = 0;   // slot rounds left unused: a passed-over producer still lived
+    std::uint64_t producer_wakes = 0;      // futex wake syscalls made by producers (only when it slept)
     bool consumer_sleeping = false;        // the consumer waits on the futex right now
     bool retired = false;                  // reset() replaced this file: reopen the path
     std::int64_t created_ms = 0;

@@ -71,6 +71,7 @@ struct alignas(64) Header {
     std::atomic<std::uint64_t> passed_over;      // enqueue answered passed_over
     std::atomic<std::uint64_t> skipped;          // slots the consumer passed (stalled/dead producer)
     std::atomic<std::uint64_t> quarantined;      // slot rounds lost to a still-living stalled producer
+    std::atomic<std::uint64_t> producer_wakes;   // FUTEX_WAKE calls by producers (consumer was asleep)
 };
 static_assert(sizeof(Header) <= kHeaderSize);
 static_assert(std::is_standard_layout_v<Header>);

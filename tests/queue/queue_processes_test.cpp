@@ -321,9 +321,36 @@ TEST(QueueIdleConsumer, UsesNoCpuAndWakesForAnEntry) {
     EXPECT_LT(cpu_us, 50'000) << "CPU time of an idle consumer over one second, µs";
 
     ASSERT_TRUE(test::wait_until([&] { return queue->stats().consumer_sleeping; }, 20s));
+    const auto wakes_before = queue->stats().producer_wakes;
     ASSERT_EQ(queue->enqueue(Notify{"g", "wake-up", "", 5}), EnqueueResult::accepted);
     EXPECT_EQ(consumer.wait(), 0);
     EXPECT_EQ(test::read_file(dir / "woke"), "wake-up");
+    EXPECT_EQ(queue->stats().producer_wakes, wakes_before + 1);
+}
+
+// A consumer that is not asleep (busy, here: stopped mid-batch) costs producers no syscall.
+TEST(QueueIdleConsumer, ProducersMakeNoWakeCallWhileTheConsumerIsAwake) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    constexpr std::uint32_t kCapacity = 4096;
+    auto queue = Queue::open(path, kCapacity);
+    auto consumer = ForkedChild::start([&] {
+        auto q = Queue::open(path, kCapacity);
+        std::vector<QueuedNotify> got;
+        q->read(got, 1, 0ms);  // the consumer, awake
+        ::raise(SIGSTOP);      // busy elsewhere (e.g. writing the outbox) while producers go on
+        while (got.size() < 3000) q->read(got, 4096, 1s);
+        q->commit(got.back().position + 1);
+        return got.size() == 3000 ? 0 : 1;
+    });
+    ASSERT_TRUE(consumer.wait_stopped());
+    EXPECT_FALSE(queue->stats().consumer_sleeping);
+    std::vector<ForkedChild> producers;
+    for (int i = 0; i < 3; ++i) producers.push_back(ForkedChild::start([&, i] { return produce(path, kCapacity, i, 1000); }));
+    for (auto& p : producers) EXPECT_EQ(p.wait(), 0);
+    EXPECT_EQ(queue->stats().producer_wakes, 0u) << "3000 entries to an awake consumer";
+    consumer.signal(SIGCONT);
+    EXPECT_EQ(consumer.wait(), 0);
 }
 
 // A full ring: enqueue says full at once and overwrites nothing.
