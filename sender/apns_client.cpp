@@ -230,6 +230,13 @@ struct ApnsClient::Impl final : ConnectionOwner {
 
     // ---- connections ----
 
+    std::vector<ApnsConnection*> open_connections() const {
+        std::vector<ApnsConnection*> out;
+        out.reserve(links.size());
+        for (const auto& link : links) out.push_back(link->connection.get());
+        return out;
+    }
+
     Link* find_link(ApnsConnection& connection) {
         for (auto& link : links) {
             if (link->connection.get() == &connection) return link.get();
@@ -399,7 +406,9 @@ struct ApnsClient::Impl final : ConnectionOwner {
             ensure_connections();
             dispatch();
         }
-        for (std::size_t i = 0; i < links.size(); ++i) links[i]->connection->flush();
+        // A flush can close a connection, which moves its link out of `links`: iterate a copy.
+        // Closed connections stay alive in the graveyard until the next kick.
+        for (ApnsConnection* connection : open_connections()) connection->flush();
         in_after_event = false;
         if (!completions.empty() || !graveyard.empty()) schedule_kick();
         maybe_finish_shutdown();
@@ -471,9 +480,9 @@ struct ApnsClient::Impl final : ConnectionOwner {
         }
         waiting.clear();
         for (auto& slot : slots) ev_timer_stop(loop, &slot->reconnect_timer);
-        for (std::size_t i = 0; i < links.size(); ++i) {
-            links[i]->active = false;
-            links[i]->connection->begin_drain("shutdown");
+        for (auto& link : links) {
+            link->active = false;
+            link->connection->begin_drain("shutdown");
         }
         ev_timer_set(&shutdown_timer, deadline_ms / 1000.0, 0);
         ev_timer_start(loop, &shutdown_timer);
@@ -482,9 +491,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
 
     static void on_shutdown_timer(struct ev_loop*, ev_timer* watcher, int) {
         auto* self = static_cast<Impl*>(watcher->data);
-        std::vector<ApnsConnection*> open;
-        for (auto& link : self->links) open.push_back(link->connection.get());
-        for (ApnsConnection* connection : open) connection->close("shutdown deadline passed");
+        for (ApnsConnection* connection : self->open_connections()) connection->close("shutdown deadline passed");
         for (auto& [seq, p] : self->pending) {  // whatever no connection reported
             PushResponse response;
             response.tag = p.request.tag;

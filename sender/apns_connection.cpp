@@ -43,20 +43,20 @@ std::string conn_name(const Endpoint& endpoint, std::uint64_t id) {
 
 Endpoint parse_endpoint(const std::string& url) {
     static constexpr std::string_view scheme = "https://";
-    if (url.compare(0, scheme.size(), scheme) != 0) throw std::invalid_argument("APNs URL must start with https://: " + url);
+    if (url.compare(0, scheme.size(), scheme) != 0) throw std::runtime_error("APNs URL must start with https://: " + url);
     std::string rest = url.substr(scheme.size());
     if (auto slash = rest.find('/'); slash != std::string::npos) {
-        if (rest.substr(slash) != "/") throw std::invalid_argument("APNs URL must not have a path: " + url);
+        if (rest.substr(slash) != "/") throw std::runtime_error("APNs URL must not have a path: " + url);
         rest.resize(slash);
     }
     Endpoint endpoint;
     std::string port_text;
     if (!rest.empty() && rest[0] == '[') {  // [IPv6]:port
         auto close = rest.find(']');
-        if (close == std::string::npos) throw std::invalid_argument("bad IPv6 literal in APNs URL: " + url);
+        if (close == std::string::npos) throw std::runtime_error("bad IPv6 literal in APNs URL: " + url);
         endpoint.host = rest.substr(1, close - 1);
         if (close + 1 < rest.size()) {
-            if (rest[close + 1] != ':') throw std::invalid_argument("bad APNs URL: " + url);
+            if (rest[close + 1] != ':') throw std::runtime_error("bad APNs URL: " + url);
             port_text = rest.substr(close + 2);
         }
     } else if (auto colon = rest.rfind(':'); colon != std::string::npos) {
@@ -65,11 +65,11 @@ Endpoint parse_endpoint(const std::string& url) {
     } else {
         endpoint.host = rest;
     }
-    if (endpoint.host.empty()) throw std::invalid_argument("APNs URL has no host: " + url);
+    if (endpoint.host.empty()) throw std::runtime_error("APNs URL has no host: " + url);
     if (port_text.empty()) port_text = "443";
     if (port_text.find_first_not_of("0123456789") != std::string::npos || port_text.size() > 5 ||
         std::stoi(port_text) == 0 || std::stoi(port_text) > 65535) {
-        throw std::invalid_argument("bad port in APNs URL: " + url);
+        throw std::runtime_error("bad port in APNs URL: " + url);
     }
     endpoint.port = port_text;
     endpoint.authority = rest;
@@ -366,7 +366,7 @@ void ApnsConnection::cancel(std::int32_t stream_id) {
     // Forgotten first: read_body then ends a body not yet sent and on_stream_close ignores it.
     streams_.erase(it);
     if (session_) nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
-    close_if_done();
+    // The next flush() sends the RST_STREAM and closes a drained connection.
 }
 
 void ApnsConnection::begin_drain(const std::string& why) {
@@ -375,7 +375,8 @@ void ApnsConnection::begin_drain(const std::string& why) {
     log_.info(conn_name(endpoint_, id_) + " draining: " + why + " (" + std::to_string(streams_.size()) +
               " streams open)");
     if (!session_) return close(why);
-    close_if_done();
+    // Not closed here: this may run inside an nghttp2 callback (a 503 answer). The next flush()
+    // (every event ends with one) closes the connection once its streams are done.
 }
 
 void ApnsConnection::close(const std::string& why) {

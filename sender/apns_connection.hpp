@@ -25,7 +25,7 @@ struct Endpoint {
     std::string port;
     std::string authority;  // :authority, host[:port]
 };
-// "https://host[:port]" (port 443 by default); throws std::invalid_argument on anything else.
+// "https://host[:port]" (port 443 by default); throws std::runtime_error on anything else.
 Endpoint parse_endpoint(const std::string& url);
 
 // How one stream ended.
@@ -79,9 +79,11 @@ public:
     // Opens a stream carrying `headers` and `body`; returns its id, or 0 when the session refuses
     // (stream ids exhausted, GOAWAY): then the connection drains and the caller sends elsewhere.
     std::int32_t submit(std::uint64_t tag, const std::vector<nghttp2_nv>& headers, std::string body);
-    // RST_STREAM(CANCEL); the stream is forgotten, nothing is reported for it.
+    // RST_STREAM(CANCEL); the stream is forgotten, nothing is reported for it. Like begin_drain,
+    // takes effect at the next flush().
     void cancel(std::int32_t stream_id);
-    // No new streams; close once the open ones end (sending GOAWAY).
+    // No new streams; close once the open ones end (sending GOAWAY). Safe inside nghttp2
+    // callbacks: the closing happens in flush().
     void begin_drain(const std::string& why);
     // Close now; open streams are reported as lost (or refused if they never left).
     void close(const std::string& why);

@@ -285,6 +285,34 @@ TEST_F(ApnsClientTest, LostConnectionAnswersInFlightPushesThenReconnectsWithBack
     EXPECT_EQ(h.response_for(2)->status, 200) << h.response_for(2)->reason;
 }
 
+TEST_F(ApnsClientTest, IdleConnectionIsPinged) {
+    SimProcess sim;
+    ConnectionConfig config = token_config(sim);
+    config.ping_interval_s = 1;
+    ClientHarness h(std::move(config));
+    h.client->send(push(sim, 1));
+    ASSERT_TRUE(h.run_until_answered(1));
+    ASSERT_TRUE(h.run_until([&] { return sim.counters().value("pings", 0) >= 1; }, std::chrono::seconds(10)));
+    // The PING was answered: the connection stays and carries the next push.
+    h.client->send(push(sim, 2));
+    ASSERT_TRUE(h.run_until_answered(2));
+    EXPECT_EQ(h.response_for(2)->status, 200);
+    EXPECT_EQ(h.client->stats().connects, 1u);
+}
+
+TEST_F(ApnsClientTest, RejectedCredentialsAreReportedToThePipeline) {
+    SimProcess sim;
+    ConnectionConfig config = token_config(sim);
+    config.auth.team_id = "WRONGTEAM1";  // the key belongs to another team: InvalidProviderToken
+    ClientHarness h(std::move(config));
+    h.client->send(push(sim, 1));
+    ASSERT_TRUE(h.run_until_answered(1));
+    EXPECT_EQ(h.responses.at(0).status, 403);
+    EXPECT_EQ(h.responses.at(0).reason, "InvalidProviderToken");
+    EXPECT_TRUE(h.client->credentials_rejected());
+    EXPECT_NE(h.log_text().find("credentials rejected"), std::string::npos) << h.log_text();
+}
+
 TEST_F(ApnsClientTest, ShutdownAnswersQueuedPushesAndLetsTheLoopEnd) {
     SimProcess sim;
     ClientHarness h(token_config(sim));

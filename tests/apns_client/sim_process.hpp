@@ -1,10 +1,9 @@
 #pragma once
 // A real tools/apns-sim for the client tests: dev certificates from tools/devcerts, free ports,
 // and its control API (plain HTTP/1.1 JSON) through curl.
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <map>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <vector>

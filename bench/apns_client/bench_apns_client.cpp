@@ -1,0 +1,149 @@
+// Pushes per second of ApnsClient over ONE connection to apns-sim, against h2load -c1 -m<window>
+// on the same simulator, with the same payload, headers (including a valid JWT) and concurrency,
+// in the same run. Prints both rates and the ratio (issue target: at least 0.8).
+//
+// Usage: bench_apns_client [--pushes N] [--window W] [--rounds R]
+// The simulator runs with --initial-streams equal to --max-streams: h2load opens its streams
+// before it has seen the server's SETTINGS and would trip the one-stream-until-authorised limit.
+#include <ev.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <regex>
+#include <string>
+
+#include "sender/apns_client.hpp"
+#include "sender/jwt.hpp"
+#include "tests/apns_client/sim_process.hpp"
+#include "tests/support/process.hpp"
+
+namespace {
+
+using pushsync::sender::ApnsClient;
+using pushsync::sender::ConnectionConfig;
+using pushsync::sender::PushRequest;
+using pushsync::sender::PushResponse;
+
+const std::string token = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+const std::string payload = R"({"aps":{"content-available":1},"tail":"e1c3b7a4-5d2f-4c1e-9a8b-0f6d2e4a7c91"})";
+constexpr std::int64_t expiration = 1900000000;
+
+struct Run {
+    double seconds = 0;
+    std::uint64_t ok = 0;
+    std::uint64_t failed = 0;
+};
+
+// Keeps `window` pushes outstanding until `count` were answered, as h2load -m does.
+Run run_client(struct ev_loop* loop, const ConnectionConfig& config, std::uint64_t count, std::uint32_t window) {
+    Run run;
+    std::uint64_t sent = 0;
+    std::uint64_t warmed = 0;
+    bool measuring = false;
+    ApnsClient* client_ptr = nullptr;
+    auto next = [&] {
+        PushRequest request;
+        request.token = token;
+        request.topic = "com.example.app";
+        request.payload = payload;
+        request.expiration_unix_s = expiration;
+        request.tag = sent++;
+        client_ptr->send(std::move(request));
+    };
+    ApnsClient client(loop, config, [&](const PushResponse& response) {
+        if (!measuring) {
+            ++warmed;
+            return;
+        }
+        (response.status == 200 ? run.ok : run.failed) += 1;
+        if (sent < count) next();
+        if (run.ok + run.failed == count) ev_break(loop, EVBREAK_ALL);
+    });
+    client_ptr = &client;
+    // Warm up: connect, get the JWT accepted and the stream limit raised, off the clock.
+    for (int i = 0; i < 100; ++i) next();
+    while (warmed < 100) ev_run(loop, EVRUN_ONCE);
+    measuring = true;
+    sent = 0;
+    auto start = std::chrono::steady_clock::now();
+    for (std::uint32_t i = 0; i < window && sent < count; ++i) next();
+    ev_run(loop, 0);
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    client.shutdown(1000);
+    ev_run(loop, 0);
+    return run;
+}
+
+Run run_h2load(const pushsync::sender::test::SimProcess& sim, const std::string& jwt, const std::string& payload_file,
+               std::uint64_t count, std::uint32_t window) {
+    auto result = pushsync::test::run({"h2load", "-n", std::to_string(count), "-c", "1", "-m", std::to_string(window),
+                                       "-d", payload_file, "-H", "apns-topic: com.example.app", "-H",
+                                       "apns-push-type: background", "-H", "apns-priority: 5", "-H",
+                                       "apns-expiration: " + std::to_string(expiration), "-H",
+                                       "authorization: bearer " + jwt, sim.url() + "/3/device/" + token});
+    Run run;
+    std::smatch m;
+    static const std::regex finished(R"(finished in ([0-9.]+)(m?s))");
+    static const std::regex codes(R"(status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx)");
+    if (std::regex_search(result.out, m, finished)) {
+        run.seconds = std::stod(m[1]) / (m[2] == "ms" ? 1000.0 : 1.0);
+    }
+    if (std::regex_search(result.out, m, codes)) {
+        run.ok = std::stoull(m[1]);
+        run.failed = count - run.ok;
+    }
+    if (run.seconds == 0) std::fprintf(stderr, "h2load output not understood:\n%s%s\n", result.out.c_str(), result.err.c_str());
+    return run;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::uint64_t pushes = 200000;
+    std::uint32_t window = 100;
+    int rounds = 3;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!std::strcmp(argv[i], "--pushes")) pushes = std::stoull(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--window")) window = static_cast<std::uint32_t>(std::stoul(argv[i + 1]));
+        else if (!std::strcmp(argv[i], "--rounds")) rounds = std::stoi(argv[i + 1]);
+    }
+    pushsync::sender::test::SimProcess sim(
+        {"--quiet", "--log-memory", "0", "--initial-streams", "1000", "--max-streams", "1000"});
+    ConnectionConfig config;
+    config.url = sim.url();
+    config.ca_file = sim.ca_file();
+    config.connections = 1;
+    config.auth.team_id = sim.team_id();
+    config.auth.key_id = sim.key_id();
+    config.auth.key_file = sim.key_file();
+    config.log = [](pushsync::LogLevel level, const std::string& line) {
+        if (level <= pushsync::LogLevel::warn) std::fprintf(stderr, "%s\n", line.c_str());
+    };
+    std::string jwt = pushsync::sender::make_provider_token(pushsync::sender::Es256Key::from_pem_file(sim.key_file()),
+                                                           sim.key_id(), sim.team_id(), std::time(nullptr));
+    pushsync::test::TempDir dir;
+    std::string payload_file = (dir / "payload.json").string();
+    pushsync::test::write_file(payload_file, payload);
+
+    struct ev_loop* loop = ev_loop_new(EVFLAG_AUTO);
+    double best_client = 0, best_h2load = 0;
+    std::printf("pushes per round: %llu, concurrency: %u streams on 1 connection\n",
+                static_cast<unsigned long long>(pushes), window);
+    for (int round = 1; round <= rounds; ++round) {  // interleaved, so drift hits both alike
+        Run h2 = run_h2load(sim, jwt, payload_file, pushes, window);
+        Run ours = run_client(loop, config, pushes, window);
+        double h2_rate = h2.seconds > 0 ? h2.ok / h2.seconds : 0;
+        double our_rate = ours.seconds > 0 ? ours.ok / ours.seconds : 0;
+        std::printf("round %d: h2load %.0f/s (%llu ok, %llu failed)  ApnsClient %.0f/s (%llu ok, %llu failed)\n", round,
+                    h2_rate, static_cast<unsigned long long>(h2.ok), static_cast<unsigned long long>(h2.failed),
+                    our_rate, static_cast<unsigned long long>(ours.ok), static_cast<unsigned long long>(ours.failed));
+        best_h2load = std::max(best_h2load, h2_rate);
+        best_client = std::max(best_client, our_rate);
+    }
+    ev_loop_destroy(loop);
+    std::printf("best: h2load %.0f pushes/s, ApnsClient %.0f pushes/s, ratio %.2f\n", best_h2load, best_client,
+                best_h2load > 0 ? best_client / best_h2load : 0.0);
+    return 0;
+}
