@@ -91,7 +91,7 @@ TEST(SenderE2E, ServiceUnavailableThreeTimesThenOkIsDeliveredOnceAndANonRetryabl
     s.sim.add_fault({{"kind", "status"}, {"status", 503}, {"reason", "ServiceUnavailable"}, {"count", 3}, {"token", flaky}});
     s.sim.add_fault({{"kind", "status"}, {"status", 400}, {"reason", "BadTopic"}, {"count", -1}, {"token", refused}});
     s.notify("g", "T1", origin);
-    ASSERT_TRUE(s.wait_outbox_empty());
+    ASSERT_TRUE(s.wait_outbox_empty()) << read_file(s.sender_log()) << s.sim.request_log(0).dump();
     const auto flaky_log = s.requests_for(flaky);
     ASSERT_EQ(flaky_log.size(), 4u);
     for (int i = 0; i < 3; ++i) EXPECT_EQ(flaky_log[i]["status"], 503);
@@ -150,6 +150,7 @@ TEST(SenderE2E, SigkillDuringABurstThenRestartLeavesEveryDeviceWithItsGroupsNewe
     auto curl_config = [&](int from, int to) {
         std::string cfg;
         for (int i = from; i < to; ++i) {
+            if (i != from) cfg += "next\n";
             cfg += "url = \"" + s.nginx.url("/v1/groups/g" + std::to_string(i % groups) + "/notify") + "\"\n" +
                    "header = \"Content-Type: application/json\"\n" + "data = \"{\\\"tail\\\":\\\"T-" +
                    std::to_string(i) + "\\\"}\"\n" + "output = \"/dev/null\"\n" + "write-out = \"%{http_code}\\n\"\n";
@@ -162,7 +163,8 @@ TEST(SenderE2E, SigkillDuringABurstThenRestartLeavesEveryDeviceWithItsGroupsNewe
                                     (s.nginx.prefix() / "burst.curl").string()},
                                    s.nginx.prefix() / "burst.out");
     // Kill the sender in the middle of its work.
-    ASSERT_TRUE(s.sim.wait_for_requests(200, std::chrono::seconds(30)));
+    ASSERT_TRUE(s.sim.wait_for_requests(200, std::chrono::seconds(30)))
+        << read_file(s.sender_log()) << read_file(s.nginx.prefix() / "burst.out");
     s.sender.kill_and_wait(SIGKILL);
     ASSERT_EQ(burst.wait(std::chrono::seconds(60)), 0);
     const auto final_wave = run({"curl", "-sS", "-Z", "--parallel-max", "16", "-K", (s.nginx.prefix() / "final.curl").string()});
