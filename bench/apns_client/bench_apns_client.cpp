@@ -113,15 +113,15 @@ int main(int argc, char** argv) {
         {"--quiet", "--log-memory", "0", "--initial-streams", "1000", "--max-streams", "1000"});
     ConnectionConfig config;
     config.url = sim.url();
-    config.ca_file = sim.ca_file();
+    config.ca_file = sim.ca_file().string();
     config.connections = 1;
     config.auth.team_id = sim.team_id();
     config.auth.key_id = sim.key_id();
-    config.auth.key_file = sim.key_file();
+    config.auth.key_file = sim.key_file().string();
     config.log = [](pushsync::LogLevel level, const std::string& line) {
         if (level <= pushsync::LogLevel::warn) std::fprintf(stderr, "%s\n", line.c_str());
     };
-    std::string jwt = pushsync::sender::make_provider_token(pushsync::sender::Es256Key::from_pem_file(sim.key_file()),
+    std::string jwt = pushsync::sender::make_provider_token(pushsync::sender::Es256Key::from_pem_file(sim.key_file().string()),
                                                            sim.key_id(), sim.team_id(), std::time(nullptr));
     pushsync::test::TempDir dir;
     std::string payload_file = (dir / "payload.json").string();

@@ -10,9 +10,13 @@
 #include "sender/jwt.hpp"
 #include "tests/apns_client/client_harness.hpp"
 #include "tests/apns_client/sim_process.hpp"
+#include "tests/support/apns_sim_fixture.hpp"
 
 namespace pushsync::sender::test {
 namespace {
+
+using Sim = pushsync::test::ApnsSimFixture;
+constexpr const char* token_topic = "com.example.app";  // the fixture's token key topic
 
 std::string device_token(std::uint64_t n) {
     char buf[65];
@@ -25,20 +29,22 @@ std::string payload(const std::string& tail) { return R"({"aps":{"content-availa
 
 class ApnsClientTest : public ::testing::Test {
 protected:
-    ConnectionConfig token_config(SimProcess& sim) {
+    template <typename S>
+    ConnectionConfig token_config(S& sim) {
         ConnectionConfig config;
         config.url = sim.url();
-        config.ca_file = sim.ca_file();
+        config.ca_file = sim.ca_file().string();
         config.auth.type = AuthType::token;
         config.auth.team_id = sim.team_id();
         config.auth.key_id = sim.key_id();
-        config.auth.key_file = sim.key_file();
+        config.auth.key_file = sim.key_file().string();
         return config;
     }
-    PushRequest push(SimProcess& sim, std::uint64_t n, const std::string& tail = "t1") {
+    template <typename S>
+    PushRequest push(S&, std::uint64_t n, const std::string& tail = "t1") {
         PushRequest request;
         request.token = device_token(n);
-        request.topic = sim.topic();
+        request.topic = std::string(token_topic);
         request.payload = payload(tail);
         request.expiration_unix_s = 1900000000;
         request.tag = n;
@@ -55,7 +61,8 @@ protected:
         for (const auto& r : h.responses) EXPECT_EQ(r.status, status) << "tag " << r.tag << " " << r.reason;
     }
     // TLS connections the simulator accepted (wait_for_port's probe was one plain TCP connect).
-    static int accepted_connections(SimProcess& sim) {
+    template <typename S>
+    static int accepted_connections(S& sim) {
         auto counters = sim.counters();
         return counters.value("connections_accepted", 0) - counters.value("tls_handshake_failures", 0);
     }
@@ -70,24 +77,24 @@ protected:
 };
 
 TEST_F(ApnsClientTest, PushIsAcceptedWithApnsIdAndReachesApnsExactlyAsSpecified) {
-    SimProcess sim;
+    Sim sim;
     ClientHarness h(token_config(sim));
     h.client->send(push(sim, 7, "abc-123"));
     EXPECT_EQ(h.client->in_flight(), 1u);
-    ASSERT_TRUE(h.run_until_answered(1)) << h.log_text() << sim.stderr_text();
+    ASSERT_TRUE(h.run_until_answered(1)) << h.log_text() << pushsync::test::read_file(sim.stderr_file());
     const PushResponse& r = h.responses.at(0);
     EXPECT_EQ(r.tag, 7u);
     EXPECT_EQ(r.status, 200) << r.reason;
     EXPECT_EQ(r.apns_id.size(), 36u) << r.apns_id;  // a UUID the server generated
     EXPECT_EQ(h.client->in_flight(), 0u);
 
-    auto log = sim.log();
+    auto log = sim.request_log();
     ASSERT_EQ(log.size(), 1u) << log.dump();
     const auto& entry = log.at(0);
     EXPECT_EQ(entry.at("method"), "POST");
     EXPECT_EQ(entry.at("path"), "/3/device/" + device_token(7));
     EXPECT_EQ(entry.at("payload"), R"({"aps":{"content-available":1},"tail":"abc-123"})");
-    EXPECT_EQ(entry.at("headers"), (nlohmann::json{{"apns-topic", sim.topic()},
+    EXPECT_EQ(entry.at("headers"), (nlohmann::json{{"apns-topic", std::string(token_topic)},
                                                    {"apns-push-type", "background"},
                                                    {"apns-priority", "5"},
                                                    {"apns-expiration", "1900000000"}}));
@@ -99,8 +106,8 @@ TEST_F(ApnsClientTest, PushIsAcceptedWithApnsIdAndReachesApnsExactlyAsSpecified)
 }
 
 TEST_F(ApnsClientTest, UnregisteredTokenSurfaces410WithItsMillisecondTimestamp) {
-    SimProcess sim;
-    sim.control("POST", "/tokens/" + device_token(1), {{"state", "unregistered"}, {"timestamp_ms", 1764147600123}});
+    Sim sim;
+    sim.control_json("POST", "/tokens/" + device_token(1), {{"state", "unregistered"}, {"timestamp_ms", 1764147600123}});
     ClientHarness h(token_config(sim));
     h.client->send(push(sim, 1));
     h.client->send(push(sim, 2));
@@ -116,41 +123,41 @@ TEST_F(ApnsClientTest, UnregisteredTokenSurfaces410WithItsMillisecondTimestamp) 
 }
 
 TEST_F(ApnsClientTest, OneStreamUntilTheJwtIsAcceptedThenManyOnOneConnection) {
-    SimProcess sim;
+    Sim sim;
     // Every request held 2 s by the simulator, so concurrency shows in its open streams. The
     // simulator allows one stream until it has checked the first JWT; more would be a
     // stream_limit_violation.
-    sim.control("POST", "/faults", {{"kind", "delay"}, {"delay_ms", 2000}, {"count", -1}});
+    sim.control_json("POST", "/faults", {{"kind", "delay"}, {"delay_ms", 2000}, {"count", -1}});
     ClientHarness h(token_config(sim));
     constexpr std::uint64_t count = 300;
     for (std::uint64_t n = 0; n < count; ++n) h.client->send(push(sim, n));
     int most_open = 0;
     ASSERT_TRUE(h.run_until([&] {
-        auto connections = sim.control("GET", "/connections");
+        auto connections = sim.control_json("GET", "/connections");
         for (const auto& c : connections) most_open = std::max(most_open, c.at("open_streams").get<int>());
         return most_open >= 200;
     })) << "most streams open at once at the simulator: " << most_open << " client: " << h.client->stats().max_open_streams
-       << " answered " << h.responses.size() << sim.control("GET", "/connections").dump() << h.log_text();
+       << " answered " << h.responses.size() << sim.control_json("GET", "/connections").dump() << h.log_text();
     ASSERT_TRUE(h.run_until_answered(count));
     expect_all_answered_once(h, count, 200);
     auto counters = sim.counters();
     EXPECT_EQ(accepted_connections(sim), 1);
     EXPECT_EQ(counters.value("stream_limit_violations", 0), 0) << counters.dump();
     EXPECT_GE(h.client->stats().max_open_streams, 200u);
-    EXPECT_EQ(sim.log().size(), count);
+    EXPECT_EQ(sim.request_log().size(), count);
 }
 
 TEST_F(ApnsClientTest, GoawayMidBurstResendsTheUnprocessedOnANewConnectionOnce) {
-    SimProcess sim;
+    Sim sim;
     // The 150th distinct request triggers GOAWAY with last-stream-id just before it: it and
     // everything opened after it were never processed.
-    sim.control("POST", "/faults", {{"kind", "goaway"}, {"token", device_token(150)}, {"reason", "Shutdown"}});
+    sim.control_json("POST", "/faults", {{"kind", "goaway"}, {"token", device_token(150)}, {"reason", "Shutdown"}});
     ClientHarness h(token_config(sim));
     constexpr std::uint64_t count = 400;
     for (std::uint64_t n = 0; n < count; ++n) h.client->send(push(sim, n));
     ASSERT_TRUE(h.run_until_answered(count)) << h.log_text();
     expect_all_answered_once(h, count, 200);
-    auto accepted = accepted_per_token(sim.log());
+    auto accepted = accepted_per_token(sim.request_log());
     EXPECT_EQ(accepted.size(), count);
     for (const auto& [token, times] : accepted) EXPECT_EQ(times, 1) << token;
     EXPECT_EQ(h.client->stats().goaways, 1u);
@@ -161,19 +168,19 @@ TEST_F(ApnsClientTest, GoawayMidBurstResendsTheUnprocessedOnANewConnectionOnce) 
 }
 
 TEST_F(ApnsClientTest, RefusedStreamsAreSentAgainWithoutTheCallerSeeingThem) {
-    SimProcess sim;
-    sim.control("POST", "/faults", {{"kind", "refused_stream"}, {"count", 5}});
+    Sim sim;
+    sim.control_json("POST", "/faults", {{"kind", "refused_stream"}, {"count", 5}});
     ClientHarness h(token_config(sim));
     for (std::uint64_t n = 0; n < 20; ++n) h.client->send(push(sim, n));
     ASSERT_TRUE(h.run_until_answered(20)) << h.log_text();
     expect_all_answered_once(h, 20, 200);
     EXPECT_EQ(h.client->stats().resent, 5u);
-    for (const auto& [token, times] : accepted_per_token(sim.log())) EXPECT_EQ(times, 1) << token;
+    for (const auto& [token, times] : accepted_per_token(sim.request_log())) EXPECT_EQ(times, 1) << token;
 }
 
 TEST_F(ApnsClientTest, ServiceUnavailableShutdownIsAnsweredThenTheClientReconnects) {
-    SimProcess sim;
-    sim.control("POST", "/faults", {{"kind", "shutdown"}, {"count", 1}});
+    Sim sim;
+    sim.control_json("POST", "/faults", {{"kind", "shutdown"}, {"count", 1}});
     ClientHarness h(token_config(sim));
     h.client->send(push(sim, 1));
     ASSERT_TRUE(h.run_until_answered(1)) << h.log_text();
@@ -188,8 +195,8 @@ TEST_F(ApnsClientTest, ServiceUnavailableShutdownIsAnsweredThenTheClientReconnec
 }
 
 TEST_F(ApnsClientTest, SilentServerTimesOutWithRstStreamAndTheSlotIsReused) {
-    SimProcess sim;
-    sim.control("POST", "/faults", {{"kind", "silence"}, {"token", device_token(1)}, {"count", -1}});
+    Sim sim;
+    sim.control_json("POST", "/faults", {{"kind", "silence"}, {"token", device_token(1)}, {"count", -1}});
     ConnectionConfig config = token_config(sim);
     config.request_timeout_ms = 400;
     ClientHarness h(std::move(config));
@@ -209,29 +216,29 @@ TEST_F(ApnsClientTest, SilentServerTimesOutWithRstStreamAndTheSlotIsReused) {
 }
 
 TEST_F(ApnsClientTest, CertificateAuthUsesTheClientCertificateAndNoAuthorizationHeader) {
-    SimProcess sim;
+    Sim sim;
     ConnectionConfig config;
     config.url = sim.url();
-    config.ca_file = sim.ca_file();
+    config.ca_file = sim.ca_file().string();
     config.auth.type = AuthType::certificate;
-    config.auth.cert_file = sim.client_cert();
-    config.auth.key_file = sim.client_key();
+    config.auth.cert_file = sim.client_cert_file().string();
+    config.auth.key_file = sim.client_key_file().string();
     ClientHarness h(std::move(config));
     for (std::uint64_t n = 0; n < 50; ++n) {
         PushRequest request = push(sim, n);
-        request.topic = sim.client_topic();
+        request.topic = std::string(Sim::client_topic);
         h.client->send(std::move(request));
     }
-    ASSERT_TRUE(h.run_until_answered(50)) << h.log_text() << sim.stderr_text();
+    ASSERT_TRUE(h.run_until_answered(50)) << h.log_text() << pushsync::test::read_file(sim.stderr_file());
     expect_all_answered_once(h, 50, 200);
-    auto log = sim.log();
+    auto log = sim.request_log();
     ASSERT_EQ(log.size(), 50u);
     EXPECT_EQ(log.at(0).at("auth"), "certificate");
     EXPECT_EQ(log.at(0).at("key_id"), "");
 }
 
 TEST_F(ApnsClientTest, UntrustedServerCertificateNeverConnects) {
-    SimProcess sim;
+    Sim sim;
     ConnectionConfig config = token_config(sim);
     config.ca_file.clear();  // system CAs only: the dev CA is unknown
     config.request_timeout_ms = 1500;
@@ -241,15 +248,15 @@ TEST_F(ApnsClientTest, UntrustedServerCertificateNeverConnects) {
     EXPECT_EQ(h.responses.at(0).status, 0);
     EXPECT_EQ(h.responses.at(0).reason, "Timeout");
     EXPECT_NE(h.log_text().find("certificate verify failed"), std::string::npos) << h.log_text();
-    EXPECT_EQ(sim.log().size(), 0u);
+    EXPECT_EQ(sim.request_log().size(), 0u);
 }
 
 TEST_F(ApnsClientTest, ExpiredProviderTokenIsRefreshedOnceAndThePushResent) {
-    SimProcess sim;
+    Sim sim;
     ConnectionConfig config = token_config(sim);
     // The first token is minted with an iat two hours back; every later one with the real time.
     auto clock_skew = std::make_shared<std::int64_t>(-7200);
-    config.jwt_cache = std::make_shared<JwtCache>(Es256Key::from_pem_file(sim.key_file()), sim.team_id(), sim.key_id(),
+    config.jwt_cache = std::make_shared<JwtCache>(Es256Key::from_pem_file(sim.key_file().string()), sim.team_id(), sim.key_id(),
                                                   [clock_skew] {
                                                       std::int64_t now = std::time(nullptr) + *clock_skew;
                                                       *clock_skew = 0;
@@ -259,7 +266,7 @@ TEST_F(ApnsClientTest, ExpiredProviderTokenIsRefreshedOnceAndThePushResent) {
     h.client->send(push(sim, 1));
     ASSERT_TRUE(h.run_until_answered(1)) << h.log_text();
     EXPECT_EQ(h.responses.at(0).status, 200) << h.responses.at(0).reason;
-    auto log = sim.log();
+    auto log = sim.request_log();
     ASSERT_EQ(log.size(), 2u) << log.dump();
     EXPECT_EQ(log.at(0).at("status"), 403);
     EXPECT_EQ(log.at(0).at("reason"), "ExpiredProviderToken");
@@ -267,8 +274,8 @@ TEST_F(ApnsClientTest, ExpiredProviderTokenIsRefreshedOnceAndThePushResent) {
 }
 
 TEST_F(ApnsClientTest, LostConnectionAnswersInFlightPushesThenReconnectsWithBackoff) {
-    SimProcess sim;
-    sim.control("POST", "/faults", {{"kind", "delay"}, {"delay_ms", 5000}, {"count", -1}});
+    SimProcess sim;  // restarted on the same port below
+    sim.control_json("POST", "/faults", {{"kind", "delay"}, {"delay_ms", 5000}, {"count", -1}});
     ClientHarness h(token_config(sim));
     h.client->send(push(sim, 1));
     ASSERT_TRUE(h.run_until([&] { return sim.counters().value("requests", 0) == 1; }));
@@ -280,13 +287,13 @@ TEST_F(ApnsClientTest, LostConnectionAnswersInFlightPushesThenReconnectsWithBack
     h.client->send(push(sim, 2));
     ASSERT_TRUE(h.run_until([&] { return h.log_text().find("reconnect in") != std::string::npos; })) << h.log_text();
     sim.start();
-    sim.control("DELETE", "/faults");
+    sim.control_json("DELETE", "/faults");
     ASSERT_TRUE(h.run_until_answered(2)) << h.log_text();
     EXPECT_EQ(h.response_for(2)->status, 200) << h.response_for(2)->reason;
 }
 
 TEST_F(ApnsClientTest, IdleConnectionIsPinged) {
-    SimProcess sim;
+    Sim sim;
     ConnectionConfig config = token_config(sim);
     config.ping_interval_s = 1;
     ClientHarness h(std::move(config));
@@ -301,7 +308,7 @@ TEST_F(ApnsClientTest, IdleConnectionIsPinged) {
 }
 
 TEST_F(ApnsClientTest, RejectedCredentialsAreReportedToThePipeline) {
-    SimProcess sim;
+    Sim sim;
     ConnectionConfig config = token_config(sim);
     config.auth.team_id = "WRONGTEAM1";  // the key belongs to another team: InvalidProviderToken
     ClientHarness h(std::move(config));
@@ -314,7 +321,7 @@ TEST_F(ApnsClientTest, RejectedCredentialsAreReportedToThePipeline) {
 }
 
 TEST_F(ApnsClientTest, ShutdownAnswersQueuedPushesAndLetsTheLoopEnd) {
-    SimProcess sim;
+    Sim sim;
     ClientHarness h(token_config(sim));
     for (std::uint64_t n = 0; n < 30; ++n) h.client->send(push(sim, n));
     // Before any connection is ready everything is still queued.
@@ -330,8 +337,8 @@ TEST_F(ApnsClientTest, ShutdownAnswersQueuedPushesAndLetsTheLoopEnd) {
 }
 
 TEST_F(ApnsClientTest, ShutdownLetsStreamsOnTheWireFinish) {
-    SimProcess sim;
-    sim.control("POST", "/faults", {{"kind", "delay"}, {"delay_ms", 300}, {"count", -1}});
+    Sim sim;
+    sim.control_json("POST", "/faults", {{"kind", "delay"}, {"delay_ms", 300}, {"count", -1}});
     ClientHarness h(token_config(sim));
     h.client->send(push(sim, 1));
     ASSERT_TRUE(h.run_until([&] { return sim.counters().value("requests", 0) == 1; }));

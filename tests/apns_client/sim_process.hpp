@@ -1,6 +1,7 @@
 #pragma once
-// A real tools/apns-sim for the client tests: dev certificates from tools/devcerts, free ports,
-// and its control API (plain HTTP/1.1 JSON) through curl.
+// A tools/apns-sim that can be killed and started again ON THE SAME PORT, which the shared
+// ApnsSimFixture (new ports on every start) cannot do: for the reconnect test and the benchmark's
+// fixed command line. Method names follow ApnsSimFixture. Control API through curl.
 #include <filesystem>
 #include <map>
 #include <stdexcept>
@@ -41,7 +42,7 @@ public:
             "--cert", (dir_ / "server.pem").string(),
             "--key", (dir_ / "server.key").string(),
             "--ca", (dir_ / "ca.pem").string(),
-            "--token-key", key_id() + ":" + team_id() + ":" + key_file(),
+            "--token-key", key_id() + ":" + team_id() + ":" + key_file().string(),
         };
         argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
         process_ = t::Process::spawn(argv, dir_ / "sim.stderr");
@@ -52,17 +53,13 @@ public:
     void kill() { process_.kill_and_wait(9); }
 
     std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
-    std::string ca_file() const { return (dir_ / "ca.pem").string(); }
+    std::filesystem::path ca_file() const { return dir_ / "ca.pem"; }
     std::string key_id() const { return token_env_.at("KEY_ID"); }
     std::string team_id() const { return token_env_.at("TEAM_ID"); }
-    std::string key_file() const { return token_env_.at("KEY_FILE"); }
-    std::string topic() const { return token_env_.at("TOPICS"); }
-    std::string client_cert() const { return (dir_ / "client.pem").string(); }
-    std::string client_key() const { return (dir_ / "client.key").string(); }
-    std::string client_topic() const { return "com.example.legacy"; }
-    std::string stderr_text() const { return pushsync::test::read_file(dir_ / "sim.stderr"); }
+    std::filesystem::path key_file() const { return token_env_.at("KEY_FILE"); }
+    std::filesystem::path stderr_file() const { return dir_ / "sim.stderr"; }
 
-    nlohmann::json control(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr) {
+    nlohmann::json control_json(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr) {
         std::vector<std::string> argv = {"curl", "-sS", "-X", method,
                                          "http://127.0.0.1:" + std::to_string(control_port_) + path};
         if (!body.is_null()) {
@@ -72,8 +69,8 @@ public:
         if (result.exit_code != 0) throw std::runtime_error("control " + path + ": " + result.err);
         return nlohmann::json::parse(result.out);
     }
-    nlohmann::json log() { return control("GET", "/log"); }
-    nlohmann::json counters() { return control("GET", "/counters"); }
+    nlohmann::json request_log() { return control_json("GET", "/log"); }
+    nlohmann::json counters() { return control_json("GET", "/counters"); }
 
 private:
     pushsync::test::TempDir dir_;
