@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <set>
 #include <stdexcept>
 
 namespace pushsync::test {
@@ -24,6 +25,7 @@ struct H2TestClient::Impl {
     std::string pending_in;  // bytes not yet a whole frame (only when rewriting SETTINGS)
     std::map<std::int32_t, std::string> request_bodies;
     std::map<std::int32_t, std::size_t> body_offsets;
+    std::set<std::int32_t> held;
 
     ~Impl() {
         if (session) nghttp2_session_del(session);
@@ -79,6 +81,7 @@ struct H2TestClientCallbacks {
     static ssize_t read_body(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length, uint32_t* flags,
                              nghttp2_data_source*, void* user) {
         auto& impl = *self(user).impl_;
+        if (impl.held.count(stream_id)) return NGHTTP2_ERR_DEFERRED;
         const std::string& body = impl.request_bodies[stream_id];
         std::size_t& off = impl.body_offsets[stream_id];
         std::size_t n = std::min(length, body.size() - off);
@@ -156,7 +159,7 @@ std::string H2TestClient::alpn() const {
 }
 
 std::int32_t H2TestClient::submit(const std::string& path, const Headers& headers, const std::string& body,
-                                  const std::string& method) {
+                                  const std::string& method, bool hold_body) {
     Headers all = {{":method", method}, {":scheme", "https"}, {":authority", "127.0.0.1"}, {":path", path}};
     for (const auto& h : headers) all.push_back(h);
     std::vector<nghttp2_nv> nva;
@@ -166,11 +169,18 @@ std::int32_t H2TestClient::submit(const std::string& path, const Headers& header
     }
     nghttp2_data_provider prd;
     prd.read_callback = H2TestClientCallbacks::read_body;
-    std::int32_t id = nghttp2_submit_request(impl_->session, nullptr, nva.data(), nva.size(), body.empty() ? nullptr : &prd, this);
+    bool with_body = !body.empty() || hold_body;
+    std::int32_t id = nghttp2_submit_request(impl_->session, nullptr, nva.data(), nva.size(), with_body ? &prd : nullptr, this);
     if (id < 0) throw std::runtime_error(std::string("nghttp2_submit_request: ") + nghttp2_strerror(id));
     impl_->request_bodies[id] = body;
+    if (hold_body) impl_->held.insert(id);
     responses_[id];
     return id;
+}
+
+void H2TestClient::release(std::int32_t stream_id) {
+    impl_->held.erase(stream_id);
+    nghttp2_session_resume_data(impl_->session, stream_id);
 }
 
 void H2TestClient::ping() { nghttp2_submit_ping(impl_->session, NGHTTP2_FLAG_NONE, nullptr); }

@@ -53,8 +53,10 @@ public:
     H2TestClient& operator=(const H2TestClient&) = delete;
 
     // POST path with headers (":method" etc. are added unless given) and body; returns the stream id.
+    // hold_body: the stream stays open (body deferred) until release(), to keep a stream slot busy.
     std::int32_t submit(const std::string& path, const Headers& headers, const std::string& body,
-                        const std::string& method = "POST");
+                        const std::string& method = "POST", bool hold_body = false);
+    void release(std::int32_t stream_id);
     // Runs the connection until pred() holds or timeout; false on timeout.
     bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(10));
     bool wait_closed(std::int32_t stream_id, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {

@@ -73,7 +73,10 @@ ControlResponse http_request(int port, const std::string& method, const std::str
 
 }  // namespace
 
-ApnsSimFixture::ApnsSimFixture(ApnsSimOptions options) : options_(std::move(options)), certs_(dir_ / "certs") {
+// Certificates are the same for every test of a build: made once (devcerts is idempotent and
+// locks its directory), which keeps each test's start-up to the simulator itself.
+ApnsSimFixture::ApnsSimFixture(ApnsSimOptions options)
+    : options_(std::move(options)), certs_(binary_dir() / "apns-sim-devcerts") {
     auto r = run({"bash", (source_dir() / "tools" / "devcerts").string(), certs_.string()}, {},
                  {{"TOKEN_TOPICS", join(options_.topics, ',')}});
     if (r.exit_code != 0) throw std::runtime_error("tools/devcerts failed: " + r.err);

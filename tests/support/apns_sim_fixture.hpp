@@ -46,7 +46,8 @@ public:
     int control_port() const noexcept { return control_port_; }
     std::string url() const;  // https://127.0.0.1:PORT
 
-    // Files made by tools/devcerts (in certs_dir()).
+    // Files made by tools/devcerts, in certs_dir(): <build>/apns-sim-devcerts, shared by every test
+    // of the build (read them, don't change them).
     const std::filesystem::path& certs_dir() const noexcept { return certs_; }
     std::filesystem::path ca_file() const { return certs_ / "ca.pem"; }
     std::filesystem::path server_cert_file() const { return certs_ / "server.pem"; }

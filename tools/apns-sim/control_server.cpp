@@ -106,6 +106,7 @@ bool ControlServer::try_parse(Client& c) {
     std::string method = request_line.substr(0, sp1);
     std::string target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
     std::size_t content_length = 0;
+    bool expect_continue = false;
     std::size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
     while (pos < head.size()) {
         auto next = head.find("\r\n", pos);
@@ -118,12 +119,21 @@ bool ControlServer::try_parse(Client& c) {
                 std::string v = line.substr(colon + 1);
                 v.erase(0, v.find_first_not_of(' '));
                 std::from_chars(v.data(), v.data() + v.size(), content_length);
+            } else if (name == "expect" && line.find("100-continue") != std::string::npos) {
+                expect_continue = true;
             }
         }
         if (next == std::string::npos) break;
         pos = next + 2;
     }
-    if (c.in.size() < end + 4 + content_length) return false;
+    if (c.in.size() < end + 4 + content_length) {
+        // curl waits a second for this before sending a body over 1 KiB
+        if (expect_continue && !c.continue_sent) {
+            static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+            c.continue_sent = ::send(c.fd.get(), cont.data(), cont.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(cont.size());
+        }
+        return false;
+    }
     std::string body = c.in.substr(end + 4, content_length);
     ControlResponse r;
     try {

@@ -39,6 +39,7 @@ private:
         std::string out;
         std::size_t out_offset = 0;
         bool responded = false;
+        bool continue_sent = false;
         Client(ControlServer& s, UniqueFd f) : server(s), fd(std::move(f)) {}
     };
 
