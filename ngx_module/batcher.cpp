@@ -71,14 +71,20 @@ void Batcher::post_batch() {
     }
 }
 
-void Batcher::run_in_thread(void* data, ngx_log_t* log) {
+void Batcher::run_in_thread(void* data, ngx_log_t* log) noexcept {
     Batcher& self = *static_cast<TaskContext*>(data)->batcher;
     // Only this thread touches in_flight_ until `completed` runs on the event loop.
     std::vector<Registration> registrations;
     std::vector<std::pair<std::string, std::string>> removals;
-    for (auto& w : self.in_flight_) {
-        if (w.is_register) registrations.push_back(w.registration);
-        else removals.emplace_back(w.group, w.token);
+    try {
+        for (auto& w : self.in_flight_) {
+            if (w.is_register) registrations.push_back(w.registration);
+            else removals.emplace_back(w.group, w.token);
+        }
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, log, 0, "pushsync: write batch failed: %s", e.what());
+        for (auto& w : self.in_flight_) w.error = api::ApiError{500, "internal_error", "the write failed", {}};
+        return;
     }
     Store* store = self.batch_store_;
     const auto fail_all = [&self](bool registering, const api::ApiError& error) {
@@ -121,12 +127,18 @@ void Batcher::run_in_thread(void* data, ngx_log_t* log) {
     }
 }
 
-void Batcher::completed(ngx_event_t* event) {
+void Batcher::completed(ngx_event_t* event) noexcept {
     auto* task = static_cast<ngx_thread_task_t*>(event->data);
     Batcher& self = *static_cast<TaskContext*>(task->ctx)->batcher;
     std::vector<PendingWrite> done;
     done.swap(self.in_flight_);
     self.running_ = false;
+    if (self.log_->log_level >= NGX_LOG_INFO) {
+        std::size_t registrations = 0;
+        for (const auto& w : done) registrations += w.is_register ? 1 : 0;
+        ngx_log_error(NGX_LOG_INFO, self.log_, 0, "pushsync: write batch committed registrations=%uz unregistrations=%uz",
+                      registrations, done.size() - registrations);
+    }
     try {
         // Start the next transaction before answering: what arrives while we answer joins it.
         self.post_batch();
@@ -139,7 +151,7 @@ void Batcher::completed(ngx_event_t* event) {
     }
 }
 
-void Batcher::keep_alive(ngx_event_t* event) {
+void Batcher::keep_alive(ngx_event_t* event) noexcept {
     auto* self = static_cast<Batcher*>(event->data);
     if (self->running_ || !self->pending_.empty()) ngx_add_timer(event, keep_alive_ms);
 }

@@ -41,9 +41,9 @@ public:
     void abandon() noexcept;
 
 private:
-    static void run_in_thread(void* data, ngx_log_t* log);  // thread pool: the transactions
-    static void completed(ngx_event_t* event);             // event loop: the answers
-    static void keep_alive(ngx_event_t* event);
+    static void run_in_thread(void* data, ngx_log_t* log) noexcept;  // thread pool: the transactions
+    static void completed(ngx_event_t* event) noexcept;             // event loop: the answers
+    static void keep_alive(ngx_event_t* event) noexcept;
     void post_batch();
     void answer(PendingWrite& write) noexcept;
 

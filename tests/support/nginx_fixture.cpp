@@ -153,6 +153,7 @@ void NginxFixture::write_files() {
          << "master_process on;\n"
          << "error_log logs/error.log " << options_.error_log_level << ";\n"
          << "thread_pool default threads=" << options_.thread_pool_threads << ";\n"
+         << options_.main_extra << "\n"
          << "events { worker_connections 2048; }\n"
          << "http {\n"
          << "  log_format pushsync '$remote_addr \"$request\" $status group=$pushsync_group';\n"

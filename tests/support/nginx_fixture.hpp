@@ -36,6 +36,7 @@ struct NginxOptions {
     // Replaces the default apps: section (com.example.app both environments,
     // com.example.prodonly production only); give the whole "apps:\n  - …" text.
     std::string apps_yaml{};
+    std::string main_extra{};           // at main level (thread_pool, env, …)
     std::string extra_yaml{};           // appended to pushsync.yaml (delivery:, apns:, sender:, …)
     std::string http_extra{};           // inside http{} (limit_req_zone, split_clients, map, …)
     std::string server_extra{};         // inside server{} (more locations)
