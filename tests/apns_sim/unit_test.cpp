@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "jwt.hpp"
+#include "request_log.hpp"
 #include "request_validation.hpp"
 #include "tests/apns_sim/jwt_signer.hpp"
 #include "tests/support/process.hpp"
@@ -75,6 +76,35 @@ TEST(Validation, TopicSuffixPerPushType) {
     EXPECT_EQ(check("controls", "com.a.push-type.controls"), "ok:com.a");
     EXPECT_EQ(check("controls", ".push-type.controls"), "BadTopic");
     EXPECT_EQ(check("bogus", "com.a"), "InvalidPushType");
+}
+
+}  // namespace
+}  // namespace apns_sim
+
+namespace apns_sim {
+namespace {
+
+TEST(RequestLogLine, IsValidJsonWithEscapesAndReplacedBadUtf8) {
+    RequestLog log("", 10);
+    LogEntry e;
+    e.time_ms = 5;
+    e.connection = 2;
+    e.stream = 3;
+    e.method = "POST";
+    e.token = "ab";
+    e.apns_headers = {{"apns-topic", "com.a"}, {"apns-id", "x\"y"}};
+    e.payload = std::string("{\"a\":\"\\\n\t\x01") + "\xc3\xa9" + "\xff" + "}";
+    e.status = 410;
+    e.reason = "Unregistered";
+    log.add(e);
+    auto j = nlohmann::json::parse(log.since(0));
+    ASSERT_EQ(j.size(), 1u);
+    EXPECT_EQ(j[0]["seq"], 1);
+    EXPECT_EQ(j[0]["headers"]["apns-id"], "x\"y");
+    EXPECT_EQ(j[0]["payload"], std::string("{\"a\":\"\\\n\t\x01") + "\xc3\xa9" + "\xef\xbf\xbd" + "}");
+    EXPECT_EQ(j[0]["status"], 410);
+    EXPECT_EQ(j[0]["connection"], 2);
+    EXPECT_EQ(log.since(1), "[]\n");
 }
 
 }  // namespace

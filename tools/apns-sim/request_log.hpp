@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace apns_sim {
@@ -49,16 +50,21 @@ private:
 // Named monotonically growing numbers, answered by GET /counters.
 class Counters {
 public:
-    void add(const std::string& name, std::uint64_t n = 1) { values_[name] += n; }
-    void sub(const std::string& name, std::uint64_t n = 1) { values_[name] -= n; }
+    void add(std::string_view name, std::uint64_t n = 1) { slot(name) += n; }
+    void sub(std::string_view name, std::uint64_t n = 1) { slot(name) -= n; }
     void count_response(int status, const std::string& reason);
     nlohmann::json to_json() const;
     void clear();
 
 private:
-    std::map<std::string, std::uint64_t> values_;
+    // Heterogeneous lookup: counting a request allocates nothing once the name exists.
+    std::uint64_t& slot(std::string_view name) {
+        auto it = values_.find(name);
+        return it != values_.end() ? it->second : values_.emplace(std::string(name), 0).first->second;
+    }
+    std::map<std::string, std::uint64_t, std::less<>> values_;
     std::map<int, std::uint64_t> statuses_;
-    std::map<std::string, std::uint64_t> reasons_;
+    std::map<std::string, std::uint64_t, std::less<>> reasons_;
 };
 
 }  // namespace apns_sim
