@@ -253,6 +253,7 @@ ControlResponse ControlServer::handle(const std::string& method, const std::stri
         sim_.faults.clear();
         sim_.log.clear();
         sim_.counters.clear();
+        sim_.token_rate.clear();
         sim_.clock.set_offset_s(0);
         return ok({{"ok", true}});
     }

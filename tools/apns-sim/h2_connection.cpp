@@ -302,6 +302,7 @@ void H2Connection::handle_request(Stream& s) {
         if (!rejection && !was_authorised && !auth_->certificate_mode()) set_stream_limit(sim_.opt.max_streams);
     }
     if (!rejection) rejection = check_payload(r, c, sim_.opt);
+    if (!rejection && !sim_.token_rate.allow(c.token, sim_.clock.now_s())) rejection = Rejection{429, "TooManyRequests", -1};
     e.key_id = auth_->key_id();
     e.team_id = auth_->team();
     if (rejection) {
@@ -422,6 +423,8 @@ ssize_t H2Connection::read_body(nghttp2_session*, int32_t, uint8_t* buf, size_t 
 int H2Connection::on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user) {
     auto* self = static_cast<H2Connection*>(user);
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    // A careful client waits for the server's SETTINGS (and so ACKs them) before its first request.
+    if (!self->settings_acked_) self->sim_.counters.add("streams_before_settings_ack");
     self->streams_.emplace(frame->hd.stream_id, std::make_unique<Stream>(*self, frame->hd.stream_id));
     self->last_stream_seen_ = std::max(self->last_stream_seen_, frame->hd.stream_id);
     return 0;
@@ -463,6 +466,12 @@ int H2Connection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, vo
             break;
         case NGHTTP2_PING:
             if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)) self->sim_.counters.add("pings");
+            break;
+        case NGHTTP2_SETTINGS:
+            if (frame->hd.flags & NGHTTP2_FLAG_ACK) self->settings_acked_ = true;
+            break;
+        case NGHTTP2_PRIORITY:
+            self->sim_.counters.add("priority_frames");  // APNs asks providers not to send them
             break;
         default:
             break;

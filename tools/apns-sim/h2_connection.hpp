@@ -95,6 +95,7 @@ private:
     std::optional<std::int32_t> goaway_last_;  // set once we sent GOAWAY: closing
     bool close_after_flush_ = false;
     std::int32_t last_stream_seen_ = 0;
+    bool settings_acked_ = false;
     std::uint64_t requests_ = 0;
     std::string alpn_;
 };

@@ -80,6 +80,7 @@ const std::map<std::string, Flag>& flags() {
         {"strict-background", {false, [](Options& o, const std::string& v) { o.strict_background = boolean("strict-background", v); }}},
         {"require-registered", {false, [](Options& o, const std::string& v) { o.require_registered = boolean("require-registered", v); }}},
         {"token-hex-length", {true, [](Options& o, const std::string& v) { o.token_hex_length = number<std::uint32_t>("token-hex-length", v); }}},
+        {"token-rate-limit", {true, [](Options& o, const std::string& v) { o.token_rate_limit = number<std::uint32_t>("token-rate-limit", v); }}},
         {"max-payload", {true, [](Options& o, const std::string& v) { o.max_payload = number<std::uint32_t>("max-payload", v); }}},
         {"max-voip-payload", {true, [](Options& o, const std::string& v) { o.max_voip_payload = number<std::uint32_t>("max-voip-payload", v); }}},
         {"jwt-max-age", {true, [](Options& o, const std::string& v) { o.jwt_max_age_s = number<std::int64_t>("jwt-max-age", v); }}},
@@ -205,6 +206,8 @@ Options (also as keys of a YAML file given with --config FILE; later flags overr
   --strict-background         apns-push-type background with apns-priority 10 -> 400 BadPriority
   --require-registered        tokens not marked through the control API -> 400 BadDeviceToken
   --token-hex-length N        device tokens must have exactly N hex digits (0: even length 16-200)
+  --token-rate-limit N        more than N pushes to one device token within a second -> 429
+                              TooManyRequests (0 = off, the default)
   --max-payload N             payload limit (4096); --max-voip-payload N for voip (5120)
   --jwt-max-age S             iat older than this -> 403 ExpiredProviderToken (3600)
   --token-update-interval S   a new JWT on a connection sooner -> 429 TooManyProviderTokenUpdates (1200)
@@ -231,7 +234,8 @@ connection (429 TooManyProviderTokenUpdates), topic not allowed for the key or c
 location with a certificate (400 TopicDisallowed); a client certificate that does not verify
 (403 BadCertificate) or names the other environment (403 BadCertificateEnvironment), both
 followed by GOAWAY {"reason":...}; payload empty (400 PayloadEmpty) or too large (413
-PayloadTooLarge). Opening more streams than MAX_CONCURRENT_STREAMS: GOAWAY PROTOCOL_ERROR with
+PayloadTooLarge); with --token-rate-limit, too many pushes to one token (429 TooManyRequests).
+Opening more streams than MAX_CONCURRENT_STREAMS: GOAWAY PROTOCOL_ERROR with
 "Maximum active streams violated for this endpoint.".
 
 Control API (JSON bodies and answers):
@@ -251,7 +255,9 @@ Control API (JSON bodies and answers):
   GET  /faults; DELETE /faults
   POST /goaway                 {"last_stream_id":N,"reason":"Shutdown","error_code":0} on every connection
   GET  /log?since=SEQ          request log entries (JSON array) with seq > SEQ
-  GET  /counters               request/status/reason/connection counters
+  GET  /counters               requests, status and reason counts, connections, goaways_sent,
+                               stream_limit_violations, streams_refused, streams_reset_by_client,
+                               streams_before_settings_ack, priority_frames, pings, faults_<kind>
   GET  /connections            open connections (auth, team, stream limit, requests)
   POST /clock                  {"offset_s":N}: the simulator's clock runs N seconds ahead; GET /clock
   POST /reset                  forget marks, faults, log, counters and the clock offset

@@ -43,6 +43,7 @@ struct Options {
     bool strict_background = false;       // background push with priority 10 -> BadPriority
     bool require_registered = false;      // unknown tokens -> BadDeviceToken
     std::uint32_t token_hex_length = 0;   // 0: even length 16-200; else exactly this many hex digits
+    std::uint32_t token_rate_limit = 0;   // pushes per token and second before 429 TooManyRequests; 0 = off
     std::uint32_t max_payload = 4096;
     std::uint32_t max_voip_payload = 5120;
     std::int64_t jwt_max_age_s = 3600;

@@ -9,12 +9,13 @@
 #include "request_log.hpp"
 #include "sim_clock.hpp"
 #include "token_keys.hpp"
+#include "token_rate.hpp"
 
 namespace apns_sim {
 
 struct Simulator {
     explicit Simulator(const Options& o)
-        : opt(o), keys(o.token_keys), faults(o.seed), log(o.log_file, o.log_memory), rng(o.seed ^ 0x9e3779b97f4a7c15ull) {}
+        : opt(o), keys(o.token_keys), faults(o.seed), log(o.log_file, o.log_memory), token_rate(o.token_rate_limit), rng(o.seed ^ 0x9e3779b97f4a7c15ull) {}
 
     const Options& opt;
     SimClock clock;
@@ -23,6 +24,7 @@ struct Simulator {
     Faults faults;
     RequestLog log;
     Counters counters;
+    TokenRate token_rate;
     std::mt19937_64 rng;
 
     // A lowercase random (version 4) UUID, as APNs generates for requests without apns-id.
