@@ -10,17 +10,21 @@ build="${PUSHSYNC_BUILD_DIR:-build}"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" --target module_bench -j"$(nproc)" >/dev/null
 
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 rows="$("$build/bench/module/module_bench" "$seconds" "$connections")"
 echo "$rows"
 
 section="$(cat <<MD
 ## Module
 
-nginx 1.22 (Debian), 2 workers, the module from this tree, wrk -t2 -c${connections} -d${seconds}s keep-alive
-over HTTP/1.1 on 127.0.0.1; $(nproc) cores shared by nginx, wrk and the drain. Ratio = throughput
-of the figure / throughput of \`location = /baseline { return 204; }\` on the same server in the same
-run. Registrations are all new tokens (one write each); notify has a consumer draining the queue.
-Measured $(date -u +%Y-%m-%dT%H:%MZ).
+nginx 1.22 (Debian), 2 workers, the module from this tree, \`thread_pool default threads=2\`,
+wrk -t2 -d${seconds}s keep-alive over HTTP/1.1 on 127.0.0.1, $(nproc) cores shared by nginx, wrk
+and the drain (load average before the run: ${load_before}). Ratio = throughput of the figure /
+throughput of \`location = /baseline { return 204; }\` on the same server with the same number of
+connections, measured just before it. Registrations are all new tokens (one LMDB write each, group
+committed per worker); \`sync: always\` fsyncs each commit. Notify: a 3-device group, an origin, one
+LMDB read and one queue entry per request, with \`pushsync_bench_drain\` (Queue::read + commit,
+polling every 2 ms) emptying the queue. Measured $(date -u +%Y-%m-%dT%H:%MZ).
 
 | figure | throughput | baseline (return 204) | ratio | p50 / p99 | baseline p50 / p99 | command |
 |---|---|---|---|---|---|---|
