@@ -9,6 +9,7 @@
 #include "sender/clock.hpp"
 #include "sender/consumer.hpp"
 #include "sender/pipeline.hpp"
+#include "sender/store_writer.hpp"
 #include "sender/timers.hpp"
 #include "shared/queue.hpp"
 #include "shared/store.hpp"
@@ -33,6 +34,7 @@ struct Daemon::Impl {
     TimerQueue timers{clock};
     std::unique_ptr<Store> store;
     std::unique_ptr<Queue> queue;
+    std::unique_ptr<StoreWriter> writer;
     std::unique_ptr<Pipeline> pipeline;
     std::unique_ptr<QueueConsumer> consumer;
 
@@ -130,10 +132,11 @@ Daemon::Daemon(const Config& config, Logger& log, MakeFactory make_factory, Daem
     d.store = std::make_unique<Store>(StoreOptions::from(config.store));
     d.queue = Queue::open(config.queue.path, config.queue.capacity);
     Queue* queue = d.queue.get();
+    d.writer = std::make_unique<StoreWriter>(*d.store, log);
     d.pipeline = std::make_unique<Pipeline>(
         config, Pipeline::Deps{*d.store, d.timers, d.random, log,
                                [queue](Counter counter, std::uint64_t n) { queue->add(counter, n); },
-                               make_factory(d.loop.get())});
+                               make_factory(d.loop.get()), d.writer.get()});
     d.consumer = std::make_unique<QueueConsumer>(*d.queue, *d.store, log, [&d](std::vector<OutboxEntry> entries) {
         {
             std::lock_guard lock(d.inbox_mutex);
@@ -180,7 +183,9 @@ Daemon::~Daemon() {
     ev_timer_stop(loop, &d.shutdown_watcher);
     ev_prepare_stop(loop, &d.prepare_watcher);
     d.consumer.reset();
+    d.pipeline->flush();
     d.pipeline.reset();  // transports close their connections while the loop still exists
+    d.writer->stop();    // everything handed to it is in the store before the process exits
 }
 
 int Daemon::run() {

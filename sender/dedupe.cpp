@@ -3,14 +3,14 @@
 namespace pushsync::sender {
 
 bool Dedupe::should_send(std::string_view token, std::string_view tail) const {
-    if (const auto it = unflushed_.find(std::string(token)); it != unflushed_.end()) return it->second != tail;
+    if (const auto it = unflushed_.find(std::string(token)); it != unflushed_.end()) return it->second.tail != tail;
     const auto last = store_.last_sent_tail(token);
     return !last || *last != tail;
 }
 
 void Dedupe::record(std::string_view token, std::string_view tail) {
     batch_.emplace_back(std::string(token), std::string(tail));
-    unflushed_[std::string(token)] = std::string(tail);
+    unflushed_[std::string(token)] = Recent{std::string(tail), generation_};
 }
 
 void Dedupe::flush() {
@@ -18,6 +18,19 @@ void Dedupe::flush() {
     store_.record_sent(batch_);
     batch_.clear();
     unflushed_.clear();
+    ++generation_;
+}
+
+std::vector<std::pair<std::string, std::string>> Dedupe::take_batch() {
+    auto batch = std::move(batch_);
+    batch_.clear();
+    ++generation_;
+    return batch;
+}
+
+void Dedupe::forget_written(std::uint64_t written_generation) {
+    if (unflushed_.empty()) return;
+    std::erase_if(unflushed_, [&](const auto& item) { return item.second.generation <= written_generation; });
 }
 
 }  // namespace pushsync::sender

@@ -1,7 +1,9 @@
 #pragma once
 // Per-device dedupe: the same tail never goes twice to a device. Remembers what was delivered
 // (Store::last_sent_tail) and batches the writes (Store::record_sent) into one transaction per
-// loop iteration, so a burst of 200s costs one commit, not one per push.
+// loop iteration, so a burst of 200s costs one commit, not one per push. Tails handed to the
+// StoreWriter stay remembered here until it reports them written.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,10 +25,21 @@ public:
     void flush();
     std::size_t unflushed() const noexcept { return batch_.size(); }
 
+    // For an asynchronous writer: the batch's generation, the batch, and forgetting what the
+    // writer has put in the store.
+    std::uint64_t generation() const noexcept { return generation_; }
+    std::vector<std::pair<std::string, std::string>> take_batch();
+    void forget_written(std::uint64_t written_generation);
+
 private:
+    struct Recent {
+        std::string tail;
+        std::uint64_t generation;
+    };
     Store& store_;
     std::vector<std::pair<std::string, std::string>> batch_;
-    std::unordered_map<std::string, std::string> unflushed_;  // token -> tail, newest
+    std::unordered_map<std::string, Recent> unflushed_;  // token -> newest tail not yet in the store
+    std::uint64_t generation_ = 1;
 };
 
 }  // namespace pushsync::sender

@@ -65,3 +65,14 @@ void Ledger::flush() {
 }
 
 }  // namespace pushsync::sender
+
+namespace pushsync::sender {
+
+std::vector<std::uint64_t> Ledger::take_removals() {
+    std::vector<std::uint64_t> ids = std::move(to_remove_);
+    to_remove_.clear();
+    for (const auto id : ids) live_.erase(id);
+    return ids;
+}
+
+}  // namespace pushsync::sender

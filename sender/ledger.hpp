@@ -33,6 +33,8 @@ public:
     void push_finished(std::uint64_t round_id);
     // Removes the freed entries from the outbox (one transaction); throws StoreError, keeping them.
     void flush();
+    // For an asynchronous writer: the freed ids, forgotten here as if written.
+    std::vector<std::uint64_t> take_removals();
 
     std::size_t live_entries() const noexcept { return live_.size(); }
     std::size_t open_rounds() const noexcept { return rounds_.size(); }

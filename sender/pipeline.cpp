@@ -98,6 +98,14 @@ void Pipeline::run_round(Round round) {
 }
 
 void Pipeline::flush() {
+    if (deps_.writer) {
+        if (dedupe_.unflushed() != 0 || ledger_.unflushed() != 0) {
+            const std::uint64_t generation = dedupe_.generation();
+            deps_.writer->submit(generation, dedupe_.take_batch(), ledger_.take_removals());
+        }
+        dedupe_.forget_written(deps_.writer->written());
+        return;
+    }
     try {
         dedupe_.flush();
         ledger_.flush();

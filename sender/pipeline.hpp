@@ -16,6 +16,7 @@
 #include "sender/ledger.hpp"
 #include "sender/logger.hpp"
 #include "sender/routes.hpp"
+#include "sender/store_writer.hpp"
 #include "sender/timers.hpp"
 #include "sender/transport.hpp"
 #include "shared/config.hpp"
@@ -33,6 +34,7 @@ public:
         Logger& log;
         std::function<void(Counter, std::uint64_t)> count;  // Queue::add; may be empty
         TransportFactory factory;
+        StoreWriter* writer = nullptr;  // null: flush() writes itself, synchronously
     };
 
     Pipeline(const Config& config, Deps deps);

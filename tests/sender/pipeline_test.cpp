@@ -205,18 +205,19 @@ TEST(Daemon, DeliversQueuedNotifiesKeepsAHeartbeatAndStopsCleanly) {
     h.store.reset();  // the daemon opens its own
     std::atomic<int> sent{0};
     Logger log{LogLevel::error};
-    Daemon daemon(h.config, log, [&](struct ev_loop*) -> TransportFactory {
+    auto daemon = std::make_unique<Daemon>(h.config, log, [&](struct ev_loop*) -> TransportFactory {
         return [&](const ConnectionConfig&, PushTransport::Callback callback) -> std::unique_ptr<PushTransport> {
             return std::make_unique<EchoTransport>(std::move(callback), sent);
         };
     });
-    std::thread loop([&] { EXPECT_EQ(daemon.run(), 0); });
+    std::thread loop([&] { EXPECT_EQ(daemon->run(), 0); });
     auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
     ASSERT_EQ(queue->enqueue(Notify{"g", "T1", test::token_a, 1}), EnqueueResult::accepted);
     EXPECT_TRUE(wait_until([&] { return queue->stats().counters[static_cast<unsigned>(Counter::pushes_sent)] == 1; }));
     EXPECT_TRUE(wait_until([&] { return queue->stats().consumer_heartbeat_ms > 0; }));
-    daemon.request_stop();
+    daemon->request_stop();
     loop.join();
+    daemon.reset();  // its store writer finishes; one Store per process
     EXPECT_EQ(sent.load(), 1);
     Store store(StoreOptions::from(h.config.store));
     EXPECT_TRUE(store.outbox_load(0).empty());

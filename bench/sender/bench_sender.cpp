@@ -1,0 +1,265 @@
+// The sender's benchmarks (BENCHMARKS.md "## Sender"), against apns-sim on loopback, each with its
+// baseline measured in the same run:
+//   1. pushes/s of the whole pipeline (queue → outbox → fan-out → dedupe → one HTTP/2
+//      connection → record) against h2load on the same simulator, payload and concurrency;
+//   2. notify → push latency (queue enqueue → request received by the simulator) at 1,000
+//      notifies/s with coalesce_ms 0, p50/p99;
+//   3. sender RSS with 1,000,000 devices registered and 10,000 pushes in flight.
+// Usage: bench_sender [--pushes N] [--rounds R] [--rate N] [--seconds S] [--devices N] [--skip-rss]
+#include <algorithm>
+#include <csignal>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sender/jwt.hpp"
+#include "shared/device.hpp"
+#include "shared/queue.hpp"
+#include "shared/store.hpp"
+#include "tests/support/apns_sim_fixture.hpp"
+#include "tests/support/process.hpp"
+
+namespace {
+
+using namespace pushsync;
+using namespace pushsync::test;
+using Ms = std::chrono::milliseconds;
+
+std::string token_of(std::uint64_t i) {
+    char buf[65];
+    std::snprintf(buf, sizeof buf, "%064llx", static_cast<unsigned long long>(i + 1));
+    return buf;
+}
+
+struct Setup {
+    ApnsSimFixture& sim;
+    TempDir dir;
+    std::string config_path = (dir / "pushsync.yaml").string();
+    std::uint32_t capacity = 65536;
+
+    Setup(ApnsSimFixture& s, const std::string& delivery, const std::string& map_size, std::uint32_t timeout_ms = 10000,
+          const std::string& sync = "always")
+        : sim(s) {
+        write_file(config_path,
+                   "store:\n  path: " + (dir / "store").string() + "\n  map_size: " + map_size +
+                       "\n  sync: " + sync + "\nqueue:\n  path: " + (dir / "queue").string() +
+                       "\n  capacity: 65536\ndelivery:\n" + delivery + "apns:\n  production: " + sim.url() +
+                       "\n  sandbox: " + sim.url() + "\n  ca_file: " + sim.ca_file().string() +
+                       "\n  request_timeout_ms: " + std::to_string(timeout_ms) +
+                       "\napps:\n  - bundle_id: com.example.app\n    auth:\n      type: token\n      team_id: " +
+                       sim.team_id() + "\n      key_id: " + sim.key_id() + "\n      key_file: " +
+                       sim.key_file().string() + "\nsender:\n  log_level: warn\n");
+    }
+    Config config() const { return load_config(config_path); }
+
+    // groups × per_group devices, group names g<i> (or `name` for a single group).
+    void register_devices(std::uint64_t groups, std::uint64_t per_group, const std::string& name = "") {
+        Store store(StoreOptions::from(config().store));
+        std::vector<Registration> batch;
+        std::uint64_t n = 0;
+        for (std::uint64_t g = 0; g < groups; ++g) {
+            for (std::uint64_t d = 0; d < per_group; ++d) {
+                batch.push_back(Registration{token_of(n++), name.empty() ? "g" + std::to_string(g) : name,
+                                             "com.example.app", Environment::production, ""});
+                if (batch.size() == 20000) {
+                    store.register_devices(batch, now_unix_ms());
+                    batch.clear();
+                }
+            }
+        }
+        if (!batch.empty()) store.register_devices(batch, now_unix_ms());
+    }
+
+    Process start_sender() {
+        Process p = Process::spawn({(binary_dir() / "sender" / "pushsync-sender").string(), "--config", config_path},
+                                   dir / "sender.log");
+        auto queue = open_queue();
+        if (!wait_until([&] { return queue->stats().consumer_heartbeat_ms > 0; }, Ms(10000))) {
+            std::fprintf(stderr, "sender did not start:\n%s\n", read_file(dir / "sender.log").c_str());
+            std::exit(1);
+        }
+        return p;
+    }
+    std::unique_ptr<Queue> open_queue() const { return Queue::open((dir / "queue").string(), capacity); }
+};
+
+std::uint64_t sent_counter(Queue& q) { return q.stats().counters[static_cast<unsigned>(Counter::pushes_sent)]; }
+
+long rss_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
+
+double h2load_rate(const ApnsSimFixture& sim, const std::string& jwt, const std::string& payload_file,
+                   const std::string& token, std::uint64_t count, std::uint32_t window) {
+    const auto r = run({"h2load", "-n", std::to_string(count), "-c", "1", "-m", std::to_string(window), "-d",
+                        payload_file, "-H", "apns-topic: com.example.app", "-H", "apns-push-type: background", "-H",
+                        "apns-priority: 5", "-H", "apns-expiration: 1900000000", "-H", "authorization: bearer " + jwt,
+                        sim.url() + "/3/device/" + token});
+    std::smatch m;
+    static const std::regex finished(R"(finished in ([0-9.]+)(m?s))");
+    static const std::regex codes(R"(status codes: (\d+) 2xx)");
+    double seconds = 0;
+    std::uint64_t ok = 0;
+    if (std::regex_search(r.out, m, finished)) seconds = std::stod(m[1]) / (m[2] == "ms" ? 1000.0 : 1.0);
+    if (std::regex_search(r.out, m, codes)) ok = std::stoull(m[1]);
+    if (seconds == 0 || ok != count) std::fprintf(stderr, "h2load: %s%s\n", r.out.c_str(), r.err.c_str());
+    return seconds > 0 ? ok / seconds : 0;
+}
+
+void bench_throughput(std::uint64_t pushes, int rounds) {
+    ApnsSimOptions so;
+    so.extra_args = {"--quiet", "--initial-streams", "1000", "--log-memory", "0"};
+    ApnsSimFixture sim(so);
+    Setup setup(sim, "  coalesce_ms: 0\n", "1GiB");
+    setup.register_devices(1, pushes, "bench");
+    Process sender = setup.start_sender();
+    auto queue = setup.open_queue();
+    const std::string jwt = sender::make_provider_token(sender::Es256Key::from_pem_file(sim.key_file().string()),
+                                                        sim.key_id(), sim.team_id(), std::time(nullptr));
+    write_file(setup.dir / "payload.json", R"({"aps":{"content-available":1},"tail":"T-round-1"})");
+    // Warm-up round, off the clock: connection, JWT, LMDB pages.
+    queue->enqueue(Notify{"bench", "warm", "", now_unix_ms()});
+    wait_until([&] { return sent_counter(*queue) >= pushes; }, Ms(120000), Ms(1));
+    double best_sender = 0, best_h2load = 0;
+    for (int round = 1; round <= rounds; ++round) {
+        const double h2 = h2load_rate(sim, jwt, (setup.dir / "payload.json").string(), token_of(0), pushes, 1000);
+        const std::uint64_t before = sent_counter(*queue);
+        const auto start = std::chrono::steady_clock::now();
+        const std::string tail = "T-round-" + std::to_string(round);
+        queue->enqueue(Notify{"bench", tail, "", now_unix_ms()});
+        wait_until([&] { return sent_counter(*queue) >= before + pushes; }, Ms(120000), Ms(1));
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double ours = pushes / secs;
+        std::printf("round %d: h2load %.0f pushes/s, pushsync-sender %.0f pushes/s (notify of one group of %llu devices)\n",
+                    round, h2, ours, static_cast<unsigned long long>(pushes));
+        best_sender = std::max(best_sender, ours);
+        best_h2load = std::max(best_h2load, h2);
+    }
+    sender.signal(SIGTERM);
+    sender.wait(Ms(10000));
+    std::printf("| pushes/s, one connection, 1000 streams (best of %d) | %.0f | h2load -c1 -m1000: %.0f | %.2f |\n",
+                rounds, best_sender, best_h2load, best_h2load > 0 ? best_sender / best_h2load : 0.0);
+}
+
+void bench_latency(int rate, int seconds, const std::string& sync) {
+    ApnsSimOptions so;
+    so.extra_args = {"--quiet"};
+    ApnsSimFixture sim(so);
+    Setup setup(sim, "  coalesce_ms: 0\n", "1GiB", 10000, sync);
+    const int groups = 1000;
+    setup.register_devices(groups, 1);
+    Process sender = setup.start_sender();
+    auto queue = setup.open_queue();
+    queue->enqueue(Notify{"g0", "warm", "", now_unix_ms()});
+    wait_until([&] { return sent_counter(*queue) >= 1; }, Ms(10000), Ms(1));
+    const std::uint64_t seq0 = sim.counters().value("log_seq", std::uint64_t{0});
+    const int total = rate * seconds;
+    std::vector<std::int64_t> enqueued(total);
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < total; ++i) {
+        std::this_thread::sleep_until(start + std::chrono::microseconds(static_cast<long>(i * 1e6 / rate)));
+        const std::string group = "g" + std::to_string(i % groups);
+        const std::string tail = "L-" + std::to_string(i);
+        enqueued[i] = now_unix_ms();
+        queue->enqueue(Notify{group, tail, "", enqueued[i]});
+    }
+    wait_until([&] { return sent_counter(*queue) >= 1 + static_cast<std::uint64_t>(total); }, Ms(60000), Ms(5));
+    std::vector<std::int64_t> latencies;
+    for (const auto& e : sim.request_log(seq0)) {
+        const std::string payload = e.value("payload", "");
+        const auto tail = nlohmann::json::parse(payload)["tail"].get<std::string>();
+        if (tail.rfind("L-", 0) != 0) continue;
+        const int i = std::stoi(tail.substr(2));
+        latencies.push_back(e.value("time_ms", std::int64_t{0}) - enqueued[i]);
+    }
+    std::sort(latencies.begin(), latencies.end());
+    auto pct = [&](double p) { return latencies.empty() ? -1 : latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * latencies.size()))]; };
+    sender.signal(SIGTERM);
+    sender.wait(Ms(10000));
+    std::printf("| notify → push latency at %d notifies/s, coalesce_ms 0, store.sync %s (%zu pushes) | p50 %lld ms, p99 %lld ms, max %lld ms | ms resolution (simulator log) | |\n",
+                rate, sync.c_str(), latencies.size(), static_cast<long long>(pct(0.50)), static_cast<long long>(pct(0.99)),
+                static_cast<long long>(latencies.empty() ? -1 : latencies.back()));
+}
+
+void bench_rss(std::uint64_t devices) {
+    ApnsSimOptions so;
+    so.extra_args = {"--quiet", "--log-memory", "0"};
+    ApnsSimFixture sim(so);
+    Setup setup(sim, "  coalesce_ms: 0\n", "4GiB", 600000);
+    const std::uint64_t inflight = 10000;
+    const auto t0 = std::chrono::steady_clock::now();
+    setup.register_devices(1, inflight, "inflight");
+    {
+        // The rest in groups of 10, token numbers after the in-flight group's.
+        Store store(StoreOptions::from(setup.config().store));
+        std::vector<Registration> batch;
+        for (std::uint64_t n = inflight; n < devices; ++n) {
+            batch.push_back(Registration{token_of(n), "r" + std::to_string(n / 10), "com.example.app",
+                                         Environment::production, ""});
+            if (batch.size() == 20000) {
+                store.register_devices(batch, now_unix_ms());
+                batch.clear();
+            }
+        }
+        if (!batch.empty()) store.register_devices(batch, now_unix_ms());
+    }
+    const double reg_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    Process sender = setup.start_sender();
+    const long idle = rss_kib(sender.pid());
+    sim.add_fault({{"kind", "silence"}, {"count", -1}});  // nothing is answered: all stay in flight
+    auto queue = setup.open_queue();
+    queue->enqueue(Notify{"inflight", "R1", "", now_unix_ms()});
+    // The simulator holds the 1,000 streams one connection allows; the other 9,000 wait in the client.
+    sim.wait_for_requests(1000, Ms(60000));
+    wait_until([] { return false; }, Ms(500));  // let the fan-out settle before reading RSS
+    const long loaded = rss_kib(sender.pid());
+    sender.kill_and_wait(9);
+    std::printf("| sender RSS, %llu devices registered (%.0f s to register), %llu pushes in flight | %.1f MiB | idle after start: %.1f MiB | |\n",
+                static_cast<unsigned long long>(devices), reg_s, static_cast<unsigned long long>(inflight),
+                loaded / 1024.0, idle / 1024.0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::uint64_t pushes = 50000, devices = 1000000;
+    int rounds = 3, rate = 1000, seconds = 5;
+    bool rss = true, throughput = true, latency = true;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto next = [&] { return std::string(i + 1 < argc ? argv[++i] : "0"); };
+        if (a == "--pushes") pushes = std::stoull(next());
+        else if (a == "--rounds") rounds = std::stoi(next());
+        else if (a == "--rate") rate = std::stoi(next());
+        else if (a == "--seconds") seconds = std::stoi(next());
+        else if (a == "--devices") devices = std::stoull(next());
+        else if (a == "--skip-rss") rss = false;
+        else if (a == "--only-rss") throughput = latency = false;
+        else if (a == "--only-latency") throughput = rss = false;
+        else if (a == "--only-throughput") latency = rss = false;
+    }
+    std::printf("| benchmark | pushsync-sender | baseline (same run) | ratio |\n|---|---|---|---|\n");
+    std::fflush(stdout);
+    if (throughput) bench_throughput(pushes, rounds);
+    std::fflush(stdout);
+    if (latency) {
+        bench_latency(rate, seconds, "interval");
+        std::fflush(stdout);
+        bench_latency(rate, seconds, "always");
+    }
+    std::fflush(stdout);
+    if (rss) bench_rss(devices);
+    return 0;
+}

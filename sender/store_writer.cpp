@@ -1,0 +1,68 @@
+#include "sender/store_writer.hpp"
+
+#include <chrono>
+
+namespace pushsync::sender {
+
+StoreWriter::StoreWriter(Store& store, Logger& log) : store_(store), log_(log), thread_([this] { run(); }) {}
+
+StoreWriter::~StoreWriter() { stop(); }
+
+void StoreWriter::submit(std::uint64_t generation, Sent sent, std::vector<std::uint64_t> removed) {
+    {
+        std::lock_guard lock(mutex_);
+        if (sent_.empty()) {
+            sent_ = std::move(sent);
+        } else {
+            sent_.insert(sent_.end(), std::make_move_iterator(sent.begin()), std::make_move_iterator(sent.end()));
+        }
+        removed_.insert(removed_.end(), removed.begin(), removed.end());
+        pending_generation_ = std::max(pending_generation_, generation);
+    }
+    wake_.notify_one();
+}
+
+void StoreWriter::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stop_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+}
+
+void StoreWriter::run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        wake_.wait(lock, [this] { return stop_ || pending_generation_ > written_.load(); });
+        if (pending_generation_ <= written_.load()) {
+            if (stop_) return;
+            continue;
+        }
+        Sent sent = std::move(sent_);
+        sent_.clear();
+        std::vector<std::uint64_t> removed = std::move(removed_);
+        removed_.clear();
+        const std::uint64_t generation = pending_generation_;
+        lock.unlock();
+        for (int attempt = 1;; ++attempt) {
+            try {
+                if (!sent.empty()) store_.record_sent(sent);
+                sent.clear();
+                if (!removed.empty()) store_.outbox_remove(removed);
+                break;
+            } catch (const StoreError& e) {
+                log_.error("store.write_failed", "attempt=" + std::to_string(attempt) + " tails=" +
+                                                     std::to_string(sent.size()) + " outbox_ids=" +
+                                                     std::to_string(removed.size()) + " error=\"" + e.what() + "\"");
+                // Dropping only repeats work after a restart (a duplicate push, a redelivered entry).
+                if (attempt == 3) break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+            }
+        }
+        written_.store(generation, std::memory_order_release);
+        lock.lock();
+    }
+}
+
+}  // namespace pushsync::sender
