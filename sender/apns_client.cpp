@@ -141,6 +141,8 @@ struct ApnsClient::Impl final : ConnectionOwner {
             return;
         }
         std::uint64_t seq = next_seq++;
+        // The deadline counts from send(), queueing and resends included, so every push is
+        // answered within request_timeout_ms even while no connection can be made.
         double deadline = ev_time() + config.request_timeout_ms / 1000.0;
         pending.emplace(seq, Pending{std::move(request), deadline});
         waiting.push_back(seq);

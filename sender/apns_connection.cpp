@@ -244,11 +244,11 @@ bool ApnsConnection::start_session(std::string& why) {
         return false;
     }
     session_.reset(session);
-    // The client sends no priority information at all (APNs: no PRIORITY frames) and takes no pushes.
+    // No server push; a large receive window so answers never wait for our WINDOW_UPDATEs.
+    // Requests go without priority information (nullptr pri_spec): APNs wants no PRIORITY frames.
     nghttp2_settings_entry settings[] = {
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<std::uint32_t>(local_window)},
-        {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
     };
     rc = nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, settings, std::size(settings));
     if (rc == 0) rc = nghttp2_session_set_local_window_size(session, NGHTTP2_FLAG_NONE, 0, local_window);

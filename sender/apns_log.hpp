@@ -1,6 +1,6 @@
 #pragma once
 // The ApnsClient's log sink: one line per event. The daemon plugs its own logger in through
-// ConnectionConfig::log; without one, lines go to stderr with a level prefix.
+// ConnectionConfig::log; without one, lines go to stderr with a level prefix (debug dropped).
 #include <functional>
 #include <string>
 
