@@ -122,8 +122,15 @@ TEST(SenderE2E, GoawayInTheMiddleOfABurstStillDeliversEveryPushExactlyOnce) {
     s.notify("big", "T1");
     ASSERT_TRUE(s.wait_outbox_empty(std::chrono::seconds(30))) << read_file(s.sender_log());
     std::map<std::string, int> ok;
-    for (const auto& e : s.requests())
+    std::set<std::uint64_t> connections;
+    int goaways = 0;
+    for (const auto& e : s.requests()) {
         if (e["status"] == 200) ++ok[e["token"]];
+        connections.insert(e["connection"].get<std::uint64_t>());
+        goaways += e["fault"] == "goaway";
+    }
+    EXPECT_EQ(goaways, 1);
+    EXPECT_GE(connections.size(), 2u) << "the rest went on a new connection";
     EXPECT_EQ(ok.size(), tokens.size());
     for (const auto& t : tokens) EXPECT_EQ(ok[t], 1) << t;
     EXPECT_EQ(s.counter(Counter::pushes_sent), static_cast<std::uint64_t>(devices));
