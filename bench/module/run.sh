@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Module benchmarks: wrk (keep-alive, 2 threads) against a real nginx with the module, each figure
 # against a `return 204` location of the same server in the same run. Updates the "## Module"
-# section of BENCHMARKS.md.   usage: bench/module/run.sh [SECONDS=10] [CONNECTIONS=32]
+# section of BENCHMARKS.md.   usage: bench/module/run.sh [SECONDS=5] [CONNECTIONS=32] [ROUNDS=3]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds="${1:-10}"
+seconds="${1:-5}"
 connections="${2:-32}"
+rounds="${3:-3}"
 build="${PUSHSYNC_BUILD_DIR:-build}"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" --target module_bench -j"$(nproc)" >/dev/null
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
-rows="$("$build/bench/module/module_bench" "$seconds" "$connections")"
+rows="$("$build/bench/module/module_bench" "$seconds" "$connections" "$rounds")"
 echo "$rows"
 
 section="$(cat <<MD
@@ -21,7 +22,8 @@ nginx 1.22 (Debian), 2 workers, the module from this tree, \`thread_pool default
 wrk -t2 -d${seconds}s keep-alive over HTTP/1.1 on 127.0.0.1, $(nproc) cores shared by nginx, wrk
 and the drain (load average before the run: ${load_before}). Ratio = throughput of the figure /
 throughput of \`location = /baseline { return 204; }\` on the same server with the same number of
-connections, measured just before it. Registrations are all new tokens (one LMDB write each, group
+connections, measured just before it; baseline and figure alternate ${rounds} times and the pair with
+the median ratio is shown (the cores are shared with other work). Registrations are all new tokens (one LMDB write each, group
 committed per worker); \`sync: always\` fsyncs each commit. Notify: a 3-device group, an origin, one
 LMDB read and one queue entry per request, with \`pushsync_bench_drain\` (Queue::read + commit,
 polling every 2 ms) emptying the queue. Measured $(date -u +%Y-%m-%dT%H:%MZ).
