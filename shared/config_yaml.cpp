@@ -128,7 +128,8 @@ void Map::fail_missing(std::string_view key) const { fail(file_, line_, path_of(
 void Map::read_string(std::string_view key, std::string& out, bool allow_empty) const {
     if (!has(key)) return;
     const YAML::Node node = find(key);
-    if (node.IsNull() && allow_empty) {
+    if (node.IsNull()) {
+        if (!allow_empty) fail_at(key, "must not be empty");
         out.clear();
         return;
     }

@@ -312,6 +312,8 @@ TEST(Config, RequiredSectionsAndPaths) {
     EXPECT_EQ(error_of(minimal_with("store:\n  path: /s\n", "")), "pushsync.yaml:1: store: required key missing");
     EXPECT_EQ(error_of(minimal_with("  path: /s\n", "  path: \"\"\n")), "pushsync.yaml:2: store.path: must not be empty");
     EXPECT_EQ(error_of(minimal_with("  path: /s\n", "")), "pushsync.yaml:1: store: expects a mapping of keys, not empty");
+    EXPECT_EQ(error_of(minimal_with("  path: /s\n", "  path:\n")), "pushsync.yaml:2: store.path: must not be empty");
+    EXPECT_EQ(error_of(minimal_with("  path: /q\n", "  path: ~\n")), "pushsync.yaml:4: queue.path: must not be empty");
     EXPECT_EQ(error_of(minimal_with("store:\n  path: /s\n", "store: /s\n")),
               "pushsync.yaml:1: store: expects a mapping of keys, not a single value");
 }
