@@ -52,6 +52,8 @@ struct ApnsClient::Impl final : ConnectionOwner {
     struct Link {
         std::unique_ptr<ApnsConnection> connection;
         std::optional<ConnectionToken> token;  // token auth only
+        std::string bearer;                    // "bearer <jwt>" of bearer_generation
+        std::uint64_t bearer_generation = 0;
         std::size_t slot = 0;
         bool active = true;      // the slot's current connection (not draining, not closed)
         bool was_ready = false;
@@ -205,7 +207,6 @@ struct ApnsClient::Impl final : ConnectionOwner {
     bool open_stream(Link& link, std::uint64_t seq, Pending& p) {
         std::string path = "/3/device/" + p.request.token;
         std::string expiration = std::to_string(p.request.expiration_unix_s);
-        std::string authorization;
         std::vector<nghttp2_nv> headers;
         headers.reserve(9);
         headers.push_back(header(":method", "POST"));
@@ -218,9 +219,13 @@ struct ApnsClient::Impl final : ConnectionOwner {
         headers.push_back(header("apns-expiration", expiration));
         if (link.token) {
             const JwtCache::Token& token = link.token->get();
-            authorization = "bearer " + token.jwt;
+            if (link.bearer_generation != token.generation) {
+                link.bearer = "bearer " + token.jwt;
+                link.bearer_generation = token.generation;
+            }
             p.jwt_generation = token.generation;
-            headers.push_back(header("authorization", authorization, NGHTTP2_NV_FLAG_NO_INDEX));
+            // Never indexed (Apple's HPACK advice): a token must not linger in a shared table.
+            headers.push_back(header("authorization", link.bearer, NGHTTP2_NV_FLAG_NO_INDEX));
         }
         std::int32_t stream_id = link.connection->submit(seq, headers, p.request.payload);
         if (stream_id == 0) return false;
