@@ -36,17 +36,21 @@ Batcher::Batcher(WorkerState& worker, ngx_thread_pool_t* pool, ngx_log_t* log)
 }
 
 void Batcher::submit(PendingWrite write) {
-    write.request->main->blocked++;
-    pending_.push_back(std::move(write));
+    ngx_http_request_t* r = write.request;
+    pending_.push_back(std::move(write));  // may throw: then nothing was taken
+    r->main->blocked++;
     if (!running_) post_batch();
 }
 
-void Batcher::post_batch() {
+void Batcher::post_batch() noexcept {
     if (pending_.empty()) return;
     if (task_ == nullptr) {
         // Allocated once from the cycle pool: one batch is in flight at a time, so one task will do.
         task_ = ngx_thread_task_alloc(ngx_cycle->pool, sizeof(TaskContext));
-        if (task_ == nullptr) throw std::bad_alloc();
+        if (task_ == nullptr) {
+            fail_pending();
+            return;
+        }
         static_cast<TaskContext*>(task_->ctx)->batcher = this;
         task_->handler = run_in_thread;
         task_->event.handler = completed;
@@ -62,12 +66,21 @@ void Batcher::post_batch() {
     if (ngx_thread_task_post(pool_, task_) != NGX_OK) {
         // The pool's queue overflowed: answer this batch with an error rather than hang it.
         running_ = false;
-        std::vector<PendingWrite> failed;
-        failed.swap(in_flight_);
-        for (auto& w : failed) {
-            w.error = api::ApiError{503, "store_unavailable", "the write queue is full; try again", {}};
-            answer(w);
+        pending_.swap(in_flight_);
+        fail_pending();
+    }
+}
+
+void Batcher::fail_pending() noexcept {
+    std::vector<PendingWrite> failed;
+    failed.swap(pending_);
+    for (auto& w : failed) {
+        try {
+            w.error = api::ApiError{503, "store_unavailable", "the write could not be started; try again", {}};
+        } catch (...) {
+            // answer() still finalizes the request: with a 500 when even the error cannot be built
         }
+        answer(w);
     }
 }
 
@@ -139,12 +152,8 @@ void Batcher::completed(ngx_event_t* event) noexcept {
         ngx_log_error(NGX_LOG_INFO, self.log_, 0, "pushsync: write batch committed registrations=%uz unregistrations=%uz",
                       registrations, done.size() - registrations);
     }
-    try {
-        // Start the next transaction before answering: what arrives while we answer joins it.
-        self.post_batch();
-    } catch (const std::exception& e) {
-        ngx_log_error(NGX_LOG_ERR, self.log_, 0, "pushsync: cannot post a write batch: %s", e.what());
-    }
+    // Start the next transaction before answering: what arrives while we answer joins it.
+    self.post_batch();
     for (auto& w : done) self.answer(w);
     if (!self.running_ && self.pending_.empty() && self.keep_alive_.timer_set) {
         ngx_del_timer(&self.keep_alive_);

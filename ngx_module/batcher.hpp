@@ -44,7 +44,8 @@ private:
     static void run_in_thread(void* data, ngx_log_t* log) noexcept;  // thread pool: the transactions
     static void completed(ngx_event_t* event) noexcept;             // event loop: the answers
     static void keep_alive(ngx_event_t* event) noexcept;
-    void post_batch();
+    void post_batch() noexcept;
+    void fail_pending() noexcept;  // answers every pending write with 503
     void answer(PendingWrite& write) noexcept;
 
     WorkerState& worker_;

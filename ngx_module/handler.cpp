@@ -205,9 +205,16 @@ void body_ready(ngx_http_request_t* r) noexcept {
         }
     } catch (const std::exception& e) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "pushsync: %s", e.what());
-        rc = send_error(r, internal_error);
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
     } catch (...) {
         rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (rc == NGX_HTTP_INTERNAL_SERVER_ERROR && !r->header_sent) {
+        try {
+            rc = send_error(r, internal_error);
+        } catch (...) {
+            // nginx answers the bare 500 itself
+        }
     }
     ngx_http_finalize_request(r, rc);
 }
@@ -296,6 +303,7 @@ ngx_int_t send_write_result(ngx_http_request_t* r, PendingWrite& write) {
         return send_error(r, *write.error);
     }
     Queue* queue = main_conf(r)->worker ? main_conf(r)->worker->queue() : nullptr;
+    if (write.is_register && !write.registered) return send_error(r, internal_error);
     if (write.is_register) {
         const RegisterResult& result = *write.registered;
         if (queue) queue->add(Counter::registrations);
