@@ -416,5 +416,15 @@ TEST_F(ConfigFile, MissingFileOrDirectory) {
     }
 }
 
+// The example that conf/ ships must load as it is.
+TEST(ConfigExample, ConfPushsyncYamlLoads) {
+    const std::string path = std::string(PUSHSYNC_SOURCE_DIR) + "/conf/pushsync.yaml";
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not written yet";
+    const Config c = load_config(path);
+    EXPECT_FALSE(c.store.path.empty());
+    EXPECT_FALSE(c.queue.path.empty());
+    EXPECT_FALSE(c.apps.empty());
+}
+
 }  // namespace
 }  // namespace pushsync
