@@ -62,6 +62,10 @@ void StoreWriter::run() {
         }
         written_.store(generation, std::memory_order_release);
         lock.lock();
+        // These writes are not urgent: committing at most every few milliseconds leaves LMDB's
+        // one writer lock (and, with store.sync: always, the disk) to the consumer's outbox puts,
+        // which are on the notify's path.
+        wake_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stop_; });
     }
 }
 

@@ -222,9 +222,12 @@ void bench_rss(std::uint64_t devices) {
     auto queue = setup.open_queue();
     queue->enqueue(Notify{"inflight", "R1", "", now_unix_ms()});
     // The simulator holds the 1,000 streams one connection allows; the other 9,000 wait in the client.
-    sim.wait_for_requests(1000, Ms(60000));
+    const bool streams_full = sim.wait_for_requests(1000, Ms(60000));
     wait_until([] { return false; }, Ms(500));  // let the fan-out settle before reading RSS
     const long loaded = rss_kib(sender.pid());
+    std::printf("rss: simulator holds %llu unanswered pushes%s; the rest of the %llu wait in the client\n",
+                static_cast<unsigned long long>(sim.counters().value("log_seq", std::uint64_t{0})),
+                streams_full ? "" : " (fewer than 1000!)", static_cast<unsigned long long>(inflight));
     sender.kill_and_wait(9);
     std::printf("| sender RSS, %llu devices registered (%.0f s to register), %llu pushes in flight | %.1f MiB | idle after start: %.1f MiB | |\n",
                 static_cast<unsigned long long>(devices), reg_s, static_cast<unsigned long long>(inflight),
