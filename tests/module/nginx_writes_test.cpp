@@ -70,6 +70,51 @@ TEST(ModuleWrites, RegistrationsArrivingTogetherShareOneTransaction) {
     EXPECT_NE(log.find("write batch committed registrations=3 "), std::string::npos) << log;
 }
 
+TEST(ModuleWrites, ClientsThatLeaveWhileTheirWriteWaitsCrashNothing) {
+    NginxFixture nginx(NginxOptions{.workers = 1, .server_extra = "location = /stub { stub_status; }"});
+    const auto workers = nginx.worker_pids();
+    WriterLock lock(nginx.store_path());
+    // One HTTP/1.1 client and one HTTP/2 client give up (curl --max-time) while their
+    // registrations wait for the store.
+    auto h1 = Process::spawn({"curl", "-sS", "--max-time", "1", "-X", "PUT", "-H", "Content-Type: application/json",
+                              "--data-binary", register_body(), nginx.url("/v1/groups/g/devices/" + make_token(1))});
+    auto h2 = Process::spawn({"curl", "-sS", "--max-time", "1", "--http2-prior-knowledge", "-X", "PUT", "-H",
+                              "Content-Type: application/json", "--data-binary", register_body(),
+                              nginx.url("/v1/groups/g/devices/" + make_token(2), Protocol::h2c)});
+    EXPECT_EQ(h1.wait(), 28);  // curl: operation timed out
+    EXPECT_EQ(h2.wait(), 28);
+    lock.release();
+
+    // The writes were taken, so they commit; the worker answers into closed connections.
+    ASSERT_TRUE(wait_until([&] { return requests_in_progress(nginx) == 1; }));
+    EXPECT_TRUE(stored_device(nginx.store_path(), make_token(1)));
+    EXPECT_TRUE(stored_device(nginx.store_path(), make_token(2)));
+    EXPECT_EQ(nginx.worker_pids(), workers);  // no worker died
+    EXPECT_EQ(nginx.error_log().find("exited on signal"), std::string::npos) << nginx.error_log();
+    for (Protocol p : all_protocols) {
+        EXPECT_EQ(nginx.request("GET", "/v1/groups/g/devices", {}, {}, p).status, 200) << to_string(p);
+    }
+    EXPECT_TRUE(store_problems(nginx.store_path()).empty());
+}
+
+TEST(ModuleWrites, ManyStreamsOnOneHttp2Connection) {
+    NginxFixture nginx;
+    // TLS: curl 7.88 does not reuse an h2c prior-knowledge connection for a second transfer.
+    std::vector<std::string> argv = {"curl", "-sS", "--http2", "--cacert", nginx.cert_path().string(), "--parallel",
+                                     "--parallel-max", "32",
+                                     "-o", "/dev/null", "-w", "%{http_code}\n", "-X", "PUT", "-H",
+                                     "Content-Type: application/json", "--data-binary", register_body()};
+    for (unsigned i = 0; i < 24; ++i) {
+        argv.push_back(nginx.url("/v1/groups/many/devices/" + make_token(i), Protocol::h2_tls));
+    }
+    const auto result = run(argv);
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    std::size_t created = 0;
+    for (auto at = result.out.find("201"); at != std::string::npos; at = result.out.find("201", at + 3)) ++created;
+    EXPECT_EQ(created, 24u) << result.out;
+    EXPECT_EQ(stored_group(nginx.store_path(), "many").size(), 24u);
+}
+
 TEST(ModuleWrites, UnknownThreadPoolFailsNginxTest) {
     NginxFixture nginx(NginxOptions{.http_extra = "pushsync_thread_pool nosuchpool;", .start = false});
     const auto result = nginx.test_config();
