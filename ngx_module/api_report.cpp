@@ -69,6 +69,9 @@ std::string metrics_text(const QueueStats& stats, std::int64_t now_ms) {
     gauge("queue_depth", "Notifies in the queue not yet taken by the sender.", stats.depth);
     gauge("sender_alive", "1 when a sender heartbeat was seen within 5 s.", sender_alive(stats, now_ms) ? 1 : 0);
     for (const auto& c : counter_names) {
+        out += "# HELP pushsync_";
+        out += c.name;
+        out += "_total Count since the queue file was created.\n";
         out += "# TYPE pushsync_";
         out += c.name;
         out += "_total counter\npushsync_";
