@@ -98,6 +98,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
     ev_timer shutdown_timer{};
     std::uint64_t next_seq = 1;
     std::uint64_t next_connection_id = 1;
+    std::size_t next_link = 0;
     bool shutting_down = false;
     bool rejected = false;
     bool in_after_event = false;
@@ -177,18 +178,16 @@ struct ApnsClient::Impl final : ConnectionOwner {
 
     // ---- dispatch ----
 
+    // Round robin over the connections with a free stream, spreading load as Apple asks.
     Link* pick_link() {
-        Link* best = nullptr;
-        std::size_t best_free = 0;
-        for (auto& link : links) {
-            if (!link->active) continue;
-            std::size_t free = link->connection->free_stream_slots();
-            if (free > best_free) {
-                best = link.get();
-                best_free = free;
+        for (std::size_t i = 0; i < links.size(); ++i) {
+            Link& link = *links[(next_link + i) % links.size()];
+            if (link.active && link.connection->can_open_stream()) {
+                next_link = (next_link + i + 1) % links.size();
+                return &link;
             }
         }
-        return best;
+        return nullptr;
     }
 
     void dispatch() {

@@ -167,6 +167,55 @@ TEST_F(ApnsClientTest, GoawayMidBurstResendsTheUnprocessedOnANewConnectionOnce) 
     EXPECT_NE(h.log_text().find("Shutdown"), std::string::npos) << h.log_text();
 }
 
+TEST_F(ApnsClientTest, FollowsTheStreamLimitDownAfterARejection) {
+    // This simulator drops MAX_CONCURRENT_STREAMS to 1 after every rejected push until the next
+    // accepted one; opening more streams than allowed would be a stream-limit GOAWAY.
+    Sim sim(pushsync::test::ApnsSimOptions{.extra_args = {"--drop-limit-after-rejection"}});
+    for (std::uint64_t n = 0; n < 300; n += 30) sim.mark_bad(device_token(n));
+    ClientHarness h(token_config(sim));
+    for (std::uint64_t n = 0; n < 300; ++n) h.client->send(push(sim, n));
+    ASSERT_TRUE(h.run_until_answered(300)) << h.log_text();
+    EXPECT_EQ(h.responses.size(), 300u);
+    int rejected = 0;
+    for (const auto& r : h.responses) {
+        if (r.tag % 30 == 0) {
+            EXPECT_EQ(r.status, 400);
+            EXPECT_EQ(r.reason, "BadDeviceToken");
+            ++rejected;
+        } else {
+            EXPECT_EQ(r.status, 200) << r.tag << " " << r.reason;
+        }
+    }
+    EXPECT_EQ(rejected, 10);
+    EXPECT_EQ(sim.counters().value("stream_limit_violations", 0), 0);
+    EXPECT_EQ(h.client->stats().goaways, 0u);
+}
+
+TEST_F(ApnsClientTest, SmallFlowControlWindowsStillDeliverEverything) {
+    Sim sim(pushsync::test::ApnsSimOptions{.extra_args = {"--initial-window", "100"}});
+    ClientHarness h(token_config(sim));
+    for (std::uint64_t n = 0; n < 200; ++n) h.client->send(push(sim, n, std::string(60, 'x')));
+    ASSERT_TRUE(h.run_until_answered(200)) << h.log_text();
+    expect_all_answered_once(h, 200, 200);
+}
+
+TEST_F(ApnsClientTest, SpreadsPushesOverSeveralConnectionsEachWithItsOwnAuthorisation) {
+    Sim sim;
+    ConnectionConfig config = token_config(sim);
+    config.connections = 3;
+    ClientHarness h(std::move(config));
+    h.client->send(push(sim, 0));  // the first push opens all three
+    ASSERT_TRUE(h.run_until([&] { return h.responses.size() == 1 && h.client->stats().connects == 3; }))
+        << h.log_text();
+    for (std::uint64_t n = 1; n < 600; ++n) h.client->send(push(sim, n));
+    ASSERT_TRUE(h.run_until_answered(600)) << h.log_text();
+    expect_all_answered_once(h, 600, 200);
+    EXPECT_EQ(h.client->stats().connects, 3u);
+    auto connections = sim.connections();
+    ASSERT_EQ(connections.size(), 3u) << connections.dump();
+    for (const auto& c : connections) EXPECT_GT(c.at("requests").get<int>(), 0) << connections.dump();
+}
+
 TEST_F(ApnsClientTest, RefusedStreamsAreSentAgainWithoutTheCallerSeeingThem) {
     Sim sim;
     sim.control_json("POST", "/faults", {{"kind", "refused_stream"}, {"count", 5}});
@@ -285,7 +334,10 @@ TEST_F(ApnsClientTest, LostConnectionAnswersInFlightPushesThenReconnectsWithBack
     EXPECT_EQ(h.responses.at(0).reason, "ConnectionLost");
     // Pushes sent while the simulator is down wait for the reconnect (1 s, 2 s, ...).
     h.client->send(push(sim, 2));
-    ASSERT_TRUE(h.run_until([&] { return h.log_text().find("reconnect in") != std::string::npos; })) << h.log_text();
+    // The healthy connection is replaced at once; that attempt fails, then 1 s, then 2 s.
+    ASSERT_TRUE(h.run_until([&] { return h.log_text().find("reconnect in 2 s") != std::string::npos; }))
+        << h.log_text();
+    EXPECT_LT(h.log_text().find("reconnect in 1 s"), h.log_text().find("reconnect in 2 s"));
     sim.start();
     sim.control_json("DELETE", "/faults");
     ASSERT_TRUE(h.run_until_answered(2)) << h.log_text();
