@@ -34,6 +34,17 @@ TEST_F(Control, HealthTokensClockAndReset) {
     EXPECT_EQ(sim().control_json("GET", "/clock")["offset_s"], 0);
 }
 
+TEST_F(Control, ManyTokensAreMarkedAtOnce) {
+    sim().control_json("POST", "/tokens",
+                       {{token_n(1), {{"state", "bad"}}}, {token_n(2), {{"state", "unregistered"}, {"timestamp_ms", 9}}}});
+    H2TestClient c(client_config(sim()));
+    auto jwt = jwt_for(sim());
+    EXPECT_EQ(c.request("/3/device/" + token_n(1), background_headers(jwt), background_payload).body,
+              R"({"reason":"BadDeviceToken"})");
+    EXPECT_EQ(c.request("/3/device/" + token_n(2), background_headers(jwt), background_payload).body,
+              R"({"reason":"Unregistered","timestamp":9})");
+}
+
 TEST_F(Control, LogSinceReturnsOnlyNewerEntries) {
     H2TestClient c(client_config(sim()));
     auto jwt = jwt_for(sim());

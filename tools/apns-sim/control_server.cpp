@@ -210,6 +210,13 @@ ControlResponse ControlServer::handle(const std::string& method, const std::stri
         return error(405, "use POST or DELETE");
     }
     if (path == "/tokens" && method == "GET") return ok(sim_.registry.to_json());
+    if (path == "/tokens" && method == "POST") {
+        // many at once: {"<token>": {"state": ...}, ...}
+        auto j = parse_body(body);
+        if (!j.is_object()) throw std::invalid_argument("body must map tokens to marks");
+        for (const auto& [token, mark] : j.items()) sim_.registry.mark(token, mark, sim_.clock.now_ms());
+        return ok({{"marked", j.size()}});
+    }
     if (path == "/faults") {
         if (method == "POST") return ok({{"id", sim_.faults.add(parse_body(body))}});
         if (method == "GET") return ok(sim_.faults.to_json());

@@ -243,6 +243,7 @@ Control API (JSON bodies and answers):
   POST /tokens/{token}         {"state":"unregistered","timestamp_ms":N} | {"state":"bad"} |
                                {"state":"expired"} | {"state":"valid","topic":"com.x"} |
                                {"state":"valid","environment":"sandbox"}  (other env -> BadDeviceToken)
+  POST /tokens                 {"<token>": {mark as above}, ...}: many at once
   DELETE /tokens/{token}       forget it;  GET /tokens  all marked tokens
   POST /faults                 add a rule, answers {"id":N}. Fields: "kind": status | shutdown |
                                goaway | refused_stream | delay | silence; "count": N (next N matching
