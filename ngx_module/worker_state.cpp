@@ -25,6 +25,13 @@ Store* WorkerState::store() noexcept {
 }
 
 Queue* WorkerState::queue() noexcept {
+    // `pushsyncctl queue reset` swaps in a new file; a worker still on the old one would answer
+    // queue_full forever.
+    if (queue_ && queue_->retired()) {
+        ngx_log_error(NGX_LOG_NOTICE, log_, 0, "pushsync: queue file was reset, reopening: %s",
+                      config_.queue.path.c_str());
+        queue_.reset();
+    }
     if (queue_) return queue_.get();
     try {
         queue_ = Queue::open(config_.queue.path, config_.queue.capacity);

@@ -40,6 +40,24 @@ TEST(ModuleQueue, FullQueueAnswers503WithRetryAfterAndKeepsEverythingElse) {
     EXPECT_EQ(status["counters"]["notifies_rejected"], 3);
 }
 
+TEST(ModuleQueue, ResetQueueFileIsReopenedByEveryWorker) {
+    NginxFixture nginx(NginxOptions{.queue_capacity = 8});
+    register_two(nginx, "g");
+    for (int i = 0; i < 8; ++i) {
+        ASSERT_TRUE(answers(nginx.request("POST", "/v1/groups/g/notify", R"({"tail":"T-old"})"), 202)) << i;
+    }
+    Queue::reset(nginx.queue_path(), 8);
+    // The workers hold the old, full file; whichever takes a request must move to the new one
+    // rather than answer queue_full until nginx restarts.
+    for (int i = 0; i < 8; ++i) {
+        const auto r = nginx.request("POST", "/v1/groups/g/notify", R"({"tail":"T-new-)" + std::to_string(i) + "\"}");
+        ASSERT_TRUE(answers(r, 202)) << i;
+    }
+    const auto entries = queue_entries(nginx.queue_path());
+    ASSERT_EQ(entries.size(), 8u);
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(entries[static_cast<std::size_t>(i)].tail, "T-new-" + std::to_string(i));
+}
+
 TEST(ModulePushSwitch, SplitClientsDisablesPushesForItsShare) {
     NginxFixture nginx(NginxOptions{
         .queue_capacity = 1024,
