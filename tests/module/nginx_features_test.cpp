@@ -160,6 +160,14 @@ TEST(ModuleStore, FullMapAnswers507AndWritesNothing) {
     ASSERT_GT(created, 0);
     EXPECT_TRUE(answers(r, 507, "store_full"));
     EXPECT_EQ(store_dump(nginx.store_path()), before);
+    // The same answer whatever the protocol: the error is built once, not per transport.
+    for (Protocol p : all_protocols) {
+        const auto again = nginx.request("PUT", "/v1/groups/g" + std::to_string(created) + "/devices/" + make_token(created),
+                                         register_body("com.example.app", R"(,"app_version":")" + std::string(60, 'v') + "\""),
+                                         {}, p);
+        EXPECT_TRUE(answers(again, 507, "store_full")) << to_string(p);
+    }
+    EXPECT_EQ(store_dump(nginx.store_path()), before);
     EXPECT_TRUE(store_problems(nginx.store_path()).empty());
     // Reads still work.
     EXPECT_EQ(nginx.request("GET", "/v1/groups/g0/devices").status, 200);
@@ -170,10 +178,13 @@ TEST(ModuleStore, UnopenableStoreAnswers503) {
     // A file where the store directory should be: LMDB cannot open it.
     write_file(nginx.store_path(), "not a directory");
     nginx.start();
-    EXPECT_TRUE(answers(nginx.request("PUT", "/v1/groups/g/devices/" + t1, register_body()), 503, "store_unavailable"));
-    EXPECT_TRUE(answers(nginx.request("GET", "/v1/groups/g/devices"), 503, "store_unavailable"));
-    EXPECT_TRUE(answers(nginx.request("DELETE", "/v1/groups/g/devices/" + t1), 503, "store_unavailable"));
-    EXPECT_TRUE(answers(nginx.request("POST", "/v1/groups/g/notify", R"({"tail":"t"})"), 503, "store_unavailable"));
+    for (Protocol p : all_protocols) {
+        SCOPED_TRACE(to_string(p));
+        EXPECT_TRUE(answers(nginx.request("PUT", "/v1/groups/g/devices/" + t1, register_body(), {}, p), 503, "store_unavailable"));
+        EXPECT_TRUE(answers(nginx.request("GET", "/v1/groups/g/devices", {}, {}, p), 503, "store_unavailable"));
+        EXPECT_TRUE(answers(nginx.request("DELETE", "/v1/groups/g/devices/" + t1, {}, {}, p), 503, "store_unavailable"));
+        EXPECT_TRUE(answers(nginx.request("POST", "/v1/groups/g/notify", R"({"tail":"t"})", {}, p), 503, "store_unavailable"));
+    }
     // Validation still comes first.
     EXPECT_TRUE(answers(nginx.request("PUT", "/v1/groups/g/devices/xyz", register_body()), 400, "invalid_token"));
     EXPECT_NE(nginx.error_log().find("pushsync: store unavailable"), std::string::npos);
@@ -185,7 +196,8 @@ TEST(ModuleConfig, BrokenPushsyncYamlFailsNginxTestWithTheLine) {
     const auto result = nginx.test_config();
     EXPECT_NE(result.exit_code, 0);
     const std::string output = result.err + nginx.error_log();
-    EXPECT_NE(output.find("pushsync.yaml:"), std::string::npos) << output;
+    // ConfigError's "FILE:LINE: KEY:" prefix: capacity 7 is on line 5.
+    EXPECT_NE(output.find("pushsync.yaml:5: queue.capacity:"), std::string::npos) << output;
     EXPECT_NE(output.find("[emerg]"), std::string::npos) << output;
 }
 
