@@ -31,7 +31,7 @@ struct PushRequest {
 struct PushResponse {
     std::uint64_t tag = 0;
     // HTTP status from APNs; 0 when there was no answer (timeout, connection lost, stream reset,
-    // shutdown): then `reason` says which, e.g. "Timeout", "ConnectionLost", "RefusedStream".
+    // shutdown): then `reason` says which, e.g. "Timeout", "ConnectionLost", "StreamReset".
     int status = 0;
     std::string reason;             // APNs' JSON reason for errors
     std::int64_t timestamp_ms = 0;  // 410's "timestamp" (milliseconds)
@@ -75,6 +75,13 @@ public:
     ApnsClient& operator=(const ApnsClient&) = delete;
 
     // Queues a push; exactly one response comes back through the callback for each, later.
+    // (apns-client notes:) Never from inside send(); the callback may call send() again. Status 0
+    // reasons: "Timeout" (request_timeout_ms counted from send(), queueing included; the stream
+    // is RST_STREAM CANCELled), "ConnectionLost" (sent, connection closed before an answer:
+    // possibly delivered), "StreamReset" (the server reset it), "Shutdown". Streams APNs never
+    // processed (above GOAWAY's last-stream-id, REFUSED_STREAM, not yet written) are resent
+    // without a callback; a 403 ExpiredProviderToken is resent once with a new JWT. Destroying
+    // the client drops what is in flight without callbacks: call shutdown() first.
     void send(PushRequest request);
     std::size_t in_flight() const noexcept;  // queued + on the wire
     // Stop opening streams; answer everything queued with status 0 reason "Shutdown" once the
