@@ -45,7 +45,21 @@ bool TxnGate::adopt_new_size(MDB_env* env, std::chrono::milliseconds timeout) {
     return adopted;
 }
 
-Txn::Txn(MDB_env* env, TxnGate& gate, bool write, const std::string& path) : gate_(&gate), path_(&path) {
+void CommitSync::after_commit(MDB_env* env, const std::string& path) {
+    if (!enabled_) return;
+    // Numbered after mdb_txn_commit returned: every commit numbered <= n had written its meta
+    // page (into the page cache) before anyone read n.
+    std::uint64_t mine = committed_.fetch_add(1) + 1;
+    std::lock_guard lock(mutex_);
+    if (synced_ >= mine) return;  // a sync that began after our commit has finished
+    std::uint64_t covered = committed_.load();
+    check(mdb_env_sync(env, 1), "sync after commit", path);
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+    synced_ = covered;
+}
+
+Txn::Txn(MDB_env* env, TxnGate& gate, bool write, const std::string& path, CommitSync* durable)
+    : env_(env), gate_(&gate), path_(&path), durable_(write ? durable : nullptr) {
     for (int attempt = 0;; ++attempt) {
         gate.enter();
         int rc = mdb_txn_begin(env, nullptr, write ? 0u : MDB_RDONLY, &txn_);
@@ -78,6 +92,8 @@ void Txn::commit() {
     int rc = mdb_txn_commit(txn_);
     end();  // mdb_txn_commit frees the transaction even when it fails
     check(rc, "commit", *path_);
+    // Outside LMDB's writer lock (released by mdb_txn_commit): other writers proceed meanwhile.
+    if (durable_ != nullptr) durable_->after_commit(env_, *path_);
 }
 
 std::optional<std::string_view> Txn::find(MDB_dbi dbi, std::string_view key) const {

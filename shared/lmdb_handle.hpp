@@ -4,8 +4,10 @@
 // the same way and names the store's path.
 #include <lmdb.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -55,11 +57,41 @@ private:
     bool remapping_ = false;
 };
 
+// sync: always without holding LMDB's writer lock for the meta page's fsync. The environment is
+// opened with MDB_NOMETASYNC: mdb_txn_commit still fdatasyncs the data pages under the writer lock,
+// then only writes the meta page. after_commit() makes that meta page durable with mdb_env_sync,
+// which takes no lock (liblmdb 0.9.24: mdb_env_sync0 is an fdatasync of the data file), so another
+// process's or thread's commit runs meanwhile. The caller returns (and answers 200/201) only after
+// it, so "answered means durable" holds as with LMDB's default commit; LMDB's crash safety holds
+// too, since the meta page on disk only ever names data pages already fsynced.
+// One fdatasync covers every commit of this process that had finished before it began: a commit
+// that finds its number already covered skips its own (group commit across threads).
+class CommitSync {
+public:
+    explicit CommitSync(bool enabled) noexcept : enabled_(enabled) {}
+    CommitSync(const CommitSync&) = delete;
+    CommitSync& operator=(const CommitSync&) = delete;
+
+    bool enabled() const noexcept { return enabled_; }
+    // Call after mdb_txn_commit succeeded; returns once that commit is on disk. Throws StoreError
+    // {unavailable} when the sync fails: the transaction is committed but may not be durable.
+    void after_commit(MDB_env* env, const std::string& path);
+    std::uint64_t syncs() const noexcept { return syncs_.load(std::memory_order_relaxed); }  // for tests
+
+private:
+    bool enabled_;
+    std::atomic<std::uint64_t> committed_{0};  // commits of this process that have returned
+    std::atomic<std::uint64_t> syncs_{0};      // fdatasyncs done by after_commit
+    std::mutex mutex_;          // one sync at a time: the commits queued behind it are often covered
+    std::uint64_t synced_ = 0;  // guarded by mutex_: commits numbered up to this one are on disk
+};
+
 // A transaction that aborts unless committed. The string_views it hands out point into the map
 // and stay valid only until the transaction ends or (write transactions) the next change.
 class Txn {
 public:
-    Txn(MDB_env* env, TxnGate& gate, bool write, const std::string& path);
+    // `durable`: a write transaction whose commit must be followed by CommitSync::after_commit.
+    Txn(MDB_env* env, TxnGate& gate, bool write, const std::string& path, CommitSync* durable = nullptr);
     ~Txn();
     Txn(const Txn&) = delete;
     Txn& operator=(const Txn&) = delete;
@@ -67,7 +99,9 @@ public:
     MDB_txn* get() const noexcept { return txn_; }
     const std::string& path() const noexcept { return *path_; }
 
-    void commit();  // throws StoreError; the transaction is gone either way
+    // Throws StoreError; the transaction is gone either way. With a CommitSync: returns only once
+    // the commit is durable.
+    void commit();
 
     std::optional<std::string_view> find(MDB_dbi dbi, std::string_view key) const;
     void put(MDB_dbi dbi, std::string_view key, std::string_view value);
@@ -79,8 +113,10 @@ private:
     void end() noexcept;
 
     MDB_txn* txn_ = nullptr;
+    MDB_env* env_;
     TxnGate* gate_;
     const std::string* path_;
+    CommitSync* durable_;
 };
 
 // A cursor over one database. In a write transaction it must be destroyed before commit().

@@ -64,9 +64,12 @@ Store::Impl::Impl(const StoreOptions& opts) : options(opts) {
 
     // MDB_NOTLS: read transactions are not tied to a thread (nginx's thread pool writes while the
     // event loop reads). MDB_NOSYNC with sync: interval, where the flusher bounds the loss.
+    // MDB_NOMETASYNC with sync: always: the meta page is fsynced after the writer lock is released
+    // and before the write returns (commit_sync), so two writers' fsyncs overlap.
     unsigned flags = MDB_NOTLS;
     if (options.read_only) flags |= MDB_RDONLY;
     if (options.sync == SyncMode::interval && !options.read_only) flags |= MDB_NOSYNC;
+    if (commit_sync.enabled()) flags |= MDB_NOMETASYNC;
     lmdb::check(mdb_env_open(env.get(), path.c_str(), flags, 0664), "open", path);
 
     if (existed && !options.read_only) {
@@ -108,7 +111,7 @@ Store::Impl::Impl(const StoreOptions& opts) : options(opts) {
 
 bool Store::Impl::open_databases(bool create) {
     const std::string& path = options.path;
-    lmdb::Txn txn(env.get(), gate, create, path);
+    lmdb::Txn txn(env.get(), gate, create, path, &commit_sync);
     std::pair<MDB_dbi*, const char*> databases[] = {{&devices, "devices"}, {&groups, "groups"},
                                                     {&group_counts, "group_counts"}, {&meta, "meta"},
                                                     {&outbox, "outbox"}, {&sent, "sent"}};
@@ -342,6 +345,16 @@ void Store::record_sent(std::span<const std::pair<std::string, std::string>> tok
 void Store::sync() {
     if (impl_->options.sync != SyncMode::interval || impl_->options.read_only) return;
     lmdb::check(mdb_env_sync(impl_->env.get(), 1), "sync", impl_->options.path);
+}
+
+unsigned Store::environment_flags() const {
+    unsigned flags = 0;
+    lmdb::check(mdb_env_get_flags(impl_->env.get(), &flags), "environment flags", impl_->options.path);
+    return flags;
+}
+
+std::uint64_t Store::commit_syncs() const noexcept {
+    return impl_->commit_sync.syncs();
 }
 
 }  // namespace pushsync

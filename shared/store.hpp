@@ -42,6 +42,11 @@ struct StoreOptions {
     SyncMode sync = SyncMode::always;
     std::uint32_t sync_interval_ms = 100;  // interval mode: a background thread flushes this often
     bool read_only = false;                // CLI read commands
+    // sync: always only. false (the default): the environment is opened with MDB_NOMETASYNC and
+    // each write fsyncs the meta page after LMDB's writer lock is released, before returning
+    // (lmdb_handle.hpp, CommitSync). true: LMDB's plain durable commit, both fsyncs under the
+    // writer lock, as before 2026-11-26; kept so bench_store can measure the two side by side.
+    bool meta_sync_under_writer_lock = false;
 
     static StoreOptions from(const StoreConfig& config);
 };
@@ -153,6 +158,13 @@ public:
 
     // Forces an fsync now (interval mode); no-op with sync: always.
     void sync();
+
+    // The LMDB environment flags (mdb_env_get_flags: MDB_NOTLS, MDB_NOSYNC, MDB_NOMETASYNC, ...),
+    // so tests and diagnostics can see which durability mode is in force.
+    unsigned environment_flags() const;
+    // fdatasyncs done after commits by this Store (sync: always); fewer than the write
+    // transactions when one sync covered several commits. For tests and benchmarks.
+    std::uint64_t commit_syncs() const noexcept;
 
 private:
     struct Impl;

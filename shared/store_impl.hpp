@@ -17,6 +17,9 @@ struct Store::Impl {
     StoreOptions options;
     lmdb::EnvPtr env;
     mutable lmdb::TxnGate gate;  // this process's open transactions, for adopting a grown map
+    // sync: always: every write transaction's commit is followed by its meta page's fsync.
+    mutable lmdb::CommitSync commit_sync{options.sync == SyncMode::always && !options.read_only &&
+                                         !options.meta_sync_under_writer_lock};
     MDB_dbi devices = 0;       // token -> device record (store_codec)
     MDB_dbi groups = 0;        // group \0 token -> empty
     MDB_dbi group_counts = 0;  // group -> u64 device count, kept in step with `groups`
@@ -26,7 +29,7 @@ struct Store::Impl {
     std::jthread flusher;      // sync: interval only; declared last so it stops before env closes
 
     lmdb::Txn read() const { return lmdb::Txn(env.get(), gate, false, options.path); }
-    lmdb::Txn write() const { return lmdb::Txn(env.get(), gate, true, options.path); }
+    lmdb::Txn write() const { return lmdb::Txn(env.get(), gate, true, options.path, &commit_sync); }
 
     // Opens the named databases and checks the schema. Without `create`: false when the store is
     // not initialised yet. Throws StoreError{newer_schema}.

@@ -2,13 +2,18 @@
 // filesystem the tests use). Figures are items_per_second over wall time, because with
 // sync: always the cost is the fsync wait, not CPU.
 //
+// mode 0 is sync: always as shipped, mode 1 the same before 2026-11-26 (both fsyncs under LMDB's
+// writer lock), in the same run.
+//
 //   bench_store --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "shared/store.hpp"
@@ -47,37 +52,104 @@ std::string token_of(std::uint64_t n) {
     return std::string(48, '0') + buffer;
 }
 
-StoreOptions options_for(const BenchDir& dir, SyncMode sync) {
+// How a store commits: the mode of bench arguments, so old and new run side by side.
+enum class Mode : std::int64_t {
+    always = 0,             // sync: always, meta page fsynced after the writer lock (CommitSync)
+    always_under_lock = 1,  // sync: always, LMDB's plain commit: both fsyncs under the writer lock
+    interval = 2,           // sync: interval (MDB_NOSYNC, a flusher every 100 ms)
+};
+
+const char* label_of(Mode mode) {
+    switch (mode) {
+        case Mode::always: return "sync:always meta-sync-after-lock";
+        case Mode::always_under_lock: return "sync:always meta-sync-under-lock (old)";
+        case Mode::interval: return "sync:interval";
+    }
+    return "?";
+}
+
+StoreOptions options_for(const BenchDir& dir, Mode mode) {
     StoreOptions options;
     options.path = dir.store();
     options.map_size = 4ull << 30;
-    options.sync = sync;
+    options.sync = mode == Mode::interval ? SyncMode::interval : SyncMode::always;
+    options.meta_sync_under_writer_lock = mode == Mode::always_under_lock;
     options.sync_interval_ms = 100;
     return options;
 }
 
-// state.range(0): 0 = sync: always, 1 = sync: interval; state.range(1): registrations per transaction.
+std::vector<Registration> make_batch(std::uint64_t& next, std::uint64_t size) {
+    std::vector<Registration> batch(size);
+    for (auto& registration : batch) {
+        registration = Registration{token_of(next), "group-" + std::to_string(next % 20'000), "com.example.app",
+                                    Environment::production, "4.1"};
+        ++next;
+    }
+    return batch;
+}
+
+// state.range(0): Mode; state.range(1): registrations per transaction.
 void BM_Register(benchmark::State& state) {
     BenchDir dir;
-    Store store(options_for(dir, state.range(0) == 0 ? SyncMode::always : SyncMode::interval));
+    const auto mode = static_cast<Mode>(state.range(0));
+    Store store(options_for(dir, mode));
     const auto per_txn = static_cast<std::uint64_t>(state.range(1));
     std::uint64_t next = 0;
-    std::vector<Registration> batch(per_txn);
     for (auto _ : state) {
         state.PauseTiming();
-        for (auto& registration : batch) {
-            registration = Registration{token_of(next), "group-" + std::to_string(next % 20'000), "com.example.app",
-                                        Environment::production, "4.1"};
-            ++next;
-        }
+        auto batch = make_batch(next, per_txn);
         state.ResumeTiming();
         benchmark::DoNotOptimize(store.register_devices(batch, 1'764'147'600'000));
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(next));
-    state.SetLabel(state.range(0) == 0 ? "sync:always" : "sync:interval");
+    state.SetLabel(label_of(mode));
 }
 BENCHMARK(BM_Register)
-    ->ArgNames({"interval", "per_txn"})
+    ->ArgNames({"mode", "per_txn"})
+    ->ArgsProduct({{0, 1, 2}, {1, 16, 256}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// Two writers on one store, like the module's two nginx workers: a second thread commits batches
+// of the same size for as long as the measured loop runs. Both threads share one Store (the
+// workers are separate processes with their own environment, where each syncs for itself but its
+// commit still overlaps the other's sync; here one sync may also cover both commits). Items are
+// both writers' registrations over the measured wall time; syncs_per_txn = after-commit fsyncs
+// per write transaction (0 in the old mode, which fsyncs inside the commit).
+void BM_RegisterTwoWriters(benchmark::State& state) {
+    BenchDir dir;
+    const auto mode = static_cast<Mode>(state.range(0));
+    Store store(options_for(dir, mode));
+    const auto per_txn = static_cast<std::uint64_t>(state.range(1));
+    std::atomic<std::uint64_t> other_items{0};
+    std::atomic<bool> measuring{false};
+    std::uint64_t next = 0;
+    {
+        std::jthread other([&](std::stop_token stop) {
+            std::uint64_t other_next = 1ull << 40;  // tokens apart from the main writer's
+            while (!stop.stop_requested()) {
+                auto batch = make_batch(other_next, per_txn);
+                store.register_devices(batch, 1'764'147'600'000);
+                if (measuring.load()) other_items.fetch_add(per_txn);
+            }
+        });
+        measuring = true;
+        for (auto _ : state) {
+            state.PauseTiming();
+            auto batch = make_batch(next, per_txn);
+            state.ResumeTiming();
+            benchmark::DoNotOptimize(store.register_devices(batch, 1'764'147'600'000));
+        }
+        measuring = false;
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(next + other_items.load()));
+    state.counters["syncs_per_txn"] = benchmark::Counter(
+        static_cast<double>(store.commit_syncs()) /
+        static_cast<double>(state.iterations() + other_items.load() / per_txn + 1));
+    state.SetLabel(label_of(mode));
+}
+BENCHMARK(BM_RegisterTwoWriters)
+    ->ArgNames({"mode", "per_txn"})
     ->ArgsProduct({{0, 1}, {1, 16, 256}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
@@ -85,7 +157,7 @@ BENCHMARK(BM_Register)
 // state.range(0): devices in the group looked up; 100,000 other devices in other groups around it.
 void BM_FanOut(benchmark::State& state) {
     BenchDir dir;
-    Store store(options_for(dir, SyncMode::interval));
+    Store store(options_for(dir, Mode::interval));
     const auto group_size = static_cast<std::uint64_t>(state.range(0));
     std::vector<Registration> batch;
     std::uint64_t n = 0;
