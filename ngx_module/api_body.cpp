@@ -71,8 +71,9 @@ std::variant<RegistrationBody, ApiError> parse_registration_body(std::string_vie
     const auto bundle = doc->find("bundle_id");
     if (bundle == doc->end()) return bad("invalid_field", "bundle_id is required");
     if (!bundle->is_string()) return wrong_type("bundle_id");
+    // An empty string is a value that names no app: the caller's apps[] lookup answers it with
+    // 422 unknown_bundle, as the contract says for any bundle_id not in apps[].
     out.bundle_id = bundle->get<std::string>();
-    if (out.bundle_id.empty()) return bad("invalid_field", "bundle_id must not be empty");
 
     if (const auto env = doc->find("environment"); env != doc->end()) {
         if (!env->is_string()) return wrong_type("environment");

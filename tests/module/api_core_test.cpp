@@ -96,6 +96,10 @@ TEST(ApiBody, RegistrationFields) {
     auto plain = parse_registration_body(R"({"bundle_id":"com.x"})");
     EXPECT_EQ(std::get<RegistrationBody>(plain).environment, Environment::production);
     EXPECT_EQ(std::get<RegistrationBody>(plain).app_version, "");
+    // Left to the apps[] lookup (422 unknown_bundle), not refused here as malformed.
+    auto empty_bundle = parse_registration_body(R"({"bundle_id":""})");
+    ASSERT_TRUE(std::holds_alternative<RegistrationBody>(empty_bundle));
+    EXPECT_EQ(std::get<RegistrationBody>(empty_bundle).bundle_id, "");
 
     EXPECT_EQ(body_error(parse_registration_body("")), "invalid_json");
     EXPECT_EQ(body_error(parse_registration_body("[]")), "invalid_json");

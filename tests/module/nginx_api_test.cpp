@@ -84,6 +84,7 @@ TEST_P(ApiOverProtocol, EveryEndpointStatusAndErrorCode) {
     expect_rejected(call("PUT", dev + "/abc", register_body()), 400, "invalid_token");
     expect_rejected(call("PUT", dev + "/" + t2 + "0", register_body()), 400, "invalid_token");
     expect_rejected(call("PUT", dev + "/" + t2, register_body("com.example.other")), 422, "unknown_bundle");
+    expect_rejected(call("PUT", dev + "/" + t2, register_body("")), 422, "unknown_bundle");
     expect_rejected(call("PUT", dev + "/" + t2, register_body("com.example.app", R"(,"environment":"staging")")), 400,
                     "invalid_environment");
     expect_rejected(call("PUT", dev + "/" + t2, register_body("com.example.prodonly", R"(,"environment":"sandbox")")),
