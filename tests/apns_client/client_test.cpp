@@ -102,6 +102,7 @@ TEST_F(ApnsClientTest, PushIsAcceptedWithApnsIdAndReachesApnsExactlyAsSpecified)
     EXPECT_EQ(entry.at("key_id"), sim.key_id());
     EXPECT_EQ(entry.at("team_id"), sim.team_id());
     EXPECT_EQ(entry.at("apns_id"), r.apns_id);
+    EXPECT_EQ(sim.counters().value("priority_frames", 0), 0);  // APNs: no PRIORITY frames
     EXPECT_NE(h.log_text().find("connected"), std::string::npos) << h.log_text();
 }
 
