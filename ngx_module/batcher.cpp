@@ -35,9 +35,11 @@ Batcher::Batcher(WorkerState& worker, ngx_thread_pool_t* pool, ngx_log_t* log)
     keep_alive_.cancelable = 0;
 }
 
-void Batcher::submit(PendingWrite write) {
+void Batcher::submit(PendingWrite write, RequestRef ref) {
     ngx_http_request_t* r = write.request;
     pending_.push_back(std::move(write));  // may throw: then nothing was taken
+    // From here nothing throws. Counted before post_batch(), which may answer (and finalize) at once.
+    if (ref == RequestRef::take) r->main->count++;
     r->main->blocked++;
     if (!running_) post_batch();
 }
@@ -75,6 +77,7 @@ void Batcher::fail_pending() noexcept {
     std::vector<PendingWrite> failed;
     failed.swap(pending_);
     for (auto& w : failed) {
+        w.failed = true;
         try {
             w.error = api::ApiError{503, "store_unavailable", "the write could not be started; try again", {}};
         } catch (...) {
@@ -87,6 +90,23 @@ void Batcher::fail_pending() noexcept {
 void Batcher::run_in_thread(void* data, ngx_log_t* log) noexcept {
     Batcher& self = *static_cast<TaskContext*>(data)->batcher;
     // Only this thread touches in_flight_ until `completed` runs on the event loop.
+    // Marks the writes of one kind failed (no allocation), then attaches the contract error when it
+    // can be built: a bad_alloc here must neither escape this noexcept function nor leave a write
+    // looking like a success.
+    const auto fail = [&self](auto&& is_affected, auto&& make_error) noexcept {
+        for (auto& w : self.in_flight_) {
+            if (is_affected(w)) w.failed = true;
+        }
+        try {
+            const api::ApiError error = make_error();
+            for (auto& w : self.in_flight_) {
+                if (is_affected(w)) w.error = error;
+            }
+        } catch (...) {
+            // `failed` answers 500
+        }
+    };
+    const auto internal = [] { return api::ApiError{500, "internal_error", "the device store failed", {}}; };
     std::vector<Registration> registrations;
     std::vector<std::pair<std::string, std::string>> removals;
     try {
@@ -96,28 +116,31 @@ void Batcher::run_in_thread(void* data, ngx_log_t* log) noexcept {
         }
     } catch (const std::exception& e) {
         ngx_log_error(NGX_LOG_ERR, log, 0, "pushsync: write batch failed: %s", e.what());
-        for (auto& w : self.in_flight_) w.error = api::ApiError{500, "internal_error", "the write failed", {}};
+        fail([](const PendingWrite&) noexcept { return true; }, internal);
+        return;
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, log, 0, "pushsync: write batch failed: unknown exception");
+        fail([](const PendingWrite&) noexcept { return true; }, internal);
         return;
     }
     Store* store = self.batch_store_;
-    const auto fail_all = [&self](bool registering, const api::ApiError& error) {
-        for (auto& w : self.in_flight_) {
-            if (w.is_register == registering) w.error = error;
-        }
-    };
-    const auto run = [&](bool registering, auto&& body) {
+    const auto run = [&](bool registering, auto&& body) noexcept {
+        const auto of_kind = [registering](const PendingWrite& w) noexcept { return w.is_register == registering; };
         try {
             if (store == nullptr) {
-                fail_all(registering, {503, "store_unavailable", "the device store is unavailable", {}});
+                fail(of_kind, [] { return api::ApiError{503, "store_unavailable", "the device store is unavailable", {}}; });
                 return;
             }
             body();
         } catch (const StoreError& e) {
             ngx_log_error(NGX_LOG_ERR, log, 0, "pushsync: store write failed: %s", e.what());
-            fail_all(registering, store_error(e));
+            fail(of_kind, [&e] { return store_error(e); });
         } catch (const std::exception& e) {
             ngx_log_error(NGX_LOG_ERR, log, 0, "pushsync: store write failed: %s", e.what());
-            fail_all(registering, {500, "internal_error", "the device store failed", {}});
+            fail(of_kind, internal);
+        } catch (...) {
+            ngx_log_error(NGX_LOG_ERR, log, 0, "pushsync: store write failed: unknown exception");
+            fail(of_kind, internal);
         }
     };
     if (!registrations.empty()) {

@@ -26,6 +26,15 @@ struct PendingWrite {
     std::optional<RegisterResult> registered;
     bool removed = false;
     std::optional<api::ApiError> error;
+    // Set without allocating before `error` is built, so a write whose error could not be built
+    // (bad_alloc) still answers 500 rather than a false 404 unknown_device or a hang.
+    bool failed = false;
+};
+
+// Who keeps a submitted request alive until the batcher's ngx_http_finalize_request.
+enum class RequestRef {
+    held,  // already counted: ngx_http_read_client_request_body did r->main->count++
+    take,  // submit() adds r->main->count++ itself, only once the write is queued
 };
 
 class Batcher {
@@ -34,9 +43,9 @@ public:
     Batcher(const Batcher&) = delete;
     Batcher& operator=(const Batcher&) = delete;
 
-    // Takes the request out of nginx's hands until the answer (r->main->blocked). The caller has
-    // already made sure the request stays counted (body reading or r->main->count++).
-    void submit(PendingWrite write);
+    // Takes the request out of nginx's hands until the answer (r->main->blocked). When it throws,
+    // nothing was taken or counted: the caller still owns the request.
+    void submit(PendingWrite write, RequestRef ref);
     // exit_process: the requests of a batch that never completed are gone with the worker.
     void abandon() noexcept;
 

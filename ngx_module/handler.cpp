@@ -178,7 +178,7 @@ ngx_int_t start_register(ngx_http_request_t* r, WorkerState& worker, const api::
     write.request = r;
     write.registration = Registration{route.token, route.group, std::move(fields.bundle_id), fields.environment,
                                       std::move(fields.app_version)};
-    worker.batcher().submit(std::move(write));
+    worker.batcher().submit(std::move(write), RequestRef::held);  // the body read counted it
     return NGX_DONE;
 }
 
@@ -238,8 +238,9 @@ ngx_int_t handle_api(ngx_http_request_t* r) {
         write.is_register = false;
         write.group = route.group;
         write.token = route.token;
-        r->main->count++;  // released by the batcher's ngx_http_finalize_request
-        worker->batcher().submit(std::move(write));
+        // No body read holds this request: submit() counts it once the write is queued, so a
+        // throwing submit leaves nothing to release.
+        worker->batcher().submit(std::move(write), RequestRef::take);
         return NGX_DONE;
     }
     case api::Endpoint::register_device:
@@ -302,6 +303,7 @@ ngx_int_t send_write_result(ngx_http_request_t* r, PendingWrite& write) {
                                       " error=" + write.error->code; });
         return send_error(r, *write.error);
     }
+    if (write.failed) return send_error(r, internal_error);  // failed, and even the error could not be built
     Queue* queue = main_conf(r)->worker ? main_conf(r)->worker->queue() : nullptr;
     if (write.is_register && !write.registered) return send_error(r, internal_error);
     if (write.is_register) {

@@ -107,6 +107,9 @@ ngx_int_t init_process(ngx_cycle_t* cycle) noexcept {
     } catch (const std::exception& e) {
         ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "pushsync: worker start failed: %s", e.what());
         return NGX_ERROR;
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "pushsync: worker start failed: unknown exception");
+        return NGX_ERROR;
     }
     return NGX_OK;
 }

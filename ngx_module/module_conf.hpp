@@ -39,7 +39,7 @@ T* pool_emplace(ngx_pool_t* pool, Args&&... args) {
     ngx_pool_cleanup_t* cleanup = ngx_pool_cleanup_add(pool, sizeof(T));
     if (cleanup == nullptr) return nullptr;
     T* object = ::new (cleanup->data) T(std::forward<Args>(args)...);
-    cleanup->handler = [](void* data) { static_cast<T*>(data)->~T(); };
+    cleanup->handler = [](void* data) noexcept { static_cast<T*>(data)->~T(); };  // called by nginx
     return object;
 }
 

@@ -20,6 +20,8 @@ Store* WorkerState::store() noexcept {
         ngx_log_error(NGX_LOG_INFO, log_, 0, "pushsync: store opened: %s", config_.store.path.c_str());
     } catch (const std::exception& e) {
         ngx_log_error(NGX_LOG_ERR, log_, 0, "pushsync: store unavailable: %s", e.what());
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, log_, 0, "pushsync: store unavailable: unknown exception");
     }
     return store_.get();
 }
@@ -38,6 +40,8 @@ Queue* WorkerState::queue() noexcept {
         ngx_log_error(NGX_LOG_INFO, log_, 0, "pushsync: queue opened: %s", config_.queue.path.c_str());
     } catch (const std::exception& e) {
         ngx_log_error(NGX_LOG_ERR, log_, 0, "pushsync: queue unavailable: %s", e.what());
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, log_, 0, "pushsync: queue unavailable: unknown exception");
     }
     return queue_.get();
 }
