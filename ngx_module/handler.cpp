@@ -220,12 +220,13 @@ void body_ready(ngx_http_request_t* r) noexcept {
 }
 
 ngx_int_t handle_api(ngx_http_request_t* r) {
-    WorkerState* worker = main_conf(r)->worker;
-    if (worker == nullptr) return reject(r, store_unavailable);
-
+    // Routing first: a path that is not the API's is 404 whatever state the worker is in.
     auto routed = api::route(view(r->method_name), relative_path(r));
     if (auto* error = std::get_if<ApiError>(&routed)) return reject(r, *error);
     auto& route = std::get<api::Route>(routed);
+
+    WorkerState* worker = main_conf(r)->worker;
+    if (worker == nullptr) return reject(r, store_unavailable);
 
     switch (route.endpoint) {
     case api::Endpoint::list_group:

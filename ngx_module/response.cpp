@@ -57,7 +57,9 @@ ngx_int_t send_error(ngx_http_request_t* r, const api::ApiError& error) {
     if (!error.allow.empty()) {
         return send_json(r, static_cast<ngx_uint_t>(error.status), body, {{"Allow", error.allow}});
     }
-    if (error.code == "queue_full") {
+    // Every 503 here is a passing condition (queue full, store or queue file not open yet: both
+    // are retried per request), and clients retry 503s: tell them when.
+    if (error.status == 503) {
         return send_json(r, static_cast<ngx_uint_t>(error.status), body, {{"Retry-After", "1"}});
     }
     return send_json(r, static_cast<ngx_uint_t>(error.status), body);

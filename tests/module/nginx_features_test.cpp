@@ -190,6 +190,26 @@ TEST(ModuleStore, UnopenableStoreAnswers503) {
     EXPECT_NE(nginx.error_log().find("pushsync: store unavailable"), std::string::npos);
 }
 
+TEST(ModuleQueue, UnopenableQueueAnswers503WithRetryAfterAndHealsOnceFixed) {
+    NginxFixture nginx(NginxOptions{.start = false});
+    // Not a queue file: wrong magic and size, so Queue::open refuses it.
+    write_file(nginx.queue_path(), "not a queue");
+    nginx.start();
+    register_two(nginx, "g");
+    for (Protocol p : all_protocols) {
+        const auto r = nginx.request("POST", "/v1/groups/g/notify", R"({"tail":"T-1"})", {}, p);
+        EXPECT_TRUE(answers(r, 503, "store_unavailable")) << to_string(p);
+        EXPECT_EQ(r.header("retry-after"), "1") << to_string(p);
+    }
+    EXPECT_NE(nginx.error_log().find("pushsync: queue unavailable"), std::string::npos);
+    // Each request retries the open: once the file is fixed the same workers queue again.
+    std::filesystem::remove(nginx.queue_path());  // the next open creates it
+    for (int i = 0; i < 4; ++i) {
+        ASSERT_TRUE(answers(nginx.request("POST", "/v1/groups/g/notify", R"({"tail":"T-2"})"), 202)) << i;
+    }
+    EXPECT_EQ(queue_entries(nginx.queue_path()).size(), 4u);
+}
+
 TEST(ModuleConfig, BrokenPushsyncYamlFailsNginxTestWithTheLine) {
     NginxFixture nginx(NginxOptions{.start = false});
     write_file(nginx.config_path(), "store:\n  path: /tmp/x\nqueue:\n  path: /tmp/y\n  capacity: 7\napps: []\n");
