@@ -68,12 +68,16 @@ bool writer_may_be_alive(std::uint64_t writer) noexcept {
     return errno != ESRCH;
 }
 
-std::size_t copy_bounded(char* dst, std::size_t cap, std::string_view src) noexcept {
-    // The caller validated the sizes (http-api.md); bounding here only keeps a bug from
-    // writing into the next slot.
-    const auto n = std::min(cap, src.size());
-    std::memcpy(dst, src.data(), n);
-    return n;
+// Whether every field fits its slot array: checked before claiming, so a bad entry takes no
+// position and is never stored cut short.
+bool fits_slot(const Notify& notify) noexcept {
+    return notify.group.size() <= ql::kMaxGroup && notify.tail.size() <= ql::kMaxTail &&
+           notify.origin.size() <= ql::kMaxOrigin;
+}
+
+std::size_t copy_field(char* dst, std::string_view src) noexcept {
+    std::memcpy(dst, src.data(), src.size());  // fits_slot() bounded it
+    return src.size();
 }
 
 struct NoHook {
@@ -119,6 +123,7 @@ struct Queue::Impl {
 template <typename Hook>
 EnqueueResult Queue::Impl::enqueue(const Notify& notify, const Hook& after_claim) noexcept {
     ql::Header& h = *header;
+    if (!fits_slot(notify)) return EnqueueResult::invalid;
     if (h.retired.load(std::memory_order_relaxed) != 0) return EnqueueResult::full;  // nobody reads this file
     const std::uint64_t me = writer_id();
     for (;;) {
@@ -161,9 +166,9 @@ EnqueueResult Queue::Impl::enqueue(const Notify& notify, const Hook& after_claim
         }
         after_claim();
         // 3. Write, give up the writer mark (the bytes are final), publish.
-        s.group_len = static_cast<std::uint8_t>(copy_bounded(s.group, ql::kMaxGroup, notify.group));
-        s.tail_len = static_cast<std::uint8_t>(copy_bounded(s.tail, ql::kMaxTail, notify.tail));
-        s.origin_len = static_cast<std::uint8_t>(copy_bounded(s.origin, ql::kMaxOrigin, notify.origin));
+        s.group_len = static_cast<std::uint8_t>(copy_field(s.group, notify.group));
+        s.tail_len = static_cast<std::uint8_t>(copy_field(s.tail, notify.tail));
+        s.origin_len = static_cast<std::uint8_t>(copy_field(s.origin, notify.origin));
         s.enqueued_ms.store(notify.enqueued_ms, std::memory_order_relaxed);
         auto mine = me;
         s.writer.compare_exchange_strong(mine, 0, std::memory_order_release);
@@ -263,7 +268,7 @@ bool Queue::Impl::next_is_ready() const noexcept {
     return tag != ql::kFree && tag != ql::kClaimed;
 }
 
-Queue::Queue(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Queue::Queue(Passkey, std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Queue::~Queue() = default;
 
 std::unique_ptr<Queue> Queue::open(const std::string& path, std::uint32_t capacity) {
@@ -273,12 +278,12 @@ std::unique_ptr<Queue> Queue::open(const std::string& path, std::uint32_t capaci
 std::unique_ptr<Queue> Queue::open(const std::string& path, std::uint32_t capacity, const QueueOptions& options) {
     if (capacity == 0) throw QueueError("queue file " + path + ": capacity 0 is not a power of two");
     auto file = queue_file::open(path, capacity);
-    return std::unique_ptr<Queue>(new Queue(std::make_unique<Impl>(path, std::move(file), options)));
+    return std::make_unique<Queue>(Passkey{}, std::make_unique<Impl>(path, std::move(file), options));
 }
 
 std::unique_ptr<Queue> Queue::open_existing(const std::string& path) {
     auto file = queue_file::open(path, 0);
-    return std::unique_ptr<Queue>(new Queue(std::make_unique<Impl>(path, std::move(file), QueueOptions{})));
+    return std::make_unique<Queue>(Passkey{}, std::make_unique<Impl>(path, std::move(file), QueueOptions{}));
 }
 
 void Queue::reset(const std::string& path, std::uint32_t capacity) { queue_file::replace(path, capacity); }

@@ -22,10 +22,12 @@ enum class EnqueueResult {
     full,         // no room; nothing was written or overwritten (HTTP 503 queue_full)
     passed_over,  // the producer took too long between claim and publish and the consumer skipped
                   // the slot: the entry was NOT taken (HTTP 503, never a false 202)
+    invalid,      // group, tail or origin longer than a slot holds (Notify's limits): nothing
+                  // was claimed or written, never stored cut short (a caller bug: callers validate)
 };
 
 struct Notify {
-    std::string_view group;   // <= 128 bytes (validated by the caller)
+    std::string_view group;   // <= 128 bytes (validated by the caller; longer: EnqueueResult::invalid)
     std::string_view tail;    // <= 128 bytes
     std::string_view origin;  // <= 200 bytes; empty: none
     std::int64_t enqueued_ms = 0;
@@ -108,7 +110,8 @@ public:
     bool retired() const noexcept;
 
     // --- producers (any process, any thread) -------------------------------------------------
-    // Never blocks; wakes the consumer only when it sleeps.
+    // Never blocks; wakes the consumer only when it sleeps. A field out of Notify's limits is
+    // refused whole (invalid), never cut short.
     EnqueueResult enqueue(const Notify& notify) noexcept;
 
     // --- the consumer ------------------------------------------------------------------------
@@ -137,7 +140,16 @@ public:
 private:
     friend struct QueueTestAccess;  // shared/queue_testing.hpp
     struct Impl;
-    explicit Queue(std::unique_ptr<Impl> impl);
+    // Only Queue's own factories can name it: the constructor below is public for
+    // std::make_unique, yet nobody else can call it.
+    struct Passkey {
+        explicit Passkey() = default;
+    };
+
+public:
+    Queue(Passkey, std::unique_ptr<Impl> impl);
+
+private:
     std::unique_ptr<Impl> impl_;
 };
 

@@ -221,3 +221,38 @@ TEST(QueueFile, CountersAndHeartbeatAreSharedThroughTheFile) {
 
 }  // namespace
 }  // namespace pushsync
+
+namespace pushsync {
+namespace {
+
+// A field longer than its slot is refused whole: no position taken, nothing stored cut short.
+TEST(QueueEnqueue, OverlongFieldIsInvalidAndWritesNothing) {
+    TempDir dir;
+    auto q = Queue::open(dir / "queue", 8);
+    const std::string group(128, 'g');
+    const std::string tail(128, 't');
+    const std::string origin(200, 'a');
+    ASSERT_EQ(q->enqueue(Notify{group, tail, origin, 1}), EnqueueResult::accepted);  // the limits themselves fit
+
+    const QueueStats before = q->stats();
+    EXPECT_EQ(q->enqueue(Notify{group + "g", tail, origin, 2}), EnqueueResult::invalid);
+    EXPECT_EQ(q->enqueue(Notify{group, tail + "t", origin, 3}), EnqueueResult::invalid);
+    EXPECT_EQ(q->enqueue(Notify{group, tail, origin + "a", 4}), EnqueueResult::invalid);
+    const QueueStats after = q->stats();
+    EXPECT_EQ(after.produced_position, before.produced_position);
+    EXPECT_EQ(after.depth, before.depth);
+    EXPECT_EQ(after.full_rejections, before.full_rejections);
+    EXPECT_EQ(after.passed_over, before.passed_over);
+
+    ASSERT_EQ(q->enqueue(Notify{"g", "next", "", 5}), EnqueueResult::accepted);
+    const auto entries = q->peek(8);
+    ASSERT_EQ(entries.size(), 2u);
+    EXPECT_EQ(entries[0].group, group);
+    EXPECT_EQ(entries[0].tail, tail);
+    EXPECT_EQ(entries[0].origin, origin);
+    EXPECT_EQ(entries[1].tail, "next");
+    EXPECT_EQ(entries[1].enqueued_ms, 5);
+}
+
+}  // namespace
+}  // namespace pushsync
