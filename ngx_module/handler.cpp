@@ -152,6 +152,13 @@ ngx_int_t notify(ngx_http_request_t* r, WorkerState& worker, const api::Route& r
     if (queue == nullptr) return send_error(r, queue_unavailable);
     const EnqueueResult result =
         queue->enqueue(Notify{route.group, request.tail, request.origin, now_unix_ms()});
+    if (result == EnqueueResult::invalid) {
+        // parse_notify_body and the route bound group, tail and origin to what a slot holds, so
+        // this is a bug between the two: a 500, never a 202 for a cut-short entry.
+        queue->add(Counter::notifies_rejected);
+        log_event(r, NGX_LOG_ERR, [&] { return "notify refused by the queue group=" + route.group + " invalid entry"; });
+        return send_error(r, internal_error);
+    }
     if (result != EnqueueResult::accepted) {
         queue->add(Counter::notifies_rejected);
         log_event(r, NGX_LOG_WARN, [&] { return "notify rejected group=" + route.group + " queue full"; });
