@@ -45,6 +45,26 @@ TEST(Jwt, ParsesAndVerifiesRawAndDerOnlyWhenLenient) {
     EXPECT_FALSE(parse_jwt("a.b.c.d"));
 }
 
+TEST(TokenKeysFile, PublicKeyPemVerifiesAndBadFilesAreNamed) {
+    pushsync::test::TempDir dir;
+    pushsync::test::write_new_p256_key(dir / "k.p8");
+    auto r = pushsync::test::run({"openssl", "pkey", "-in", (dir / "k.p8").string(), "-pubout", "-out", (dir / "k.pub.pem").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    TokenKeys keys({TokenKeySpec{"KEY1234567", "TEAM123456", (dir / "k.pub.pem").string(), {"com.a"}, ""}});
+    auto jwt = parse_jwt(pushsync::test::make_jwt(dir / "k.p8", "KEY1234567", "TEAM123456", 1));
+    ASSERT_TRUE(jwt);
+    EXPECT_TRUE(verify_es256(*jwt, keys.find("KEY1234567")->public_key.get(), false));
+    EXPECT_TRUE(keys.find("KEY1234567")->allows_topic("com.a"));
+    EXPECT_FALSE(keys.find("KEY1234567")->allows_topic("com.b"));
+    pushsync::test::write_file(dir / "junk.p8", "hello");
+    try {
+        TokenKeys bad({TokenKeySpec{"K", "T", (dir / "junk.p8").string(), {}, ""}});
+        FAIL() << "junk key accepted";
+    } catch (const OptionsError& e) {
+        EXPECT_NE(std::string(e.what()).find("junk.p8"), std::string::npos);
+    }
+}
+
 TEST(Validation, LowercaseUuidOnly) {
     EXPECT_TRUE(is_lowercase_uuid("123e4567-e89b-12d3-a456-426614174000"));
     EXPECT_FALSE(is_lowercase_uuid("123E4567-e89b-12d3-a456-426614174000"));
