@@ -77,6 +77,22 @@ TEST(ConfExample, NginxConfServesTheApiOverTls) {
     EXPECT_TRUE(answers(r, 403, "origin_not_member"));
     EXPECT_TRUE(answers(nginx.request("GET", "/pushsync/status", {}, {}, Protocol::h2_tls), 200));  // from 127.0.0.1
     EXPECT_NE(read_file(p / "logs/pushsync.log").find("group=g-7c1e"), std::string::npos);
+
+    // Oversized bodies get the contract's JSON 413 both below client_max_body_size (the module's
+    // own check) and above it (nginx's refusal, through the example's error_page), with or without
+    // a Content-Length. h2c is left out: curl drops nginx's early answer to an HTTP/2 upload still
+    // in flight over cleartext (curl exit 92) whoever writes it.
+    const std::string before = store_dump(nginx.store_path());
+    for (const std::size_t pad : {std::size_t{5000}, std::size_t{32000}}) {
+        const std::string big = register_body("com.example.app", R"(,"pad":")" + std::string(pad, 'x') + "\"");
+        for (const auto& [protocol, headers] : std::vector<std::pair<Protocol, std::vector<std::string>>>{
+                 {Protocol::http1, {}}, {Protocol::http1, {"Transfer-Encoding: chunked"}}, {Protocol::h2_tls, {}}}) {
+            r = nginx.request("PUT", "/v1/groups/g-7c1e/devices/" + token, big, headers, protocol);
+            EXPECT_TRUE(answers(r, 413, "body_too_large"))
+                << to_string(protocol) << " pad=" << pad << (headers.empty() ? "" : " chunked");
+        }
+    }
+    EXPECT_EQ(store_dump(nginx.store_path()), before);
 }
 
 }  // namespace

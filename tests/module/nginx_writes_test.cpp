@@ -151,3 +151,4 @@ TEST(ModuleStatus, SenderAliveFollowsTheConsumerHeartbeat) {
 
 }  // namespace
 }  // namespace pushsync::test
+
