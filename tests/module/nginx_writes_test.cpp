@@ -151,4 +151,3 @@ TEST(ModuleStatus, SenderAliveFollowsTheConsumerHeartbeat) {
 
 }  // namespace
 }  // namespace pushsync::test
-
