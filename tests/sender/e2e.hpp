@@ -27,6 +27,7 @@ struct Stack {
         bool start_nginx = true;
         bool start_sender = true;
         std::uint32_t queue_capacity = 4096;
+        std::string key_file{};  // instead of the simulator's .p8 (never delete that one: tests share it)
     };
 
     explicit Stack(Options o) : options(std::move(o)), sim(), nginx(nginx_options()) {
@@ -43,7 +44,7 @@ struct Stack {
         n.start = options.start_nginx;
         n.apps_yaml = "apps:\n  - bundle_id: com.example.app\n    auth:\n      type: token\n      team_id: " +
                       sim.team_id() + "\n      key_id: " + sim.key_id() + "\n      key_file: " +
-                      sim.key_file().string() + "\n";
+                      (options.key_file.empty() ? sim.key_file().string() : options.key_file) + "\n";
         n.extra_yaml = "delivery:\n" + options.delivery + "apns:\n  production: " + sim.url() +
                        "\n  sandbox: " + sim.url() + "\n  ca_file: " + sim.ca_file().string() +
                        "\n  request_timeout_ms: " + std::to_string(options.request_timeout_ms) +

@@ -235,7 +235,7 @@ TEST(SenderE2E, SigtermHandsBackAPushTheSimulatorNeverAnsweredAndTheNextStartDel
     EXPECT_EQ(s.stop_sender(SIGTERM), 0);
     s.sim.clear_faults();
     s.start_sender();
-    ASSERT_TRUE(s.wait_outbox_empty());
+    ASSERT_TRUE(s.wait_outbox_empty()) << read_file(s.sender_log()) << s.sim.request_log(0).dump();
     EXPECT_EQ(s.delivered_to(b), 1u);
 }
 
@@ -243,13 +243,13 @@ TEST(SenderE2E, AnUnreadableKeyFileExitsTwoWithFileAndLine) {
     Stack::Options o;
     o.start_sender = false;
     o.start_nginx = false;
+    TempDir keys;
+    o.key_file = (keys / "AuthKey_missing.p8").string();
     Stack s(o);
-    std::filesystem::remove(s.sim.key_file());
     const auto r = run({Stack::sender_binary().string(), "--config", s.nginx.config_path().string()});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find(s.nginx.config_path().string() + ":"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find(": apps[0].auth.key_file: cannot read " + s.sim.key_file().string() +
-                         " (No such file or directory)"),
+    EXPECT_NE(r.err.find(": apps[0].auth.key_file: cannot read " + o.key_file + " (No such file or directory)"),
               std::string::npos)
         << r.err;
 }
