@@ -2,6 +2,7 @@
 // Exit status: 0 after SIGTERM/SIGINT, 2 on a bad configuration (one line: file:line: problem),
 // 1 when the store, the queue or the event loop cannot be set up.
 #include <algorithm>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -54,6 +55,9 @@ int main(int argc, char** argv) {
     }
 
     sender::Logger log(config.sender.log_level);
+    // A peer closing a TLS connection must surface as a write error on that connection, not
+    // kill the process.
+    std::signal(SIGPIPE, SIG_IGN);
     try {
         // Waiting longer than a request may take to be answered gains nothing.
         sender::DaemonOptions options;

@@ -181,6 +181,7 @@ TEST(SenderE2E, SigkillDuringABurstThenRestartLeavesEveryDeviceWithItsGroupsNewe
     ASSERT_EQ(accepted, static_cast<std::size_t>(notifies));
     s.start_sender();
     ASSERT_TRUE(s.wait_outbox_empty(std::chrono::seconds(60))) << read_file(s.sender_log());
+    if (std::getenv("PUSHSYNC_TEST_VERBOSE")) std::fprintf(stderr, "%s", read_file(s.sender_log()).c_str());
     // What each device holds: the tail of the last push the simulator accepted for it.
     std::map<std::string, std::string> holds;
     for (const auto& e : s.requests()) {
