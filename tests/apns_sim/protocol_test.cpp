@@ -37,6 +37,25 @@ TEST_F(Protocol, RequestBeforeTheServerSettingsIsCounted) {
     EXPECT_EQ(sim().counters().value("streams_before_settings_ack", 0), 1);
 }
 
+TEST_F(Protocol, NoAlpnMeansPriorKnowledgeHttp2) {
+    auto config = client_config(sim());
+    config.alpn.clear();
+    H2TestClient c(config);
+    EXPECT_EQ(c.alpn(), "");
+    EXPECT_EQ(c.request("/3/device/" + device_token, background_headers(jwt_for(sim())), background_payload).status, 200);
+}
+
+TEST_F(Protocol, GarbageAfterTheHandshakeClosesThatConnectionOnly) {
+    // HTTP/1.1 spoken over TLS without ALPN: not the HTTP/2 preface
+    auto r = run({"timeout", "10", "openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(sim().port()),
+                  "-CAfile", sim().ca_file().string(), "-quiet", "-no_ign_eof"},
+                 "POST /3/device/" + device_token + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.out.find("HTTP/1.1 200"), std::string::npos);
+    H2TestClient c(client_config(sim()));
+    EXPECT_EQ(c.request("/3/device/" + device_token, background_headers(jwt_for(sim())), background_payload).status, 200);
+    EXPECT_TRUE(wait_until([&] { return sim().counters().value("connections_open", 1) == 1; }));
+}
+
 TEST(ProtocolSmallWindow, PayloadLargerThanTheWindowFlowsWithWindowUpdates) {
     ApnsSimFixture sim({.extra_args = {"--initial-window", "1000"}});
     H2TestClient c(client_config(sim));
