@@ -75,6 +75,14 @@ TEST_F(Push, RequestLogRecordsEachRequest) {
     auto counters = sim().counters();
     EXPECT_EQ(counters["requests"], 1);
     EXPECT_EQ(counters["status"]["200"], 1);
+    EXPECT_EQ(counters["connections_accepted"], 1);
+}
+
+TEST(PushFresh, FixtureStartLeavesNoTraceInTheCounters) {
+    ApnsSimFixture sim;
+    auto counters = sim.counters();
+    EXPECT_EQ(counters.value("connections_accepted", 0), 0);
+    EXPECT_EQ(counters.value("requests", 0), 0);
 }
 
 TEST_F(Push, Http11IsRefused) {
