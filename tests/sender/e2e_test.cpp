@@ -194,6 +194,31 @@ TEST(SenderE2E, SigkillDuringABurstThenRestartLeavesEveryDeviceWithItsGroupsNewe
     }
 }
 
+TEST(SenderE2E, CredentialErrorsHoldThePushesAlertOnceAndPruneNothing) {
+    Stack s;
+    const std::string origin = token(1), b = token(2), c = token(3);
+    for (const auto& t : {origin, b, c}) s.register_device("g", t);
+    s.sim.add_fault({{"kind", "status"}, {"status", 403}, {"reason", "InvalidProviderToken"}, {"count", -1}});
+    s.notify("g", "T1", origin);
+    auto alerts = [&] {
+        const std::string log = read_file(s.sender_log());
+        std::size_t n = 0;
+        for (std::size_t pos = 0; (pos = log.find("apns.credentials_rejected", pos)) != std::string::npos; ++pos) ++n;
+        return n;
+    };
+    ASSERT_TRUE(wait_until([&] { return alerts() >= 1; })) << read_file(s.sender_log());
+    EXPECT_EQ(alerts(), 1u);
+    EXPECT_EQ(s.counter(Counter::pushes_failed), 0u);
+    EXPECT_EQ(s.counter(Counter::tokens_pruned), 0u);
+    EXPECT_EQ(s.stop_sender(SIGTERM), 0);
+    // Nothing pruned, and the notify is still owed: it waits in the outbox for fixed credentials.
+    const auto group = nlohmann::json::parse(s.nginx.request("GET", "/v1/groups/g/devices").body);
+    EXPECT_EQ(group["devices"].size(), 3u);
+    const auto stats = run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config", s.nginx.config_path().string(),
+                            "stats", "--json"});
+    EXPECT_EQ(nlohmann::json::parse(stats.out)["outbox"], 1);
+}
+
 TEST(SenderE2E, SenderStartedBeforeNginxWorks) {
     Stack::Options o;
     o.start_nginx = false;
