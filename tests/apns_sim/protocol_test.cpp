@@ -56,6 +56,17 @@ TEST_F(Protocol, GarbageAfterTheHandshakeClosesThatConnectionOnly) {
     EXPECT_TRUE(wait_until([&] { return sim().counters().value("connections_open", 1) == 1; }));
 }
 
+TEST(ProtocolIdle, IdleConnectionGetsGoawayIdleTimeout) {
+    ApnsSimFixture sim({.extra_args = {"--idle-timeout", "1"}});
+    H2TestClient c(client_config(sim));
+    ASSERT_EQ(c.request("/3/device/" + device_token, background_headers(jwt_for(sim)), background_payload).status, 200);
+    ASSERT_TRUE(c.run_until([&] { return c.connection_closed(); }));
+    ASSERT_TRUE(c.goaway().received);
+    EXPECT_EQ(c.goaway().debug, R"({"reason":"IdleTimeout"})");
+    EXPECT_EQ(c.goaway().last_stream_id, 1);
+    EXPECT_EQ(sim.counters()["idle_timeouts"], 1);
+}
+
 TEST(ProtocolSmallWindow, PayloadLargerThanTheWindowFlowsWithWindowUpdates) {
     ApnsSimFixture sim({.extra_args = {"--initial-window", "1000"}});
     H2TestClient c(client_config(sim));

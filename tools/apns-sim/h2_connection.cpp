@@ -12,7 +12,7 @@ namespace apns_sim {
 
 namespace {
 
-constexpr std::size_t max_kept_body = 64 * 1024;  // larger bodies are counted, not stored
+constexpr std::size_t max_kept_body = 8 * 1024;  // larger bodies are counted (for 413), not stored or logged
 constexpr std::size_t write_batch = 64 * 1024;
 constexpr const char* stream_limit_message = "Maximum active streams violated for this endpoint.";
 
@@ -38,10 +38,26 @@ H2Connection::H2Connection(ApnsServer& server, Simulator& sim, struct ev_loop* l
     ev_io_init(&io_, on_io, fd_.get(), EV_READ);
     io_.data = this;
     ev_io_start(loop_, &io_);
+    ev_timer_init(&idle_, on_idle, 0.0, sim_.opt.idle_timeout_s);
+    idle_.data = this;
+    if (sim_.opt.idle_timeout_s > 0) ev_timer_again(loop_, &idle_);
+}
+
+void H2Connection::on_idle(struct ev_loop* loop, ev_timer* w, int) {
+    auto* self = static_cast<H2Connection*>(w->data);
+    ev_timer_stop(loop, w);
+    if (self->closed_) return;
+    self->sim_.counters.add("idle_timeouts");
+    if (!self->session_) {
+        self->close("idle before the HTTP/2 session started");
+        return;
+    }
+    self->goaway(-1, NGHTTP2_NO_ERROR, reason_json("IdleTimeout"));
 }
 
 H2Connection::~H2Connection() {
     ev_io_stop(loop_, &io_);
+    ev_timer_stop(loop_, &idle_);
     streams_.clear();  // stops timers while the loop is still valid
 }
 
@@ -136,6 +152,7 @@ void H2Connection::read_tls() {
         ERR_clear_error();
         int n = SSL_read(ssl_.get(), buf, sizeof buf);
         if (n > 0) {
+            if (sim_.opt.idle_timeout_s > 0 && !goaway_last_) ev_timer_again(loop_, &idle_);
             ssize_t rv = nghttp2_session_mem_recv(session_.get(), reinterpret_cast<const uint8_t*>(buf), static_cast<size_t>(n));
             if (closed_) return;
             if (rv < 0) {
@@ -208,6 +225,7 @@ void H2Connection::close(const std::string& why) {
     if (closed_) return;
     closed_ = true;
     ev_io_stop(loop_, &io_);
+    ev_timer_stop(loop_, &idle_);
     for (auto& [sid, s] : streams_) {
         if (s->delay) ev_timer_stop(loop_, &*s->delay);
     }

@@ -50,6 +50,7 @@ private:
 
     static void on_io(struct ev_loop* loop, ev_io* w, int revents);
     static void on_delay(struct ev_loop* loop, ev_timer* w, int revents);
+    static void on_idle(struct ev_loop* loop, ev_timer* w, int revents);
 
     void handshake();
     void start_session();
@@ -82,6 +83,7 @@ private:
     SslPtr ssl_;
     std::uint64_t id_;
     ev_io io_;
+    ev_timer idle_;  // --idle-timeout: reset by every read
     bool handshake_done_ = false;
     bool closed_ = false;
     bool in_flush_ = false;

@@ -85,6 +85,7 @@ const std::map<std::string, Flag>& flags() {
         {"max-voip-payload", {true, [](Options& o, const std::string& v) { o.max_voip_payload = number<std::uint32_t>("max-voip-payload", v); }}},
         {"jwt-max-age", {true, [](Options& o, const std::string& v) { o.jwt_max_age_s = number<std::int64_t>("jwt-max-age", v); }}},
         {"token-update-interval", {true, [](Options& o, const std::string& v) { o.token_update_interval_s = number<std::int64_t>("token-update-interval", v); }}},
+        {"idle-timeout", {true, [](Options& o, const std::string& v) { o.idle_timeout_s = number<double>("idle-timeout", v); }}},
         {"log", {true, [](Options& o, const std::string& v) { o.log_file = v; }}},
         {"log-memory", {true, [](Options& o, const std::string& v) { o.log_memory = number<std::size_t>("log-memory", v); }}},
         {"seed", {true, [](Options& o, const std::string& v) { o.seed = number<std::uint64_t>("seed", v); }}},
@@ -211,6 +212,8 @@ Options (also as keys of a YAML file given with --config FILE; later flags overr
   --max-payload N             payload limit (4096); --max-voip-payload N for voip (5120)
   --jwt-max-age S             iat older than this -> 403 ExpiredProviderToken (3600)
   --token-update-interval S   a new JWT on a connection sooner -> 429 TooManyProviderTokenUpdates (1200)
+  --idle-timeout S            a connection that sends nothing for S seconds (fractions allowed) gets
+                              GOAWAY {"reason":"IdleTimeout"} and is closed (0 = never, the default)
   --log FILE                  request log, one JSON line per request (appended)
   --log-memory N              request log entries kept for GET /log (100000)
   --seed N                    seed for rate faults and generated apns-ids (1)
@@ -258,7 +261,8 @@ Control API (JSON bodies and answers):
   GET  /log?since=SEQ          request log entries (JSON array) with seq > SEQ
   GET  /counters               requests, status and reason counts, connections, goaways_sent,
                                stream_limit_violations, streams_refused, streams_reset_by_client,
-                               streams_before_settings_ack, priority_frames, pings, faults_<kind>
+                               streams_before_settings_ack, priority_frames, pings, idle_timeouts,
+                               tls_handshake_failures, faults_<kind>
   GET  /connections            open connections (auth, team, stream limit, requests)
   POST /clock                  {"offset_s":N}: the simulator's clock runs N seconds ahead; GET /clock
   POST /reset                  forget marks, faults, log, counters and the clock offset

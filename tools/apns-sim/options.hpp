@@ -48,6 +48,7 @@ struct Options {
     std::uint32_t max_voip_payload = 5120;
     std::int64_t jwt_max_age_s = 3600;
     std::int64_t token_update_interval_s = 1200;
+    double idle_timeout_s = 0;            // GOAWAY {"reason":"IdleTimeout"} after this long without a frame; 0 = never
     std::string log_file;
     std::size_t log_memory = 100000;      // request log entries kept for GET /log
     std::uint64_t seed = 1;               // random faults and generated apns-ids
