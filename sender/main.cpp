@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
         sender::DaemonOptions options;
         options.shutdown_grace_ms = std::min<std::uint32_t>(5000, config.apns.request_timeout_ms);
         sender::Daemon daemon(
-            config, log, [](struct ev_loop* loop) { return sender::apns_transport_factory(loop); }, options);
+            config, log, [&log](struct ev_loop* loop) { return sender::apns_transport_factory(loop, log); }, options);
         return daemon.run();
     } catch (const StoreError& e) {
         log.error("sender.store_unavailable", std::string("path=") + config.store.path + " error=\"" + e.what() + "\"");

@@ -1,6 +1,10 @@
 #include "sender/transport_apns.hpp"
 
+#include <map>
+#include <tuple>
+
 #include "sender/apns_client.hpp"
+#include "sender/jwt.hpp"
 
 namespace pushsync::sender {
 
@@ -20,11 +24,26 @@ private:
     ApnsClient client_;
 };
 
+using JwtKey = std::tuple<std::string, std::string, std::string>;  // team, key id, .p8 path
+
 }  // namespace
 
-TransportFactory apns_transport_factory(struct ev_loop* loop) {
-    return [loop](const ConnectionConfig& config, PushTransport::Callback on_response) -> std::unique_ptr<PushTransport> {
-        return std::make_unique<ApnsTransport>(loop, config, std::move(on_response));
+TransportFactory apns_transport_factory(struct ev_loop* loop, Logger& log) {
+    auto caches = std::make_shared<std::map<JwtKey, std::shared_ptr<JwtCache>>>();
+    return [loop, &log, caches](const ConnectionConfig& config,
+                                PushTransport::Callback on_response) -> std::unique_ptr<PushTransport> {
+        ConnectionConfig shared = config;
+        shared.log = [&log](LogLevel level, const std::string& line) { log.log(level, "apns", line); };
+        if (shared.auth.type == AuthType::token) {
+            auto& cache = (*caches)[JwtKey{shared.auth.team_id, shared.auth.key_id, shared.auth.key_file}];
+            if (!cache) {
+                // Throws std::runtime_error naming the file when the key is not a P-256 PKCS#8 key.
+                cache = std::make_shared<JwtCache>(Es256Key::from_pem_file(shared.auth.key_file),
+                                                   shared.auth.team_id, shared.auth.key_id);
+            }
+            shared.jwt_cache = cache;
+        }
+        return std::make_unique<ApnsTransport>(loop, shared, std::move(on_response));
     };
 }
 
