@@ -90,7 +90,13 @@ void Txn::end() noexcept {
 
 void Txn::commit() {
     int rc = mdb_txn_commit(txn_);
-    end();  // mdb_txn_commit frees the transaction even when it fails
+    txn_ = nullptr;  // mdb_txn_commit frees the transaction even when it fails
+    // Counted in the gate until the sync is done too: mdb_env_sync reads the meta pages through the
+    // map, which adopt_new_size must not remap meanwhile.
+    struct LeaveGate {
+        TxnGate* gate;
+        ~LeaveGate() { gate->leave(); }
+    } leave{gate_};
     check(rc, "commit", *path_);
     // Outside LMDB's writer lock (released by mdb_txn_commit): other writers proceed meanwhile.
     if (durable_ != nullptr) durable_->after_commit(env_, *path_);
