@@ -11,6 +11,7 @@ bool Dedupe::should_send(std::string_view token, std::string_view tail) const {
 void Dedupe::record(std::string_view token, std::string_view tail) {
     batch_.emplace_back(std::string(token), std::string(tail));
     unflushed_[std::string(token)] = Recent{std::string(tail), generation_};
+    order_.emplace_back(generation_, std::string(token));
 }
 
 void Dedupe::flush() {
@@ -18,6 +19,7 @@ void Dedupe::flush() {
     store_.record_sent(batch_);
     batch_.clear();
     unflushed_.clear();
+    order_.clear();
     ++generation_;
 }
 
@@ -29,8 +31,12 @@ std::vector<std::pair<std::string, std::string>> Dedupe::take_batch() {
 }
 
 void Dedupe::forget_written(std::uint64_t written_generation) {
-    if (unflushed_.empty()) return;
-    std::erase_if(unflushed_, [&](const auto& item) { return item.second.generation <= written_generation; });
+    while (!order_.empty() && order_.front().first <= written_generation) {
+        const auto it = unflushed_.find(order_.front().second);
+        // A newer record of the same token (a later generation) stays until that one is written.
+        if (it != unflushed_.end() && it->second.generation <= written_generation) unflushed_.erase(it);
+        order_.pop_front();
+    }
 }
 
 }  // namespace pushsync::sender

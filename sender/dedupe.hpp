@@ -4,6 +4,7 @@
 // loop iteration, so a burst of 200s costs one commit, not one per push. Tails handed to the
 // StoreWriter stay remembered here until it reports them written.
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,6 +40,8 @@ private:
     Store& store_;
     std::vector<std::pair<std::string, std::string>> batch_;
     std::unordered_map<std::string, Recent> unflushed_;  // token -> newest tail not yet in the store
+    // The same tokens in record order, so forgetting what was written costs only what it forgets.
+    std::deque<std::pair<std::uint64_t, std::string>> order_;
     std::uint64_t generation_ = 1;
 };
 

@@ -67,7 +67,7 @@ void Dispatcher::start(const std::string& token) {
     Slot& slot = slots_.at(token);
     const Push& push = slot.active.push;
     if (!deps_.dedupe.should_send(token, push.tail)) {
-        deps_.log.debug("push.duplicate", fields(push));
+        if (deps_.log.enabled(LogLevel::debug)) deps_.log.debug("push.duplicate", fields(push));
         finish(push, Outcome::duplicate);
         advance(token);
         return;
@@ -154,7 +154,10 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
         case Verdict::delivered: {
             deps_.dedupe.record(token, push.tail);
             if (deps_.count) deps_.count(Counter::pushes_sent, 1);
-            deps_.log.info("push.sent", fields(push, response.apns_id) + " attempt=" + std::to_string(active.attempts));
+            if (deps_.log.enabled(LogLevel::info)) {  // the hot path: build the line only when it is kept
+                deps_.log.info("push.sent",
+                               fields(push, response.apns_id) + " attempt=" + std::to_string(active.attempts));
+            }
             finish(push, Outcome::delivered);
             if (connections_.at(connection_index).holding) release(connection_index);
             advance(token);

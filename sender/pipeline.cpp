@@ -86,7 +86,7 @@ void Pipeline::run_round(Round round) {
                                               std::string(to_string(device.environment)) +
                                               " reason=\"app or environment not configured\"");
     }
-    deps_.log.debug("round.fanout", "group=" + round.group + " tail=" + round.tail +
+    if (deps_.log.enabled(LogLevel::debug)) deps_.log.debug("round.fanout", "group=" + round.group + " tail=" + round.tail +
                                         " notifies=" + std::to_string(round.entry_ids.size()) +
                                         " devices=" + std::to_string(result.targets.size()) +
                                         " unroutable=" + std::to_string(result.unroutable.size()));
