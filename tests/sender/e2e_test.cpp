@@ -70,17 +70,23 @@ TEST(SenderE2E, Unregistered410PrunesTheTokenButKeepsOneRegisteredAgainAfterTheT
 TEST(SenderE2E, FiveNotifiesWithinCoalesceMsGiveOnePushPerDeviceWithTheNewestTail) {
     Stack::Options o;
     o.delivery = "  coalesce_ms: 3000\n";
+    o.start_sender = false;  // all five wait in the queue: the sender sees them within one window
     Stack s(o);
     const std::string a = token(1), b = token(2), c = token(3);
     for (const auto& t : {a, b, c}) s.register_device("g", t);
     for (int i = 1; i <= 5; ++i) s.notify("g", "T" + std::to_string(i), i == 5 ? a : "");
-    ASSERT_TRUE(s.wait_outbox_empty());
+    ASSERT_EQ(Queue::open_existing(s.nginx.queue_path().string())->stats().depth, 5u);
+    s.start_sender();
+    ASSERT_TRUE(s.wait_outbox_empty()) << read_file(s.sender_log());
     const auto log = s.requests();
-    ASSERT_EQ(log.size(), 2u);  // b and c; a sent the newest notify
+    ASSERT_EQ(log.size(), 2u) << read_file(s.sender_log());  // b and c; a sent the newest notify
+    std::set<std::string> tokens;
     for (const auto& e : log) {
-        EXPECT_NE(e["token"], a);
+        tokens.insert(e["token"]);
+        EXPECT_EQ(e["status"], 200) << e.dump();
         EXPECT_EQ(e["payload"], R"({"aps":{"content-available":1},"tail":"T5"})");
     }
+    EXPECT_EQ(tokens, (std::set<std::string>{b, c}));
 }
 
 TEST(SenderE2E, ServiceUnavailableThreeTimesThenOkIsDeliveredOnceAndANonRetryable400IsTriedOnce) {
@@ -135,11 +141,11 @@ TEST(SenderE2E, GoawayInTheMiddleOfABurstStillDeliversEveryPushExactlyOnce) {
     EXPECT_EQ(s.counter(Counter::pushes_sent), static_cast<std::uint64_t>(devices));
 }
 
-TEST(SenderE2E, SigkillDuringABurstThenRestartLeavesEveryDeviceWithItsGroupsNewestTail) {
+TEST(SenderE2E, SigkillWithWorkPendingThenRestartLeavesEveryDeviceWithItsGroupsNewestTail) {
     Stack::Options o;
-    o.delivery = "  coalesce_ms: 20\n  retry_base_ms: 50\n  retry_max_ms: 400\n";
+    o.delivery = "  coalesce_ms: 20\n  retry_base_ms: 50\n  retry_max_ms: 400\n  max_attempts: 1000000\n";
     Stack s(o);
-    constexpr int groups = 100, per_group = 3, notifies = 1000;
+    constexpr int groups = 100, per_group = 3, notifies = 1000, held_groups = 10;
     std::string jsonl;
     for (int g = 0; g < groups; ++g)
         for (int d = 0; d < per_group; ++d)
@@ -151,8 +157,15 @@ TEST(SenderE2E, SigkillDuringABurstThenRestartLeavesEveryDeviceWithItsGroupsNewe
                    "import", (s.nginx.prefix() / "devices.jsonl").string()})
                   .exit_code,
               0);
+    // One device in each of the first groups is refused with a retryable 503 until the restart:
+    // the sender keeps those pushes (with the newest tail) in its outbox, so work is known to be
+    // pending when it is killed. The rest are delivered (or not) while the burst arrives.
+    for (int g = 0; g < held_groups; ++g)
+        s.sim.add_fault({{"kind", "status"}, {"status", 503}, {"reason", "ServiceUnavailable"}, {"count", -1},
+                         {"token", token(g * per_group)}});
     // curl sends the burst in parallel from one process; the last notify of each group goes in a
-    // final wave after the others are answered, so "newest" is well defined.
+    // final wave after the others are answered, so "newest" is well defined. Both waves are sent
+    // before the kill: a sender that lost its outbox on restart would leave devices behind.
     auto curl_config = [&](int from, int to) {
         std::string cfg;
         for (int i = from; i < to; ++i) {
@@ -165,20 +178,29 @@ TEST(SenderE2E, SigkillDuringABurstThenRestartLeavesEveryDeviceWithItsGroupsNewe
     };
     write_file(s.nginx.prefix() / "burst.curl", curl_config(0, notifies - groups));
     write_file(s.nginx.prefix() / "final.curl", curl_config(notifies - groups, notifies));
-    Process burst = Process::spawn({"curl", "-sS", "-Z", "--parallel-max", "16", "-K",
-                                    (s.nginx.prefix() / "burst.curl").string()},
-                                   s.nginx.prefix() / "burst.out");
-    // Kill the sender in the middle of its work.
-    ASSERT_TRUE(s.sim.wait_for_requests(200, std::chrono::seconds(30)))
-        << read_file(s.sender_log()) << read_file(s.nginx.prefix() / "burst.out");
-    s.sender.kill_and_wait(SIGKILL);
-    ASSERT_EQ(burst.wait(std::chrono::seconds(60)), 0);
+    const auto burst = run({"curl", "-sS", "-Z", "--parallel-max", "16", "-K", (s.nginx.prefix() / "burst.curl").string()});
+    ASSERT_EQ(burst.exit_code, 0) << burst.err;
     const auto final_wave = run({"curl", "-sS", "-Z", "--parallel-max", "16", "-K", (s.nginx.prefix() / "final.curl").string()});
-    ASSERT_EQ(final_wave.exit_code, 0);
-    std::string answers = read_file(s.nginx.prefix() / "burst.out") + final_wave.out;
+    ASSERT_EQ(final_wave.exit_code, 0) << final_wave.err;
+    const std::string answers = burst.out + final_wave.out;
     std::size_t accepted = 0;
     for (std::size_t pos = 0; (pos = answers.find("202", pos)) != std::string::npos; pos += 3) ++accepted;
     ASSERT_EQ(accepted, static_cast<std::size_t>(notifies));
+    // Kill once the sender holds owed work: the queue or the outbox is not empty.
+    auto pending = [&] {
+        const auto depth = Queue::open_existing(s.nginx.queue_path().string())->stats().depth;
+        const auto r = run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config", s.nginx.config_path().string(),
+                            "stats", "--json"});
+        const auto j = nlohmann::json::parse(r.out, nullptr, false);
+        const std::uint64_t outbox = j.is_object() && j.contains("outbox") ? j["outbox"].get<std::uint64_t>() : 0;
+        return depth + outbox;
+    };
+    ASSERT_TRUE(wait_until([&] { return pending() >= static_cast<std::uint64_t>(held_groups); }))
+        << read_file(s.sender_log());
+    s.sender.kill_and_wait(SIGKILL);
+    const std::uint64_t pending_at_kill = pending();
+    EXPECT_GE(pending_at_kill, static_cast<std::uint64_t>(held_groups)) << "the held pushes survived the kill";
+    s.sim.clear_faults();
     s.start_sender();
     ASSERT_TRUE(s.wait_outbox_empty(std::chrono::seconds(60))) << read_file(s.sender_log());
     if (std::getenv("PUSHSYNC_TEST_VERBOSE")) std::fprintf(stderr, "%s", read_file(s.sender_log()).c_str());
@@ -248,7 +270,10 @@ TEST(SenderE2E, NginxStartedBeforeTheSenderWorksAndNotifiesWaitInTheQueue) {
     EXPECT_EQ(s.stop_sender(SIGTERM), 0);
 }
 
-TEST(SenderE2E, SigtermHandsBackAPushTheSimulatorNeverAnsweredAndTheNextStartDeliversIt) {
+// SIGTERM and SIGINT both stop the sender through its shutdown path.
+class SenderE2EShutdown : public ::testing::TestWithParam<int> {};
+
+TEST_P(SenderE2EShutdown, HandsBackAPushTheSimulatorNeverAnsweredAndTheNextStartDeliversIt) {
     Stack::Options o;
     o.request_timeout_ms = 1000;  // also the shutdown grace
     Stack s(o);
@@ -258,12 +283,18 @@ TEST(SenderE2E, SigtermHandsBackAPushTheSimulatorNeverAnsweredAndTheNextStartDel
     s.sim.add_fault({{"kind", "silence"}, {"count", -1}});
     s.notify("g", "T1", a);
     ASSERT_TRUE(s.sim.wait_for_requests(1));
-    EXPECT_EQ(s.stop_sender(SIGTERM), 0);
+    EXPECT_EQ(s.stop_sender(GetParam()), 0) << read_file(s.sender_log());
+    EXPECT_NE(read_file(s.sender_log()).find(GetParam() == SIGTERM ? "why=SIGTERM" : "why=SIGINT"), std::string::npos);
     s.sim.clear_faults();
     s.start_sender();
     ASSERT_TRUE(s.wait_outbox_empty()) << read_file(s.sender_log()) << s.sim.request_log(0).dump();
     EXPECT_EQ(s.delivered_to(b), 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Signals, SenderE2EShutdown, ::testing::Values(SIGTERM, SIGINT),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                             return std::string(info.param == SIGTERM ? "Sigterm" : "Sigint");
+                         });
 
 TEST(SenderE2E, AnUnreadableKeyFileExitsTwoWithFileAndLine) {
     Stack::Options o;
