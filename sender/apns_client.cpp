@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sender/apns_connection.hpp"
+#include "sender/c_callback.hpp"
 #include "sender/jwt.hpp"
 #include "sender/tls_context.hpp"
 
@@ -429,10 +430,22 @@ struct ApnsClient::Impl final : ConnectionOwner {
         }
     }
 
-    static void on_kick(struct ev_loop*, ev_timer* watcher, int) {
+    // What a guarded C callback (sender/c_callback.hpp) reports when an exception escaped it.
+    auto callback_failed(const char* callback) noexcept {
+        return [this, callback](const std::string& what) {
+            log.error(name + " callback " + callback + " failed: " + what + "; stopping the event loop");
+        };
+    }
+
+    static void on_kick(struct ev_loop* loop, ev_timer* watcher, int) noexcept {
         auto* self = static_cast<Impl*>(watcher->data);
-        self->graveyard.clear();  // no connection callback is on the stack here
-        self->after_event();
+        guard_ev(
+            loop,
+            [&] {
+                self->graveyard.clear();  // no connection callback is on the stack here
+                self->after_event();
+            },
+            self->callback_failed("on_kick"));
     }
 
     void arm_timeout_timer() {
@@ -443,11 +456,16 @@ struct ApnsClient::Impl final : ConnectionOwner {
         ev_timer_start(loop, &timeout_timer);
     }
 
-    static void on_timeout_timer(struct ev_loop*, ev_timer* watcher, int) {
+    static void on_timeout_timer(struct ev_loop* loop, ev_timer* watcher, int) noexcept {
         auto* self = static_cast<Impl*>(watcher->data);
-        self->expire_requests();
-        self->arm_timeout_timer();
-        self->after_event();
+        guard_ev(
+            loop,
+            [&] {
+                self->expire_requests();
+                self->arm_timeout_timer();
+                self->after_event();
+            },
+            self->callback_failed("on_timeout_timer"));
     }
 
     void expire_requests() {
@@ -468,10 +486,15 @@ struct ApnsClient::Impl final : ConnectionOwner {
         }
     }
 
-    static void on_reconnect_timer(struct ev_loop*, ev_timer* watcher, int) {
+    static void on_reconnect_timer(struct ev_loop* loop, ev_timer* watcher, int) noexcept {
         auto* slot = static_cast<Slot*>(watcher->data);
-        slot->may_connect = true;
-        slot->impl->after_event();
+        guard_ev(
+            loop,
+            [&] {
+                slot->may_connect = true;
+                slot->impl->after_event();
+            },
+            slot->impl->callback_failed("on_reconnect_timer"));
     }
 
     // ---- shutdown ----
@@ -495,17 +518,22 @@ struct ApnsClient::Impl final : ConnectionOwner {
         schedule_kick();
     }
 
-    static void on_shutdown_timer(struct ev_loop*, ev_timer* watcher, int) {
+    static void on_shutdown_timer(struct ev_loop* loop, ev_timer* watcher, int) noexcept {
         auto* self = static_cast<Impl*>(watcher->data);
-        for (ApnsConnection* connection : self->open_connections()) connection->close("shutdown deadline passed");
-        for (auto& [seq, p] : self->pending) {  // whatever no connection reported
-            PushResponse response;
-            response.tag = p.request.tag;
-            response.reason = "Shutdown";
-            self->completions.push_back(std::move(response));
-        }
-        self->pending.clear();
-        self->after_event();
+        guard_ev(
+            loop,
+            [&] {
+                for (ApnsConnection* connection : self->open_connections()) connection->close("shutdown deadline passed");
+                for (auto& [seq, p] : self->pending) {  // whatever no connection reported
+                    PushResponse response;
+                    response.tag = p.request.tag;
+                    response.reason = "Shutdown";
+                    self->completions.push_back(std::move(response));
+                }
+                self->pending.clear();
+                self->after_event();
+            },
+            self->callback_failed("on_shutdown_timer"));
     }
 
     void maybe_finish_shutdown() {

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "sender/c_callback.hpp"
 #include "sender/tls_context.hpp"
 
 namespace pushsync::sender {
@@ -158,11 +159,16 @@ void ApnsConnection::watch(int events) {
     ev_io_start(loop_, &io_);
 }
 
-void ApnsConnection::on_io(struct ev_loop*, ev_io* watcher, int events) {
+void ApnsConnection::on_io(struct ev_loop* loop, ev_io* watcher, int events) noexcept {
     auto* self = static_cast<ApnsConnection*>(watcher->data);
-    ConnectionOwner& owner = self->owner_;
-    self->handle_io(events);
-    owner.after_event();  // last: the owner may close this connection in there
+    guard_ev(
+        loop,
+        [&] {
+            ConnectionOwner& owner = self->owner_;
+            self->handle_io(events);
+            owner.after_event();  // last: the owner may close this connection in there
+        },
+        self->callback_failed("on_io"));
 }
 
 void ApnsConnection::handle_io(int events) {
@@ -406,137 +412,175 @@ void ApnsConnection::close(const std::string& why) {
     owner_.on_connection_closed(*this, why);
 }
 
-void ApnsConnection::on_setup_timeout(struct ev_loop*, ev_timer* watcher, int) {
-    auto* self = static_cast<ApnsConnection*>(watcher->data);
-    ConnectionOwner& owner = self->owner_;
-    self->close("no HTTP/2 SETTINGS within the connect timeout");
-    owner.after_event();
+void ApnsConnection::report_callback_failure(const char* callback, const std::string& what) const {
+    log_.error(conn_name(endpoint_, id_) + " callback " + callback + " failed: " + what);
 }
 
-void ApnsConnection::on_ping_timer(struct ev_loop*, ev_timer* watcher, int) {
+void ApnsConnection::on_setup_timeout(struct ev_loop* loop, ev_timer* watcher, int) noexcept {
     auto* self = static_cast<ApnsConnection*>(watcher->data);
-    ConnectionOwner& owner = self->owner_;
-    if (self->ping_outstanding_) {
-        self->close("no answer to PING within " + std::to_string(self->ping_interval_s_) + " s");
-    } else if (ev_now(self->loop_) - self->last_read_ >= self->ping_interval_s_ * 0.99) {
-        self->ping_outstanding_ = true;
-        nghttp2_submit_ping(self->session_.get(), NGHTTP2_FLAG_NONE, nullptr);
-        self->flush();
-    }
-    owner.after_event();
+    guard_ev(
+        loop,
+        [&] {
+            ConnectionOwner& owner = self->owner_;
+            self->close("no HTTP/2 SETTINGS within the connect timeout");
+            owner.after_event();
+        },
+        self->callback_failed("on_setup_timeout"));
 }
 
-int ApnsConnection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
-    auto* self = static_cast<ApnsConnection*>(user);
-    switch (frame->hd.type) {
-        case NGHTTP2_SETTINGS:
-            if (frame->hd.flags & NGHTTP2_FLAG_ACK) break;
-            if (self->state_ == State::awaiting_settings) {
-                // Ready only now: before the server's SETTINGS we do not know its stream limit.
-                self->state_ = State::ready;
-                ev_timer_stop(self->loop_, &self->setup_timer_);
-                if (self->ping_interval_s_ > 0) {
-                    ev_timer_set(&self->ping_timer_, self->ping_interval_s_, self->ping_interval_s_);
-                    ev_timer_start(self->loop_, &self->ping_timer_);
-                }
-                self->log_.info(conn_name(self->endpoint_, self->id_) +
-                                " connected, max_concurrent_streams=" + std::to_string(self->remote_max_streams()));
-            } else {
-                self->log_.debug(conn_name(self->endpoint_, self->id_) +
-                                 " settings: max_concurrent_streams=" + std::to_string(self->remote_max_streams()));
+void ApnsConnection::on_ping_timer(struct ev_loop* loop, ev_timer* watcher, int) noexcept {
+    auto* self = static_cast<ApnsConnection*>(watcher->data);
+    guard_ev(
+        loop,
+        [&] {
+            ConnectionOwner& owner = self->owner_;
+            if (self->ping_outstanding_) {
+                self->close("no answer to PING within " + std::to_string(self->ping_interval_s_) + " s");
+            } else if (ev_now(self->loop_) - self->last_read_ >= self->ping_interval_s_ * 0.99) {
+                self->ping_outstanding_ = true;
+                nghttp2_submit_ping(self->session_.get(), NGHTTP2_FLAG_NONE, nullptr);
+                self->flush();
             }
-            self->owner_.on_connection_ready(*self);
-            break;
-        case NGHTTP2_GOAWAY:
-            self->goaway_received_ = true;
-            self->goaway_last_stream_id_ = frame->goaway.last_stream_id;
-            self->log_.warn(conn_name(self->endpoint_, self->id_) + " goaway " + describe_goaway(frame->goaway));
-            self->draining_ = true;
-            self->owner_.on_goaway(*self);
-            break;
-        case NGHTTP2_PING:
-            if (frame->hd.flags & NGHTTP2_FLAG_ACK) self->ping_outstanding_ = false;
-            break;
-        default:
-            break;
-    }
-    return 0;
+            owner.after_event();
+        },
+        self->callback_failed("on_ping_timer"));
 }
 
-int ApnsConnection::on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+int ApnsConnection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) noexcept {
     auto* self = static_cast<ApnsConnection*>(user);
-    if (frame->hd.type == NGHTTP2_HEADERS) {
-        if (auto it = self->streams_.find(frame->hd.stream_id); it != self->streams_.end()) {
-            it->second->result.request_sent = true;
-        }
-    }
-    return 0;
+    return guard_nghttp2(
+        [&]() -> int {
+            switch (frame->hd.type) {
+                case NGHTTP2_SETTINGS:
+                    if (frame->hd.flags & NGHTTP2_FLAG_ACK) break;
+                    if (self->state_ == State::awaiting_settings) {
+                        // Ready only now: before the server's SETTINGS we do not know its stream limit.
+                        self->state_ = State::ready;
+                        ev_timer_stop(self->loop_, &self->setup_timer_);
+                        if (self->ping_interval_s_ > 0) {
+                            ev_timer_set(&self->ping_timer_, self->ping_interval_s_, self->ping_interval_s_);
+                            ev_timer_start(self->loop_, &self->ping_timer_);
+                        }
+                        self->log_.info(conn_name(self->endpoint_, self->id_) +
+                                        " connected, max_concurrent_streams=" + std::to_string(self->remote_max_streams()));
+                    } else {
+                        self->log_.debug(conn_name(self->endpoint_, self->id_) +
+                                         " settings: max_concurrent_streams=" + std::to_string(self->remote_max_streams()));
+                    }
+                    self->owner_.on_connection_ready(*self);
+                    break;
+                case NGHTTP2_GOAWAY:
+                    self->goaway_received_ = true;
+                    self->goaway_last_stream_id_ = frame->goaway.last_stream_id;
+                    self->log_.warn(conn_name(self->endpoint_, self->id_) + " goaway " + describe_goaway(frame->goaway));
+                    self->draining_ = true;
+                    self->owner_.on_goaway(*self);
+                    break;
+                case NGHTTP2_PING:
+                    if (frame->hd.flags & NGHTTP2_FLAG_ACK) self->ping_outstanding_ = false;
+                    break;
+                default:
+                    break;
+            }
+            return 0;
+        },
+        self->callback_failed("on_frame_recv"));
+}
+
+int ApnsConnection::on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user) noexcept {
+    auto* self = static_cast<ApnsConnection*>(user);
+    return guard_nghttp2(
+        [&]() -> int {
+            if (frame->hd.type == NGHTTP2_HEADERS) {
+                if (auto it = self->streams_.find(frame->hd.stream_id); it != self->streams_.end()) {
+                    it->second->result.request_sent = true;
+                }
+            }
+            return 0;
+        },
+        self->callback_failed("on_frame_send"));
 }
 
 int ApnsConnection::on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
-                              const uint8_t* value, size_t valuelen, uint8_t, void* user) {
+                              const uint8_t* value, size_t valuelen, uint8_t, void* user) noexcept {
     auto* self = static_cast<ApnsConnection*>(user);
-    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
-    auto it = self->streams_.find(frame->hd.stream_id);
-    if (it == self->streams_.end()) return 0;
-    std::string_view key(reinterpret_cast<const char*>(name), namelen);
-    std::string_view text(reinterpret_cast<const char*>(value), valuelen);
-    StreamResult& result = it->second->result;
-    if (key == ":status") {
-        int status = 0;
-        for (char c : text) status = (c >= '0' && c <= '9') ? status * 10 + (c - '0') : -1000;
-        result.status = status > 0 ? status : 0;
-    } else if (key == "apns-id") {
-        result.apns_id.assign(text);
-    }
-    return 0;
+    return guard_nghttp2(
+        [&]() -> int {
+            if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+            auto it = self->streams_.find(frame->hd.stream_id);
+            if (it == self->streams_.end()) return 0;
+            std::string_view key(reinterpret_cast<const char*>(name), namelen);
+            std::string_view text(reinterpret_cast<const char*>(value), valuelen);
+            StreamResult& result = it->second->result;
+            if (key == ":status") {
+                int status = 0;
+                for (char c : text) status = (c >= '0' && c <= '9') ? status * 10 + (c - '0') : -1000;
+                result.status = status > 0 ? status : 0;
+            } else if (key == "apns-id") {
+                result.apns_id.assign(text);
+            }
+            return 0;
+        },
+        self->callback_failed("on_header"));
 }
 
 int ApnsConnection::on_data_chunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len,
-                                  void* user) {
+                                  void* user) noexcept {
     auto* self = static_cast<ApnsConnection*>(user);
-    auto it = self->streams_.find(stream_id);
-    if (it == self->streams_.end()) return 0;
-    std::string& body = it->second->result.body;
-    if (body.size() < max_body_bytes) body.append(reinterpret_cast<const char*>(data), std::min(len, max_body_bytes - body.size()));
-    return 0;
+    return guard_nghttp2(
+        [&]() -> int {
+            auto it = self->streams_.find(stream_id);
+            if (it == self->streams_.end()) return 0;
+            std::string& body = it->second->result.body;
+            if (body.size() < max_body_bytes) body.append(reinterpret_cast<const char*>(data), std::min(len, max_body_bytes - body.size()));
+            return 0;
+        },
+        self->callback_failed("on_data_chunk"));
 }
 
-int ApnsConnection::on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user) {
+int ApnsConnection::on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user) noexcept {
     auto* self = static_cast<ApnsConnection*>(user);
-    auto it = self->streams_.find(stream_id);
-    if (it == self->streams_.end()) return 0;  // cancelled by us
-    std::unique_ptr<Stream> stream = std::move(it->second);
-    self->streams_.erase(it);
-    StreamResult& result = stream->result;
-    if (result.status == 0) {
-        result.error_code = error_code;
-        // nghttp2 closes the streams above GOAWAY's last-stream-id with REFUSED_STREAM; the
-        // server sends it for streams it did not process. Both are safe to send again.
-        if (error_code == NGHTTP2_REFUSED_STREAM ||
-            (self->goaway_received_ && stream_id > self->goaway_last_stream_id_)) {
-            result.refused = true;
-        }
-    }
-    // A drained connection closes in flush() (close_if_done), never inside nghttp2's callback.
-    self->owner_.on_stream_result(*self, stream->tag, std::move(result));
-    return 0;
+    return guard_nghttp2(
+        [&]() -> int {
+            auto it = self->streams_.find(stream_id);
+            if (it == self->streams_.end()) return 0;  // cancelled by us
+            std::unique_ptr<Stream> stream = std::move(it->second);
+            self->streams_.erase(it);
+            StreamResult& result = stream->result;
+            if (result.status == 0) {
+                result.error_code = error_code;
+                // nghttp2 closes the streams above GOAWAY's last-stream-id with REFUSED_STREAM; the
+                // server sends it for streams it did not process. Both are safe to send again.
+                if (error_code == NGHTTP2_REFUSED_STREAM ||
+                    (self->goaway_received_ && stream_id > self->goaway_last_stream_id_)) {
+                    result.refused = true;
+                }
+            }
+            // A drained connection closes in flush() (close_if_done), never inside nghttp2's callback.
+            self->owner_.on_stream_result(*self, stream->tag, std::move(result));
+            return 0;
+        },
+        self->callback_failed("on_stream_close"));
 }
 
 ssize_t ApnsConnection::read_body(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
-                                  uint32_t* data_flags, nghttp2_data_source*, void* user) {
+                                  uint32_t* data_flags, nghttp2_data_source*, void* user) noexcept {
     auto* self = static_cast<ApnsConnection*>(user);
-    auto it = self->streams_.find(stream_id);
-    if (it == self->streams_.end()) {  // cancelled before its body left
-        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-        return 0;
-    }
-    Stream& stream = *it->second;
-    std::size_t n = std::min(length, stream.body_out.size() - stream.body_sent);
-    std::memcpy(buf, stream.body_out.data() + stream.body_sent, n);
-    stream.body_sent += n;
-    if (stream.body_sent == stream.body_out.size()) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-    return static_cast<ssize_t>(n);
+    return guard_nghttp2(
+        [&]() -> ssize_t {
+            auto it = self->streams_.find(stream_id);
+            if (it == self->streams_.end()) {  // cancelled before its body left
+                *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+                return 0;
+            }
+            Stream& stream = *it->second;
+            std::size_t n = std::min(length, stream.body_out.size() - stream.body_sent);
+            std::memcpy(buf, stream.body_out.data() + stream.body_sent, n);
+            stream.body_sent += n;
+            if (stream.body_sent == stream.body_out.size()) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+            return static_cast<ssize_t>(n);
+        },
+        self->callback_failed("read_body"));
 }
 
 }  // namespace pushsync::sender

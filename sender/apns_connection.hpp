@@ -105,19 +105,25 @@ private:
         void operator()(nghttp2_session* session) const noexcept { nghttp2_session_del(session); }
     };
 
-    static void on_io(struct ev_loop* loop, ev_io* watcher, int events);
-    static void on_setup_timeout(struct ev_loop* loop, ev_timer* watcher, int events);
-    static void on_ping_timer(struct ev_loop* loop, ev_timer* watcher, int events);
+    static void on_io(struct ev_loop* loop, ev_io* watcher, int events) noexcept;
+    static void on_setup_timeout(struct ev_loop* loop, ev_timer* watcher, int events) noexcept;
+    static void on_ping_timer(struct ev_loop* loop, ev_timer* watcher, int events) noexcept;
 
-    static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* self);
-    static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* self);
+    static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* self) noexcept;
+    static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* self) noexcept;
     static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
-                         const uint8_t* value, size_t valuelen, uint8_t flags, void* self);
+                         const uint8_t* value, size_t valuelen, uint8_t flags, void* self) noexcept;
     static int on_data_chunk(nghttp2_session*, uint8_t flags, int32_t stream_id, const uint8_t* data, size_t len,
-                             void* self);
-    static int on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* self);
+                             void* self) noexcept;
+    static int on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* self) noexcept;
     static ssize_t read_body(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length, uint32_t* data_flags,
-                             nghttp2_data_source* source, void* self);
+                             nghttp2_data_source* source, void* self) noexcept;
+
+    // What a guarded C callback (sender/c_callback.hpp) reports when an exception escaped it.
+    auto callback_failed(const char* callback) noexcept {
+        return [this, callback](const std::string& what) { report_callback_failure(callback, what); };
+    }
+    void report_callback_failure(const char* callback, const std::string& what) const;
 
     bool try_next_address(std::string& why);
     void handle_io(int events);

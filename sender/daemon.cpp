@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "sender/c_callback.hpp"
 #include "sender/clock.hpp"
 #include "sender/consumer.hpp"
 #include "sender/pipeline.hpp"
@@ -51,6 +52,7 @@ struct Daemon::Impl {
     ev_timer shutdown_watcher{};
     ev_prepare prepare_watcher{};
     bool shutting_down = false;
+    bool stopped_cleanly = false;  // the loop ended through the shutdown path, not a failed callback
     std::int64_t shutdown_deadline_ms = 0;
 
     Impl(const Config& c, Logger& l, DaemonOptions o) : config(c), log(l), options(o) {}
@@ -80,48 +82,99 @@ struct Daemon::Impl {
         ev_timer_start(loop.get(), &timer_watcher);
     }
 
-    static void on_inbox(struct ev_loop*, ev_async* w, int) {
+    // What a guarded C callback (sender/c_callback.hpp) reports when an exception escaped it;
+    // the guard then stops the loop and run() returns 1 (stopped_cleanly stays false).
+    auto callback_failed(const char* callback) noexcept {
+        return [this, callback](const std::string& what) {
+            log.error("sender.callback_failed", std::string("callback=") + callback + " error=" + what);
+        };
+    }
+
+    static void on_inbox(struct ev_loop* loop, ev_async* w, int) noexcept {
         Impl& d = self(w->data);
-        std::vector<OutboxEntry> entries;
-        {
-            std::lock_guard lock(d.inbox_mutex);
-            entries.swap(d.inbox);
-        }
-        d.pipeline->accept(entries);
+        guard_ev(
+            loop,
+            [&] {
+                std::vector<OutboxEntry> entries;
+                {
+                    std::lock_guard lock(d.inbox_mutex);
+                    entries.swap(d.inbox);
+                }
+                d.pipeline->accept(entries);
+            },
+            d.callback_failed("on_inbox"));
     }
-    static void on_stop(struct ev_loop*, ev_async* w, int) { self(w->data).begin_shutdown("request"); }
-    static void on_signal(struct ev_loop*, ev_signal* w, int) {
-        self(w->data).begin_shutdown(w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
-    }
-    static void on_timer(struct ev_loop*, ev_timer* w, int) { self(w->data).timers.run_due(); }
-    static void on_heartbeat(struct ev_loop*, ev_timer* w, int) {
+    static void on_stop(struct ev_loop* loop, ev_async* w, int) noexcept {
         Impl& d = self(w->data);
-        d.queue->heartbeat(d.clock.unix_ms());
-        if (d.log.enabled(LogLevel::debug)) {
-            const auto& stats = d.pipeline->dispatcher().stats();
-            d.log.debug("sender.stats", "on_wire=" + std::to_string(d.pipeline->dispatcher().on_wire()) +
-                                            " rounds_open=" + std::to_string(d.pipeline->ledger().open_rounds()) +
-                                            " outbox_live=" + std::to_string(d.pipeline->ledger().live_entries()) +
-                                            " delivered=" + std::to_string(stats.delivered) +
-                                            " failed=" + std::to_string(stats.failed) +
-                                            " retries=" + std::to_string(stats.retries));
-        }
+        guard_ev(
+            loop,
+            [&] {
+                d.begin_shutdown("request");
+            },
+            d.callback_failed("on_stop"));
     }
-    static void on_prepare(struct ev_loop*, ev_prepare* w, int) {
+    static void on_signal(struct ev_loop* loop, ev_signal* w, int) noexcept {
+        Impl& d = self(w->data);
+        guard_ev(
+            loop,
+            [&] {
+                d.begin_shutdown(w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
+            },
+            d.callback_failed("on_signal"));
+    }
+    static void on_timer(struct ev_loop* loop, ev_timer* w, int) noexcept {
+        Impl& d = self(w->data);
+        guard_ev(
+            loop,
+            [&] {
+                d.timers.run_due();
+            },
+            d.callback_failed("on_timer"));
+    }
+    static void on_heartbeat(struct ev_loop* loop, ev_timer* w, int) noexcept {
+        Impl& d = self(w->data);
+        guard_ev(
+            loop,
+            [&] {
+                d.queue->heartbeat(d.clock.unix_ms());
+                if (d.log.enabled(LogLevel::debug)) {
+                    const auto& stats = d.pipeline->dispatcher().stats();
+                    d.log.debug("sender.stats", "on_wire=" + std::to_string(d.pipeline->dispatcher().on_wire()) +
+                                                    " rounds_open=" + std::to_string(d.pipeline->ledger().open_rounds()) +
+                                                    " outbox_live=" + std::to_string(d.pipeline->ledger().live_entries()) +
+                                                    " delivered=" + std::to_string(stats.delivered) +
+                                                    " failed=" + std::to_string(stats.failed) +
+                                                    " retries=" + std::to_string(stats.retries));
+                }
+            },
+            d.callback_failed("on_heartbeat"));
+    }
+    static void on_prepare(struct ev_loop* loop, ev_prepare* w, int) noexcept {
         // Before the loop blocks: commit what this iteration collected and re-arm the one timer.
-        Impl& d = self(w->data);
-        d.pipeline->flush();
-        d.arm_timer();
+        guard_ev(
+            loop,
+            [&] {
+                Impl& d = self(w->data);
+                d.pipeline->flush();
+                d.arm_timer();
+            },
+            d.callback_failed("on_prepare"));
     }
-    static void on_shutdown_check(struct ev_loop* loop, ev_timer* w, int) {
+    static void on_shutdown_check(struct ev_loop* loop, ev_timer* w, int) noexcept {
         Impl& d = self(w->data);
-        const bool drained = d.pipeline->drained();
-        if (drained || d.clock.now_ms() >= d.shutdown_deadline_ms) {
-            d.pipeline->flush();
-            d.log.info("sender.stopped", std::string(drained ? "drained=1" : "drained=0") + " handed_back_rounds=" +
-                                             std::to_string(d.pipeline->ledger().open_rounds()));
-            ev_break(loop, EVBREAK_ALL);
-        }
+        guard_ev(
+            loop,
+            [&] {
+                const bool drained = d.pipeline->drained();
+                if (drained || d.clock.now_ms() >= d.shutdown_deadline_ms) {
+                    d.pipeline->flush();
+                    d.log.info("sender.stopped", std::string(drained ? "drained=1" : "drained=0") + " handed_back_rounds=" +
+                                                     std::to_string(d.pipeline->ledger().open_rounds()));
+                    d.stopped_cleanly = true;
+                    ev_break(loop, EVBREAK_ALL);
+                }
+            },
+            d.callback_failed("on_shutdown_check"));
     }
 };
 
@@ -198,6 +251,10 @@ int Daemon::run() {
                                      " coalesce_ms=" + std::to_string(d.config.delivery.coalesce_ms));
     d.consumer->start();
     ev_run(d.loop.get(), 0);
+    if (!d.stopped_cleanly) {
+        d.log.error("sender.failed", "why=event loop stopped by a failed callback");
+        return 1;
+    }
     return 0;
 }
 
