@@ -10,6 +10,7 @@
 #include <csignal>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -91,6 +92,22 @@ struct Setup {
     std::unique_ptr<Queue> open_queue() const { return Queue::open((dir / "queue").string(), capacity); }
 };
 
+// Puts one notify in the queue, waiting out full and passed_over (they pass with time); any other
+// answer (invalid) never will, so the benchmark stops loudly instead of measuring nothing.
+void enqueue_or_die(Queue& q, const Notify& n) {
+    for (;;) {
+        const auto result = q.enqueue(n);
+        if (result == EnqueueResult::accepted) return;
+        if (result != EnqueueResult::full && result != EnqueueResult::passed_over) {
+            std::fprintf(stderr, "bench_sender: enqueue of group=%.*s tail=%.*s refused (invalid)\n",
+                         static_cast<int>(n.group.size()), n.group.data(), static_cast<int>(n.tail.size()),
+                         n.tail.data());
+            std::exit(1);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
 std::uint64_t sent_counter(Queue& q) { return q.stats().counters[static_cast<unsigned>(Counter::pushes_sent)]; }
 
 long rss_kib(pid_t pid) {
@@ -130,7 +147,7 @@ void bench_throughput(std::uint64_t pushes, int rounds) {
                                                         sim.key_id(), sim.team_id(), std::time(nullptr));
     write_file(setup.dir / "payload.json", R"({"aps":{"content-available":1},"tail":"T-round-1"})");
     // Warm-up round, off the clock: connection, JWT, LMDB pages.
-    queue->enqueue(Notify{"bench", "warm", "", now_unix_ms()});
+    enqueue_or_die(*queue, Notify{"bench", "warm", "", now_unix_ms()});
     wait_until([&] { return sent_counter(*queue) >= pushes; }, Ms(120000), Ms(1));
     double best_sender = 0, best_h2load = 0;
     for (int round = 1; round <= rounds; ++round) {
@@ -138,7 +155,7 @@ void bench_throughput(std::uint64_t pushes, int rounds) {
         const std::uint64_t before = sent_counter(*queue);
         const auto start = std::chrono::steady_clock::now();
         const std::string tail = "T-round-" + std::to_string(round);
-        queue->enqueue(Notify{"bench", tail, "", now_unix_ms()});
+        enqueue_or_die(*queue, Notify{"bench", tail, "", now_unix_ms()});
         wait_until([&] { return sent_counter(*queue) >= before + pushes; }, Ms(120000), Ms(1));
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const double ours = pushes / secs;
@@ -162,7 +179,7 @@ void bench_latency(int rate, int seconds, const std::string& sync) {
     setup.register_devices(groups, 1);
     Process sender = setup.start_sender();
     auto queue = setup.open_queue();
-    queue->enqueue(Notify{"g0", "warm", "", now_unix_ms()});
+    enqueue_or_die(*queue, Notify{"g0", "warm", "", now_unix_ms()});
     wait_until([&] { return sent_counter(*queue) >= 1; }, Ms(10000), Ms(1));
     const std::uint64_t seq0 = sim.counters().value("log_seq", std::uint64_t{0});
     const int total = rate * seconds;
@@ -173,7 +190,7 @@ void bench_latency(int rate, int seconds, const std::string& sync) {
         const std::string group = "g" + std::to_string(i % groups);
         const std::string tail = "L-" + std::to_string(i);
         enqueued[i] = now_unix_ms();
-        queue->enqueue(Notify{group, tail, "", enqueued[i]});
+        enqueue_or_die(*queue, Notify{group, tail, "", enqueued[i]});
     }
     wait_until([&] { return sent_counter(*queue) >= 1 + static_cast<std::uint64_t>(total); }, Ms(60000), Ms(5));
     std::vector<std::int64_t> latencies;
@@ -220,7 +237,7 @@ void bench_rss(std::uint64_t devices) {
     const long idle = rss_kib(sender.pid());
     sim.add_fault({{"kind", "silence"}, {"count", -1}});  // nothing is answered: all stay in flight
     auto queue = setup.open_queue();
-    queue->enqueue(Notify{"inflight", "R1", "", now_unix_ms()});
+    enqueue_or_die(*queue, Notify{"inflight", "R1", "", now_unix_ms()});
     // The simulator holds the 1,000 streams one connection allows; the other 9,000 wait in the client.
     const bool streams_full = sim.wait_for_requests(1000, Ms(60000));
     wait_until([] { return false; }, Ms(500));  // let the fan-out settle before reading RSS

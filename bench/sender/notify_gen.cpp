@@ -33,7 +33,15 @@ int main(int argc, char** argv) {
         if (rate > 0) std::this_thread::sleep_until(start + std::chrono::microseconds(static_cast<long>(i * 1e6 / rate)));
         const std::string group = "g" + std::to_string(i % groups);
         const std::string tail = "T-" + std::to_string(i);
-        while (queue->enqueue(Notify{group, tail, "", now_unix_ms()}) != EnqueueResult::accepted) {
+        // Only full and passed_over pass with time; anything else (invalid) never will.
+        for (;;) {
+            const auto result = queue->enqueue(Notify{group, tail, "", now_unix_ms()});
+            if (result == EnqueueResult::accepted) break;
+            if (result != EnqueueResult::full && result != EnqueueResult::passed_over) {
+                std::fprintf(stderr, "notify_gen: enqueue of group=%s tail=%s refused (invalid): giving up\n",
+                             group.c_str(), tail.c_str());
+                return 1;
+            }
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
         queue->add(Counter::notifies_accepted);
