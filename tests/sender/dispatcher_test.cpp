@@ -164,18 +164,27 @@ TEST_F(DispatcherTest, CredentialErrorsHoldTheConnectionsPushesAndPruneNothing) 
     wire(1).answer(200);  // the other connection is unaffected
     EXPECT_TRUE(h.store->get_device(test::token_a));
     EXPECT_EQ(counters[Counter::pushes_failed], 0u);
-    int alerts = 0;
-    for (const auto& l : lines) alerts += l.find("apns.credentials_rejected") != std::string::npos;
-    EXPECT_EQ(alerts, 1);
+    auto alerts = [&] {
+        int n = 0;
+        for (const auto& l : lines) n += l.find("apns.credentials_rejected") != std::string::npos;
+        return n;
+    };
+    EXPECT_EQ(alerts(), 1);
 
-    advance(60000);  // one probe a minute
+    advance(30000);
+    EXPECT_EQ(alerts(), 1) << "no alert within the minute";
+    advance(30000);  // one probe a minute
     ASSERT_EQ(wire().waiting.size(), 1u);
+    EXPECT_EQ(alerts(), 1);
     wire().answer(403, "InvalidProviderToken");
+    EXPECT_EQ(alerts(), 2) << "still rejected a minute later: the second alert";
     advance(30000);
     EXPECT_TRUE(wire().waiting.empty());
+    EXPECT_EQ(alerts(), 2);
     advance(30000);
     ASSERT_EQ(wire().waiting.size(), 1u);
     wire().answer(200);  // credentials fixed: the rest go
+    EXPECT_EQ(alerts(), 2);
     EXPECT_FALSE(dispatcher->holding(0));
     EXPECT_EQ(wire().waiting.size(), 2u);
     wire().answer_all(200);
