@@ -344,6 +344,20 @@ TEST_F(ApnsClientTest, LostConnectionAnswersInFlightPushesThenReconnectsWithBack
     sim.control_json("DELETE", "/faults");
     ASSERT_TRUE(h.run_until_answered(2)) << h.log_text();
     EXPECT_EQ(h.response_for(2)->status, 200) << h.response_for(2)->reason;
+    // A connection that served a response resets the backoff: lost again, the next failed
+    // attempt waits 1 s again, not 4 s.
+    const std::size_t mark = h.log_text().size();
+    sim.kill();
+    ASSERT_TRUE(h.run_until([&] { return h.log_text().find(" closed: ", mark) != std::string::npos; }))
+        << h.log_text();
+    h.client->send(push(sim, 3));
+    ASSERT_TRUE(h.run_until([&] { return h.log_text().find("reconnect in ", mark) != std::string::npos; }))
+        << h.log_text();
+    const std::string after = h.log_text().substr(mark);
+    EXPECT_EQ(after.substr(after.find("reconnect in "), 16), "reconnect in 1 s") << after;
+    sim.start();
+    ASSERT_TRUE(h.run_until_answered(3)) << h.log_text();
+    EXPECT_EQ(h.response_for(3)->status, 200) << h.response_for(3)->reason;
 }
 
 TEST_F(ApnsClientTest, IdleConnectionIsPinged) {
