@@ -523,7 +523,8 @@ struct ApnsClient::Impl final : ConnectionOwner {
         guard_ev(
             loop,
             [&] {
-                for (ApnsConnection* connection : self->open_connections()) connection->close("shutdown deadline passed");
+                for (ApnsConnection* connection : self->open_connections())
+                    connection->close("shutdown deadline passed");
                 for (auto& [seq, p] : self->pending) {  // whatever no connection reported
                     PushResponse response;
                     response.tag = p.request.tag;

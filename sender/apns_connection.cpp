@@ -461,18 +461,19 @@ int ApnsConnection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, 
                             ev_timer_set(&self->ping_timer_, self->ping_interval_s_, self->ping_interval_s_);
                             ev_timer_start(self->loop_, &self->ping_timer_);
                         }
-                        self->log_.info(conn_name(self->endpoint_, self->id_) +
-                                        " connected, max_concurrent_streams=" + std::to_string(self->remote_max_streams()));
+                        self->log_.info(conn_name(self->endpoint_, self->id_) + " connected, max_concurrent_streams=" +
+                                        std::to_string(self->remote_max_streams()));
                     } else {
-                        self->log_.debug(conn_name(self->endpoint_, self->id_) +
-                                         " settings: max_concurrent_streams=" + std::to_string(self->remote_max_streams()));
+                        self->log_.debug(conn_name(self->endpoint_, self->id_) + " settings: max_concurrent_streams=" +
+                                         std::to_string(self->remote_max_streams()));
                     }
                     self->owner_.on_connection_ready(*self);
                     break;
                 case NGHTTP2_GOAWAY:
                     self->goaway_received_ = true;
                     self->goaway_last_stream_id_ = frame->goaway.last_stream_id;
-                    self->log_.warn(conn_name(self->endpoint_, self->id_) + " goaway " + describe_goaway(frame->goaway));
+                    self->log_.warn(conn_name(self->endpoint_, self->id_) + " goaway " +
+                                    describe_goaway(frame->goaway));
                     self->draining_ = true;
                     self->owner_.on_goaway(*self);
                     break;
@@ -532,7 +533,8 @@ int ApnsConnection::on_data_chunk(nghttp2_session*, uint8_t, int32_t stream_id, 
             auto it = self->streams_.find(stream_id);
             if (it == self->streams_.end()) return 0;
             std::string& body = it->second->result.body;
-            if (body.size() < max_body_bytes) body.append(reinterpret_cast<const char*>(data), std::min(len, max_body_bytes - body.size()));
+            if (body.size() < max_body_bytes)
+                body.append(reinterpret_cast<const char*>(data), std::min(len, max_body_bytes - body.size()));
             return 0;
         },
         self->callback_failed("on_data_chunk"));

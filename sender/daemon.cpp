@@ -139,22 +139,23 @@ struct Daemon::Impl {
                 d.queue->heartbeat(d.clock.unix_ms());
                 if (d.log.enabled(LogLevel::debug)) {
                     const auto& stats = d.pipeline->dispatcher().stats();
-                    d.log.debug("sender.stats", "on_wire=" + std::to_string(d.pipeline->dispatcher().on_wire()) +
-                                                    " rounds_open=" + std::to_string(d.pipeline->ledger().open_rounds()) +
-                                                    " outbox_live=" + std::to_string(d.pipeline->ledger().live_entries()) +
-                                                    " delivered=" + std::to_string(stats.delivered) +
-                                                    " failed=" + std::to_string(stats.failed) +
-                                                    " retries=" + std::to_string(stats.retries));
+                    d.log.debug("sender.stats",
+                                "on_wire=" + std::to_string(d.pipeline->dispatcher().on_wire()) +
+                                    " rounds_open=" + std::to_string(d.pipeline->ledger().open_rounds()) +
+                                    " outbox_live=" + std::to_string(d.pipeline->ledger().live_entries()) +
+                                    " delivered=" + std::to_string(stats.delivered) +
+                                    " failed=" + std::to_string(stats.failed) +
+                                    " retries=" + std::to_string(stats.retries));
                 }
             },
             d.callback_failed("on_heartbeat"));
     }
     static void on_prepare(struct ev_loop* loop, ev_prepare* w, int) noexcept {
         // Before the loop blocks: commit what this iteration collected and re-arm the one timer.
+        Impl& d = self(w->data);
         guard_ev(
             loop,
             [&] {
-                Impl& d = self(w->data);
                 d.pipeline->flush();
                 d.arm_timer();
             },
@@ -168,7 +169,8 @@ struct Daemon::Impl {
                 const bool drained = d.pipeline->drained();
                 if (drained || d.clock.now_ms() >= d.shutdown_deadline_ms) {
                     d.pipeline->flush();
-                    d.log.info("sender.stopped", std::string(drained ? "drained=1" : "drained=0") + " handed_back_rounds=" +
+                    d.log.info("sender.stopped", std::string(drained ? "drained=1" : "drained=0") +
+                                                     " handed_back_rounds=" +
                                                      std::to_string(d.pipeline->ledger().open_rounds()));
                     d.stopped_cleanly = true;
                     ev_break(loop, EVBREAK_ALL);
