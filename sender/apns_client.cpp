@@ -91,6 +91,9 @@ struct ApnsClient::Impl final : ConnectionOwner {
     std::deque<std::uint64_t> waiting;                        // not yet on the wire; may hold stale ids
     std::deque<std::pair<double, std::uint64_t>> deadlines;  // in send() order, hence sorted
     std::vector<PushResponse> completions;                    // answered, callback not yet run
+    std::vector<PushResponse> delivering;                     // deliver()'s batch; keeps its capacity
+    std::string path_buffer;                                  // open_stream()'s, reused per push
+    std::vector<nghttp2_nv> header_buffer;                    // open_stream()'s, reused per push
     std::vector<std::unique_ptr<Slot>> slots;
     std::vector<std::unique_ptr<Link>> links;      // open or draining connections
     std::vector<std::unique_ptr<Link>> graveyard;  // closed; freed outside their own callbacks
@@ -170,10 +173,16 @@ struct ApnsClient::Impl final : ConnectionOwner {
     }
 
     void deliver() {
+        // A callback may send() and so add completions: run them in batches until none is left.
+        // The batch is a local (its buffer borrowed from `delivering` and handed back), so even a
+        // re-entrant deliver() would never walk a vector being refilled.
         while (!completions.empty()) {
-            std::vector<PushResponse> batch;
+            std::vector<PushResponse> batch = std::move(delivering);
+            batch.clear();
             batch.swap(completions);
             for (const PushResponse& response : batch) on_response(response);
+            batch.clear();
+            delivering = std::move(batch);
         }
     }
 
@@ -205,10 +214,12 @@ struct ApnsClient::Impl final : ConnectionOwner {
     }
 
     bool open_stream(Link& link, std::uint64_t seq, Pending& p) {
-        std::string path = "/3/device/" + p.request.token;
-        std::string expiration = std::to_string(p.request.expiration_unix_s);
-        std::vector<nghttp2_nv> headers;
-        headers.reserve(9);
+        // Reused buffers: nghttp2_submit_request copies every name and value (no NO_COPY flags).
+        std::string& path = path_buffer;
+        path.assign("/3/device/").append(p.request.token);
+        const std::string expiration = std::to_string(p.request.expiration_unix_s);
+        std::vector<nghttp2_nv>& headers = header_buffer;
+        headers.clear();
         headers.push_back(header(":method", "POST"));
         headers.push_back(header(":scheme", "https"));
         headers.push_back(header(":authority", endpoint.authority));

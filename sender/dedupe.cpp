@@ -3,14 +3,18 @@
 namespace pushsync::sender {
 
 bool Dedupe::should_send(std::string_view token, std::string_view tail) const {
-    if (const auto it = unflushed_.find(std::string(token)); it != unflushed_.end()) return it->second.tail != tail;
+    if (const auto it = unflushed_.find(token); it != unflushed_.end()) return it->second.tail != tail;
     const auto last = store_.last_sent_tail(token);
     return !last || *last != tail;
 }
 
 void Dedupe::record(std::string_view token, std::string_view tail) {
     batch_.emplace_back(std::string(token), std::string(tail));
-    unflushed_[std::string(token)] = Recent{std::string(tail), generation_};
+    if (const auto it = unflushed_.find(token); it != unflushed_.end()) {
+        it->second = Recent{std::string(tail), generation_};
+    } else {
+        unflushed_.emplace(std::string(token), Recent{std::string(tail), generation_});
+    }
     order_.emplace_back(generation_, std::string(token));
 }
 

@@ -4,6 +4,7 @@
 // loop iteration, so a burst of 200s costs one commit, not one per push. Tails handed to the
 // StoreWriter stay remembered here until it reports them written.
 #include <cstdint>
+#include <functional>
 #include <deque>
 #include <string>
 #include <string_view>
@@ -39,7 +40,12 @@ private:
     };
     Store& store_;
     std::vector<std::pair<std::string, std::string>> batch_;
-    std::unordered_map<std::string, Recent> unflushed_;  // token -> newest tail not yet in the store
+    // Transparent hashing: should_send() looks a token up without copying it into a std::string.
+    struct TokenHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view token) const noexcept { return std::hash<std::string_view>{}(token); }
+    };
+    std::unordered_map<std::string, Recent, TokenHash, std::equal_to<>> unflushed_;  // token -> newest tail not yet in the store
     // The same tokens in record order, so forgetting what was written costs only what it forgets.
     std::deque<std::pair<std::uint64_t, std::string>> order_;
     std::uint64_t generation_ = 1;

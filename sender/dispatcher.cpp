@@ -42,12 +42,13 @@ std::string Dispatcher::fields(const Push& push, std::string_view apns_id) const
 
 void Dispatcher::submit(Push push) {
     if (stopping_) return;  // handed back: still in the outbox
-    const std::string token = push.target.token;
-    auto [it, fresh] = slots_.try_emplace(token);
+    auto [it, fresh] = slots_.try_emplace(push.target.token);
+    // The slot's own key (nodes never move): start() may erase the slot only as its last step.
+    const std::string& token = it->first;
     Slot& slot = it->second;
     if (fresh) {
         slot.active.push = std::move(push);
-        start(token);
+        start(token, slot);
         return;
     }
     if (slot.active.phase == Phase::on_wire) {
@@ -60,11 +61,10 @@ void Dispatcher::submit(Push push) {
     finish(slot.active.push, Outcome::superseded);
     slot.active = Active{};
     slot.active.push = std::move(push);
-    start(token);
+    start(token, slot);
 }
 
-void Dispatcher::start(const std::string& token) {
-    Slot& slot = slots_.at(token);
+void Dispatcher::start(const std::string& token, Slot& slot) {
     const Push& push = slot.active.push;
     if (!deps_.dedupe.should_send(token, push.tail)) {
         if (deps_.log.enabled(LogLevel::debug)) deps_.log.debug("push.duplicate", fields(push));
@@ -76,11 +76,12 @@ void Dispatcher::start(const std::string& token) {
         hold(token);
         return;
     }
-    attempt(token);
+    attempt(token, slot.active);
 }
 
-void Dispatcher::attempt(const std::string& token) {
-    Active& active = slots_.at(token).active;
+void Dispatcher::attempt(const std::string& token) { attempt(token, slots_.at(token).active); }
+
+void Dispatcher::attempt(const std::string& token, Active& active) {
     Connection& connection = connections_.at(active.push.target.connection);
     active.phase = Phase::on_wire;
     active.timer = 0;
@@ -99,6 +100,11 @@ void Dispatcher::attempt(const std::string& token) {
 void Dispatcher::advance(const std::string& token) {
     const auto it = slots_.find(token);
     if (it == slots_.end()) return;
+    advance(it);
+}
+
+void Dispatcher::advance(std::unordered_map<std::string, Slot>::iterator it) {
+    const std::string& token = it->first;
     Slot& slot = it->second;
     if (!slot.next || stopping_) {
         slots_.erase(it);
@@ -107,7 +113,7 @@ void Dispatcher::advance(const std::string& token) {
     slot.active = Active{};
     slot.active.push = std::move(*slot.next);
     slot.next.reset();
-    start(token);
+    start(token, slot);
 }
 
 void Dispatcher::finish(const Push& push, Outcome outcome) {
@@ -122,9 +128,13 @@ void Dispatcher::finish(const Push& push, Outcome outcome) {
 }
 
 void Dispatcher::on_response(std::size_t connection, const PushResponse& response) {
-    answers_.emplace_back(connection, response);
-    if (draining_) return;
+    if (draining_) {
+        answers_.emplace_back(connection, response);
+        return;
+    }
     draining_ = true;
+    // Nothing queued: process this answer in place, without copying it.
+    process(connection, response);
     while (!answers_.empty()) {
         auto [index, answer] = std::move(answers_.front());
         answers_.pop_front();
@@ -160,7 +170,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
             }
             finish(push, Outcome::delivered);
             if (connections_.at(connection_index).holding) release(connection_index);
-            advance(token);
+            advance(slot_it);
             return;
         }
         case Verdict::unregistered:
@@ -227,7 +237,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
                 const auto it = slots_.find(token);
                 if (it == slots_.end() || it->second.active.phase != Phase::waiting_retry) return;
                 it->second.active.timer = 0;
-                start(token);
+                start(token, it->second);
             });
             return;
         }
@@ -289,7 +299,7 @@ void Dispatcher::release(std::size_t index) {
     for (const auto& token : held) {
         const auto it = slots_.find(token);
         if (it == slots_.end() || it->second.active.phase != Phase::held) continue;
-        start(token);
+        start(token, it->second);
     }
 }
 

@@ -107,9 +107,14 @@ private:
 
     void on_response(std::size_t connection, const PushResponse& response);
     void process(std::size_t connection, const PushResponse& response);
-    void start(const std::string& token);
+    // Passing the Slot& / Active& spares a hash lookup of the 64-char token per push (nodes of
+    // slots_ never move, so the reference holds until the slot is erased).
+    void start(const std::string& token, Slot& slot);
     void attempt(const std::string& token);
+    void attempt(const std::string& token, Active& active);
     void advance(const std::string& token);
+    // The same with the slot's iterator (slots_ only grows in submit(), never under process()).
+    void advance(std::unordered_map<std::string, Slot>::iterator it);
     void finish(const Push& push, Outcome outcome);
     void supersede(Slot& slot);
     void hold(const std::string& token);
