@@ -215,7 +215,7 @@ void ApnsConnection::continue_handshake() {
         int error = SSL_get_error(ssl_.get(), rc);
         if (error == SSL_ERROR_WANT_READ) return watch(EV_READ);
         if (error == SSL_ERROR_WANT_WRITE) return watch(EV_WRITE);
-        std::string why = "TLS handshake failed: " + tls_error_text();
+        std::string why = "TLS handshake failed: " + openssl_error_text();
         long verify = SSL_get_verify_result(ssl_.get());
         if (verify != X509_V_OK) why += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
         return close(why);
@@ -277,7 +277,7 @@ void ApnsConnection::read_tls() {
             if (error == SSL_ERROR_ZERO_RETURN) return close("server closed the connection");
             std::string why = error == SSL_ERROR_SYSCALL
                                   ? std::string("connection lost: ") + (errno ? std::strerror(errno) : "EOF")
-                                  : "TLS error: " + tls_error_text();
+                                  : "TLS error: " + openssl_error_text();
             return close(why);
         }
         last_read_ = ev_now(loop_);
@@ -313,7 +313,7 @@ void ApnsConnection::flush() {
                 return;
             }
             return close(error == SSL_ERROR_SYSCALL ? std::string("connection lost: ") + std::strerror(errno)
-                                                    : "TLS write error: " + tls_error_text());
+                                                    : "TLS write error: " + openssl_error_text());
         }
         out_sent_ += static_cast<std::size_t>(n);
     }

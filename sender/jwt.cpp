@@ -1,5 +1,7 @@
 #include "sender/jwt.hpp"
 
+#include "sender/tls_context.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -18,15 +20,6 @@
 namespace pushsync::sender {
 
 namespace {
-
-std::string openssl_error() {
-    unsigned long code = ERR_get_error();
-    ERR_clear_error();
-    if (code == 0) return "unknown OpenSSL error";
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    return buf;
-}
 
 std::int64_t system_now_s() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -89,7 +82,7 @@ Es256Key Es256Key::from_pem(std::string_view pem, const std::string& name_for_er
     std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     if (!bio) throw std::runtime_error("out of memory reading " + name_for_errors);
     std::unique_ptr<evp_pkey_st, Free> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-    if (!key) throw std::runtime_error(name_for_errors + ": not a PEM private key (" + openssl_error() + ")");
+    if (!key) throw std::runtime_error(name_for_errors + ": not a PEM private key (" + openssl_error_text() + ")");
     if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_EC || EVP_PKEY_get_bits(key.get()) != 256) {
         throw std::runtime_error(name_for_errors + ": not a P-256 EC key (APNs .p8 keys are)");
     }
@@ -105,12 +98,12 @@ Es256Key Es256Key::from_pem(std::string_view pem, const std::string& name_for_er
 std::string Es256Key::sign(std::string_view data) const {
     std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
     if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1) {
-        throw std::runtime_error("ES256 sign init: " + openssl_error());
+        throw std::runtime_error("ES256 sign init: " + openssl_error_text());
     }
     unsigned char der[80];  // a P-256 DER signature is at most 72 bytes
     size_t der_len = sizeof der;
     if (EVP_DigestSign(ctx.get(), der, &der_len, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
-        throw std::runtime_error("ES256 sign: " + openssl_error());
+        throw std::runtime_error("ES256 sign: " + openssl_error_text());
     }
     const unsigned char* p = der;
     std::unique_ptr<ECDSA_SIG, SigFree> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len)));

@@ -9,7 +9,7 @@
 
 namespace pushsync::sender {
 
-std::string tls_error_text() {
+std::string openssl_error_text() {
     unsigned long code = ERR_get_error();
     ERR_clear_error();
     if (code == 0) return "no OpenSSL error recorded";
@@ -21,7 +21,7 @@ std::string tls_error_text() {
 void TlsContext::Free::operator()(ssl_ctx_st* ctx) const noexcept { SSL_CTX_free(ctx); }
 
 TlsContext::TlsContext(const TlsClientOptions& options) : ctx_(SSL_CTX_new(TLS_client_method())) {
-    if (!ctx_) throw std::runtime_error("cannot create TLS context: " + tls_error_text());
+    if (!ctx_) throw std::runtime_error("cannot create TLS context: " + openssl_error_text());
     SSL_CTX* ctx = ctx_.get();
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);  // APNs: TLS 1.2 or later
     // HTTP/2 forbids renegotiation and compression (RFC 9113 §9.2).
@@ -30,20 +30,20 @@ TlsContext::TlsContext(const TlsClientOptions& options) : ctx_(SSL_CTX_new(TLS_c
                               SSL_MODE_RELEASE_BUFFERS);
     static constexpr unsigned char alpn[] = {2, 'h', '2'};
     if (SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn) != 0) {
-        throw std::runtime_error("cannot set ALPN h2: " + tls_error_text());
+        throw std::runtime_error("cannot set ALPN h2: " + openssl_error_text());
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
     if (SSL_CTX_set_default_verify_paths(ctx) != 1) ERR_clear_error();  // no system store: ca_file may do
     if (!options.ca_file.empty() &&
         SSL_CTX_load_verify_locations(ctx, options.ca_file.c_str(), nullptr) != 1) {
-        throw std::runtime_error("cannot read CA file " + options.ca_file + ": " + tls_error_text());
+        throw std::runtime_error("cannot read CA file " + options.ca_file + ": " + openssl_error_text());
     }
     if (!options.cert_file.empty()) {
         if (SSL_CTX_use_certificate_chain_file(ctx, options.cert_file.c_str()) != 1) {
-            throw std::runtime_error("cannot read certificate file " + options.cert_file + ": " + tls_error_text());
+            throw std::runtime_error("cannot read certificate file " + options.cert_file + ": " + openssl_error_text());
         }
         if (SSL_CTX_use_PrivateKey_file(ctx, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-            throw std::runtime_error("cannot read key file " + options.key_file + ": " + tls_error_text());
+            throw std::runtime_error("cannot read key file " + options.key_file + ": " + openssl_error_text());
         }
         if (SSL_CTX_check_private_key(ctx) != 1) {
             throw std::runtime_error("key file " + options.key_file + " does not match certificate " +
@@ -56,7 +56,7 @@ TlsContext::~TlsContext() = default;
 
 ssl_st* TlsContext::new_ssl(const std::string& host, int fd) const {
     SSL* ssl = SSL_new(ctx_.get());
-    if (!ssl) throw std::runtime_error("cannot create TLS session: " + tls_error_text());
+    if (!ssl) throw std::runtime_error("cannot create TLS session: " + openssl_error_text());
     unsigned char ip[16];
     bool is_ip = inet_pton(AF_INET, host.c_str(), ip) == 1 || inet_pton(AF_INET6, host.c_str(), ip) == 1;
     bool ok = SSL_set_fd(ssl, fd) == 1;
@@ -68,7 +68,7 @@ ssl_st* TlsContext::new_ssl(const std::string& host, int fd) const {
     }
     if (!ok) {
         SSL_free(ssl);
-        throw std::runtime_error("cannot set up TLS session for " + host + ": " + tls_error_text());
+        throw std::runtime_error("cannot set up TLS session for " + host + ": " + openssl_error_text());
     }
     SSL_set_connect_state(ssl);
     return ssl;

@@ -35,6 +35,6 @@ private:
 };
 
 // The last OpenSSL error queue entry as text, clearing the queue.
-std::string tls_error_text();
+std::string openssl_error_text();
 
 }  // namespace pushsync::sender
