@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "shared/queue.hpp"
+#include "shared/validation.hpp"
 
 namespace pushsync::queue_layout {
 
@@ -19,9 +20,10 @@ inline constexpr char kMagic[8] = {'P', 'S', 'Y', 'N', 'C', 'Q', '\r', '\n'};
 inline constexpr std::uint32_t kVersion = 1;
 inline constexpr std::size_t kHeaderSize = 4096;
 inline constexpr std::size_t kSlotSize = 512;
-inline constexpr std::size_t kMaxGroup = 128;
-inline constexpr std::size_t kMaxTail = 128;
-inline constexpr std::size_t kMaxOrigin = 200;
+// A slot holds the longest group, tail and origin token the contract allows.
+inline constexpr std::size_t kMaxGroup = max_group_length;
+inline constexpr std::size_t kMaxTail = max_tail_length;
+inline constexpr std::size_t kMaxOrigin = max_token_length;
 inline constexpr std::uint32_t kMinCapacity = 2;
 inline constexpr std::uint32_t kMaxCapacity = 1u << 22;  // 2 GiB of slots: far beyond any sane ring
 
