@@ -252,14 +252,25 @@ std::vector<Device> Store::list_group(std::string_view group) const {
 }
 
 void Store::for_each_in_group(std::string_view group, const std::function<void(const Device&)>& visit) const {
+    for_each_in_group(group, "", 0, visit);
+}
+
+std::optional<std::string> Store::for_each_in_group(std::string_view group, std::string_view after,
+                                                   std::size_t limit,
+                                                   const std::function<void(const Device&)>& visit) const {
     auto txn = impl_->read();
     lmdb::Cursor cursor(txn, impl_->groups);
-    std::string prefix = codec::group_prefix(group);
-    for (bool more = cursor.seek(prefix); more && cursor.key().starts_with(prefix); more = cursor.next()) {
-        auto token = cursor.key().substr(prefix.size());
-        // An index entry without its record is a fault check() reports; the fan-out goes on.
-        if (auto device = impl_->find_device(txn, token)) visit(*device);
+    const std::string prefix = codec::group_prefix(group);
+    bool more = cursor.seek(codec::group_key(group, after));
+    if (more && !after.empty() && cursor.key().substr(prefix.size()) == after) more = cursor.next();
+    std::string last;
+    for (std::size_t seen = 0; more && cursor.key().starts_with(prefix); more = cursor.next(), ++seen) {
+        // Another device after a full page: the caller goes on after the page's last one.
+        if (seen == limit && limit != 0) return last;
+        last.assign(cursor.key().substr(prefix.size()));
+        if (auto device = impl_->find_device(txn, last)) visit(*device);
     }
+    return std::nullopt;
 }
 
 GroupInfo Store::group_info(std::string_view group, std::string_view origin) const {
@@ -334,6 +345,17 @@ std::optional<std::string> Store::last_sent_tail(std::string_view token) const {
     auto tail = txn.find(impl_->sent, token);
     if (!tail) return std::nullopt;
     return std::string(*tail);
+}
+
+std::vector<bool> Store::were_sent(std::span<const std::pair<std::string_view, std::string_view>> token_tail) const {
+    std::vector<bool> sent(token_tail.size(), false);
+    if (token_tail.empty()) return sent;
+    auto txn = impl_->read();
+    for (std::size_t i = 0; i < token_tail.size(); ++i) {
+        const auto tail = txn.find(impl_->sent, token_tail[i].first);
+        sent[i] = tail && *tail == token_tail[i].second;
+    }
+    return sent;
 }
 
 void Store::record_sent(std::span<const std::pair<std::string, std::string>> token_tail) {

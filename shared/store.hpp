@@ -125,6 +125,11 @@ public:
     std::vector<Device> list_group(std::string_view group) const;  // sorted by token
     // The fan-out: visits the group's devices in token order inside one read transaction.
     void for_each_in_group(std::string_view group, const std::function<void(const Device&)>& visit) const;
+    // One page of it, so a huge group fans out a page at a time: at most `limit` devices after
+    // the token `after` ("" = from the first; limit 0 = all), in one read transaction. Returns the token to go on
+    // after, or nullopt when the group is done.
+    std::optional<std::string> for_each_in_group(std::string_view group, std::string_view after, std::size_t limit,
+                                                 const std::function<void(const Device&)>& visit) const;
     GroupInfo group_info(std::string_view group, std::string_view origin) const;
     std::vector<GroupCount> list_groups(std::size_t limit) const;  // sorted by group; 0 = all
     StoreStats stats() const;
@@ -154,6 +159,9 @@ public:
     void outbox_remove(std::span<const std::uint64_t> ids);
     // The newest tail pushed to a token (so the same tail never goes twice to a device).
     std::optional<std::string> last_sent_tail(std::string_view token) const;
+    // The same for many tokens in one read transaction: for each token, whether its newest pushed
+    // tail is the tail paired with it.
+    std::vector<bool> were_sent(std::span<const std::pair<std::string_view, std::string_view>> token_tail) const;
     void record_sent(std::span<const std::pair<std::string, std::string>> token_tail);
 
     // Forces an fsync now (interval mode); no-op with sync: always.

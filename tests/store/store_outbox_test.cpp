@@ -55,5 +55,16 @@ TEST(StoreOutbox, RecordSentAndLastSentTail) {
     EXPECT_EQ(store.last_sent_tail(token_of(1)), std::nullopt);
 }
 
+TEST(StoreOutbox, WereSentAnswersEachTokenAgainstItsOwnTail) {
+    TempDir dir;
+    Store store(store_options(dir / "store"));
+    store.record_sent(std::vector<std::pair<std::string, std::string>>{{token_of(1), "T-1"}, {token_of(2), "T-2"}});
+    const std::string t1 = token_of(1), t2 = token_of(2), t3 = token_of(3);
+    const std::vector<std::pair<std::string_view, std::string_view>> asked{
+        {t1, "T-1"}, {t2, "T-1"}, {t3, "T-1"}, {t2, "T-2"}};
+    EXPECT_EQ(store.were_sent(asked), (std::vector<bool>{true, false, false, true}));
+    EXPECT_TRUE(store.were_sent({}).empty());
+}
+
 }  // namespace
 }  // namespace pushsync::test

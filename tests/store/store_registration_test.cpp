@@ -92,6 +92,30 @@ TEST_F(StoreRegistration, UnregisterOnlyFromItsOwnGroup) {
     EXPECT_TRUE(store.check().empty());
 }
 
+TEST_F(StoreRegistration, GroupPagesCoverEveryDeviceOnceInTokenOrder) {
+    for (std::uint64_t n : {7, 3, 9, 1, 5}) store.register_device(registration(token_of(n), "a"), 1'000);
+    store.register_device(registration(token_of(2), "a.b"), 1'000);  // a neighbouring group's key
+    std::vector<std::string> tokens;
+    std::vector<std::size_t> page_sizes;
+    std::optional<std::string> after = std::string();
+    while (after) {
+        std::size_t page = 0;
+        after = store.for_each_in_group("a", *after, 2, [&](const Device& device) {
+            tokens.push_back(device.token);
+            ++page;
+        });
+        page_sizes.push_back(page);
+    }
+    EXPECT_EQ(tokens, (std::vector<std::string>{token_of(1), token_of(3), token_of(5), token_of(7), token_of(9)}));
+    EXPECT_EQ(page_sizes, (std::vector<std::size_t>{2, 2, 1}));
+    // A page that ends exactly at the group's end says so at once; after a removed token it goes on.
+    EXPECT_EQ(store.for_each_in_group("a", token_of(7), 1, [](const Device&) {}), std::nullopt);
+    ASSERT_TRUE(store.unregister_device("a", token_of(3)));
+    tokens.clear();
+    store.for_each_in_group("a", token_of(3), 0, [&](const Device& device) { tokens.push_back(device.token); });
+    EXPECT_EQ(tokens, (std::vector<std::string>{token_of(5), token_of(7), token_of(9)}));
+}
+
 TEST_F(StoreRegistration, ListIsInTokenOrderAndOnlyThatGroup) {
     // "a" is a prefix of the other names: the index separator keeps their scans apart.
     for (std::uint64_t n : {7, 3, 9, 1}) store.register_device(registration(token_of(n), "a"), 1'000);
