@@ -141,6 +141,8 @@ struct Daemon::Impl {
                     const auto& stats = d.pipeline->dispatcher().stats();
                     d.log.debug("sender.stats",
                                 "on_wire=" + std::to_string(d.pipeline->dispatcher().on_wire()) +
+                                    " backlog=" + std::to_string(d.pipeline->dispatcher().backlog()) +
+                                    " rounds_expanding=" + std::to_string(d.pipeline->expanding()) +
                                     " rounds_open=" + std::to_string(d.pipeline->ledger().open_rounds()) +
                                     " outbox_live=" + std::to_string(d.pipeline->ledger().live_entries()) +
                                     " delivered=" + std::to_string(stats.delivered) +

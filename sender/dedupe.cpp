@@ -8,6 +8,20 @@ bool Dedupe::should_send(std::string_view token, std::string_view tail) const {
     return !last || *last != tail;
 }
 
+std::vector<bool> Dedupe::should_send_each(
+    std::span<const std::pair<std::string_view, std::string_view>> token_tail) const {
+    // Whatever forget_written() dropped is in the store by now, so one snapshot read here sees it.
+    std::vector<bool> send = store_.were_sent(token_tail);
+    for (std::size_t i = 0; i < token_tail.size(); ++i) {
+        if (const auto it = unflushed_.find(token_tail[i].first); it != unflushed_.end()) {
+            send[i] = it->second.tail != token_tail[i].second;
+        } else {
+            send[i] = !send[i];
+        }
+    }
+    return send;
+}
+
 void Dedupe::record(std::string_view token, std::string_view tail) {
     batch_.emplace_back(std::string(token), std::string(tail));
     if (const auto it = unflushed_.find(token); it != unflushed_.end()) {

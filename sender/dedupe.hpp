@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <deque>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -22,6 +23,9 @@ public:
 
     // False when `tail` is the newest tail already delivered to `token`.
     bool should_send(std::string_view token, std::string_view tail) const;
+    // should_send() for many pushes with one store read; valid until the next record() or
+    // forget_written() (the dispatcher asks just before starting them).
+    std::vector<bool> should_send_each(std::span<const std::pair<std::string_view, std::string_view>> token_tail) const;
     void record(std::string_view token, std::string_view tail);
     // Writes what record() collected (one transaction); throws StoreError, keeping the batch.
     void flush();

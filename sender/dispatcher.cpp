@@ -1,5 +1,7 @@
 #include "sender/dispatcher.hpp"
 
+#include <algorithm>
+
 namespace pushsync::sender {
 
 std::string silent_payload(std::string_view tail) {
@@ -14,6 +16,8 @@ Dispatcher::Dispatcher(Deps deps, DispatchSettings settings, const std::vector<C
     : deps_(std::move(deps)), settings_(settings) {
     connections_.resize(connections.size());
     for (std::size_t i = 0; i < connections.size(); ++i) {
+        connections_[i].window = std::max<std::size_t>(1, settings_.window_per_connection) *
+                                 std::max<std::uint32_t>(1, connections[i].connections);
         connections_[i].name = i < connection_names.size() ? connection_names[i] : std::to_string(i);
         connections_[i].transport =
             factory(connections[i], [this, i](const PushResponse& response) { on_response(i, response); });
@@ -42,15 +46,79 @@ std::string Dispatcher::fields(const Push& push, std::string_view apns_id) const
 
 void Dispatcher::submit(Push push) {
     if (stopping_) return;  // handed back: still in the outbox
-    auto [it, fresh] = slots_.try_emplace(push.target.token);
-    // The slot's own key (nodes never move): start() may erase the slot only as its last step.
-    const std::string& token = it->first;
-    Slot& slot = it->second;
-    if (fresh) {
-        slot.active.push = std::move(push);
-        start(token, slot);
-        return;
+    connections_.at(push.target.connection).backlog.push_back(std::move(push));
+    pump();
+}
+
+void Dispatcher::submit(std::vector<Push> pushes) {
+    if (stopping_) return;
+    for (Push& push : pushes) connections_.at(push.target.connection).backlog.push_back(std::move(push));
+    pump();
+}
+
+std::size_t Dispatcher::backlog() const noexcept {
+    std::size_t n = 0;
+    for (const auto& connection : connections_) n += connection.backlog.size();
+    return n;
+}
+
+bool Dispatcher::has_room(std::size_t index) const noexcept {
+    if (stopping_ || index >= connections_.size()) return false;
+    const Connection& connection = connections_[index];
+    return !connection.holding && connection.backlog.size() < connection.window;
+}
+
+void Dispatcher::pump() {
+    if (pumping_ || stopping_) return;
+    pumping_ = true;
+    struct Done {
+        bool& flag;
+        ~Done() { flag = false; }
+    } done{pumping_};
+    for (std::size_t index = 0; index < connections_.size(); ++index) {
+        Connection& connection = connections_[index];
+        while (!connection.backlog.empty() && connection.busy < connection.window && !stopping_) {
+            const auto n = static_cast<std::ptrdiff_t>(
+                std::min(connection.backlog.size(), connection.window - connection.busy));
+            std::vector<Push> batch(std::make_move_iterator(connection.backlog.begin()),
+                                    std::make_move_iterator(connection.backlog.begin() + n));
+            connection.backlog.erase(connection.backlog.begin(), connection.backlog.begin() + n);
+            std::vector<std::pair<std::string_view, std::string_view>> asked;
+            asked.reserve(batch.size());
+            for (const Push& push : batch) asked.emplace_back(push.target.token, push.tail);
+            std::vector<bool> fresh;
+            try {
+                fresh = deps_.dedupe.should_send_each(asked);
+            } catch (const StoreError& e) {
+                // Sending twice is better than not at all (at least once); the store write path
+                // reports the same fault on its own.
+                deps_.log.error("dedupe.read_failed", "pushes=" + std::to_string(batch.size()) + " error=\"" +
+                                                          e.what() + "\"");
+                fresh.assign(batch.size(), true);
+            }
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                Push& push = batch[i];
+                auto [it, created] = slots_.try_emplace(push.target.token);
+                if (!created) {
+                    join(it->second, it->first, std::move(push));
+                    continue;
+                }
+                if (!fresh[i]) {
+                    if (deps_.log.enabled(LogLevel::debug)) deps_.log.debug("push.duplicate", fields(push));
+                    slots_.erase(it);
+                    finish(push, Outcome::duplicate);
+                    continue;
+                }
+                it->second.connection = index;
+                ++connection.busy;
+                it->second.active.push = std::move(push);
+                launch(it->first, it->second);
+            }
+        }
     }
+}
+
+void Dispatcher::join(Slot& slot, const std::string& token, Push push) {
     if (slot.active.phase == Phase::on_wire) {
         if (slot.next) finish(*slot.next, Outcome::superseded);
         slot.next = std::move(push);
@@ -64,6 +132,12 @@ void Dispatcher::submit(Push push) {
     start(token, slot);
 }
 
+void Dispatcher::erase(std::unordered_map<std::string, Slot>::iterator it) {
+    Connection& connection = connections_.at(it->second.connection);
+    if (connection.busy > 0) --connection.busy;
+    slots_.erase(it);
+}
+
 void Dispatcher::start(const std::string& token, Slot& slot) {
     const Push& push = slot.active.push;
     if (!deps_.dedupe.should_send(token, push.tail)) {
@@ -72,7 +146,11 @@ void Dispatcher::start(const std::string& token, Slot& slot) {
         advance(token);
         return;
     }
-    if (connections_.at(push.target.connection).holding) {
+    launch(token, slot);
+}
+
+void Dispatcher::launch(const std::string& token, Slot& slot) {
+    if (connections_.at(slot.active.push.target.connection).holding) {
         hold(token);
         return;
     }
@@ -107,7 +185,7 @@ void Dispatcher::advance(std::unordered_map<std::string, Slot>::iterator it) {
     const std::string& token = it->first;
     Slot& slot = it->second;
     if (!slot.next || stopping_) {
-        slots_.erase(it);
+        erase(it);
         return;
     }
     slot.active = Active{};
@@ -157,7 +235,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
 
     if (stopping_ && verdict != Verdict::delivered && response.status == 0) {
         deps_.log.debug("push.handed_back", fields(push) + " reason=" + response.reason);
-        slots_.erase(slot_it);
+        erase(slot_it);
         return;
     }
     switch (verdict) {
@@ -306,11 +384,13 @@ void Dispatcher::release(std::size_t index) {
 void Dispatcher::stop(std::uint32_t deadline_ms) {
     if (stopping_) return;
     stopping_ = true;
+    for (auto& connection : connections_) connection.backlog.clear();
     for (auto it = slots_.begin(); it != slots_.end();) {
         Slot& slot = it->second;
         slot.next.reset();
         if (slot.active.phase != Phase::on_wire) {
             deps_.timers.cancel(slot.active.timer);
+            --connections_.at(slot.connection).busy;
             it = slots_.erase(it);
         } else {
             ++it;

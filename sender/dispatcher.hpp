@@ -6,6 +6,12 @@
 // A device has at most one push on the wire. A newer push for the same device waits behind it and
 // supersedes anything not yet on the wire (a retry waiting out its backoff, a push held for bad
 // credentials): the device gets the newest tail, never an older one after it.
+//
+// Each connection configuration takes at most `window` devices at a time (enough to keep every
+// stream of its connections busy with the next pushes ready); the rest of a big fan-out waits in
+// its backlog, in order, and pump() starts the next ones as devices finish, with one store read
+// for their dedupe. So the per-device state stays small (it fits in cache) and a request's
+// timeout counts from when it is handed to the connection, not from the fan-out.
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -44,6 +50,7 @@ struct DispatchSettings {
     std::uint32_t expiration_s = 3600;
     std::uint32_t max_attempts = 8;
     std::int64_t hold_probe_ms = 60000;  // credential hold: one probe push and one log line per period
+    std::size_t window_per_connection = 2000;  // devices at once per APNs connection (apns.connections)
 };
 
 struct DispatchStats {
@@ -71,7 +78,12 @@ public:
     Dispatcher(const Dispatcher&) = delete;
     Dispatcher& operator=(const Dispatcher&) = delete;
 
+    // Queues the push behind the connection's backlog and starts what the window allows.
     void submit(Push push);
+    void submit(std::vector<Push> pushes);
+    // Starts backlogged pushes while their connection has room (the loop calls it once per
+    // iteration, after the answers that freed the room).
+    void pump();
     // Stop sending: pushes not on the wire are handed back (left for the next start); the wire is
     // given `deadline_ms` to answer.
     void stop(std::uint32_t deadline_ms);
@@ -79,6 +91,9 @@ public:
 
     std::size_t on_wire() const noexcept { return tags_.size(); }
     std::size_t devices_busy() const noexcept { return slots_.size(); }
+    std::size_t backlog() const noexcept;
+    // Room for more on this connection: its credentials work and less than a window waits.
+    bool has_room(std::size_t connection) const noexcept;
     std::size_t transport_in_flight() const noexcept;
     bool holding(std::size_t connection) const { return connections_.at(connection).holding; }
     const DispatchStats& stats() const noexcept { return stats_; }
@@ -95,6 +110,7 @@ private:
     struct Slot {
         Active active;
         std::optional<Push> next;
+        std::size_t connection = 0;  // whose window this device takes
     };
     struct Connection {
         std::unique_ptr<PushTransport> transport;
@@ -103,13 +119,22 @@ private:
         std::vector<std::string> held;  // tokens; stale entries are skipped
         TimerQueue::Id probe_timer = 0;
         std::int64_t last_alert_ms = -1;
+        std::deque<Push> backlog;  // not started yet, in submit order
+        std::size_t busy = 0;      // slots taking this connection's window
+        std::size_t window = 0;
     };
 
+    // A push for a device that already has a slot: waits behind it or replaces what is not on
+    // the wire.
+    void join(Slot& slot, const std::string& token, Push push);
+    void erase(std::unordered_map<std::string, Slot>::iterator it);
     void on_response(std::size_t connection, const PushResponse& response);
     void process(std::size_t connection, const PushResponse& response);
     // Passing the Slot& / Active& spares a hash lookup of the 64-char token per push (nodes of
     // slots_ never move, so the reference holds until the slot is erased).
     void start(const std::string& token, Slot& slot);
+    // start() once the dedupe said yes: on the wire, or held while the credentials are refused.
+    void launch(const std::string& token, Slot& slot);
     void attempt(const std::string& token);
     void attempt(const std::string& token, Active& active);
     void advance(const std::string& token);
@@ -133,6 +158,7 @@ private:
     // Answers are processed one at a time even if a transport answers from inside send().
     std::deque<std::pair<std::size_t, PushResponse>> answers_;
     bool draining_ = false;
+    bool pumping_ = false;
     DispatchStats stats_;
 };
 

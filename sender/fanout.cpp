@@ -2,9 +2,9 @@
 
 namespace pushsync::sender {
 
-FanOutResult FanOut::expand(const Round& round) const {
+FanOutResult FanOut::expand(const Round& round, std::string_view after, std::size_t limit) const {
     FanOutResult result;
-    store_.for_each_in_group(round.group, [&](const Device& device) {
+    result.resume_after = store_.for_each_in_group(round.group, after, limit, [&](const Device& device) {
         if (!round.origin.empty() && device.token == round.origin) {
             result.origin_skipped = true;
             return;

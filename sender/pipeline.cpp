@@ -71,13 +71,48 @@ void Pipeline::accept(const std::vector<OutboxEntry>& entries) {
 void Pipeline::run_round(Round round) {
     if (stopping_) return;
     ledger_.open(round);
+    for (auto it = expanding_.begin(); it != expanding_.end();) {
+        if (it->round.group == round.group) {
+            ledger_.close_fanout(it->round.id);
+            it = expanding_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    expanding_.push_back(Expansion{std::move(round), {}, {}});
+    expand();
+}
+
+void Pipeline::expand() {
+    for (bool progress = true; progress && !stopping_;) {
+        progress = false;
+        for (std::size_t turns = expanding_.size(); turns > 0 && !stopping_; --turns) {
+            Expansion expansion = std::move(expanding_.front());
+            expanding_.pop_front();
+            if (wants_page(expansion)) {
+                progress = true;
+                if (expand_page(expansion)) continue;
+            }
+            expanding_.push_back(std::move(expansion));
+        }
+    }
+}
+
+bool Pipeline::wants_page(const Expansion& expansion) const {
+    if (expansion.connections.empty()) return true;  // its first page, or nothing routable so far
+    return std::any_of(expansion.connections.begin(), expansion.connections.end(),
+                       [this](std::size_t connection) { return dispatcher_->has_room(connection); });
+}
+
+bool Pipeline::expand_page(Expansion& expansion) {
+    const Round& round = expansion.round;
     FanOutResult result;
     try {
-        result = fanout_.expand(round);
+        result = fanout_.expand(round, expansion.after, fanout_page);
     } catch (const StoreError& e) {
         // The round stays open, its entries in the outbox: the next start delivers them.
         deps_.log.error("round.fanout_failed", "group=" + round.group + " error=\"" + e.what() + "\"");
-        return;
+        return true;
     }
     for (const Device& device : result.unroutable) {
         if (deps_.count) deps_.count(Counter::pushes_failed, 1);
@@ -89,15 +124,30 @@ void Pipeline::run_round(Round round) {
     if (deps_.log.enabled(LogLevel::debug)) deps_.log.debug("round.fanout", "group=" + round.group + " tail=" + round.tail +
                                         " notifies=" + std::to_string(round.entry_ids.size()) +
                                         " devices=" + std::to_string(result.targets.size()) +
-                                        " unroutable=" + std::to_string(result.unroutable.size()));
+                                        " unroutable=" + std::to_string(result.unroutable.size()) +
+                                        " more=" + (result.resume_after ? "1" : "0"));
     ledger_.add_pushes(round.id, result.targets.size());
+    std::vector<Push> pushes;
+    pushes.reserve(result.targets.size());
     for (Target& target : result.targets) {
-        dispatcher_->submit(Push{round.id, round.group, round.tail, std::move(target)});
+        if (std::find(expansion.connections.begin(), expansion.connections.end(), target.connection) ==
+            expansion.connections.end()) {
+            expansion.connections.push_back(target.connection);
+        }
+        pushes.push_back(Push{round.id, round.group, round.tail, std::move(target)});
+    }
+    dispatcher_->submit(std::move(pushes));
+    if (result.resume_after) {
+        expansion.after = std::move(*result.resume_after);
+        return false;
     }
     ledger_.close_fanout(round.id);
+    return true;
 }
 
 void Pipeline::flush() {
+    dispatcher_->pump();
+    expand();
     if (deps_.writer) {
         if (dedupe_.unflushed() != 0 || ledger_.unflushed() != 0) {
             const std::uint64_t generation = dedupe_.generation();
@@ -118,6 +168,7 @@ void Pipeline::stop(std::uint32_t deadline_ms) {
     if (stopping_) return;
     stopping_ = true;
     coalescer_.drop_all();
+    expanding_.clear();  // their rounds stay open, their entries in the outbox
     dispatcher_->stop(deadline_ms);
 }
 

@@ -2,7 +2,14 @@
 // The sender's stages wired together, on the loop thread: outbox entries → coalesce → fan-out →
 // dedupe → dispatch → classify → ledger (finished work leaves the outbox). The queue consumer
 // (consumer.hpp) feeds accept() from its own thread through the daemon's loop.
+//
+// A round fans out a page of its group at a time, the open rounds taking turns, each while a
+// connection its devices went to has room: the first pushes leave at once, memory stays flat for
+// any group size, a small group is not stuck behind a huge one, and a slow or refused connection
+// paces only the rounds that use it. A newer round of a group reaches every device an older one
+// has not yet reached, so that one stops where it is.
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -57,9 +64,20 @@ public:
     const Ledger& ledger() const noexcept { return ledger_; }
     const Dispatcher& dispatcher() const noexcept { return *dispatcher_; }
     const Coalescer& coalescer() const noexcept { return coalescer_; }
+    std::size_t expanding() const noexcept { return expanding_.size(); }
+
+    static constexpr std::size_t fanout_page = 1024;
 
 private:
+    struct Expansion {
+        Round round;
+        std::string after;                    // the last token fanned out
+        std::vector<std::size_t> connections;  // those its pushes went to so far
+    };
     void run_round(Round round);
+    void expand();
+    bool wants_page(const Expansion& expansion) const;
+    bool expand_page(Expansion& expansion);  // true: the round's fan-out is over
 
     Deps deps_;
     Routes routes_;
@@ -69,6 +87,7 @@ private:
     FanOut fanout_;
     std::unique_ptr<Dispatcher> dispatcher_;
     Coalescer coalescer_;
+    std::deque<Expansion> expanding_;
     bool stopping_ = false;
 };
 

@@ -64,6 +64,37 @@ TEST_F(DispatcherTest, A200IsRecordedCountedAndLoggedWithTheApnsId) {
     EXPECT_EQ(dispatcher->devices_busy(), 0u);
 }
 
+TEST_F(DispatcherTest, AConnectionTakesAWindowOfDevicesAndTheRestWaitInOrder) {
+    settings.window_per_connection = 2;
+    dispatcher = std::make_unique<Dispatcher>(
+        Dispatcher::Deps{*h.store, dedupe, timers, backoff, log, {},
+                         [this](const Push& p, Outcome o) { finished.emplace_back(p, o); }},
+        settings, connections, transports.factory());
+    std::vector<Push> pushes;
+    for (const char* token : {test::token_a, test::token_b, test::token_c, test::token_d}) pushes.push_back(push(token, "T1"));
+    pushes.push_back(push(test::token_a, "T2"));
+    dispatcher->submit(std::move(pushes));
+    test::FakeTransport& wire = *transports.all.at(2);  // the first two belong to the fixture's dispatcher
+    ASSERT_EQ(wire.waiting.size(), 2u);
+    EXPECT_EQ(dispatcher->backlog(), 3u);
+    EXPECT_FALSE(dispatcher->has_room(0));
+    EXPECT_TRUE(dispatcher->has_room(1));
+    EXPECT_EQ(wire.answer(200).token, test::token_a);
+    EXPECT_EQ(wire.waiting.size(), 1u);  // the room is used at the next pump(), not per answer
+    dispatcher->pump();
+    ASSERT_EQ(wire.waiting.size(), 2u);
+    EXPECT_EQ(wire.waiting.back().token, test::token_c);
+    // Another connection is not held up by this one's backlog.
+    dispatcher->submit(push("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "T9", 1, 1));
+    EXPECT_EQ(transports.all.at(3)->waiting.size(), 1u);
+    for (std::string expected : {test::token_b, test::token_c, test::token_d}) {
+        EXPECT_EQ(wire.answer(200).token, expected);
+        dispatcher->pump();
+    }
+    EXPECT_EQ(wire.waiting.front().payload, silent_payload("T2"));  // a's second push, in submit order
+    EXPECT_EQ(dispatcher->backlog(), 0u);
+}
+
 TEST_F(DispatcherTest, TheSameTailIsNotSentTwiceToADevice) {
     dedupe.record(test::token_a, "T1");
     dispatcher->submit(push(test::token_a, "T1"));

@@ -137,6 +137,78 @@ TEST_F(PipelineTest, StopLeavesUnfinishedWorkInTheOutbox) {
     EXPECT_EQ(outbox_ids(*h.store), (std::vector<std::uint64_t>{1, 3}));
 }
 
+std::string numbered_token(std::uint64_t n) {
+    char buf[65];
+    std::snprintf(buf, sizeof buf, "%064llx", static_cast<unsigned long long>(n));
+    return buf;
+}
+
+// Devices 1..n (token numbers from `first`) in one transaction.
+void add_group(Store& store, const std::string& group, std::uint64_t first, std::uint64_t n) {
+    std::vector<Registration> batch;
+    for (std::uint64_t i = 0; i < n; ++i)
+        batch.push_back(Registration{numbered_token(first + i), group, "com.example.app", Environment::production, ""});
+    store.register_devices(batch, 1'700'000'000'000);
+}
+
+TEST_F(PipelineTest, AHugeGroupFansOutAPageAtATimeAndASmallGroupGetsATurnBeforeItEnds) {
+    const std::uint64_t big = 5 * Pipeline::fanout_page;
+    add_group(*h.store, "big", 1, big);
+    add_group(*h.store, "small", big + 1, 1);
+    make();
+    put({{1, "big", "B1", "", 0}});
+    put({{2, "small", "S1", "", 0}});
+    advance(200);
+    // Only what the window and a backlog hold is out of the store; the rest is still to expand.
+    // The small round had its first (and only) page at once.
+    EXPECT_LT(prod().sent + pipeline->dispatcher().backlog(), big);
+    EXPECT_EQ(pipeline->expanding(), 1u);
+    std::map<std::string, int> pushes;
+    std::uint64_t big_sent_before_small = 0;
+    while (!prod().waiting.empty()) {
+        for (int i = 0; i < 500 && !prod().waiting.empty(); ++i) {
+            const PushRequest request = prod().answer(200);
+            ++pushes[request.token];
+            if (request.token == numbered_token(big + 1)) big_sent_before_small = pushes.size() - 1;
+            EXPECT_EQ(request.payload, silent_payload(request.token == numbered_token(big + 1) ? "S1" : "B1"));
+        }
+        pipeline->flush();
+    }
+    EXPECT_EQ(pushes.size(), big + 1);  // every device once
+    for (const auto& [token, n] : pushes) EXPECT_EQ(n, 1) << token;
+    EXPECT_GT(big_sent_before_small, 0u);
+    EXPECT_LT(big_sent_before_small, big);  // not behind the whole big group
+    EXPECT_EQ(pipeline->expanding(), 0u);
+    pipeline->flush();
+    EXPECT_TRUE(outbox_ids(*h.store).empty());
+}
+
+TEST_F(PipelineTest, ANewerRoundTakesOverTheDevicesAnExpandingOlderRoundHasNotReached) {
+    const std::uint64_t big = 6 * Pipeline::fanout_page;
+    add_group(*h.store, "g", 1, big);
+    make();
+    put({{1, "g", "T1", "", 0}});
+    advance(200);
+    ASSERT_EQ(pipeline->expanding(), 1u);
+    put({{2, "g", "T2", "", 0}});
+    advance(200);
+    std::map<std::string, std::vector<std::string>> tails;  // per device, in send order
+    while (!prod().waiting.empty()) {
+        const PushRequest request = prod().answer(200);
+        tails[request.token].push_back(request.payload);
+        if (prod().waiting.empty()) pipeline->flush();
+    }
+    ASSERT_EQ(tails.size(), big);
+    std::size_t got_both = 0;
+    for (const auto& [token, sent] : tails) {
+        EXPECT_EQ(sent.back(), silent_payload("T2")) << token;  // the newest tail last, always
+        if (sent.size() == 2) ++got_both;
+    }
+    EXPECT_LT(got_both, big);  // T1 never reached the devices after its expansion stopped
+    pipeline->flush();
+    EXPECT_TRUE(outbox_ids(*h.store).empty());
+}
+
 // ---- the consumer thread and the daemon, with the real queue --------------------------------
 
 TEST(QueueConsumer, MovesBatchesIntoTheOutboxBeforeCommittingAndHandingThemOn) {

@@ -70,6 +70,26 @@ TEST(FanOut, EveryDeviceButTheOriginWithUnroutableDevicesApart) {
     EXPECT_TRUE(fanout.expand(round).targets.empty());
 }
 
+TEST(FanOut, PagesOfAGroupTogetherHoldEveryTargetOnce) {
+    Harness h;
+    for (const char* token : {test::token_a, test::token_b, test::token_c, test::token_d}) h.add(token, "g");
+    Routes routes(h.config);
+    FanOut fanout(*h.store, routes);
+    Round round;
+    round.group = "g";
+    round.tail = "T1";
+    round.origin = test::token_b;
+    FanOutResult first = fanout.expand(round, "", 2);
+    ASSERT_TRUE(first.resume_after.has_value());
+    ASSERT_EQ(first.targets.size(), 1u);  // the origin took a place in the page
+    EXPECT_TRUE(first.origin_skipped);
+    FanOutResult second = fanout.expand(round, *first.resume_after, 2);
+    EXPECT_FALSE(second.resume_after.has_value());
+    std::vector<std::string> tokens{first.targets[0].token};
+    for (const Target& target : second.targets) tokens.push_back(target.token);
+    EXPECT_EQ(tokens, (std::vector<std::string>{test::token_a, test::token_c, test::token_d}));
+}
+
 TEST(Secrets, AnUnreadableKeyFileIsAOneLineConfigErrorWithFileAndLine) {
     Harness h;
     pushsync::test::write_file(h.dir / "AuthKey.p8", "-----BEGIN PRIVATE KEY-----\n");
