@@ -43,6 +43,7 @@ public:
     bool running();
 
     int port() const noexcept { return port_; }
+    pid_t pid() const noexcept { return process_.pid(); }  // benchmarks read its CPU time
     int control_port() const noexcept { return control_port_; }
     std::string url() const;  // https://127.0.0.1:PORT
 
