@@ -35,7 +35,11 @@ void QueueConsumer::run() {
     while (!stop_) {
         if (entries.empty()) {
             read.clear();
-            if (queue_.read(read, batch_, std::chrono::milliseconds(500)) == 0) continue;
+            if (queue_.read(read, batch_, std::chrono::milliseconds(500)) == 0) {
+                // A reset file answers at once and forever: wait for the daemon to reopen the path.
+                if (queue_.retired() && !pause(std::chrono::milliseconds(100))) break;
+                continue;
+            }
             entries.reserve(read.size());
             for (QueuedNotify& notify : read) {
                 entries.push_back(OutboxEntry{notify.position, std::move(notify.group), std::move(notify.tail),

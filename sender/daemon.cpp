@@ -131,11 +131,41 @@ struct Daemon::Impl {
             },
             d.callback_failed("on_timer"));
     }
+    // `pushsyncctl queue reset` put a new file at the path: read from that one. What the old
+    // consumer handed over is in the outbox; what it read but had not committed was dropped with
+    // the old file by the reset, on purpose.
+    void reopen_queue_if_reset() {
+        if (!queue->retired() || shutting_down) return;
+        auto fresh = Queue::open(config.queue.path, config.queue.capacity);
+        consumer->stop();
+        consumer.reset();
+        queue = std::move(fresh);
+        consumer = make_consumer();
+        consumer->start();
+        log.warn("queue.reopened", "path=" + config.queue.path + " why=\"the file was reset\"");
+    }
+
+    std::unique_ptr<QueueConsumer> make_consumer() {
+        return std::make_unique<QueueConsumer>(*queue, *store, log, [this](std::vector<OutboxEntry> entries) {
+            {
+                std::lock_guard lock(inbox_mutex);
+                if (inbox.empty()) {
+                    inbox = std::move(entries);
+                } else {
+                    inbox.insert(inbox.end(), std::make_move_iterator(entries.begin()),
+                                 std::make_move_iterator(entries.end()));
+                }
+            }
+            ev_async_send(this->loop.get(), &inbox_watcher);
+        });
+    }
+
     static void on_heartbeat(struct ev_loop* loop, ev_timer* w, int) noexcept {
         Impl& d = self(w->data);
         guard_ev(
             loop,
             [&] {
+                d.reopen_queue_if_reset();
                 d.queue->heartbeat(d.clock.unix_ms());
                 if (d.log.enabled(LogLevel::debug)) {
                     const auto& stats = d.pipeline->dispatcher().stats();
@@ -188,24 +218,12 @@ Daemon::Daemon(const Config& config, Logger& log, MakeFactory make_factory, Daem
     if (!d.loop) throw std::runtime_error("cannot create the event loop");
     d.store = std::make_unique<Store>(StoreOptions::from(config.store));
     d.queue = Queue::open(config.queue.path, config.queue.capacity);
-    Queue* queue = d.queue.get();
     d.writer = std::make_unique<StoreWriter>(*d.store, log);
     d.pipeline = std::make_unique<Pipeline>(
         config, Pipeline::Deps{*d.store, d.timers, d.random, log,
-                               [queue](Counter counter, std::uint64_t n) { queue->add(counter, n); },
+                               [&d](Counter counter, std::uint64_t n) { d.queue->add(counter, n); },
                                make_factory(d.loop.get()), d.writer.get()});
-    d.consumer = std::make_unique<QueueConsumer>(*d.queue, *d.store, log, [&d](std::vector<OutboxEntry> entries) {
-        {
-            std::lock_guard lock(d.inbox_mutex);
-            if (d.inbox.empty()) {
-                d.inbox = std::move(entries);
-            } else {
-                d.inbox.insert(d.inbox.end(), std::make_move_iterator(entries.begin()),
-                               std::make_move_iterator(entries.end()));
-            }
-        }
-        ev_async_send(d.loop.get(), &d.inbox_watcher);
-    });
+    d.consumer = d.make_consumer();
 
     struct ev_loop* loop = d.loop.get();
     ev_async_init(&d.inbox_watcher, &Impl::on_inbox);

@@ -270,6 +270,27 @@ TEST(SenderE2E, NginxStartedBeforeTheSenderWorksAndNotifiesWaitInTheQueue) {
     EXPECT_EQ(s.stop_sender(SIGTERM), 0);
 }
 
+TEST(SenderE2E, AQueueResetUnderARunningSenderIsFollowedToTheNewFile) {
+    Stack s;
+    const std::string a = token(1), b = token(2);
+    s.register_device("g", a);
+    s.register_device("g", b);
+    s.notify("g", "T1", a);
+    ASSERT_TRUE(s.sim.wait_for_requests(1));
+    const auto reset = run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config", s.nginx.config_path().string(),
+                            "queue", "reset", "--force"});
+    ASSERT_EQ(reset.exit_code, 0) << reset.out << reset.err;
+    ASSERT_TRUE(wait_until([&] { return read_file(s.sender_log()).find("queue.reopened") != std::string::npos; }))
+        << read_file(s.sender_log());
+    s.notify("g", "T2", a);  // the worker reopens the path too
+    ASSERT_TRUE(s.sim.wait_for_requests(2)) << read_file(s.sender_log());
+    const auto got = s.requests_for(b);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_NE(got.back().value("payload", "").find("\"T2\""), std::string::npos);
+    EXPECT_TRUE(wait_until([&] { return s.heartbeat() > 0; }));  // the new file shows the sender alive
+    EXPECT_EQ(s.stop_sender(SIGTERM), 0);
+}
+
 // SIGTERM and SIGINT both stop the sender through its shutdown path.
 class SenderE2EShutdown : public ::testing::TestWithParam<int> {};
 
