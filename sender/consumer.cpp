@@ -2,8 +2,9 @@
 
 namespace pushsync::sender {
 
-QueueConsumer::QueueConsumer(Queue& queue, Store& store, Logger& log, Handoff handoff, std::size_t batch)
-    : queue_(queue), store_(store), log_(log), handoff_(std::move(handoff)), batch_(batch) {}
+QueueConsumer::QueueConsumer(Queue& queue, Store& store, Logger& log, Handoff handoff, Stored stored,
+                             std::size_t batch)
+    : queue_(queue), store_(store), log_(log), handoff_(std::move(handoff)), stored_(std::move(stored)), batch_(batch) {}
 
 QueueConsumer::~QueueConsumer() { stop(); }
 
@@ -45,6 +46,7 @@ void QueueConsumer::run() {
                 entries.push_back(OutboxEntry{notify.position, std::move(notify.group), std::move(notify.tail),
                                               std::move(notify.origin), notify.enqueued_ms});
             }
+            handoff_(entries);
         }
         try {
             store_.outbox_put(entries);
@@ -61,7 +63,7 @@ void QueueConsumer::run() {
         taken_ += entries.size();
         log_.debug("queue.taken", "entries=" + std::to_string(entries.size()) + " first=" +
                                       std::to_string(entries.front().id) + " last=" + std::to_string(entries.back().id));
-        handoff_(std::move(entries));
+        if (stored_) stored_(entries.back().id + 1);
         entries.clear();
     }
 }

@@ -1,8 +1,10 @@
 #pragma once
-// The queue consumer: a thread that blocks in Queue::read, writes each batch into the store's
-// outbox in one transaction, commits the queue past it, and only then hands the entries on
-// (the daemon's ev_async). A sender killed at any point redelivers: what the queue still holds
-// was never committed, what was committed is in the outbox.
+// The queue consumer: a thread that blocks in Queue::read, hands each batch on at once (the
+// daemon's ev_async), then writes it into the store's outbox in one transaction, commits the
+// queue past it and reports it stored. So a push never waits for the outbox's fsync, and a sender
+// killed at any point still redelivers: what the queue still holds was never committed, what was
+// committed is in the outbox. Only removing an entry from the outbox must wait until it is
+// stored (else the put would bring a finished entry back): the Ledger holds those removals.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -21,8 +23,11 @@ namespace pushsync::sender {
 class QueueConsumer {
 public:
     using Handoff = std::function<void(std::vector<OutboxEntry> entries)>;
+    // Every entry handed over with an id below this is in the outbox.
+    using Stored = std::function<void(std::uint64_t stored_below)>;
 
-    QueueConsumer(Queue& queue, Store& store, Logger& log, Handoff handoff, std::size_t batch = 1024);
+    QueueConsumer(Queue& queue, Store& store, Logger& log, Handoff handoff, Stored stored = {},
+                  std::size_t batch = 1024);
     ~QueueConsumer();  // stop()
     QueueConsumer(const QueueConsumer&) = delete;
     QueueConsumer& operator=(const QueueConsumer&) = delete;
@@ -41,6 +46,7 @@ private:
     Store& store_;
     Logger& log_;
     Handoff handoff_;
+    Stored stored_;
     std::size_t batch_;
     std::atomic<bool> stop_{false};
     std::atomic<std::uint64_t> taken_{0};

@@ -2,6 +2,7 @@
 
 #include <ev.h>
 
+#include <atomic>
 #include <csignal>
 #include <mutex>
 #include <vector>
@@ -42,6 +43,7 @@ struct Daemon::Impl {
     // Hand-over from the consumer thread.
     std::mutex inbox_mutex;
     std::vector<OutboxEntry> inbox;
+    std::atomic<std::uint64_t> stored_below{0};  // the consumer's outbox writes, for the Ledger
 
     ev_async inbox_watcher{};
     ev_async stop_watcher{};
@@ -73,6 +75,12 @@ struct Daemon::Impl {
         ev_timer_start(loop.get(), &shutdown_watcher);
     }
 
+    // Writes what the loop collected; outbox removals only of entries the consumer has stored.
+    void flush_pipeline() {
+        pipeline->stored_below(stored_below.load());
+        pipeline->flush();
+    }
+
     void arm_timer() {
         ev_timer_stop(loop.get(), &timer_watcher);
         const auto deadline = timers.next_deadline();
@@ -100,7 +108,8 @@ struct Daemon::Impl {
                     std::lock_guard lock(d.inbox_mutex);
                     entries.swap(d.inbox);
                 }
-                d.pipeline->accept(entries);
+                d.pipeline->accept(entries, false);
+                d.pipeline->stored_below(d.stored_below.load());
             },
             d.callback_failed("on_inbox"));
     }
@@ -157,6 +166,12 @@ struct Daemon::Impl {
                 }
             }
             ev_async_send(this->loop.get(), &inbox_watcher);
+        }, [this](std::uint64_t below) {
+            // Only ever forward: a queue file that was reset continues the position space.
+            std::uint64_t seen = stored_below.load();
+            while (below > seen && !stored_below.compare_exchange_weak(seen, below)) {
+            }
+            ev_async_send(this->loop.get(), &inbox_watcher);  // finished entries may leave the outbox now
         });
     }
 
@@ -188,7 +203,7 @@ struct Daemon::Impl {
         guard_ev(
             loop,
             [&] {
-                d.pipeline->flush();
+                d.flush_pipeline();
                 d.arm_timer();
             },
             d.callback_failed("on_prepare"));
@@ -200,7 +215,7 @@ struct Daemon::Impl {
             [&] {
                 const bool drained = d.pipeline->drained();
                 if (drained || d.clock.now_ms() >= d.shutdown_deadline_ms) {
-                    d.pipeline->flush();
+                    d.flush_pipeline();
                     d.log.info("sender.stopped", std::string(drained ? "drained=1" : "drained=0") +
                                                      " handed_back_rounds=" +
                                                      std::to_string(d.pipeline->ledger().open_rounds()));
@@ -258,7 +273,7 @@ Daemon::~Daemon() {
     ev_timer_stop(loop, &d.shutdown_watcher);
     ev_prepare_stop(loop, &d.prepare_watcher);
     d.consumer.reset();
-    d.pipeline->flush();
+    d.flush_pipeline();
     d.pipeline.reset();  // transports close their connections while the loop still exists
     d.writer->stop();    // everything handed to it is in the store before the process exits
 }

@@ -2,7 +2,25 @@
 
 namespace pushsync::sender {
 
-bool Ledger::admit(const OutboxEntry& entry) { return live_.insert(entry.id).second; }
+bool Ledger::admit(const OutboxEntry& entry, bool stored) {
+    if (!live_.insert(entry.id).second) return false;
+    if (!stored) unstored_.insert(entry.id);
+    return true;
+}
+
+void Ledger::stored_below(std::uint64_t id) { unstored_.erase(unstored_.begin(), unstored_.lower_bound(id)); }
+
+std::vector<std::uint64_t> Ledger::removable() {
+    std::vector<std::uint64_t> ids;
+    if (unstored_.empty()) {
+        ids.swap(to_remove_);
+        return ids;
+    }
+    std::vector<std::uint64_t> later;
+    for (const auto id : to_remove_) (unstored_.contains(id) ? later : ids).push_back(id);
+    to_remove_.swap(later);
+    return ids;
+}
 
 void Ledger::open(Round& round) {
     round.id = next_round_++;
@@ -58,19 +76,19 @@ void Ledger::release_prefix(const std::string& group) {
 }
 
 void Ledger::flush() {
-    if (to_remove_.empty()) return;
-    store_.outbox_remove(to_remove_);
-    for (const auto id : to_remove_) live_.erase(id);
-    to_remove_.clear();
+    std::vector<std::uint64_t> ids = removable();
+    if (ids.empty()) return;
+    try {
+        store_.outbox_remove(ids);
+    } catch (...) {
+        to_remove_.insert(to_remove_.end(), ids.begin(), ids.end());  // kept for the next flush
+        throw;
+    }
+    for (const auto id : ids) live_.erase(id);
 }
 
-}  // namespace pushsync::sender
-
-namespace pushsync::sender {
-
 std::vector<std::uint64_t> Ledger::take_removals() {
-    std::vector<std::uint64_t> ids = std::move(to_remove_);
-    to_remove_.clear();
+    std::vector<std::uint64_t> ids = removable();
     for (const auto id : ids) live_.erase(id);
     return ids;
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -23,8 +24,11 @@ public:
     explicit Ledger(Store& store) : store_(store) {}
 
     // False when the entry is already live (the queue redelivers what it had not committed when
-    // the sender died, though the outbox already held it).
-    bool admit(const OutboxEntry& entry);
+    // the sender died, though the outbox already held it). `stored`: already in the outbox; if
+    // not, its removal waits for stored_below() to pass it.
+    bool admit(const OutboxEntry& entry, bool stored = true);
+    // Every admitted entry with a smaller id is in the outbox now.
+    void stored_below(std::uint64_t id);
     // Assigns round.id; the round is open until close_fanout() and then until its pushes finish.
     void open(Round& round);
     void add_pushes(std::uint64_t round_id, std::size_t n);
@@ -39,6 +43,7 @@ public:
     std::size_t live_entries() const noexcept { return live_.size(); }
     std::size_t open_rounds() const noexcept { return rounds_.size(); }
     std::size_t unflushed() const noexcept { return to_remove_.size(); }
+    std::size_t unstored() const noexcept { return unstored_.size(); }
     // Rounds finished since the start (benchmarks and logs).
     std::uint64_t finished_rounds() const noexcept { return finished_rounds_; }
 
@@ -52,9 +57,12 @@ private:
     };
     void maybe_finish(std::uint64_t round_id);
     void release_prefix(const std::string& group);
+    // The ids of to_remove_ that may leave the outbox now; the rest stay in to_remove_.
+    std::vector<std::uint64_t> removable();
 
     Store& store_;
     std::unordered_set<std::uint64_t> live_;
+    std::set<std::uint64_t> unstored_;  // admitted before the consumer's outbox write finished
     std::map<std::uint64_t, State> rounds_;
     std::unordered_map<std::string, std::deque<std::uint64_t>> by_group_;  // open round ids, oldest first
     std::vector<std::uint64_t> to_remove_;

@@ -61,10 +61,10 @@ std::size_t Pipeline::recover() {
     return entries.size();
 }
 
-void Pipeline::accept(const std::vector<OutboxEntry>& entries) {
-    if (stopping_) return;  // already in the outbox: the next start delivers them
+void Pipeline::accept(const std::vector<OutboxEntry>& entries, bool stored) {
+    if (stopping_) return;  // in the outbox or still in the queue: the next start delivers them
     for (const OutboxEntry& entry : entries) {
-        if (ledger_.admit(entry)) coalescer_.add(entry);
+        if (ledger_.admit(entry, stored)) coalescer_.add(entry);
     }
 }
 
@@ -149,9 +149,10 @@ void Pipeline::flush() {
     dispatcher_->pump();
     expand();
     if (deps_.writer) {
-        if (dedupe_.unflushed() != 0 || ledger_.unflushed() != 0) {
+        std::vector<std::uint64_t> removals = ledger_.take_removals();
+        if (dedupe_.unflushed() != 0 || !removals.empty()) {
             const std::uint64_t generation = dedupe_.generation();
-            deps_.writer->submit(generation, dedupe_.take_batch(), ledger_.take_removals());
+            deps_.writer->submit(generation, dedupe_.take_batch(), std::move(removals));
         }
         dedupe_.forget_written(deps_.writer->written());
         return;

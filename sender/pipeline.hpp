@@ -52,8 +52,10 @@ public:
     // Start-up: reloads the outbox; each group's entries merge into one round at once (newest
     // tail). Returns how many entries were reloaded.
     std::size_t recover();
-    // Entries the consumer has put in the outbox (and committed in the queue).
-    void accept(const std::vector<OutboxEntry>& entries);
+    // Entries from the consumer; `stored`: already in the outbox (else stored_below() says when).
+    void accept(const std::vector<OutboxEntry>& entries, bool stored = true);
+    // The consumer's outbox write has passed every entry with a smaller id.
+    void stored_below(std::uint64_t id) { ledger_.stored_below(id); }
     // Writes what this loop iteration collected: delivered tails, then finished outbox entries.
     void flush();
     // Shutdown: no new rounds or sends; the wire gets `deadline_ms` to answer.

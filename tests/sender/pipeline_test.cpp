@@ -211,18 +211,31 @@ TEST_F(PipelineTest, ANewerRoundTakesOverTheDevicesAnExpandingOlderRoundHasNotRe
 
 // ---- the consumer thread and the daemon, with the real queue --------------------------------
 
-TEST(QueueConsumer, MovesBatchesIntoTheOutboxBeforeCommittingAndHandingThemOn) {
+TEST(QueueConsumer, HandsBatchesOnAtOnceThenStoresAndCommitsThemAndSaysSo) {
     test::Harness h;
     auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
     Logger log{LogLevel::error, [](std::string_view) {}};
     std::mutex mutex;
     std::vector<OutboxEntry> handed;
-    QueueConsumer consumer(*queue, *h.store, log, [&](std::vector<OutboxEntry> entries) {
-        // By now the entries are in the outbox and committed in the queue.
-        EXPECT_EQ(h.store->outbox_load(0).size() >= entries.size(), true);
-        std::lock_guard lock(mutex);
-        handed.insert(handed.end(), entries.begin(), entries.end());
-    });
+    std::uint64_t stored_below = 0;
+    QueueConsumer consumer(
+        *queue, *h.store, log,
+        [&](std::vector<OutboxEntry> entries) {
+            std::lock_guard lock(mutex);
+            handed.insert(handed.end(), entries.begin(), entries.end());
+        },
+        [&](std::uint64_t below) {
+            // Reported only once the entries are in the outbox and the queue is committed past them.
+            std::size_t in_outbox = 0;
+            for (const auto& e : h.store->outbox_load(0)) in_outbox += e.id < below;
+            std::lock_guard lock(mutex);
+            std::size_t handed_below = 0;
+            for (const auto& e : handed) handed_below += e.id < below;
+            EXPECT_EQ(in_outbox, handed_below);
+            EXPECT_GT(handed_below, 0u);  // handed over before they were stored
+            EXPECT_EQ(queue->stats().committed_position, below);
+            stored_below = below;
+        });
     consumer.start();
     for (int i = 0; i < 10; ++i) {
         const std::string tail = "T" + std::to_string(i);
@@ -230,7 +243,7 @@ TEST(QueueConsumer, MovesBatchesIntoTheOutboxBeforeCommittingAndHandingThemOn) {
     }
     ASSERT_TRUE(wait_until([&] {
         std::lock_guard lock(mutex);
-        return handed.size() == 10;
+        return handed.size() == 10 && stored_below == handed.back().id + 1;
     }));
     consumer.stop();
     EXPECT_EQ(handed[9].tail, "T9");

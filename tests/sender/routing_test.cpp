@@ -169,5 +169,27 @@ TEST(Ledger, EntriesLeaveTheOutboxPerGroupInQueueOrderOnly) {
     EXPECT_EQ(ledger.finished_rounds(), 3u);
 }
 
+TEST(Ledger, AFinishedEntryLeavesTheOutboxOnlyOnceTheConsumerHasStoredIt) {
+    Harness h;
+    Ledger ledger(*h.store);
+    const OutboxEntry early{7, "g", "t7", "", 1}, late{8, "h", "t8", "", 2};
+    ASSERT_TRUE(ledger.admit(early, false));
+    ASSERT_TRUE(ledger.admit(late, false));
+    Round r7{0, "g", "t7", "", {7}, 1}, r8{0, "h", "t8", "", {8}, 2};
+    ledger.open(r7);
+    ledger.open(r8);
+    ledger.close_fanout(r7.id);  // no devices: finished before the outbox write even began
+    ledger.close_fanout(r8.id);
+    EXPECT_TRUE(ledger.take_removals().empty());  // removing now would race the consumer's put
+    ledger.stored_below(8);                        // entry 7 is in the outbox, 8 not yet
+    EXPECT_EQ(ledger.take_removals(), std::vector<std::uint64_t>{7});
+    EXPECT_EQ(ledger.unstored(), 1u);
+    h.store->outbox_put(std::vector<OutboxEntry>{late});
+    ledger.stored_below(9);
+    ledger.flush();
+    EXPECT_TRUE(h.store->outbox_load(0).empty());
+    EXPECT_EQ(ledger.live_entries(), 0u);
+}
+
 }  // namespace
 }  // namespace pushsync::sender
