@@ -164,8 +164,10 @@ std::int32_t H2TestClient::submit(const std::string& path, const Headers& header
     for (const auto& h : headers) all.push_back(h);
     std::vector<nghttp2_nv> nva;
     for (auto& [n, v] : all) {
+        const bool sensitive = n == ":path" || n == "authorization";
         nva.push_back({reinterpret_cast<uint8_t*>(n.data()), reinterpret_cast<uint8_t*>(v.data()), n.size(), v.size(),
-                       NGHTTP2_NV_FLAG_NONE});
+                       static_cast<uint8_t>(sensitive && impl_->config.never_index_sensitive ? NGHTTP2_NV_FLAG_NO_INDEX
+                                                                                             : NGHTTP2_NV_FLAG_NONE)});
     }
     nghttp2_data_provider prd;
     prd.read_callback = H2TestClientCallbacks::read_body;

@@ -20,6 +20,7 @@ struct H2ClientConfig {
     std::string key_file;
     std::vector<std::string> alpn{"h2"};
     bool ignore_stream_limit = false;  // rewrite the server's MAX_CONCURRENT_STREAMS to 1000 before nghttp2 sees it
+    bool never_index_sensitive = false;  // :path and authorization as HPACK "never indexed", as Apple asks
 };
 
 struct H2Response {

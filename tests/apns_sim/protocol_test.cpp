@@ -23,6 +23,19 @@ TEST_F(Protocol, PriorityFramesAreCounted) {
     EXPECT_EQ(sim().counters().value("priority_frames", 0), 0);
 }
 
+TEST_F(Protocol, PathAndAuthorizationSentIndexableAreCounted) {
+    H2TestClient indexing(client_config(sim()));
+    ASSERT_EQ(indexing.request("/3/device/" + device_token, background_headers(jwt_for(sim())), background_payload).status, 200);
+    // The path; nghttp2's encoder sends `authorization` never indexed whatever the caller asks.
+    EXPECT_EQ(sim().counters().value("sensitive_headers_indexed", 0), 1);
+    sim().reset();
+    H2ClientConfig config = client_config(sim());
+    config.never_index_sensitive = true;
+    H2TestClient careful(config);
+    ASSERT_EQ(careful.request("/3/device/" + device_token, background_headers(jwt_for(sim())), background_payload).status, 200);
+    EXPECT_EQ(sim().counters().value("sensitive_headers_indexed", 0), 0);
+}
+
 TEST_F(Protocol, RequestBeforeTheServerSettingsIsCounted) {
     {
         H2TestClient eager(client_config(sim()));

@@ -449,12 +449,17 @@ int H2Connection::on_begin_headers(nghttp2_session*, const nghttp2_frame* frame,
 }
 
 int H2Connection::on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
-                            const uint8_t* value, size_t valuelen, uint8_t, void* user) {
+                            const uint8_t* value, size_t valuelen, uint8_t flags, void* user) {
     auto* self = static_cast<H2Connection*>(user);
     auto it = self->streams_.find(frame->hd.stream_id);
     if (it == self->streams_.end()) return 0;
-    it->second->request.add_header(std::string_view(reinterpret_cast<const char*>(name), namelen),
-                                   std::string_view(reinterpret_cast<const char*>(value), valuelen));
+    const std::string_view header_name(reinterpret_cast<const char*>(name), namelen);
+    // APNs does not refuse these, but Apple's HPACK advice is that a per-device path and a token
+    // never enter the shared compression table: counted, so tests can hold a client to it.
+    if ((header_name == ":path" || header_name == "authorization") && !(flags & NGHTTP2_NV_FLAG_NO_INDEX)) {
+        self->sim_.counters.add("sensitive_headers_indexed");
+    }
+    it->second->request.add_header(header_name, std::string_view(reinterpret_cast<const char*>(value), valuelen));
     return 0;
 }
 

@@ -262,7 +262,8 @@ Control API (JSON bodies and answers):
   GET  /counters               requests, status and reason counts, connections, goaways_sent,
                                stream_limit_violations, streams_refused, streams_reset_by_client,
                                streams_before_settings_ack, priority_frames, pings, idle_timeouts,
-                               tls_handshake_failures, faults_<kind>
+                               tls_handshake_failures, sensitive_headers_indexed (:path or
+                               authorization not sent "never indexed"), faults_<kind>
   GET  /connections            open connections (auth, team, stream limit, requests)
   POST /clock                  {"offset_s":N}: the simulator's clock runs N seconds ahead; GET /clock
   POST /reset                  forget marks, faults, log, counters and the clock offset
