@@ -27,6 +27,7 @@ ApnsServer::~ApnsServer() {
     ev_prepare_stop(loop_, &prepare_watcher_);
     connections_.clear();
     retired_.clear();
+    lingering_.clear();
 }
 
 void ApnsServer::on_accept(struct ev_loop*, ev_io* w, int) {
@@ -59,6 +60,7 @@ void ApnsServer::on_accept(struct ev_loop*, ev_io* w, int) {
 void ApnsServer::retire(std::uint64_t id) {
     auto it = connections_.find(id);
     if (it == connections_.end()) return;
+    lingering_.push_back(std::make_unique<LingeringClose>(loop_, it->second->release_socket()));
     retired_.push_back(std::move(it->second));
     connections_.erase(it);
     sim_.counters.sub("connections_open");
@@ -67,6 +69,7 @@ void ApnsServer::retire(std::uint64_t id) {
 void ApnsServer::on_prepare(struct ev_loop*, ev_prepare* w, int) {
     auto* self = static_cast<ApnsServer*>(w->data);
     self->retired_.clear();
+    std::erase_if(self->lingering_, [](const auto& socket) { return socket->done(); });
     self->sim_.log.flush();
 }
 

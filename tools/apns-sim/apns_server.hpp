@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "lingering_close.hpp"
 #include "openssl_ptr.hpp"
 #include "simulator.hpp"
 #include "unique_fd.hpp"
@@ -43,6 +44,7 @@ private:
     std::uint64_t next_id_ = 1;
     std::map<std::uint64_t, std::unique_ptr<H2Connection>> connections_;
     std::vector<std::unique_ptr<H2Connection>> retired_;
+    std::vector<std::unique_ptr<LingeringClose>> lingering_;
 };
 
 }  // namespace apns_sim

@@ -30,6 +30,8 @@ public:
     H2Connection& operator=(const H2Connection&) = delete;
 
     nlohmann::json to_json() const;
+    // The socket, for the server to close gracefully (lingering_close.hpp) once this is retired.
+    UniqueFd release_socket() noexcept { return std::move(fd_); }
     // Sends GOAWAY and closes once every stream up to last_stream_id has been answered.
     void goaway(std::int32_t last_stream_id, std::uint32_t error_code, const std::string& debug);
 
