@@ -91,6 +91,21 @@ struct Stack {
         ASSERT_EQ(r.status, 202) << r.body << r.error;
     }
 
+    // Registers many devices at once through `pushsyncctl import` (nginx serves the notifies);
+    // returns its exit code.
+    int import_devices(const std::vector<std::pair<std::string, std::string>>& token_group) {
+        std::string jsonl;
+        for (const auto& [token, group] : token_group) {
+            jsonl += R"({"token":")" + token + R"(","group":")" + group +
+                     R"(","bundle_id":"com.example.app","environment":"production",)" +
+                     R"("registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:00:00Z"})" + "\n";
+        }
+        write_file(nginx.prefix() / "devices.jsonl", jsonl);
+        return run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config", nginx.config_path().string(), "import",
+                    (nginx.prefix() / "devices.jsonl").string()})
+            .exit_code;
+    }
+
     // The simulator's request log: every request, in arrival order.
     std::vector<nlohmann::json> requests() const {
         std::vector<nlohmann::json> out;

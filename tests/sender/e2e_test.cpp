@@ -116,16 +116,9 @@ TEST(SenderE2E, GoawayInTheMiddleOfABurstStillDeliversEveryPushExactlyOnce) {
     constexpr int devices = 300;
     std::vector<std::string> tokens;
     for (int i = 0; i < devices; ++i) tokens.push_back(token(i));
-    // Register through the store's import to keep the test quick; nginx serves the notify.
-    std::string jsonl;
-    for (const auto& t : tokens) {
-        jsonl += R"({"token":")" + t + R"(","group":"big","bundle_id":"com.example.app","environment":"production",)" +
-                 R"("registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:00:00Z"})" + "\n";
-    }
-    write_file(s.nginx.prefix() / "devices.jsonl", jsonl);
-    const auto imported = run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config",
-                               s.nginx.config_path().string(), "import", (s.nginx.prefix() / "devices.jsonl").string()});
-    ASSERT_EQ(imported.exit_code, 0) << imported.err;
+    std::vector<std::pair<std::string, std::string>> registrations;
+    for (const auto& t : tokens) registrations.emplace_back(t, "big");
+    ASSERT_EQ(s.import_devices(registrations), 0);
     // The 150th request triggers GOAWAY naming an earlier stream: everything above was never processed.
     s.sim.add_fault({{"kind", "goaway"}, {"token", tokens[150]}, {"count", 1}, {"reason", "Shutdown"}});
     s.notify("big", "T1");
@@ -149,17 +142,12 @@ TEST(SenderE2E, AGroupOfManyPagesAndWindowsGetsItsNewestTailOnceEachThroughAGoaw
     Stack s;
     constexpr int devices = 5000;  // more than a connection's window and several fan-out pages
     std::vector<std::string> tokens;
-    std::string jsonl;
+    std::vector<std::pair<std::string, std::string>> registrations;
     for (int i = 0; i < devices; ++i) {
         tokens.push_back(token(i, 'b'));
-        jsonl += R"({"token":")" + tokens.back() + R"(","group":"huge","bundle_id":"com.example.app","environment":"production",)" +
-                 R"("registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:00:00Z"})" + "\n";
+        registrations.emplace_back(tokens.back(), "huge");
     }
-    write_file(s.nginx.prefix() / "devices.jsonl", jsonl);
-    ASSERT_EQ(run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config", s.nginx.config_path().string(),
-                   "import", (s.nginx.prefix() / "devices.jsonl").string()})
-                  .exit_code,
-              0);
+    ASSERT_EQ(s.import_devices(registrations), 0);
     s.sim.add_fault({{"kind", "goaway"}, {"token", tokens[3000]}, {"count", 1}, {"reason", "Shutdown"}});
     s.notify("huge", "T1");
     ASSERT_TRUE(s.sim.wait_for_requests(1000));
@@ -191,17 +179,10 @@ TEST(SenderE2E, SigkillWithWorkPendingThenRestartLeavesEveryDeviceWithItsGroupsN
     o.delivery = "  coalesce_ms: 20\n  retry_base_ms: 50\n  retry_max_ms: 400\n  max_attempts: 1000000\n";
     Stack s(o);
     constexpr int groups = 100, per_group = 3, notifies = 1000, held_groups = 10;
-    std::string jsonl;
+    std::vector<std::pair<std::string, std::string>> registrations;
     for (int g = 0; g < groups; ++g)
-        for (int d = 0; d < per_group; ++d)
-            jsonl += R"({"token":")" + token(g * per_group + d) + R"(","group":"g)" + std::to_string(g) +
-                     R"(","bundle_id":"com.example.app","environment":"production",)" +
-                     R"("registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:00:00Z"})" + "\n";
-    write_file(s.nginx.prefix() / "devices.jsonl", jsonl);
-    ASSERT_EQ(run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config", s.nginx.config_path().string(),
-                   "import", (s.nginx.prefix() / "devices.jsonl").string()})
-                  .exit_code,
-              0);
+        for (int d = 0; d < per_group; ++d) registrations.emplace_back(token(g * per_group + d), "g" + std::to_string(g));
+    ASSERT_EQ(s.import_devices(registrations), 0);
     // One device in each of the first groups is refused with a retryable 503 until the restart:
     // the sender keeps those pushes (with the newest tail) in its outbox, so work is known to be
     // pending when it is killed. The rest are delivered (or not) while the burst arrives.
