@@ -34,7 +34,9 @@ struct Notify {
 };
 
 struct QueuedNotify {
-    std::uint64_t position = 0;  // the ring position; increasing, unique for the file's life
+    // The ring position: increasing and unique at the path, across reset() too (the sender's
+    // outbox ids are positions).
+    std::uint64_t position = 0;
     std::string group;
     std::string tail;
     std::string origin;
@@ -62,7 +64,7 @@ struct QueueStats {
     std::uint64_t counters[static_cast<unsigned>(Counter::count_)] = {};
     // The queue's own figures (enqueue() never moves the Counter values above: callers count
     // their HTTP outcomes with add()).
-    std::uint64_t produced_position = 0;   // positions claimed since creation (accepted + passed over)
+    std::uint64_t produced_position = 0;   // the next position to claim (a reset file starts above 0)
     std::uint64_t read_position = 0;       // the consumer's read position (read, maybe not committed)
     std::uint64_t committed_position = 0;
     std::uint64_t full_rejections = 0;     // enqueue answered full
@@ -98,6 +100,9 @@ public:
     // Re-initialises the file on purpose (pushsyncctl queue reset): a fresh empty file replaces it
     // atomically (rename), and the replaced file is marked retired: processes that still map it
     // get `full` from enqueue() and 0 from read(), and should reopen (see retired()).
+    // The fresh file's positions continue above the replaced file's (rounded up to a multiple of
+    // `capacity`), or, when there is none that can be trusted, start at the Unix time in
+    // microseconds: a position never repeats at a path.
     static void reset(const std::string& path, std::uint32_t capacity);
 
     ~Queue();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -183,6 +184,157 @@ TEST(QueueFile, ResetReplacesABrokenFileAndRetiresALiveOne) {
     EXPECT_FALSE(reopened->retired());
     EXPECT_EQ(reopened->stats().depth, 0u);
     EXPECT_EQ(reopened->enqueue(Notify{"g", "new", "", 1}), EnqueueResult::accepted);
+}
+
+std::uint64_t unix_us() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+}
+
+// Leaves a file whose positions moved on: `produced` claimed, `committed` of them committed, the
+// rest published and waiting (in the ring, not yet in any outbox).
+void make_used_queue(const std::string& path, std::uint32_t capacity, std::uint64_t produced, std::uint64_t committed) {
+    auto q = Queue::open(path, capacity);
+    std::vector<QueuedNotify> got;
+    for (std::uint64_t p = 0; p < produced; ++p) {
+        if (p - q->committed_position() == capacity) {
+            got.clear();
+            ASSERT_EQ(q->read(got, capacity, 0ms), capacity);
+            q->commit(got.back().position + 1);
+        }
+        ASSERT_EQ(q->enqueue(Notify{"old", std::to_string(p), "", 1}), EnqueueResult::accepted) << p;
+    }
+    got.clear();
+    while (q->stats().read_position < produced) q->read(got, capacity, 0ms);
+    q->commit(committed);
+    ASSERT_EQ(q->stats().produced_position, produced);
+    ASSERT_EQ(q->committed_position(), committed);
+}
+
+// From an empty ring at `start`: `wraps` times round it, in uneven batches that fill it to the
+// brim and commit partway, so each slot is reused at many offsets. Every entry is read exactly
+// once, in order, at the next position.
+void expect_rounds_from(Queue& q, std::uint64_t start, int wraps) {
+    const std::uint32_t capacity = q.capacity();
+    const std::uint64_t total = std::uint64_t{capacity} * static_cast<std::uint64_t>(wraps);
+    std::uint64_t sent = 0;
+    std::uint64_t received = 0;
+    std::vector<QueuedNotify> got;
+    for (std::uint64_t turn = 0; received < total; ++turn) {
+        while (sent < total) {
+            const auto r = q.enqueue(Notify{"new", std::to_string(sent), "", 2});
+            if (r == EnqueueResult::full) break;
+            ASSERT_EQ(r, EnqueueResult::accepted) << sent;
+            ++sent;
+        }
+        EXPECT_EQ(q.stats().depth, sent - received);
+        got.clear();
+        q.read(got, 1 + turn % capacity, 0ms);
+        ASSERT_FALSE(got.empty()) << "nothing to read at " << received;
+        for (const auto& e : got) {
+            ASSERT_EQ(e.position, start + received) << "lost or repeated";
+            ASSERT_EQ(e.tail, std::to_string(received));
+            ++received;
+        }
+        q.commit(got.back().position + 1);
+    }
+    const auto st = q.stats();
+    EXPECT_EQ(st.depth, 0u);
+    EXPECT_EQ(st.produced_position, start + total);
+    EXPECT_EQ(st.committed_position, start + total);
+    EXPECT_EQ(st.skipped_slots, 0u);
+    EXPECT_EQ(st.passed_over, 0u);
+}
+
+// The sender keys its outbox by position: a reset file must never hand out a position the old
+// file did, or a new notify would be taken for a redelivery of an old one and dropped.
+TEST(QueueReset, ContinuesAboveTheOldFilesPositions) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    constexpr std::uint32_t kCapacity = 8;
+    make_used_queue(path, kCapacity, 37, 34);
+    auto old = Queue::open(path, kCapacity);
+
+    Queue::reset(path, kCapacity);
+    EXPECT_TRUE(old->retired());
+    auto q = Queue::open(path, kCapacity);
+    const auto st = q->stats();
+    EXPECT_GE(st.produced_position, 37u);
+    EXPECT_EQ(st.produced_position % kCapacity, 0u);
+    EXPECT_EQ(st.committed_position, st.produced_position);
+    EXPECT_EQ(st.read_position, st.produced_position);
+    EXPECT_EQ(st.depth, 0u);
+    EXPECT_TRUE(q->peek(100).empty()) << "the old file's waiting entries must not reappear";
+    EXPECT_EQ(st.oldest_enqueued_ms, 0);
+
+    expect_rounds_from(*q, st.produced_position, 7);
+
+    // Reset again: above everything this file handed out, too.
+    const auto reached = q->stats().produced_position;
+    q.reset();
+    Queue::reset(path, kCapacity);
+    q = Queue::open(path, kCapacity);
+    EXPECT_GE(q->stats().produced_position, reached);
+    EXPECT_EQ(q->stats().produced_position % kCapacity, 0u);
+    expect_rounds_from(*q, q->stats().produced_position, 2);
+}
+
+// What reset exists for: a file nobody can read as a queue (or none at all) gives no position to
+// continue from, so the new file starts above anything a file at this path plausibly used.
+TEST(QueueReset, AnUnreadableOrMissingFileStartsAboveTheClockInMicroseconds) {
+    TempDir dir;
+    constexpr std::uint32_t kCapacity = 16;
+    for (const std::string name : {"garbage", "wrong-size", "missing"}) {
+        SCOPED_TRACE(name);
+        const std::string path = dir / name;
+        if (name == "garbage") {
+            test::write_file(path, std::string(4096 + kCapacity * 512, '\x5a'));
+        } else if (name == "wrong-size") {
+            make_used_queue(path, kCapacity, 20, 20);
+            fs::resize_file(path, fs::file_size(path) - 512);
+        }
+        const auto before_us = unix_us();
+        Queue::reset(path, kCapacity);
+        const auto after_us = unix_us();
+        auto q = Queue::open(path, kCapacity);
+        const auto start = q->stats().produced_position;
+        EXPECT_GE(start, before_us);
+        EXPECT_LT(start, after_us + kCapacity);
+        EXPECT_EQ(start % kCapacity, 0u);
+        EXPECT_EQ(q->committed_position(), start);
+        expect_rounds_from(*q, start, 3);
+    }
+}
+
+TEST(QueueReset, ToAnotherCapacityStartsAtAMultipleOfTheNewOne) {
+    TempDir dir;
+    struct Case {
+        std::uint32_t from;
+        std::uint32_t to;
+        std::uint64_t produced;
+        std::uint64_t committed;
+    };
+    for (const Case c : {Case{8, 32, 13, 10}, Case{64, 4, 70, 70}, Case{16, 1024, 1, 0}}) {
+        SCOPED_TRACE(std::to_string(c.from) + " -> " + std::to_string(c.to));
+        const std::string path = dir / ("queue-" + std::to_string(c.from));
+        make_used_queue(path, c.from, c.produced, c.committed);
+        Queue::reset(path, c.to);
+        EXPECT_NE(open_error(path, c.from).find("capacity is " + std::to_string(c.to)), std::string::npos);
+        auto q = Queue::open(path, c.to);
+        const auto start = q->stats().produced_position;
+        EXPECT_GE(start, c.produced);
+        EXPECT_EQ(start % c.to, 0u);
+        expect_rounds_from(*q, start, 3);
+    }
+}
+
+// Creation is not a reset: a first file has nothing to continue and begins at 0.
+TEST(QueueReset, AFirstFileStillStartsAtZero) {
+    TempDir dir;
+    auto q = Queue::open(dir / "queue", 8);
+    EXPECT_EQ(q->stats().produced_position, 0u);
+    expect_rounds_from(*q, 0, 2);
 }
 
 TEST(QueueFile, OnlyOneConsumerAtATime) {

@@ -139,11 +139,23 @@ TEST_P(QueueManyProducers, EveryEntryExactlyOnceAndInOrderPerProducer) {
 
 INSTANTIATE_TEST_SUITE_P(Capacities, QueueManyProducers, ::testing::Values(8u, 65536u));
 
+// A file `pushsyncctl queue reset` replaced one that was used: its positions (and so every slot's
+// round) start far from 0. Returns the first position.
+std::uint64_t make_reset_file(const std::string& path, std::uint32_t capacity) {
+    {
+        auto q = Queue::open(path, capacity);
+        for (int i = 0; i < 5; ++i) q->enqueue(Notify{"before-reset", std::to_string(i), "", 1});
+        std::vector<QueuedNotify> got;
+        q->read(got, 3, 0ms);
+        if (!got.empty()) q->commit(got.back().position + 1);
+    }
+    Queue::reset(path, capacity);
+    return Queue::open(path, capacity)->stats().produced_position;
+}
+
 // A producer killed between claim and publish: the consumer passes the slot after the bound and
 // every later entry arrives.
-TEST(QueueProducerCrash, KilledAfterClaimDoesNotStopTheRing) {
-    TempDir dir;
-    const std::string path = dir / "queue";
+void killed_producer_does_not_stop_the_ring(const TempDir& dir, const std::string& path, std::uint64_t start) {
     constexpr std::uint32_t kCapacity = 8;
     auto queue = Queue::open(path, kCapacity);
 
@@ -153,7 +165,7 @@ TEST(QueueProducerCrash, KilledAfterClaimDoesNotStopTheRing) {
         return 0;
     });
     ASSERT_TRUE(victim.wait_stopped()) << "the victim never claimed";
-    EXPECT_EQ(queue->stats().produced_position, 1u);
+    EXPECT_EQ(queue->stats().produced_position, start + 1);
 
     auto consumer = ForkedChild::start([&] { return consume(path, kCapacity, 2 * 1000, dir / "report", 100ms); });
     auto p1 = ForkedChild::start([&] { return produce(path, kCapacity, 1, 1000, OnPassedOver::retry); });
@@ -170,14 +182,25 @@ TEST(QueueProducerCrash, KilledAfterClaimDoesNotStopTheRing) {
     // The victim's slot, plus one per retried pass-over of a descheduled producer (normally none).
     EXPECT_EQ(st.skipped_slots, 1 + st.passed_over);
     EXPECT_EQ(st.depth, 0u);
-    EXPECT_EQ(st.committed_position, 2001u + st.passed_over + st.quarantined_slots);
+    EXPECT_EQ(st.committed_position, start + 2001u + st.passed_over + st.quarantined_slots);
+}
+
+TEST(QueueProducerCrash, KilledAfterClaimDoesNotStopTheRing) {
+    TempDir dir;
+    killed_producer_does_not_stop_the_ring(dir, dir / "queue", 0);
+}
+
+TEST(QueueProducerCrash, KilledAfterClaimDoesNotStopTheRingOfAResetFile) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    const auto start = make_reset_file(path, 8);
+    ASSERT_GT(start, 0u);
+    killed_producer_does_not_stop_the_ring(dir, path, start);
 }
 
 // A producer stopped between claim and publish until the consumer passed it: the ring goes on
 // around its slot (quarantined while it lives), and when it resumes it learns passed_over.
-TEST(QueueProducerCrash, StalledProducerIsToldPassedOverAndTheRingGoesOn) {
-    TempDir dir;
-    const std::string path = dir / "queue";
+void stalled_producer_is_passed_over(const TempDir& dir, const std::string& path, std::uint64_t start) {
     constexpr std::uint32_t kCapacity = 8;
     auto queue = Queue::open(path, kCapacity);
 
@@ -211,6 +234,20 @@ TEST(QueueProducerCrash, StalledProducerIsToldPassedOverAndTheRingGoesOn) {
     EXPECT_GE(st.passed_over, 1u);  // the victim's, plus any retried (normally none)
     EXPECT_EQ(st.skipped_slots, st.passed_over);
     EXPECT_EQ(st.depth, 0u);
+    EXPECT_GE(st.committed_position, start + 2016u + st.passed_over);
+}
+
+TEST(QueueProducerCrash, StalledProducerIsToldPassedOverAndTheRingGoesOn) {
+    TempDir dir;
+    stalled_producer_is_passed_over(dir, dir / "queue", 0);
+}
+
+TEST(QueueProducerCrash, StalledProducerIsToldPassedOverAndTheRingOfAResetFileGoesOn) {
+    TempDir dir;
+    const std::string path = dir / "queue";
+    const auto start = make_reset_file(path, 8);
+    ASSERT_GT(start, 0u);
+    stalled_producer_is_passed_over(dir, path, start);
 }
 
 // A consumer killed after reading, before committing: the next consumer gets those entries again.
