@@ -1,7 +1,6 @@
 #include "sender/apns_connection.hpp"
 
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -13,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <system_error>
 
 #include "sender/c_callback.hpp"
 #include "sender/tls_context.hpp"
@@ -21,7 +21,6 @@ namespace pushsync::sender {
 
 namespace {
 
-constexpr double connect_timeout_s = 20;         // TCP + TLS + first SETTINGS (apns2 dials for 20 s)
 constexpr std::size_t max_body_bytes = 64 * 1024;  // APNs error bodies are tiny
 constexpr std::size_t write_batch_bytes = 64 * 1024;
 constexpr std::int32_t local_window = 1 << 24;
@@ -80,9 +79,12 @@ Endpoint parse_endpoint(const std::string& url) {
 void ApnsConnection::SslFree::operator()(ssl_st* ssl) const noexcept { SSL_free(ssl); }
 
 ApnsConnection::ApnsConnection(struct ev_loop* loop, const Endpoint& endpoint, const TlsContext& tls,
-                               ConnectionOwner& owner, const ApnsLogger& log, std::uint64_t id, double ping_interval_s)
+                               ConnectionOwner& owner, const ApnsLogger& log, std::uint64_t id, double ping_interval_s,
+                               ConnectOptions options)
     : loop_(loop), endpoint_(endpoint), tls_(tls), owner_(owner), log_(log), id_(id),
-      ping_interval_s_(ping_interval_s) {
+      ping_interval_s_(ping_interval_s), connect_timeout_s_(options.timeout_s),
+      resolver_(loop, std::move(options.lookup),
+                [this](const std::string& what) { report_callback_failure("on_resolved", what); }) {
     ev_init(&io_, on_io);
     io_.data = this;
     ev_init(&setup_timer_, on_setup_timeout);
@@ -92,6 +94,7 @@ ApnsConnection::ApnsConnection(struct ev_loop* loop, const Endpoint& endpoint, c
 }
 
 ApnsConnection::~ApnsConnection() {
+    resolver_.cancel();
     ev_io_stop(loop_, &io_);
     ev_timer_stop(loop_, &setup_timer_);
     ev_timer_stop(loop_, &ping_timer_);
@@ -101,25 +104,43 @@ ApnsConnection::~ApnsConnection() {
 }
 
 bool ApnsConnection::start(std::string& why) {
-    // A fresh lookup for every connection, as Apple asks. getaddrinfo blocks the loop, but only
-    // once per (re)connect, which backoff keeps rare.
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    int rc = getaddrinfo(endpoint_.host.c_str(), endpoint_.port.c_str(), &hints, &found);
-    if (rc != 0) {
-        why = "cannot resolve " + endpoint_.host + ": " + gai_strerror(rc);
+    // A fresh lookup for every connection, as Apple asks; off the loop thread, because a slow DNS
+    // server would stall every other connection. The connect timeout runs from here, so a lookup
+    // that never ends fails like a server that never answers.
+    state_ = State::resolving;
+    ev_timer_set(&setup_timer_, connect_timeout_s_, 0);
+    ev_timer_start(loop_, &setup_timer_);
+    std::optional<Resolution> at_once;
+    try {
+        at_once = resolver_.resolve(endpoint_.host, endpoint_.port,
+                                    [this](Resolution resolution) { on_resolved(std::move(resolution)); });
+    } catch (const std::system_error& e) {
+        why = "cannot resolve " + endpoint_.host + ": no lookup thread: " + e.what();
         return false;
     }
-    for (addrinfo* ai = found; ai; ai = ai->ai_next) {
-        auto* bytes = reinterpret_cast<const unsigned char*>(ai->ai_addr);
-        addresses_.emplace_back(bytes, bytes + ai->ai_addrlen);
+    if (!at_once) return true;
+    return connect_to(std::move(*at_once), why);
+}
+
+void ApnsConnection::on_resolved(Resolution resolution) {
+    ConnectionOwner& owner = owner_;
+    if (resolution.error.empty()) {
+        log_.debug(conn_name(endpoint_, id_) + " resolved " + endpoint_.host + ": " +
+                   std::to_string(resolution.addresses.size()) + " addresses");
     }
-    freeaddrinfo(found);
+    std::string why;
+    if (!connect_to(std::move(resolution), why)) close(why);
+    owner.after_event();  // last: the owner may close this connection in there
+}
+
+bool ApnsConnection::connect_to(Resolution resolution, std::string& why) {
+    if (!resolution.error.empty()) {
+        why = "cannot resolve " + endpoint_.host + ": " + resolution.error;
+        return false;
+    }
+    addresses_ = std::move(resolution.addresses);
+    next_address_ = 0;
     state_ = State::connecting;
-    ev_timer_set(&setup_timer_, connect_timeout_s, 0);
-    ev_timer_start(loop_, &setup_timer_);
     return try_next_address(why);
 }
 
@@ -389,6 +410,7 @@ void ApnsConnection::close(const std::string& why) {
     if (state_ == State::closed) return;
     bool was_ready = state_ == State::ready;
     state_ = State::closed;
+    resolver_.cancel();
     ev_io_stop(loop_, &io_);
     io_events_ = 0;
     ev_timer_stop(loop_, &setup_timer_);
@@ -422,7 +444,8 @@ void ApnsConnection::on_setup_timeout(struct ev_loop* loop, ev_timer* watcher, i
         loop,
         [&] {
             ConnectionOwner& owner = self->owner_;
-            self->close("no HTTP/2 SETTINGS within the connect timeout");
+            self->close(self->state_ == State::resolving ? "cannot resolve " + self->endpoint_.host + ": timed out"
+                                                         : "no HTTP/2 SETTINGS within the connect timeout");
             owner.after_event();
         },
         self->callback_failed("on_setup_timeout"));

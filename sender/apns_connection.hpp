@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sender/apns_log.hpp"
+#include "sender/resolver.hpp"
 
 struct ssl_st;
 
@@ -39,6 +40,12 @@ struct StreamResult {
     bool connection_lost = false;  // the connection closed before an answer
 };
 
+// How a connection is set up. The defaults are production's; tests shorten or replace them.
+struct ConnectOptions {
+    double timeout_s = 20;  // lookup + TCP + TLS + the first SETTINGS (apns2 dials for 20 s)
+    LookupFunction lookup = lookup_with_getaddrinfo;  // names only: IP literals never reach it
+};
+
 class ConnectionOwner {
 public:
     // The server's first SETTINGS arrived, or a stream slot opened: streams may be opened now.
@@ -59,12 +66,13 @@ protected:
 class ApnsConnection {
 public:
     ApnsConnection(struct ev_loop* loop, const Endpoint& endpoint, const TlsContext& tls, ConnectionOwner& owner,
-                   const ApnsLogger& log, std::uint64_t id, double ping_interval_s);
+                   const ApnsLogger& log, std::uint64_t id, double ping_interval_s, ConnectOptions options = {});
     ~ApnsConnection();  // closes without reporting anything
     ApnsConnection(const ApnsConnection&) = delete;
     ApnsConnection& operator=(const ApnsConnection&) = delete;
 
-    // Resolves and starts connecting; on failure returns false with `why` set (nothing reported).
+    // Starts resolving (a name, on a thread) or connecting (an IP literal). On failure returns
+    // false with `why` set and nothing reported; a later failure, a lookup's too, ends in close().
     bool start(std::string& why);
 
     std::uint64_t id() const noexcept { return id_; }
@@ -91,7 +99,7 @@ public:
     void flush();
 
 private:
-    enum class State { idle, connecting, handshaking, awaiting_settings, ready, closed };
+    enum class State { idle, resolving, connecting, handshaking, awaiting_settings, ready, closed };
     struct Stream {
         std::uint64_t tag = 0;
         std::string body_out;
@@ -125,6 +133,8 @@ private:
     }
     void report_callback_failure(const char* callback, const std::string& what) const;
 
+    void on_resolved(Resolution resolution);
+    bool connect_to(Resolution resolution, std::string& why);
     bool try_next_address(std::string& why);
     void handle_io(int events);
     void continue_connect();
@@ -143,6 +153,7 @@ private:
     const ApnsLogger& log_;
     std::uint64_t id_;
     double ping_interval_s_;
+    double connect_timeout_s_;
 
     State state_ = State::idle;
     bool draining_ = false;
@@ -161,10 +172,11 @@ private:
 
     ev_io io_{};
     int io_events_ = 0;
-    ev_timer setup_timer_{};
+    ev_timer setup_timer_{};  // resolving, connecting and handshaking: the connect timeout
     ev_timer ping_timer_{};
 
     std::unordered_map<std::int32_t, std::unique_ptr<Stream>> streams_;
+    Resolver resolver_;
 };
 
 }  // namespace pushsync::sender
