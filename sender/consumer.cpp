@@ -11,6 +11,10 @@ QueueConsumer::~QueueConsumer() { stop(); }
 void QueueConsumer::start() {
     if (thread_.joinable()) return;
     stop_ = false;
+    {
+        std::lock_guard lock(mutex_);
+        writer_stop_ = false;
+    }
     thread_ = std::thread([this] { run(); });
 }
 
@@ -30,40 +34,84 @@ bool QueueConsumer::pause(std::chrono::milliseconds how_long) {
 }
 
 void QueueConsumer::run() {
+    std::thread writer([this] { write_outbox(); });
     std::vector<QueuedNotify> read;
-    std::vector<OutboxEntry> entries;
-    std::chrono::milliseconds store_backoff{100};
+    std::uint64_t committed = 0;  // what this thread has committed in the queue
+    std::uint64_t handed = 0;     // the end of what it has handed to the outbox writer
+    auto commit_stored = [&] {
+        const std::uint64_t stored = stored_below_.load(std::memory_order_acquire);
+        if (stored <= committed) return;
+        queue_.commit(stored);
+        committed = stored;
+        if (stored_) stored_(stored);
+    };
     while (!stop_) {
+        commit_stored();
+        read.clear();
+        // While a write is outstanding, look back soon to commit it; otherwise sleep until a notify.
+        const auto wait = handed > committed ? std::chrono::milliseconds(2) : std::chrono::milliseconds(500);
+        if (queue_.read(read, batch_, wait) == 0) {
+            // A reset file answers at once and forever: wait for the daemon to reopen the path.
+            if (queue_.retired() && !pause(std::chrono::milliseconds(100))) break;
+            continue;
+        }
+        std::vector<OutboxEntry> entries;
+        entries.reserve(read.size());
+        for (QueuedNotify& notify : read) {
+            entries.push_back(OutboxEntry{notify.position, std::move(notify.group), std::move(notify.tail),
+                                          std::move(notify.origin), notify.enqueued_ms});
+        }
+        handed = entries.back().id + 1;
+        handoff_(entries);
+        {
+            std::lock_guard lock(mutex_);
+            if (unwritten_.empty()) {
+                unwritten_ = std::move(entries);
+            } else {
+                unwritten_.insert(unwritten_.end(), std::make_move_iterator(entries.begin()),
+                                  std::make_move_iterator(entries.end()));
+            }
+        }
+        wake_.notify_all();
+    }
+    // The writer stores what it was handed (unless the store refuses until now); then the last commit.
+    {
+        std::lock_guard lock(mutex_);
+        writer_stop_ = true;
+    }
+    wake_.notify_all();
+    writer.join();
+    commit_stored();
+}
+
+void QueueConsumer::write_outbox() {
+    std::chrono::milliseconds store_backoff{100};
+    std::vector<OutboxEntry> entries;
+    for (;;) {
         if (entries.empty()) {
-            read.clear();
-            if (queue_.read(read, batch_, std::chrono::milliseconds(500)) == 0) {
-                // A reset file answers at once and forever: wait for the daemon to reopen the path.
-                if (queue_.retired() && !pause(std::chrono::milliseconds(100))) break;
-                continue;
-            }
-            entries.reserve(read.size());
-            for (QueuedNotify& notify : read) {
-                entries.push_back(OutboxEntry{notify.position, std::move(notify.group), std::move(notify.tail),
-                                              std::move(notify.origin), notify.enqueued_ms});
-            }
-            handoff_(entries);
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [this] { return writer_stop_ || !unwritten_.empty(); });
+            if (unwritten_.empty()) return;
+            entries.swap(unwritten_);
         }
         try {
+            // Everything handed over while the previous write ran goes in one transaction.
             store_.outbox_put(entries);
         } catch (const StoreError& e) {
             // Not committed: the entries stay in the ring (and in `entries`) until the store takes them.
             log_.error("outbox.put_failed", "entries=" + std::to_string(entries.size()) + " error=\"" + e.what() +
                                                 "\" retry_ms=" + std::to_string(store_backoff.count()));
-            if (!pause(store_backoff)) break;
+            std::unique_lock lock(mutex_);
+            if (wake_.wait_for(lock, store_backoff, [this] { return writer_stop_; })) return;
             store_backoff = std::min(store_backoff * 2, std::chrono::milliseconds(5000));
             continue;
         }
         store_backoff = std::chrono::milliseconds(100);
-        queue_.commit(entries.back().id + 1);
         taken_ += entries.size();
         log_.debug("queue.taken", "entries=" + std::to_string(entries.size()) + " first=" +
                                       std::to_string(entries.front().id) + " last=" + std::to_string(entries.back().id));
-        if (stored_) stored_(entries.back().id + 1);
+        stored_below_.store(entries.back().id + 1, std::memory_order_release);
+        queue_.wake_consumer();  // the reader commits at once instead of at its next look
         entries.clear();
     }
 }

@@ -1,10 +1,12 @@
 #pragma once
-// The queue consumer: a thread that blocks in Queue::read, hands each batch on at once (the
-// daemon's ev_async), then writes it into the store's outbox in one transaction, commits the
-// queue past it and reports it stored. So a push never waits for the outbox's fsync, and a sender
-// killed at any point still redelivers: what the queue still holds was never committed, what was
-// committed is in the outbox. Only removing an entry from the outbox must wait until it is
-// stored (else the put would bring a finished entry back): the Ledger holds those removals.
+// The queue consumer: a thread that blocks in Queue::read and hands each batch on at once (the
+// daemon's ev_async), and a second one that writes what was handed over into the store's outbox
+// (one transaction for whatever piled up meanwhile). The reader commits the queue only past what
+// the writer has stored, and reports it stored. So neither a push nor the reading of the next
+// notifies waits for the outbox's fsync, and a sender killed at any point still redelivers: what
+// the queue still holds was never committed, what was committed is in the outbox. Only removing an
+// entry from the outbox must wait until it is stored (else the put would bring a finished entry
+// back): the Ledger holds those removals. The ring bounds how far reading runs ahead of storing.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -39,7 +41,8 @@ public:
     std::uint64_t taken() const noexcept { return taken_.load(); }
 
 private:
-    void run();
+    void run();            // the reader: read, hand on, commit what is stored
+    void write_outbox();   // the writer: outbox_put, retried with backoff while the store refuses
     bool pause(std::chrono::milliseconds how_long);  // false: stopping
 
     Queue& queue_;
@@ -52,6 +55,9 @@ private:
     std::atomic<std::uint64_t> taken_{0};
     std::mutex mutex_;
     std::condition_variable wake_;
+    std::vector<OutboxEntry> unwritten_;  // guarded by mutex_: handed over, not yet given to the store
+    bool writer_stop_ = false;            // guarded by mutex_
+    std::atomic<std::uint64_t> stored_below_{0};
     std::thread thread_;
 };
 

@@ -6,6 +6,10 @@
 #include <map>
 #include <thread>
 
+#include <lmdb.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "sender/consumer.hpp"
 #include "sender/daemon.hpp"
 #include "sender/pipeline.hpp"
@@ -251,6 +255,87 @@ TEST(QueueConsumer, HandsBatchesOnAtOnceThenStoresAndCommitsThemAndSaysSo) {
     EXPECT_EQ(handed[9].enqueued_ms, 42);
     EXPECT_EQ(h.store->outbox_load(0).size(), 10u);
     EXPECT_EQ(queue->stats().depth, 0u);
+}
+
+// A child process holding the store's LMDB writer lock (an open write transaction) until released:
+// to the sender, a disk whose fsync takes as long as the test likes.
+class StoreWriterLockHolder {
+public:
+    explicit StoreWriterLockHolder(const std::string& store_path) {
+        int ready[2], release[2];
+        if (::pipe(ready) != 0 || ::pipe(release) != 0) throw std::runtime_error("pipe");
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            MDB_env* env = nullptr;
+            MDB_txn* txn = nullptr;
+            char byte = 0;
+            if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 16) != 0 ||
+                mdb_env_open(env, store_path.c_str(), 0, 0664) != 0 || mdb_txn_begin(env, nullptr, 0, &txn) != 0)
+                ::_exit(1);
+            if (::write(ready[1], "r", 1) != 1 || ::read(release[0], &byte, 1) < 0) ::_exit(1);
+            mdb_txn_abort(txn);
+            ::_exit(0);
+        }
+        ::close(ready[1]);
+        ::close(release[0]);
+        release_fd_ = release[1];
+        char byte = 0;
+        held_ = ::read(ready[0], &byte, 1) == 1;
+        ::close(ready[0]);
+    }
+    ~StoreWriterLockHolder() { release(); }
+    bool held() const noexcept { return held_; }
+    void release() {
+        if (release_fd_ < 0) return;
+        if (::write(release_fd_, "x", 1) != 1) {
+        }
+        ::close(release_fd_);
+        release_fd_ = -1;
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+    }
+
+private:
+    pid_t pid_ = -1;
+    int release_fd_ = -1;
+    bool held_ = false;
+};
+
+TEST(QueueConsumer, ASlowOutboxWriteHoldsUpNeitherTheHandoffNorTheReadingOfLaterNotifies) {
+    test::Harness h;
+    auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
+    Logger log{LogLevel::error, [](std::string_view) {}};
+    std::mutex mutex;
+    std::vector<OutboxEntry> handed;
+    std::atomic<std::uint64_t> stored_below{0};
+    QueueConsumer consumer(
+        *queue, *h.store, log,
+        [&](std::vector<OutboxEntry> entries) {
+            std::lock_guard lock(mutex);
+            handed.insert(handed.end(), entries.begin(), entries.end());
+        },
+        [&](std::uint64_t below) { stored_below = below; });
+    auto handed_count = [&] {
+        std::lock_guard lock(mutex);
+        return handed.size();
+    };
+    consumer.start();
+    ASSERT_EQ(queue->enqueue(Notify{"g", "T0", "", 1}), EnqueueResult::accepted);
+    ASSERT_TRUE(wait_until([&] { return stored_below.load() == 1; }));
+    StoreWriterLockHolder slow_disk(h.config.store.path);
+    ASSERT_TRUE(slow_disk.held());
+    for (int i = 1; i <= 3; ++i) {
+        ASSERT_EQ(queue->enqueue(Notify{"g", "T" + std::to_string(i), "", 1}), EnqueueResult::accepted);
+        // Each is handed on while the write of the first of them is stuck.
+        ASSERT_TRUE(wait_until([&] { return handed_count() == static_cast<std::size_t>(i) + 1; }));
+    }
+    EXPECT_EQ(queue->stats().committed_position, 1u);  // nothing committed that is not stored
+    EXPECT_EQ(stored_below.load(), 1u);
+    slow_disk.release();
+    ASSERT_TRUE(wait_until([&] { return stored_below.load() == 4; }));
+    EXPECT_EQ(queue->stats().committed_position, 4u);
+    EXPECT_EQ(h.store->outbox_load(0).size(), 4u);
+    consumer.stop();
 }
 
 // A transport answering 200 to everything at once, from the loop (as the real client does).
