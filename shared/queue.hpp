@@ -64,7 +64,7 @@ struct QueueStats {
     std::uint64_t counters[static_cast<unsigned>(Counter::count_)] = {};
     // The queue's own figures (enqueue() never moves the Counter values above: callers count
     // their HTTP outcomes with add()).
-    std::uint64_t produced_position = 0;   // the next position to claim (a reset file starts above 0)
+    std::uint64_t produced_position = 0;   // the next position to claim (a file starts far above 0)
     std::uint64_t read_position = 0;       // the consumer's read position (read, maybe not committed)
     std::uint64_t committed_position = 0;
     std::uint64_t full_rejections = 0;     // enqueue answered full
@@ -92,7 +92,10 @@ public:
     // link(2)ed into place, so of concurrent first openers exactly one creates it, nobody ever sees
     // it half-initialised, and a creator dying midway leaves nothing held. An existing file must
     // match magic, layout version, size and `capacity`, else QueueError naming the path; it is
-    // never re-initialised here (reset() does that).
+    // never re-initialised here (reset() does that). A created file's positions start at the Unix
+    // time in microseconds, rounded up to a multiple of `capacity`, as reset() without a file to
+    // continue: a file created again (tmpfs after a reboot, deleted by hand) never repeats the
+    // positions of its predecessor, which the sender's outbox may still hold as ids.
     static std::unique_ptr<Queue> open(const std::string& path, std::uint32_t capacity);
     static std::unique_ptr<Queue> open(const std::string& path, std::uint32_t capacity, const QueueOptions& options);
     // Opens an existing file whatever its capacity (CLI).

@@ -88,8 +88,8 @@ struct TempPath {
     }
 };
 
-// A temporary file beside `path` holding a complete, empty queue; unlinked on destruction unless
-// it was moved into place.
+// A temporary file beside `path` holding a complete, empty queue once start_at() has been called;
+// unlinked on destruction unless it was moved into place.
 class FreshFile {
 public:
     FreshFile(const std::string& path, std::uint32_t capacity) : capacity_(capacity) {
@@ -106,7 +106,7 @@ public:
             if (errno != EEXIST || attempt > 100) fail_errno(path, "cannot create it");
         }
         const auto size = ql::file_size_for(capacity);
-        // Sparse: every slot's round-0 FREE state is all zero bytes, so only the header is written.
+        // Zero bytes until start_at() writes every slot's state: no file begins at round 0.
         if (::ftruncate(fd_.get(), static_cast<off_t>(size)) != 0) fail_errno(path, "cannot size it");
         Mapping header_map = map_whole(temp_.path, fd_.get(), ql::kHeaderSize);
         auto* header = ::new (header_map.address()) ql::Header{};
@@ -225,9 +225,11 @@ std::uint64_t start_after(std::uint64_t produced, std::uint32_t old_capacity, st
     return round_up(produced + old_capacity, capacity);
 }
 
-// With no position to continue from (no file, or one we cannot trust: what reset exists for),
-// the Unix time in microseconds: positions grow by one per notify, far slower than one per
-// microsecond since the epoch, so this lies above any position used at this path before.
+// With no position to continue from (a first file, or one we cannot trust: what reset exists
+// for), the Unix time in microseconds: positions grow by one per notify, far slower than one per
+// microsecond since the epoch, so this lies above any position used at this path before. A first
+// file needs it as much as a reset one: on tmpfs (README's advice) the file is created anew after
+// every reboot, or someone deletes it, while the store's outbox may still hold ids from before.
 std::uint64_t start_from_clock(std::uint32_t capacity) {
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
@@ -254,10 +256,12 @@ MappedQueue open(const std::string& path, std::uint32_t capacity) {
     Fd fd = open_existing_fd(path);
     // Concurrent first openers each build a complete file aside and link(2) it into place: exactly
     // one link wins and nobody ever sees a half-initialised queue, even if a creator dies midway.
+    // Each loser's clock start is discarded with its file; all open the winner's.
     for (int attempt = 0; fd.get() < 0; ++attempt) {
         if (capacity == 0) fail(path, "does not exist");
         if (attempt > 10) fail(path, "keeps disappearing while being opened");
         FreshFile fresh(path, capacity);
+        fresh.start_at(start_from_clock(capacity));
         fresh.link_if_absent(path);
         fd = open_existing_fd(path);
     }

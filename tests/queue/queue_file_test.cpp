@@ -192,24 +192,29 @@ std::uint64_t unix_us() {
             .count());
 }
 
-// Leaves a file whose positions moved on: `produced` claimed, `committed` of them committed, the
-// rest published and waiting (in the ring, not yet in any outbox).
-void make_used_queue(const std::string& path, std::uint32_t capacity, std::uint64_t produced, std::uint64_t committed) {
+// Leaves a new file whose positions moved on from its start: `produced` claimed, `committed` of
+// them committed, the rest published and waiting (in the ring, not yet in any outbox). Sets `end`
+// to the position it reached (its start + `produced`).
+void make_used_queue(const std::string& path, std::uint32_t capacity, std::uint64_t produced, std::uint64_t committed,
+                     std::uint64_t& end) {
     auto q = Queue::open(path, capacity);
+    const auto start = q->committed_position();
+    ASSERT_EQ(q->stats().produced_position, start);
     std::vector<QueuedNotify> got;
-    for (std::uint64_t p = 0; p < produced; ++p) {
+    for (std::uint64_t p = start; p < start + produced; ++p) {
         if (p - q->committed_position() == capacity) {
             got.clear();
             ASSERT_EQ(q->read(got, capacity, 0ms), capacity);
             q->commit(got.back().position + 1);
         }
-        ASSERT_EQ(q->enqueue(Notify{"old", std::to_string(p), "", 1}), EnqueueResult::accepted) << p;
+        ASSERT_EQ(q->enqueue(Notify{"old", std::to_string(p - start), "", 1}), EnqueueResult::accepted) << p;
     }
     got.clear();
-    while (q->stats().read_position < produced) q->read(got, capacity, 0ms);
-    q->commit(committed);
-    ASSERT_EQ(q->stats().produced_position, produced);
-    ASSERT_EQ(q->committed_position(), committed);
+    while (q->stats().read_position < start + produced) q->read(got, capacity, 0ms);
+    q->commit(start + committed);
+    ASSERT_EQ(q->stats().produced_position, start + produced);
+    ASSERT_EQ(q->committed_position(), start + committed);
+    end = start + produced;
 }
 
 // From an empty ring at `start`: `wraps` times round it, in uneven batches that fill it to the
@@ -253,14 +258,15 @@ TEST(QueueReset, ContinuesAboveTheOldFilesPositions) {
     TempDir dir;
     const std::string path = dir / "queue";
     constexpr std::uint32_t kCapacity = 8;
-    make_used_queue(path, kCapacity, 37, 34);
+    std::uint64_t old_end = 0;
+    make_used_queue(path, kCapacity, 37, 34, old_end);
     auto old = Queue::open(path, kCapacity);
 
     Queue::reset(path, kCapacity);
     EXPECT_TRUE(old->retired());
     auto q = Queue::open(path, kCapacity);
     const auto st = q->stats();
-    EXPECT_GE(st.produced_position, 37u);
+    EXPECT_GE(st.produced_position, old_end);
     EXPECT_EQ(st.produced_position % kCapacity, 0u);
     EXPECT_EQ(st.committed_position, st.produced_position);
     EXPECT_EQ(st.read_position, st.produced_position);
@@ -291,7 +297,8 @@ TEST(QueueReset, AnUnreadableOrMissingFileStartsAboveTheClockInMicroseconds) {
         if (name == "garbage") {
             test::write_file(path, std::string(4096 + kCapacity * 512, '\x5a'));
         } else if (name == "wrong-size") {
-            make_used_queue(path, kCapacity, 20, 20);
+            std::uint64_t end = 0;
+            make_used_queue(path, kCapacity, 20, 20, end);
             fs::resize_file(path, fs::file_size(path) - 512);
         }
         const auto before_us = unix_us();
@@ -318,23 +325,36 @@ TEST(QueueReset, ToAnotherCapacityStartsAtAMultipleOfTheNewOne) {
     for (const Case c : {Case{8, 32, 13, 10}, Case{64, 4, 70, 70}, Case{16, 1024, 1, 0}}) {
         SCOPED_TRACE(std::to_string(c.from) + " -> " + std::to_string(c.to));
         const std::string path = dir / ("queue-" + std::to_string(c.from));
-        make_used_queue(path, c.from, c.produced, c.committed);
+        std::uint64_t old_end = 0;
+        make_used_queue(path, c.from, c.produced, c.committed, old_end);
         Queue::reset(path, c.to);
         EXPECT_NE(open_error(path, c.from).find("capacity is " + std::to_string(c.to)), std::string::npos);
         auto q = Queue::open(path, c.to);
         const auto start = q->stats().produced_position;
-        EXPECT_GE(start, c.produced);
+        EXPECT_GE(start, old_end);
         EXPECT_EQ(start % c.to, 0u);
         expect_rounds_from(*q, start, 3);
     }
 }
 
-// Creation is not a reset: a first file has nothing to continue and begins at 0.
-TEST(QueueReset, AFirstFileStillStartsAtZero) {
+// A file created anew (queue.path on tmpfs after a reboot, or deleted by hand) has no position to
+// continue from, yet the store's outbox may still hold ids from the file before it: it starts
+// where reset does without a file, above anything used at this path before.
+TEST(QueueFile, AFirstFileStartsAboveTheClockInMicroseconds) {
     TempDir dir;
-    auto q = Queue::open(dir / "queue", 8);
-    EXPECT_EQ(q->stats().produced_position, 0u);
-    expect_rounds_from(*q, 0, 2);
+    constexpr std::uint32_t kCapacity = 8;
+    const std::string path = dir / "queue";
+    const auto before_us = unix_us();
+    auto q = Queue::open(path, kCapacity);
+    const auto after_us = unix_us();
+    const auto st = q->stats();
+    EXPECT_GE(st.produced_position, before_us);
+    EXPECT_LT(st.produced_position, after_us + kCapacity);
+    EXPECT_EQ(st.produced_position % kCapacity, 0u);
+    EXPECT_EQ(st.committed_position, st.produced_position);
+    EXPECT_EQ(st.read_position, st.produced_position);
+    EXPECT_EQ(st.depth, 0u);
+    expect_rounds_from(*q, st.produced_position, 3);
 }
 
 TEST(QueueFile, OnlyOneConsumerAtATime) {

@@ -115,6 +115,7 @@ TEST_P(QueueManyProducers, EveryEntryExactlyOnceAndInOrderPerProducer) {
     constexpr int kProducers = 4;
     constexpr int kPerProducer = 100'000;
     auto created = Queue::open(path, capacity);
+    const auto start = created->committed_position();
 
     auto consumer = ForkedChild::start(
         // A long stall bound: no producer is ever passed over, even on a loaded machine, so every
@@ -131,8 +132,8 @@ TEST_P(QueueManyProducers, EveryEntryExactlyOnceAndInOrderPerProducer) {
     for (int i = 0; i < kProducers; ++i) EXPECT_NE(report.find(expect_line(i, kPerProducer)), std::string::npos) << report;
     const auto st = created->stats();
     EXPECT_EQ(st.depth, 0u);
-    EXPECT_EQ(st.produced_position, 400'000u);
-    EXPECT_EQ(st.committed_position, 400'000u);
+    EXPECT_EQ(st.produced_position, start + 400'000u);
+    EXPECT_EQ(st.committed_position, start + 400'000u);
     EXPECT_EQ(st.skipped_slots, 0u);
     EXPECT_EQ(st.passed_over, 0u);
 }
@@ -140,17 +141,21 @@ TEST_P(QueueManyProducers, EveryEntryExactlyOnceAndInOrderPerProducer) {
 INSTANTIATE_TEST_SUITE_P(Capacities, QueueManyProducers, ::testing::Values(8u, 65536u));
 
 // A file `pushsyncctl queue reset` replaced one that was used: its positions (and so every slot's
-// round) start far from 0. Returns the first position.
+// round) continue above the used file's. Returns the first position.
 std::uint64_t make_reset_file(const std::string& path, std::uint32_t capacity) {
+    std::uint64_t used_end = 0;
     {
         auto q = Queue::open(path, capacity);
         for (int i = 0; i < 5; ++i) q->enqueue(Notify{"before-reset", std::to_string(i), "", 1});
         std::vector<QueuedNotify> got;
         q->read(got, 3, 0ms);
         if (!got.empty()) q->commit(got.back().position + 1);
+        used_end = q->stats().produced_position;
     }
     Queue::reset(path, capacity);
-    return Queue::open(path, capacity)->stats().produced_position;
+    const auto start = Queue::open(path, capacity)->stats().produced_position;
+    EXPECT_GT(start, used_end);
+    return start;
 }
 
 // A producer killed between claim and publish: the consumer passes the slot after the bound and
@@ -187,14 +192,15 @@ void killed_producer_does_not_stop_the_ring(const TempDir& dir, const std::strin
 
 TEST(QueueProducerCrash, KilledAfterClaimDoesNotStopTheRing) {
     TempDir dir;
-    killed_producer_does_not_stop_the_ring(dir, dir / "queue", 0);
+    const std::string path = dir / "queue";
+    const auto start = Queue::open(path, 8)->committed_position();
+    killed_producer_does_not_stop_the_ring(dir, path, start);
 }
 
 TEST(QueueProducerCrash, KilledAfterClaimDoesNotStopTheRingOfAResetFile) {
     TempDir dir;
     const std::string path = dir / "queue";
     const auto start = make_reset_file(path, 8);
-    ASSERT_GT(start, 0u);
     killed_producer_does_not_stop_the_ring(dir, path, start);
 }
 
@@ -239,14 +245,15 @@ void stalled_producer_is_passed_over(const TempDir& dir, const std::string& path
 
 TEST(QueueProducerCrash, StalledProducerIsToldPassedOverAndTheRingGoesOn) {
     TempDir dir;
-    stalled_producer_is_passed_over(dir, dir / "queue", 0);
+    const std::string path = dir / "queue";
+    const auto start = Queue::open(path, 8)->committed_position();
+    stalled_producer_is_passed_over(dir, path, start);
 }
 
 TEST(QueueProducerCrash, StalledProducerIsToldPassedOverAndTheRingOfAResetFileGoesOn) {
     TempDir dir;
     const std::string path = dir / "queue";
     const auto start = make_reset_file(path, 8);
-    ASSERT_GT(start, 0u);
     stalled_producer_is_passed_over(dir, path, start);
 }
 
@@ -256,6 +263,7 @@ TEST(QueueConsumerCrash, UncommittedEntriesAreReadAgain) {
     const std::string path = dir / "queue";
     constexpr std::uint32_t kCapacity = 64;
     auto queue = Queue::open(path, kCapacity);
+    const auto start = queue->committed_position();
     ASSERT_EQ(produce(path, kCapacity, 0, 10), 0);
 
     auto first = ForkedChild::start([&] {
@@ -267,8 +275,8 @@ TEST(QueueConsumerCrash, UncommittedEntriesAreReadAgain) {
         return 0;
     });
     ASSERT_TRUE(first.wait_stopped());
-    EXPECT_EQ(queue->stats().read_position, 10u);
-    EXPECT_EQ(queue->committed_position(), 4u);
+    EXPECT_EQ(queue->stats().read_position, start + 10);
+    EXPECT_EQ(queue->committed_position(), start + 4);
     EXPECT_EQ(first.kill_and_reap(), 128 + SIGKILL);
 
     auto second = ForkedChild::start([&] {
@@ -277,7 +285,7 @@ TEST(QueueConsumerCrash, UncommittedEntriesAreReadAgain) {
         const auto deadline = std::chrono::steady_clock::now() + 10s;
         while (std::chrono::steady_clock::now() < deadline && got.size() < 6) q->read(got, 100, 100ms);
         std::string out;
-        for (const auto& e : got) out += std::to_string(e.position) + ":" + e.tail + " ";
+        for (const auto& e : got) out += std::to_string(e.position - start) + ":" + e.tail + " ";
         test::write_file(dir / "second", out);
         q->commit(got.back().position + 1);
         return 0;
@@ -295,6 +303,7 @@ TEST(QueueConsumerCrash, KilledInsideCommitNeitherRedeliversNorStalls) {
     const std::string path = dir / "queue";
     constexpr std::uint32_t kCapacity = 8;
     auto queue = Queue::open(path, kCapacity);
+    const auto start = queue->committed_position();
     ASSERT_EQ(produce(path, kCapacity, 0, 5), 0);
 
     auto first = ForkedChild::start([&] {
@@ -305,7 +314,7 @@ TEST(QueueConsumerCrash, KilledInsideCommitNeitherRedeliversNorStalls) {
         return 0;
     });
     ASSERT_TRUE(first.wait_stopped());
-    EXPECT_EQ(queue->committed_position(), 0u);
+    EXPECT_EQ(queue->committed_position(), start);
     EXPECT_EQ(first.kill_and_reap(), 128 + SIGKILL);
 
     // A stall bound far beyond the test's patience: passing those slots must not depend on it.
@@ -314,7 +323,7 @@ TEST(QueueConsumerCrash, KilledInsideCommitNeitherRedeliversNorStalls) {
         std::vector<QueuedNotify> got;
         while (got.size() < 3) q->read(got, 100, 1s);
         std::string out;
-        for (const auto& e : got) out += std::to_string(e.position) + ":" + e.group + "/" + e.tail + " ";
+        for (const auto& e : got) out += std::to_string(e.position - start) + ":" + e.group + "/" + e.tail + " ";
         test::write_file(dir / "second", out);
         q->commit(got.back().position + 1);
         return 0;
@@ -325,7 +334,7 @@ TEST(QueueConsumerCrash, KilledInsideCommitNeitherRedeliversNorStalls) {
     const auto st = queue->stats();
     EXPECT_EQ(st.skipped_slots, 0u);
     EXPECT_EQ(st.depth, 0u);
-    EXPECT_EQ(st.committed_position, 8u);
+    EXPECT_EQ(st.committed_position, start + 8);
 }
 
 // An idle consumer sleeps on the futex (no CPU) and an entry wakes it.
