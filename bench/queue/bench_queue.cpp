@@ -309,8 +309,7 @@ public:
         ::fcntl(p[1], F_SETPIPE_SZ, 1 << 20);  // as much room as the ring, roughly
         event_ = std::make_unique<Fd>(::eventfd(0, EFD_CLOEXEC));
         // Created before the children race, and taken once round the ring so the figures show the
-        // steady state, not the first touch of each page of a fresh file (a file that has been in
-        // use stays in the page cache).
+        // steady state (every slot's data written once), not a cold ring.
         auto queue = pushsync::Queue::open(dir_.file("queue"), kCapacity);
         std::vector<pushsync::QueuedNotify> lap;
         for (std::uint32_t i = 0; i < kCapacity; ++i) queue->enqueue(pushsync::Notify{kGroup, "warm-up", kOrigin, 1});
