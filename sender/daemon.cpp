@@ -145,7 +145,14 @@ struct Daemon::Impl {
     // the old file by the reset, on purpose.
     void reopen_queue_if_reset() {
         if (!queue->retired() || shutting_down) return;
-        auto fresh = Queue::open(config.queue.path, config.queue.capacity);
+        std::unique_ptr<Queue> fresh;
+        try {
+            fresh = Queue::open(config.queue.path, config.queue.capacity);
+        } catch (const QueueError& e) {
+            // Tried again at the next heartbeat; meanwhile nginx refuses notifies into the old file.
+            log.error("queue.reopen_failed", "path=" + config.queue.path + " error=\"" + e.what() + "\"");
+            return;
+        }
         consumer->stop();
         consumer.reset();
         queue = std::move(fresh);
