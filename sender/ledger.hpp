@@ -42,7 +42,6 @@ public:
 
     std::size_t live_entries() const noexcept { return live_.size(); }
     std::size_t open_rounds() const noexcept { return rounds_.size(); }
-    std::size_t unflushed() const noexcept { return to_remove_.size(); }
     std::size_t unstored() const noexcept { return unstored_.size(); }
     // Rounds finished since the start (benchmarks and logs).
     std::uint64_t finished_rounds() const noexcept { return finished_rounds_; }
