@@ -1,5 +1,7 @@
 #include "sender/consumer.hpp"
 
+#include "sender/move_append.hpp"
+
 namespace pushsync::sender {
 
 QueueConsumer::QueueConsumer(Queue& queue, Store& store, Logger& log, Handoff handoff, Stored stored,
@@ -65,12 +67,7 @@ void QueueConsumer::run() {
         handoff_(entries);
         {
             std::lock_guard lock(mutex_);
-            if (unwritten_.empty()) {
-                unwritten_ = std::move(entries);
-            } else {
-                unwritten_.insert(unwritten_.end(), std::make_move_iterator(entries.begin()),
-                                  std::make_move_iterator(entries.end()));
-            }
+            move_append(unwritten_, std::move(entries));
         }
         wake_.notify_all();
     }

@@ -10,6 +10,7 @@
 #include "sender/c_callback.hpp"
 #include "sender/clock.hpp"
 #include "sender/consumer.hpp"
+#include "sender/move_append.hpp"
 #include "sender/pipeline.hpp"
 #include "sender/store_writer.hpp"
 #include "sender/timers.hpp"
@@ -165,12 +166,7 @@ struct Daemon::Impl {
         return std::make_unique<QueueConsumer>(*queue, *store, log, [this](std::vector<OutboxEntry> entries) {
             {
                 std::lock_guard lock(inbox_mutex);
-                if (inbox.empty()) {
-                    inbox = std::move(entries);
-                } else {
-                    inbox.insert(inbox.end(), std::make_move_iterator(entries.begin()),
-                                 std::make_move_iterator(entries.end()));
-                }
+                move_append(inbox, std::move(entries));
             }
             ev_async_send(this->loop.get(), &inbox_watcher);
         }, [this](std::uint64_t below) {

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "sender/move_append.hpp"
+
 namespace pushsync::sender {
 
 StoreWriter::StoreWriter(Store& store, Logger& log) : store_(store), log_(log), thread_([this] { run(); }) {}
@@ -11,11 +13,7 @@ StoreWriter::~StoreWriter() { stop(); }
 void StoreWriter::submit(std::uint64_t generation, Sent sent, std::vector<std::uint64_t> removed) {
     {
         std::lock_guard lock(mutex_);
-        if (sent_.empty()) {
-            sent_ = std::move(sent);
-        } else {
-            sent_.insert(sent_.end(), std::make_move_iterator(sent.begin()), std::make_move_iterator(sent.end()));
-        }
+        move_append(sent_, std::move(sent));
         removed_.insert(removed_.end(), removed.begin(), removed.end());
         pending_generation_ = std::max(pending_generation_, generation);
     }
