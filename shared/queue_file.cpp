@@ -13,6 +13,7 @@
 #include <new>
 #include <string_view>
 
+#include "shared/file_modes.hpp"
 #include "shared/queue_futex.hpp"
 
 namespace pushsync::queue_file {
@@ -97,10 +98,12 @@ public:
         for (int attempt = 0;; ++attempt) {
             const std::string name = path + ".tmp." + std::to_string(::getpid()) + "." +
                                      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-            // 0666 minus the umask: nginx workers (often `nobody`) and the sender must both write it.
-            fd_ = Fd(::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+            // nginx's workers and the sender (users of group pushsync) write it; nobody else may.
+            fd_ = Fd(::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, file_modes::kFile));
             if (fd_.get() >= 0) {
                 temp_.path = name;
+                // Whatever the umask (nginx's daemon runs with umask 0, a shell often with 022).
+                if (::fchmod(fd_.get(), file_modes::kFile) != 0) fail_errno(path, "cannot set its mode");
                 break;
             }
             if (errno != EEXIST || attempt > 100) fail_errno(path, "cannot create it");
@@ -268,6 +271,7 @@ MappedQueue open(const std::string& path, std::uint32_t capacity) {
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) fail_errno(path, "fstat");
     if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
+    if (auto why = file_modes::writable_by_others(fd.get(), path)) fail(path, *why);
     const auto size = static_cast<std::uint64_t>(st.st_size);
     if (size < ql::kHeaderSize)
         fail(path, "size is " + std::to_string(size) + " bytes, too small for a queue header (truncated or corrupt)");

@@ -3,12 +3,18 @@
 // store_admin.cpp.
 #include "shared/store.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <system_error>
+#include <vector>
 
+#include "shared/file_modes.hpp"
 #include "shared/store_codec.hpp"
 #include "shared/store_impl.hpp"
 
@@ -32,6 +38,26 @@ bool environment_exists(const std::string& path) {
     return !ec && size > 0;
 }
 
+const char* const kEnvironmentFiles[] = {"data.mdb", "lock.mdb"};
+
+// The store is data every process trusts only after checking; one others may write is refused.
+void refuse_if_writable_by_others(const std::string& path) {
+    std::vector<std::string> paths{path};
+    for (const char* name : kEnvironmentFiles) paths.push_back((std::filesystem::path(path) / name).string());
+    for (const std::string& p : paths)
+        if (auto why = file_modes::writable_by_others(p)) throw StoreError(StoreErrc::unavailable, "store " + p + ": " + *why);
+}
+
+// LMDB creates its files with 0660 minus the umask: set them whatever the umask was.
+void set_file_modes(const std::string& path) {
+    for (const char* name : kEnvironmentFiles) {
+        const auto file = std::filesystem::path(path) / name;
+        if (::chmod(file.c_str(), file_modes::kFile) != 0 && errno != ENOENT)
+            throw StoreError(StoreErrc::unavailable, "store " + file.string() + ": cannot set its mode: " +
+                                                         std::strerror(errno));
+    }
+}
+
 }  // namespace
 
 StoreOptions StoreOptions::from(const StoreConfig& config) {
@@ -46,10 +72,13 @@ StoreOptions StoreOptions::from(const StoreConfig& config) {
 Store::Impl::Impl(const StoreOptions& opts) : options(opts) {
     const std::string& path = options.path;
     if (!options.read_only) {
-        std::error_code ec;
-        std::filesystem::create_directories(path, ec);
-        if (ec) throw StoreError(StoreErrc::unavailable, "store " + path + ": cannot create directory: " + ec.message());
+        try {
+            file_modes::create_folders(path);
+        } catch (const std::system_error& e) {
+            throw StoreError(StoreErrc::unavailable, "store " + path + ": cannot create directory: " + e.what());
+        }
     }
+    refuse_if_writable_by_others(path);
     MDB_env* raw = nullptr;
     lmdb::check(mdb_env_create(&raw), "create environment", path);
     env.reset(raw);
@@ -70,7 +99,8 @@ Store::Impl::Impl(const StoreOptions& opts) : options(opts) {
     if (options.read_only) flags |= MDB_RDONLY;
     if (options.sync == SyncMode::interval && !options.read_only) flags |= MDB_NOSYNC;
     if (commit_sync.enabled()) flags |= MDB_NOMETASYNC;
-    lmdb::check(mdb_env_open(env.get(), path.c_str(), flags, 0664), "open", path);
+    lmdb::check(mdb_env_open(env.get(), path.c_str(), flags, file_modes::kFile), "open", path);
+    if (!existed && !options.read_only) set_file_modes(path);
 
     if (existed && !options.read_only) {
         MDB_envinfo info{};
