@@ -3,7 +3,9 @@
 // valid identifiers, or an error with a 4xx status and a stable code, whose JSON body parses.
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstdlib>
+#include <initializer_list>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -21,7 +23,9 @@ void require(bool condition) {
     if (!condition) std::abort();
 }
 
-void check_error(const ApiError& e) {
+// Each step may answer only the errors http-api.md gives it.
+void check_error(const ApiError& e, std::initializer_list<std::string_view> allowed_codes) {
+    require(std::find(allowed_codes.begin(), allowed_codes.end(), e.code) != allowed_codes.end());
     require(e.status >= 400 && e.status < 500);
     require(!e.code.empty() && !e.message.empty());
     require((e.status == 405) == !e.allow.empty());
@@ -57,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const auto routed = route(method, path);
     if (const auto* e = std::get_if<ApiError>(&routed)) {
-        check_error(*e);
+        check_error(*e, {"not_found", "method_not_allowed", "invalid_group", "invalid_token"});
         return 0;
     }
     const Route& r = std::get<Route>(routed);
@@ -68,25 +72,34 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     if (auto e = check_content_type(content_type.empty() ? std::nullopt : std::optional(content_type))) {
-        check_error(*e);
+        check_error(*e, {"unsupported_media_type"});
     }
-    if (auto e = check_body_size(body.size())) check_error(*e);
+    if (auto e = check_body_size(body.size())) check_error(*e, {"body_too_large"});
 
+    // A body that is not a JSON object has exactly one answer: 400 invalid_json.
+    const bool body_is_object = nlohmann::json::parse(body, nullptr, false).is_object();
     if (r.endpoint == Endpoint::register_device) {
         const auto parsed = parse_registration_body(body);
         if (const auto* e = std::get_if<ApiError>(&parsed)) {
-            check_error(*e);
+            check_error(*e, {"invalid_json", "invalid_field", "invalid_environment"});
+            require(body_is_object == (e->code != "invalid_json"));
         } else {
+            // bundle_id may be any string, "" included: only the apps[] lookup can tell whether it
+            // names an app, and it answers 422 unknown_bundle (http-api.md). The parser promises
+            // a present string field and a valid app_version when one is given.
             const auto& b = std::get<RegistrationBody>(parsed);
-            require(!b.bundle_id.empty());
+            const auto doc = nlohmann::json::parse(body, nullptr, false);
+            require(body_is_object && doc.contains("bundle_id") && doc["bundle_id"] == b.bundle_id);
             require(b.app_version.empty() || is_valid_app_version(b.app_version));
         }
     } else if (r.endpoint == Endpoint::notify) {
         const auto parsed = parse_notify_body(body);
         if (const auto* e = std::get_if<ApiError>(&parsed)) {
-            check_error(*e);
+            check_error(*e, {"invalid_json", "invalid_field", "invalid_tail", "invalid_token"});
+            require(body_is_object == (e->code != "invalid_json"));
         } else {
             const auto& b = std::get<NotifyBody>(parsed);
+            require(body_is_object);
             require(is_valid_tail(b.tail));
             require(b.origin.empty() || (is_valid_token(b.origin) && is_lower_hex(b.origin)));
         }
