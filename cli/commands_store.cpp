@@ -100,8 +100,12 @@ int run_device(const Invocation& inv) {
     const auto store = open_store(inv.config, true);
     const std::optional<Device> device = store->get_device(token);
     if (!device) throw NotFound("device " + token + " is not registered");
+    // Kept beside the device, never in its object (http-api.md): shown after it.
+    const DeviceStats delivery = store->device_stats(token);
     if (inv.json) {
-        print_json(inv.out, device_json(*device));
+        Json out = device_json(*device);
+        out["delivery"] = delivery_json(delivery);
+        print_json(inv.out, out);
         return exit_done;
     }
     Table table;
@@ -112,6 +116,9 @@ int run_device(const Invocation& inv) {
     table.add({"app_version", device->app_version.empty() ? "-" : device->app_version});
     table.add({"registered_at", format_rfc3339(device->registered_at_ms)});
     table.add({"last_seen", format_rfc3339(device->last_seen_ms)});
+    table.add({"pushes_sent", std::to_string(delivery.sent)});
+    table.add({"pushes_failed", std::to_string(delivery.failed)});
+    table.add({"last_push", delivery.last_push ? last_push_text(*delivery.last_push) : "-"});
     table.print(inv.out);
     return exit_done;
 }

@@ -8,6 +8,40 @@ namespace pushsync::cli {
 
 Json device_json(const Device& device) { return Json::parse(device_to_json(device)); }
 
+Json delivery_json(const DeviceStats& stats) {
+    Json last = nullptr;
+    if (stats.last_push) {
+        const LastPush& push = *stats.last_push;
+        last = {{"time", format_rfc3339(push.time_ms)}, {"tail", push.tail},     {"status", push.status},
+                {"reason", push.reason},                {"apns_id", push.apns_id}};
+    }
+    return {{"sent", stats.sent}, {"failed", stats.failed}, {"last_push", last}};
+}
+
+namespace {
+std::string printable(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        if (c >= 0x20 && c < 0x7f) {
+            out.push_back(c);
+        } else {
+            char hex[5];
+            std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
+            out += hex;
+        }
+    }
+    return out;
+}
+}  // namespace
+
+std::string last_push_text(const LastPush& last) {
+    std::string out = format_rfc3339(last.time_ms) + " tail=" + printable(last.tail) +
+                      " status=" + std::to_string(last.status);
+    if (!last.reason.empty()) out += " reason=" + printable(last.reason);
+    if (!last.apns_id.empty()) out += " apns-id=" + printable(last.apns_id);
+    return out;
+}
+
 std::string format_age(std::int64_t ms) {
     char buf[64];
     if (ms < 0) ms = 0;

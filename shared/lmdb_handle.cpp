@@ -168,4 +168,12 @@ bool Cursor::next() {
     return move(MDB_NEXT);
 }
 
+bool Cursor::last() {
+    return move(MDB_LAST);
+}
+
+bool Cursor::prev() {
+    return move(MDB_PREV);
+}
+
 }  // namespace pushsync::lmdb

@@ -130,6 +130,8 @@ public:
     bool first();
     bool seek(std::string_view key);  // the first key >= key
     bool next();
+    bool last();
+    bool prev();
     std::string_view key() const noexcept { return from_val(key_); }
     std::string_view value() const noexcept { return from_val(value_); }
 

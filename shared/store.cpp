@@ -82,7 +82,7 @@ Store::Impl::Impl(const StoreOptions& opts) : options(opts) {
     MDB_env* raw = nullptr;
     lmdb::check(mdb_env_create(&raw), "create environment", path);
     env.reset(raw);
-    lmdb::check(mdb_env_set_maxdbs(env.get(), 8), "set maxdbs", path);
+    lmdb::check(mdb_env_set_maxdbs(env.get(), 16), "set maxdbs", path);
     // Every nginx worker thread, the sender and the CLI may hold a reader slot at once.
     lmdb::check(mdb_env_set_maxreaders(env.get(), 1024), "set maxreaders", path);
 
@@ -150,6 +150,26 @@ bool Store::Impl::open_databases(bool create) {
         if (!opened) return false;
         *dbi = *opened;
     }
+    // The statistics came later (issue 11): a writer adds them to an older store, filling the
+    // device counts from the devices once; a read-only open goes on without them.
+    std::pair<MDB_dbi*, const char*> statistics_databases[] = {
+        {&device_stats, "device_stats"}, {&app_counts, "app_counts"}, {&events, "events"}};
+    bool counts_missing = false;
+    statistics = true;
+    for (auto [dbi, name] : statistics_databases) {
+        auto opened = open_dbi(txn, name, false);
+        if (!opened && !create) {
+            if (!options.read_only) return false;
+            statistics = false;
+            continue;
+        }
+        if (!opened) {
+            counts_missing = counts_missing || dbi == &app_counts;
+            opened = open_dbi(txn, name, true);
+        }
+        *dbi = *opened;
+    }
+    if (counts_missing) rebuild_app_counts(txn);
     auto version = txn.find(meta, codec::schema_version_key);
     if (version) {
         auto stored = codec::decode_u32(*version, "schema version");
@@ -204,6 +224,10 @@ void Store::Impl::remove_from_group(lmdb::Txn& txn, std::string_view group, std:
 void Store::Impl::put_device(lmdb::Txn& txn, const Device& device, const std::optional<Device>& previous) const {
     if (previous && previous->group != device.group) remove_from_group(txn, previous->group, device.token);
     if (!previous || previous->group != device.group) add_to_group(txn, device.group, device.token);
+    if (!previous || previous->bundle_id != device.bundle_id || previous->environment != device.environment) {
+        if (previous) count_app(txn, *previous, -1);
+        count_app(txn, device, +1);
+    }
     txn.put(devices, device.token, codec::encode_device(device));
 }
 
@@ -211,6 +235,8 @@ void Store::Impl::remove_device(lmdb::Txn& txn, const Device& device) const {
     txn.erase(devices, device.token);
     remove_from_group(txn, device.group, device.token);
     txn.erase(sent, device.token);
+    count_app(txn, device, -1);
+    if (statistics) txn.erase(device_stats, device.token);
 }
 
 // --- Store ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 
 #include "shared/config.hpp"
 #include "shared/device.hpp"
+#include "shared/store_stats.hpp"
 
 namespace pushsync {
 
@@ -163,6 +164,22 @@ public:
     // tail is the tail paired with it.
     std::vector<bool> were_sent(std::span<const std::pair<std::string_view, std::string_view>> token_tail) const;
     void record_sent(std::span<const std::pair<std::string, std::string>> token_tail);
+
+    // --- delivery statistics (store_stats.hpp) -------------------------------------------
+    // The sender's batch in one write transaction: delivered tails (as record_sent), outcomes
+    // added to devices still registered (a device pruned meanwhile gets none), events appended
+    // to the ring (the oldest beyond recent_events_kept dropped).
+    void record_delivery(std::span<const std::pair<std::string, std::string>> token_tail,
+                         std::span<const PushOutcome> outcomes, std::span<const StoreEvent> events);
+    // Empty DeviceStats when the device has none (or is unknown).
+    DeviceStats device_stats(std::string_view token) const;
+    // The same for many tokens in one read transaction (a page of a group), in the same order.
+    std::vector<DeviceStats> device_stats(std::span<const std::string> tokens) const;
+    // Newest first: at most `limit` events with seq < before_seq (0: from the newest).
+    std::vector<StoreEvent> recent_events(std::size_t limit, std::uint64_t before_seq = 0) const;
+    // Devices per (bundle_id, environment), sorted; kept with every registration and removal, so
+    // this reads a handful of records, never the devices.
+    std::vector<AppDeviceCount> device_counts() const;
 
     // Forces an fsync now (interval mode); no-op with sync: always.
     void sync();

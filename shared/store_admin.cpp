@@ -113,6 +113,7 @@ std::vector<std::string> Store::check() const {
     std::vector<std::string> problems;
     auto txn = impl_->read();
     std::map<std::string, std::uint64_t> indexed;  // group -> index entries
+    std::map<std::pair<std::string, Environment>, std::uint64_t> per_app;  // from the records
 
     {  // every record decodes and is indexed under its group
         lmdb::Cursor cursor(txn, impl_->devices);
@@ -120,6 +121,7 @@ std::vector<std::string> Store::check() const {
             std::string token = printable(cursor.key());
             try {
                 Device device = codec::decode_device(cursor.key(), cursor.value());
+                ++per_app[{device.bundle_id, device.environment}];
                 if (!txn.find(impl_->groups, codec::group_key(device.group, device.token))) {
                     problems.push_back("device " + token + ": not in the index of its group " + device.group);
                 }
@@ -182,6 +184,29 @@ std::vector<std::string> Store::check() const {
             }
         }
     }
+    if (impl_->statistics) {  // the kept device counts match the records
+        std::map<std::pair<std::string, Environment>, std::uint64_t> counted;
+        try {
+            for (const AppDeviceCount& app : device_counts()) counted[{app.bundle_id, app.environment}] = app.devices;
+        } catch (const StoreError& e) {
+            problems.push_back(std::string("device counts: ") + e.what());
+        }
+        for (const auto& [app, devices] : per_app) {
+            const auto found = counted.find(app);
+            const std::uint64_t stored = found == counted.end() ? 0 : found->second;
+            if (stored != devices) {
+                problems.push_back("devices of " + printable(app.first) + "/" + std::string(to_string(app.second)) +
+                                   ": count says " + std::to_string(stored) + ", records hold " +
+                                   std::to_string(devices));
+            }
+        }
+        for (const auto& [app, devices] : counted) {
+            if (!per_app.contains(app)) {
+                problems.push_back("devices of " + printable(app.first) + "/" + std::string(to_string(app.second)) +
+                                   ": count says " + std::to_string(devices) + ", records hold 0");
+            }
+        }
+    }
     {  // outbox entries decode
         lmdb::Cursor cursor(txn, impl_->outbox);
         for (bool more = cursor.first(); more; more = cursor.next()) {
@@ -201,15 +226,10 @@ StoreStats Store::stats() const {
     stats.devices = txn.entries(impl_->devices);
     stats.groups = txn.entries(impl_->group_counts);
     stats.outbox = txn.entries(impl_->outbox);
-    std::map<std::pair<std::string, Environment>, std::size_t> per_app;
-    {
-        lmdb::Cursor cursor(txn, impl_->devices);
-        for (bool more = cursor.first(); more; more = cursor.next()) {
-            Device device = codec::decode_device(cursor.key(), cursor.value());
-            ++per_app[{device.bundle_id, device.environment}];
-        }
+    // The kept counts, not a scan of the devices: the metrics endpoint asks on every scrape.
+    for (const AppDeviceCount& app : device_counts()) {
+        stats.per_app.push_back({app.bundle_id, app.environment, static_cast<std::size_t>(app.devices)});
     }
-    for (const auto& [app, devices] : per_app) stats.per_app.push_back({app.first, app.second, devices});
     MDB_envinfo info{};
     MDB_stat env_stat{};
     lmdb::check(mdb_env_info(impl_->env.get(), &info), "environment info", impl_->options.path);

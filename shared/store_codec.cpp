@@ -9,6 +9,8 @@ namespace {
 constexpr std::uint8_t device_format = 1;
 constexpr std::uint8_t outbox_format = 1;
 
+}  // namespace
+
 [[noreturn]] void corrupt(std::string_view what) {
     throw StoreError(StoreErrc::corrupt, std::string(what));
 }
@@ -26,44 +28,31 @@ void put_string(std::string& out, std::string_view text) {
     out.append(text);
 }
 
-// Reads fields in order; any overrun marks the record corrupt.
-class Reader {
-public:
-    Reader(std::string_view bytes, std::string_view what) : bytes_(bytes), what_(what) {}
-
-    std::uint64_t le(int bytes) {
-        need(static_cast<std::size_t>(bytes));
-        std::uint64_t value = 0;
-        for (int i = 0; i < bytes; ++i) {
-            value |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes_[pos_ + i])) << (8 * i);
-        }
-        pos_ += static_cast<std::size_t>(bytes);
-        return value;
+std::uint64_t Reader::le(int bytes) {
+    need(static_cast<std::size_t>(bytes));
+    std::uint64_t value = 0;
+    for (int i = 0; i < bytes; ++i) {
+        value |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes_[pos_ + i])) << (8 * i);
     }
+    pos_ += static_cast<std::size_t>(bytes);
+    return value;
+}
 
-    std::string text() {
-        auto size = static_cast<std::size_t>(le(2));
-        need(size);
-        std::string value(bytes_.substr(pos_, size));
-        pos_ += size;
-        return value;
-    }
+std::string Reader::text() {
+    auto size = static_cast<std::size_t>(le(2));
+    need(size);
+    std::string value(bytes_.substr(pos_, size));
+    pos_ += size;
+    return value;
+}
 
-    void finish() const {
-        if (pos_ != bytes_.size()) corrupt(std::string(what_) + ": trailing bytes");
-    }
+void Reader::finish() const {
+    if (pos_ != bytes_.size()) corrupt(std::string(what_) + ": trailing bytes");
+}
 
-private:
-    void need(std::size_t size) const {
-        if (bytes_.size() - pos_ < size) corrupt(std::string(what_) + ": truncated");
-    }
-
-    std::string_view bytes_;
-    std::string_view what_;
-    std::size_t pos_ = 0;
-};
-
-}  // namespace
+void Reader::need(std::size_t size) const {
+    if (bytes_.size() - pos_ < size) corrupt(std::string(what_) + ": truncated");
+}
 
 std::string encode_u32(std::uint32_t value) {
     std::string out;

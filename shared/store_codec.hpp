@@ -16,6 +16,27 @@ namespace pushsync::store_codec {
 inline constexpr std::string_view schema_version_key = "schema_version";
 inline constexpr std::uint32_t schema_version = 1;
 
+// Field helpers shared by every record layout (store_codec.cpp, store_stats.cpp).
+[[noreturn]] void corrupt(std::string_view what);  // throws StoreError{corrupt}
+void put_le(std::string& out, std::uint64_t value, int bytes);
+void put_string(std::string& out, std::string_view text);  // u16 length, then the bytes
+
+// Reads fields in order; any overrun marks the record corrupt.
+class Reader {
+public:
+    Reader(std::string_view bytes, std::string_view what) : bytes_(bytes), what_(what) {}
+    std::uint64_t le(int bytes);
+    std::string text();
+    void finish() const;  // throws corrupt unless every byte was read
+
+private:
+    void need(std::size_t size) const;
+
+    std::string_view bytes_;
+    std::string_view what_;
+    std::size_t pos_ = 0;
+};
+
 std::string encode_u32(std::uint32_t value);
 std::uint32_t decode_u32(std::string_view bytes, std::string_view what);  // throws corrupt
 std::string encode_u64(std::uint64_t value);                               // little-endian

@@ -26,6 +26,12 @@ struct Store::Impl {
     MDB_dbi meta = 0;          // schema_version -> u32
     MDB_dbi outbox = 0;        // big-endian id -> outbox entry
     MDB_dbi sent = 0;          // token -> the newest tail pushed to it
+    // Delivery statistics (store_stats.cpp). A read-only open of a store that no writer of this
+    // version has opened yet finds none: `statistics` is false and reads answer empty.
+    MDB_dbi device_stats = 0;  // token -> DeviceStats record
+    MDB_dbi app_counts = 0;    // bundle_id \0 environment -> u64 devices
+    MDB_dbi events = 0;        // big-endian seq -> StoreEvent record
+    bool statistics = false;
     std::jthread flusher;      // sync: interval only; declared last so it stops before env closes
 
     lmdb::Txn read() const { return lmdb::Txn(env.get(), gate, false, options.path); }
@@ -42,6 +48,10 @@ struct Store::Impl {
     // Writes the record and moves the index entry when the group changed.
     void put_device(lmdb::Txn& txn, const Device& device, const std::optional<Device>& previous) const;
     void remove_device(lmdb::Txn& txn, const Device& device) const;
+    // app_counts += delta for the device's app and environment (store_stats.cpp).
+    void count_app(lmdb::Txn& txn, const Device& device, std::int64_t delta) const;
+    // Fills app_counts from the devices: once, when a store gets the database (store_stats.cpp).
+    void rebuild_app_counts(lmdb::Txn& txn) const;
 };
 
 }  // namespace pushsync
