@@ -11,12 +11,8 @@ namespace {
 
 using nlohmann::json;
 
-ApiError bad(std::string code, std::string message) {
-    return {400, std::move(code), std::move(message), {}};
-}
-
 ApiError wrong_type(std::string_view field) {
-    return bad("invalid_field", std::string(field) + " must be a string");
+    return make_error(ErrorCode::invalid_field, std::string(field) + " must be a string");
 }
 
 char lower_ascii(char c) noexcept {
@@ -44,10 +40,6 @@ std::optional<json> parse_object(std::string_view body) {
     return doc;
 }
 
-ApiError not_an_object() {
-    return bad("invalid_json", "the body must be a JSON object");
-}
-
 }  // namespace
 
 std::optional<ApiError> check_content_type(std::optional<std::string_view> content_type) {
@@ -55,21 +47,21 @@ std::optional<ApiError> check_content_type(std::optional<std::string_view> conte
     std::string_view type = *content_type;
     type = trim(type.substr(0, type.find(';')));
     if (iequals(type, "application/json")) return std::nullopt;
-    return ApiError{415, "unsupported_media_type", "the body must be application/json", {}};
+    return make_error(ErrorCode::unsupported_media_type);
 }
 
 std::optional<ApiError> check_body_size(std::size_t bytes) {
     if (bytes <= max_body_bytes) return std::nullopt;
-    return ApiError{413, "body_too_large", "the body must be at most 4096 bytes", {}};
+    return make_error(ErrorCode::body_too_large);
 }
 
 std::variant<RegistrationBody, ApiError> parse_registration_body(std::string_view body) {
     const auto doc = parse_object(body);
-    if (!doc) return not_an_object();
+    if (!doc) return make_error(ErrorCode::invalid_json);
     RegistrationBody out;
 
     const auto bundle = doc->find("bundle_id");
-    if (bundle == doc->end()) return bad("invalid_field", "bundle_id is required");
+    if (bundle == doc->end()) return make_error(ErrorCode::invalid_field, "bundle_id is required");
     if (!bundle->is_string()) return wrong_type("bundle_id");
     // An empty string is a value that names no app: the caller's apps[] lookup answers it with
     // 422 unknown_bundle, as the contract says for any bundle_id not in apps[].
@@ -78,7 +70,7 @@ std::variant<RegistrationBody, ApiError> parse_registration_body(std::string_vie
     if (const auto env = doc->find("environment"); env != doc->end()) {
         if (!env->is_string()) return wrong_type("environment");
         const auto parsed = parse_environment(env->get_ref<const std::string&>());
-        if (!parsed) return bad("invalid_environment", "environment must be production or sandbox");
+        if (!parsed) return make_error(ErrorCode::invalid_environment);
         out.environment = *parsed;
     }
 
@@ -86,7 +78,7 @@ std::variant<RegistrationBody, ApiError> parse_registration_body(std::string_vie
         if (!version->is_string()) return wrong_type("app_version");
         out.app_version = version->get<std::string>();
         if (!is_valid_app_version(out.app_version)) {
-            return bad("invalid_field", "app_version must be 1-64 printable ASCII characters");
+            return make_error(ErrorCode::invalid_field, "app_version must be 1-64 printable ASCII characters");
         }
     }
     return out;
@@ -94,22 +86,22 @@ std::variant<RegistrationBody, ApiError> parse_registration_body(std::string_vie
 
 std::variant<NotifyBody, ApiError> parse_notify_body(std::string_view body) {
     const auto doc = parse_object(body);
-    if (!doc) return not_an_object();
+    if (!doc) return make_error(ErrorCode::invalid_json);
     NotifyBody out;
 
     const auto tail = doc->find("tail");
-    if (tail == doc->end()) return bad("invalid_tail", "tail is required");
+    if (tail == doc->end()) return make_error(ErrorCode::invalid_tail, "tail is required");
     if (!tail->is_string()) return wrong_type("tail");
     out.tail = tail->get<std::string>();
     if (!is_valid_tail(out.tail)) {
-        return bad("invalid_tail", "tail must be 1-128 characters from A-Z a-z 0-9 . _ ~ : + / = -");
+        return make_error(ErrorCode::invalid_tail);
     }
 
     if (const auto origin = doc->find("origin"); origin != doc->end()) {
         if (!origin->is_string()) return wrong_type("origin");
         const auto& text = origin->get_ref<const std::string&>();
         if (!is_valid_token(text)) {
-            return bad("invalid_token", "origin must be a device token: 16-200 hex digits, even length");
+            return make_error(ErrorCode::invalid_token, "origin must be a device token: 16-200 hex digits, even length");
         }
         out.origin = normalize_token(text);
     }

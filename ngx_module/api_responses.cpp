@@ -2,13 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ngx_module/api_error.hpp"
-
 namespace pushsync::api {
-
-std::string error_body(const ApiError& error) {
-    return nlohmann::ordered_json{{"error", error.code}, {"message", error.message}}.dump();
-}
 
 std::string group_body(std::string_view group, const std::vector<Device>& devices) {
     // device_to_json already gives each object; splice them rather than re-parse.

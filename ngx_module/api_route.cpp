@@ -28,19 +28,11 @@ Segments split(std::string_view path) noexcept {
     return s;
 }
 
-ApiError not_found() {
-    return {404, "not_found", "no such endpoint", {}};
-}
-
-ApiError method_not_allowed(std::string_view allow) {
-    return {405, "method_not_allowed", "this endpoint allows " + std::string(allow), std::string(allow)};
-}
-
 }  // namespace
 
 std::variant<Route, ApiError> route(std::string_view method, std::string_view path) {
     const Segments s = split(path);
-    if (s.count < 3 || s.count > 4 || s.part[0] != "groups") return not_found();
+    if (s.count < 3 || s.count > 4 || s.part[0] != "groups") return make_error(ErrorCode::not_found);
 
     Route r;
     std::string_view allow;
@@ -56,16 +48,16 @@ std::variant<Route, ApiError> route(std::string_view method, std::string_view pa
         if (method != "POST") return method_not_allowed("POST");
         r.endpoint = Endpoint::notify;
     } else {
-        return not_found();
+        return make_error(ErrorCode::not_found);
     }
 
     if (!is_valid_group(s.part[1])) {
-        return ApiError{400, "invalid_group", "group must be 1-128 characters from A-Z a-z 0-9 . _ ~ -", {}};
+        return make_error(ErrorCode::invalid_group);
     }
     r.group = s.part[1];
     if (s.count == 4) {
         if (!is_valid_token(s.part[3])) {
-            return ApiError{400, "invalid_token", "device token must be 16-200 hex digits, even length", {}};
+            return make_error(ErrorCode::invalid_token);
         }
         r.token = normalize_token(s.part[3]);
     }

@@ -1,7 +1,6 @@
 #include "ngx_module/batcher.hpp"
 
-#include <exception>
-
+#include "ngx_module/guard.hpp"
 #include "ngx_module/response.hpp"
 #include "ngx_module/worker_state.hpp"
 
@@ -10,15 +9,22 @@ namespace {
 
 constexpr ngx_msec_t keep_alive_ms = 1000;
 
-api::ApiError store_error(const StoreError& e) {
-    switch (e.code()) {
+api::ErrorCode store_error_code(const Failure& failure) noexcept {
+    const auto* e = dynamic_cast<const StoreError*>(failure.exception);
+    if (e == nullptr) return api::ErrorCode::internal_error;
+    switch (e->code()) {
     case StoreErrc::full:
-        return {507, "store_full", "the device store is full", {}};
+        return api::ErrorCode::store_full;
     case StoreErrc::unavailable:
-        return {503, "store_unavailable", "the device store is unavailable", {}};
+        return api::ErrorCode::store_unavailable;
     default:
-        return {500, "internal_error", "the device store failed", {}};
+        return api::ErrorCode::internal_error;
     }
+}
+
+template <class Change>
+bool is(const PendingWrite& write) noexcept {
+    return std::holds_alternative<Change>(write.change);
 }
 
 struct TaskContext {
@@ -77,90 +83,53 @@ void Batcher::fail_pending() noexcept {
     std::vector<PendingWrite> failed;
     failed.swap(pending_);
     for (auto& w : failed) {
-        w.failed = true;
-        try {
-            w.error = api::ApiError{503, "store_unavailable", "the write could not be started; try again", {}};
-        } catch (...) {
-            // answer() still finalizes the request: with a 500 when even the error cannot be built
-        }
+        w.outcome = api::ErrorCode::store_unavailable;
         answer(w);
     }
+}
+
+template <class Change, class Commit>
+void Batcher::commit_kind(ngx_log_t* log, Commit&& commit) noexcept {
+    guard([&] {
+        if (batch_store_ == nullptr) throw StoreError(StoreErrc::unavailable, "the device store is not open");
+        commit(*batch_store_);
+    }, [&](const Failure& failure) noexcept {
+        log_failure(log, NGX_LOG_ERR, "store write failed", failure);
+        const api::ErrorCode code = store_error_code(failure);
+        for (auto& w : in_flight_) {
+            if (is<Change>(w)) w.outcome = code;
+        }
+    });
 }
 
 void Batcher::run_in_thread(void* data, ngx_log_t* log) noexcept {
     Batcher& self = *static_cast<TaskContext*>(data)->batcher;
     // Only this thread touches in_flight_ until `completed` runs on the event loop.
-    // Marks the writes of one kind failed (no allocation), then attaches the contract error when it
-    // can be built: a bad_alloc here must neither escape this noexcept function nor leave a write
-    // looking like a success.
-    const auto fail = [&self](auto&& is_affected, auto&& make_error) noexcept {
-        for (auto& w : self.in_flight_) {
-            if (is_affected(w)) w.failed = true;
+    auto& writes = self.in_flight_;
+    self.commit_kind<Registration>(log, [&writes](Store& store) {
+        std::vector<Registration> batch;
+        for (const auto& w : writes) {
+            if (const auto* registration = std::get_if<Registration>(&w.change)) batch.push_back(*registration);
         }
-        try {
-            const api::ApiError error = make_error();
-            for (auto& w : self.in_flight_) {
-                if (is_affected(w)) w.error = error;
-            }
-        } catch (...) {
-            // `failed` answers 500
+        if (batch.empty()) return;
+        auto results = store.register_devices(batch, now_unix_ms());
+        std::size_t i = 0;
+        for (auto& w : writes) {
+            if (is<Registration>(w)) w.outcome = std::move(results.at(i++));
         }
-    };
-    const auto internal = [] { return api::ApiError{500, "internal_error", "the device store failed", {}}; };
-    std::vector<Registration> registrations;
-    std::vector<std::pair<std::string, std::string>> removals;
-    try {
-        for (auto& w : self.in_flight_) {
-            if (w.is_register) registrations.push_back(w.registration);
-            else removals.emplace_back(w.group, w.token);
+    });
+    self.commit_kind<Removal>(log, [&writes](Store& store) {
+        std::vector<std::pair<std::string, std::string>> batch;
+        for (const auto& w : writes) {
+            if (const auto* removal = std::get_if<Removal>(&w.change)) batch.emplace_back(removal->group, removal->token);
         }
-    } catch (const std::exception& e) {
-        ngx_log_error(NGX_LOG_ERR, log, 0, "pushsync: write batch failed: %s", e.what());
-        fail([](const PendingWrite&) noexcept { return true; }, internal);
-        return;
-    } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, log, 0, "pushsync: write batch failed: unknown exception");
-        fail([](const PendingWrite&) noexcept { return true; }, internal);
-        return;
-    }
-    Store* store = self.batch_store_;
-    const auto run = [&](bool registering, auto&& body) noexcept {
-        const auto of_kind = [registering](const PendingWrite& w) noexcept { return w.is_register == registering; };
-        try {
-            if (store == nullptr) {
-                fail(of_kind, [] { return api::ApiError{503, "store_unavailable", "the device store is unavailable", {}}; });
-                return;
-            }
-            body();
-        } catch (const StoreError& e) {
-            ngx_log_error(NGX_LOG_ERR, log, 0, "pushsync: store write failed: %s", e.what());
-            fail(of_kind, [&e] { return store_error(e); });
-        } catch (const std::exception& e) {
-            ngx_log_error(NGX_LOG_ERR, log, 0, "pushsync: store write failed: %s", e.what());
-            fail(of_kind, internal);
-        } catch (...) {
-            ngx_log_error(NGX_LOG_ERR, log, 0, "pushsync: store write failed: unknown exception");
-            fail(of_kind, internal);
+        if (batch.empty()) return;
+        const auto results = store.unregister_devices(batch);
+        std::size_t i = 0;
+        for (auto& w : writes) {
+            if (is<Removal>(w)) w.outcome = Removed{results.at(i++)};
         }
-    };
-    if (!registrations.empty()) {
-        run(true, [&] {
-            auto results = store->register_devices(registrations, now_unix_ms());
-            std::size_t i = 0;
-            for (auto& w : self.in_flight_) {
-                if (w.is_register) w.registered = std::move(results.at(i++));
-            }
-        });
-    }
-    if (!removals.empty()) {
-        run(false, [&] {
-            const auto results = store->unregister_devices(removals);
-            std::size_t i = 0;
-            for (auto& w : self.in_flight_) {
-                if (!w.is_register) w.removed = results.at(i++);
-            }
-        });
-    }
+    });
 }
 
 void Batcher::completed(ngx_event_t* event) noexcept {
@@ -171,7 +140,7 @@ void Batcher::completed(ngx_event_t* event) noexcept {
     self.running_ = false;
     if (self.log_->log_level >= NGX_LOG_INFO) {
         std::size_t registrations = 0;
-        for (const auto& w : done) registrations += w.is_register ? 1 : 0;
+        for (const auto& w : done) registrations += is<Registration>(w) ? 1 : 0;
         ngx_log_error(NGX_LOG_INFO, self.log_, 0, "pushsync: write batch committed registrations=%uz unregistrations=%uz",
                       registrations, done.size() - registrations);
     }
@@ -192,15 +161,8 @@ void Batcher::answer(PendingWrite& write) noexcept {
     ngx_http_request_t* r = write.request;
     ngx_connection_t* c = r->connection;
     r->main->blocked--;
-    ngx_int_t rc = NGX_ERROR;
-    try {
-        rc = send_write_result(r, write);
-    } catch (const std::exception& e) {
-        ngx_log_error(NGX_LOG_ERR, c->log, 0, "pushsync: answering failed: %s", e.what());
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    } catch (...) {
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    const ngx_int_t rc = guard([&] { return send_write_result(r, write); },
+                               [r](const Failure& f) noexcept { return answer_failure(r, "answering a write failed", f); });
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);
 }

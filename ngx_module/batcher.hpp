@@ -3,33 +3,15 @@
 // one task takes every pending write to the thread pool and commits them in one LMDB transaction
 // per kind. Its completion (back on the event loop) answers each request, after posting the next
 // batch made of whatever arrived meanwhile. The event loop never waits for the disk.
-#include <optional>
-#include <string>
-#include <utility>
 #include <vector>
 
-#include "ngx_module/api_error.hpp"
 #include "ngx_module/ngx_headers.hpp"
+#include "ngx_module/pending_write.hpp"
 #include "shared/store.hpp"
 
 namespace pushsync::ngx {
 
 class WorkerState;
-
-struct PendingWrite {
-    ngx_http_request_t* request = nullptr;
-    bool is_register = true;
-    Registration registration;  // is_register
-    std::string group;          // !is_register
-    std::string token;          // !is_register
-    // Filled by the task.
-    std::optional<RegisterResult> registered;
-    bool removed = false;
-    std::optional<api::ApiError> error;
-    // Set without allocating before `error` is built, so a write whose error could not be built
-    // (bad_alloc) still answers 500 rather than a false 404 unknown_device or a hang.
-    bool failed = false;
-};
 
 // Who keeps a submitted request alive until the batcher's ngx_http_finalize_request.
 enum class RequestRef {
@@ -56,6 +38,9 @@ private:
     void post_batch() noexcept;
     void fail_pending() noexcept;  // answers every pending write with 503
     void answer(PendingWrite& write) noexcept;
+    // One transaction for the in-flight writes of one kind; a failure fails them all.
+    template <class Change, class Commit>
+    void commit_kind(ngx_log_t* log, Commit&& commit) noexcept;
 
     WorkerState& worker_;
     ngx_thread_pool_t* pool_;
@@ -69,8 +54,5 @@ private:
     // (reload) waits for it, so every request that was taken gets its answer.
     ngx_event_t keep_alive_{};
 };
-
-// Answers one finished write on the event loop (handler.cpp).
-ngx_int_t send_write_result(ngx_http_request_t* r, PendingWrite& write);
 
 }  // namespace pushsync::ngx

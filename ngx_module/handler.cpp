@@ -2,7 +2,6 @@
 // here are the request lifecycle (body reading, the group-commit hand-off) and the answers.
 #include "ngx_module/handler.hpp"
 
-#include <exception>
 #include <optional>
 #include <string>
 #include <variant>
@@ -12,6 +11,8 @@
 #include "ngx_module/api_responses.hpp"
 #include "ngx_module/api_route.hpp"
 #include "ngx_module/batcher.hpp"
+#include "ngx_module/guard.hpp"
+#include "ngx_module/log_text.hpp"
 #include "ngx_module/module_conf.hpp"
 #include "ngx_module/response.hpp"
 #include "ngx_module/worker_state.hpp"
@@ -21,10 +22,8 @@ namespace pushsync::ngx {
 namespace {
 
 using api::ApiError;
-
-const ApiError internal_error{500, "internal_error", "the server failed to handle the request", {}};
-const ApiError store_unavailable{503, "store_unavailable", "the device store is unavailable", {}};
-const ApiError queue_unavailable{503, "store_unavailable", "the notify queue is unavailable", {}};
+using api::ErrorCode;
+using api::make_error;
 
 // A request whose body is being read (lives in the request pool): its route, or the error
 // already decided that waits for the body to be drained.
@@ -35,23 +34,10 @@ struct RequestContext {
 
 void body_ready(ngx_http_request_t* r) noexcept;
 
-// Logs one event line with the ids that matter. Tokens only by their first 8 hex digits.
-// The line is built only when the error_log level lets it through (hot path).
-template <typename MakeLine>
-void log_event(ngx_http_request_t* r, ngx_uint_t level, MakeLine&& make_line) {
-    if (r->connection->log->log_level < level) return;
-    const std::string line = make_line();
-    ngx_log_error(level, r->connection->log, 0, "pushsync: %*s", line.size(), line.data());
-}
-
-std::string token_prefix(std::string_view token) {
-    return std::string(token.substr(0, 8));
-}
-
 // The path under the location prefix ("groups/g/devices").
 std::string_view relative_path(ngx_http_request_t* r) noexcept {
     std::string_view uri = view(r->uri);
-    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(ngx_http_get_module_loc_conf(r, ngx_http_core_module));
+    const ngx_http_core_loc_conf_t* clcf = core_loc_conf(r);
     const std::string_view prefix = view(clcf->name);
     if (!clcf->named && uri.substr(0, prefix.size()) == prefix) uri.remove_prefix(prefix.size());
     return uri;
@@ -102,7 +88,7 @@ std::variant<std::string, ApiError> collect_body(ngx_http_request_t* r) {
         } else if (b->in_file && b->file) {
             std::string chunk(static_cast<std::size_t>(b->file_last - b->file_pos), '\0');
             const ssize_t n = ngx_read_file(b->file, reinterpret_cast<u_char*>(chunk.data()), chunk.size(), b->file_pos);
-            if (n != static_cast<ssize_t>(chunk.size())) return internal_error;
+            if (n != static_cast<ssize_t>(chunk.size())) return make_error(ErrorCode::internal_error);
             body += chunk;
         }
     }
@@ -121,9 +107,9 @@ bool push_enabled(ngx_http_request_t* r, const LocConf& lcf) {
 ngx_int_t list_group(ngx_http_request_t* r, WorkerState& worker, const api::Route& route) {
     if (const ngx_int_t rc = ngx_http_discard_request_body(r); rc != NGX_OK) return rc;
     Store* store = worker.store();
-    if (store == nullptr) return send_error(r, store_unavailable);
+    if (store == nullptr) return send_error(r, make_error(ErrorCode::store_unavailable));
     const auto devices = store->list_group(route.group);
-    if (devices.empty()) return send_error(r, {404, "unknown_group", "no device is registered in this group", {}});
+    if (devices.empty()) return send_error(r, make_error(ErrorCode::unknown_group));
     return send_json(r, NGX_HTTP_OK, api::group_body(route.group, devices));
 }
 
@@ -133,40 +119,49 @@ ngx_int_t notify(ngx_http_request_t* r, WorkerState& worker, const api::Route& r
     const auto& request = std::get<api::NotifyBody>(parsed);
 
     Store* store = worker.store();
-    if (store == nullptr) return send_error(r, store_unavailable);
+    if (store == nullptr) return send_error(r, make_error(ErrorCode::store_unavailable));
     const GroupInfo info = store->group_info(route.group, request.origin);
-    if (info.devices == 0) return send_error(r, {404, "unknown_group", "no device is registered in this group", {}});
+    if (info.devices == 0) return send_error(r, make_error(ErrorCode::unknown_group));
+    ngx_log_t* log = r->connection->log;
     const LocConf& lcf = *loc_conf(r);
     if (!request.origin.empty() && !info.origin_member && lcf.require_origin) {
-        log_event(r, NGX_LOG_WARN, [&] { return "notify refused group=" + route.group + " origin=" + token_prefix(request.origin) + " not a member"; });
-        return send_error(r, {403, "origin_not_member", "the origin device is not registered in this group", {}});
+        ngx_log_error(NGX_LOG_WARN, log, 0, "pushsync: notify refused group=%V origin=%V not a member",
+                      LogText(route.group).get(), LogText(token_prefix(request.origin)).get());
+        return send_error(r, make_error(ErrorCode::origin_not_member));
     }
     const std::size_t targets = info.devices - (info.origin_member ? 1 : 0);
     if (targets == 0) return send_json(r, NGX_HTTP_OK, api::notify_body("nothing_to_notify", 0));
     if (!push_enabled(r, lcf)) {
-        log_event(r, NGX_LOG_INFO, [&] { return "notify disabled group=" + route.group + " devices=" + std::to_string(targets); });
+        ngx_log_error(NGX_LOG_INFO, log, 0, "pushsync: notify disabled group=%V devices=%uz", LogText(route.group).get(),
+                      targets);
         return send_json(r, NGX_HTTP_OK, api::notify_body("disabled", targets));
     }
 
     Queue* queue = worker.queue();
-    if (queue == nullptr) return send_error(r, queue_unavailable);
+    if (queue == nullptr) return send_error(r, make_error(ErrorCode::store_unavailable));
     const EnqueueResult result =
         queue->enqueue(Notify{route.group, request.tail, request.origin, now_unix_ms()});
     if (result == EnqueueResult::invalid) {
         // parse_notify_body and the route bound group, tail and origin to what a slot holds, so
         // this is a bug between the two: a 500, never a 202 for a cut-short entry.
         queue->add(Counter::notifies_rejected);
-        log_event(r, NGX_LOG_ERR, [&] { return "notify refused by the queue group=" + route.group + " invalid entry"; });
-        return send_error(r, internal_error);
+        ngx_log_error(NGX_LOG_ERR, log, 0, "pushsync: notify refused by the queue group=%V invalid entry",
+                      LogText(route.group).get());
+        return send_error(r, make_error(ErrorCode::internal_error));
     }
     if (result != EnqueueResult::accepted) {
         queue->add(Counter::notifies_rejected);
-        log_event(r, NGX_LOG_WARN, [&] { return "notify rejected group=" + route.group + " queue full"; });
-        return send_error(r, {503, "queue_full", "the notify queue is full; try again", {}});
+        ngx_log_error(NGX_LOG_WARN, log, 0, "pushsync: notify rejected group=%V queue full", LogText(route.group).get());
+        return send_error(r, make_error(ErrorCode::queue_full));
     }
     queue->add(Counter::notifies_accepted);
-    log_event(r, NGX_LOG_INFO, [&] { return "notify queued group=" + route.group + " devices=" + std::to_string(targets) +
-                                   (request.origin.empty() ? "" : " origin=" + token_prefix(request.origin)); });
+    if (request.origin.empty()) {
+        ngx_log_error(NGX_LOG_INFO, log, 0, "pushsync: notify queued group=%V devices=%uz", LogText(route.group).get(),
+                      targets);
+    } else {
+        ngx_log_error(NGX_LOG_INFO, log, 0, "pushsync: notify queued group=%V devices=%uz origin=%V",
+                      LogText(route.group).get(), targets, LogText(token_prefix(request.origin)).get());
+    }
     return send_json(r, NGX_HTTP_ACCEPTED, api::notify_body("queued", targets));
 }
 
@@ -176,53 +171,36 @@ ngx_int_t start_register(ngx_http_request_t* r, WorkerState& worker, const api::
     if (auto* error = std::get_if<ApiError>(&parsed)) return send_error(r, *error);
     auto& fields = std::get<api::RegistrationBody>(parsed);
     const AppConfig* app = worker.config().find_app(fields.bundle_id);
-    if (app == nullptr) return send_error(r, {422, "unknown_bundle", "bundle_id is not served here", {}});
+    if (app == nullptr) return send_error(r, make_error(ErrorCode::unknown_bundle));
     if (!app->allows(fields.environment)) {
-        return send_error(r, {400, "invalid_environment", "this app does not allow that environment", {}});
+        return send_error(r, make_error(ErrorCode::invalid_environment, "this app does not allow that environment"));
     }
-    if (worker.store() == nullptr) return send_error(r, store_unavailable);
-    PendingWrite write;
-    write.request = r;
-    write.registration = Registration{route.token, route.group, std::move(fields.bundle_id), fields.environment,
-                                      std::move(fields.app_version)};
+    if (worker.store() == nullptr) return send_error(r, make_error(ErrorCode::store_unavailable));
+    PendingWrite write{r,
+                       Registration{route.token, route.group, std::move(fields.bundle_id), fields.environment,
+                                    std::move(fields.app_version)},
+                       {}};
     worker.batcher().submit(std::move(write), RequestRef::held);  // the body read counted it
     return NGX_DONE;
 }
 
-// After ngx_http_read_client_request_body: the body is complete.
+// After ngx_http_read_client_request_body: the body is complete. NGX_DONE when the batcher
+// took the request.
+ngx_int_t handle_body(ngx_http_request_t* r) {
+    const auto* ctx = static_cast<RequestContext*>(ngx_http_get_module_ctx(r, ngx_http_pushsync_module));
+    WorkerState* worker = main_conf(r)->worker;
+    if (ctx != nullptr && ctx->error) return send_error(r, *ctx->error);
+    auto body = collect_body(r);
+    if (auto* error = std::get_if<ApiError>(&body)) return send_error(r, *error);
+    if (ctx == nullptr || worker == nullptr) return send_error(r, make_error(ErrorCode::internal_error));
+    if (ctx->route.endpoint == api::Endpoint::notify) return notify(r, *worker, ctx->route, std::get<std::string>(body));
+    return start_register(r, *worker, ctx->route, std::get<std::string>(body));
+}
+
 void body_ready(ngx_http_request_t* r) noexcept {
-    ngx_int_t rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    try {
-        auto* ctx = static_cast<RequestContext*>(ngx_http_get_module_ctx(r, ngx_http_pushsync_module));
-        WorkerState* worker = main_conf(r)->worker;
-        if (ctx != nullptr && ctx->error) {
-            ngx_http_finalize_request(r, send_error(r, *ctx->error));
-            return;
-        }
-        auto body = collect_body(r);
-        if (auto* error = std::get_if<ApiError>(&body)) {
-            rc = send_error(r, *error);
-        } else if (ctx == nullptr || worker == nullptr) {
-            rc = send_error(r, internal_error);
-        } else if (ctx->route.endpoint == api::Endpoint::notify) {
-            rc = notify(r, *worker, ctx->route, std::get<std::string>(body));
-        } else {
-            rc = start_register(r, *worker, ctx->route, std::get<std::string>(body));
-            if (rc == NGX_DONE) return;  // the batcher finalizes it
-        }
-    } catch (const std::exception& e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "pushsync: %s", e.what());
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    } catch (...) {
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if (rc == NGX_HTTP_INTERNAL_SERVER_ERROR && !r->header_sent) {
-        try {
-            rc = send_error(r, internal_error);
-        } catch (...) {
-            // nginx answers the bare 500 itself
-        }
-    }
+    const ngx_int_t rc =
+        guard([r] { return handle_body(r); }, [r](const Failure& f) noexcept { return answer_failure(r, "request failed", f); });
+    if (rc == NGX_DONE) return;  // the batcher finalizes it
     ngx_http_finalize_request(r, rc);
 }
 
@@ -233,19 +211,15 @@ ngx_int_t handle_api(ngx_http_request_t* r) {
     auto& route = std::get<api::Route>(routed);
 
     WorkerState* worker = main_conf(r)->worker;
-    if (worker == nullptr) return reject(r, store_unavailable);
+    if (worker == nullptr) return reject(r, make_error(ErrorCode::store_unavailable));
 
     switch (route.endpoint) {
     case api::Endpoint::list_group:
         return list_group(r, *worker, route);
     case api::Endpoint::unregister_device: {
         if (const ngx_int_t rc = ngx_http_discard_request_body(r); rc != NGX_OK) return rc;
-        if (worker->store() == nullptr) return send_error(r, store_unavailable);
-        PendingWrite write;
-        write.request = r;
-        write.is_register = false;
-        write.group = route.group;
-        write.token = route.token;
+        if (worker->store() == nullptr) return send_error(r, make_error(ErrorCode::store_unavailable));
+        PendingWrite write{r, Removal{route.group, route.token}, {}};
         // No body read holds this request: submit() counts it once the write is queued, so a
         // throwing submit leaves nothing to release.
         worker->batcher().submit(std::move(write), RequestRef::take);
@@ -272,12 +246,12 @@ ngx_int_t handle_api(ngx_http_request_t* r) {
 
 ngx_int_t handle_report(ngx_http_request_t* r, bool metrics) {
     if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
-        return reject(r, {405, "method_not_allowed", "this endpoint allows GET", "GET"});
+        return reject(r, api::method_not_allowed("GET"));
     }
     if (const ngx_int_t rc = ngx_http_discard_request_body(r); rc != NGX_OK) return rc;
     WorkerState* worker = main_conf(r)->worker;
     Queue* queue = worker ? worker->queue() : nullptr;
-    if (queue == nullptr) return send_error(r, queue_unavailable);
+    if (queue == nullptr) return send_error(r, make_error(ErrorCode::store_unavailable));
     const QueueStats stats = queue->stats();
     if (metrics) {
         return send_body(r, NGX_HTTP_OK, "text/plain; version=0.0.4", api::metrics_text(stats, now_unix_ms()));
@@ -285,61 +259,20 @@ ngx_int_t handle_report(ngx_http_request_t* r, bool metrics) {
     return send_json(r, NGX_HTTP_OK, api::status_json(stats, now_unix_ms()));
 }
 
-template <typename F>
-ngx_int_t guarded(ngx_http_request_t* r, F&& f) noexcept {
-    try {
-        return f();
-    } catch (const std::exception& e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "pushsync: %s", e.what());
-    } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "pushsync: unknown exception");
-    }
-    try {
-        return send_error(r, internal_error);
-    } catch (...) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-}
-
 }  // namespace
 
-ngx_int_t send_write_result(ngx_http_request_t* r, PendingWrite& write) {
-    if (write.error) {
-        log_event(r, NGX_LOG_ERR, [&] { return std::string(write.is_register ? "register" : "unregister") + " failed group=" +
-                                      (write.is_register ? write.registration.group : write.group) + " token=" +
-                                      token_prefix(write.is_register ? write.registration.token : write.token) +
-                                      " error=" + write.error->code; });
-        return send_error(r, *write.error);
-    }
-    if (write.failed) return send_error(r, internal_error);  // failed, and even the error could not be built
-    Queue* queue = main_conf(r)->worker ? main_conf(r)->worker->queue() : nullptr;
-    if (write.is_register && !write.registered) return send_error(r, internal_error);
-    if (write.is_register) {
-        const RegisterResult& result = *write.registered;
-        if (queue) queue->add(Counter::registrations);
-        log_event(r, NGX_LOG_INFO, [&] { return std::string(result.created ? "registered" : "refreshed") + " group=" +
-                                       result.device.group + " token=" + token_prefix(result.device.token) +
-                                       (result.moved_from.empty() ? "" : " moved_from=" + result.moved_from); });
-        return send_json(r, result.created ? NGX_HTTP_CREATED : NGX_HTTP_OK, device_to_json(result.device));
-    }
-    if (!write.removed) {
-        return send_error(r, {404, "unknown_device", "this token is not registered in this group", {}});
-    }
-    if (queue) queue->add(Counter::unregistrations);
-    log_event(r, NGX_LOG_INFO, [&] { return "unregistered group=" + write.group + " token=" + token_prefix(write.token); });
-    return send_no_content(r);
-}
-
 ngx_int_t api_handler(ngx_http_request_t* r) noexcept {
-    return guarded(r, [r] { return handle_api(r); });
+    return guard([r] { return handle_api(r); }, [r](const Failure& f) noexcept { return answer_failure(r, "request failed", f); });
 }
 
 ngx_int_t status_handler(ngx_http_request_t* r) noexcept {
-    return guarded(r, [r] { return handle_report(r, false); });
+    return guard([r] { return handle_report(r, false); },
+                 [r](const Failure& f) noexcept { return answer_failure(r, "status failed", f); });
 }
 
 ngx_int_t metrics_handler(ngx_http_request_t* r) noexcept {
-    return guarded(r, [r] { return handle_report(r, true); });
+    return guard([r] { return handle_report(r, true); },
+                 [r](const Failure& f) noexcept { return answer_failure(r, "metrics failed", f); });
 }
 
 ngx_int_t group_variable(ngx_http_request_t* r, ngx_http_variable_value_t* v, uintptr_t) noexcept {

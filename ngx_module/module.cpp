@@ -1,8 +1,9 @@
 // The nginx module object: directives, configuration, worker start and stop, $pushsync_group.
-// This file and handler.cpp are the extern "C" boundary; every callback is noexcept.
-#include <exception>
+// This file and handler.cpp are the extern "C" boundary; every callback is noexcept and runs its
+// body through guard().
 #include <string>
 
+#include "ngx_module/guard.hpp"
 #include "ngx_module/handler.hpp"
 #include "ngx_module/module_conf.hpp"
 #include "ngx_module/ngx_headers.hpp"
@@ -10,6 +11,88 @@
 
 namespace pushsync::ngx {
 namespace {
+
+char* set_config(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_api(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_status(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_metrics(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+ngx_int_t preconfiguration(ngx_conf_t* cf) noexcept;
+void* create_main_conf(ngx_conf_t* cf) noexcept;
+char* init_main_conf(ngx_conf_t* cf, void* conf) noexcept;
+void* create_loc_conf(ngx_conf_t* cf) noexcept;
+char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept;
+ngx_int_t init_process(ngx_cycle_t* cycle) noexcept;
+void exit_process(ngx_cycle_t* cycle) noexcept;
+
+ngx_command_t commands[] = {
+
+    {ngx_string("pushsync_config"),
+     NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+     set_config,
+     NGX_HTTP_MAIN_CONF_OFFSET,
+     0,
+     nullptr},
+
+    {ngx_string("pushsync_thread_pool"),
+     NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+     ngx_conf_set_str_slot,
+     NGX_HTTP_MAIN_CONF_OFFSET,
+     offsetof(MainConf, thread_pool_name),
+     nullptr},
+
+    {ngx_string("pushsync_api"),
+     NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+     set_api,
+     NGX_HTTP_LOC_CONF_OFFSET,
+     0,
+     nullptr},
+
+    {ngx_string("pushsync_status"),
+     NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+     set_status,
+     NGX_HTTP_LOC_CONF_OFFSET,
+     0,
+     nullptr},
+
+    {ngx_string("pushsync_metrics"),
+     NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+     set_metrics,
+     NGX_HTTP_LOC_CONF_OFFSET,
+     0,
+     nullptr},
+
+    {ngx_string("pushsync_push"),
+     NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
+     ngx_http_set_complex_value_slot,
+     NGX_HTTP_LOC_CONF_OFFSET,
+     offsetof(LocConf, push),
+     nullptr},
+
+    {ngx_string("pushsync_require_origin"),
+     NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_FLAG,
+     ngx_conf_set_flag_slot,
+     NGX_HTTP_LOC_CONF_OFFSET,
+     offsetof(LocConf, require_origin),
+     nullptr},
+
+    ngx_null_command,
+};
+
+ngx_http_module_t module_ctx = {
+    preconfiguration,  // preconfiguration
+    nullptr,           // postconfiguration
+
+    create_main_conf,  // create main configuration
+    init_main_conf,    // init main configuration
+
+    nullptr,  // create server configuration
+    nullptr,  // merge server configuration
+
+    create_loc_conf,  // create location configuration
+    merge_loc_conf,   // merge location configuration
+};
+
+ngx_str_t group_variable_name = ngx_string("pushsync_group");
 
 char* conf_error(ngx_conf_t* cf, const char* what) noexcept {
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", what);
@@ -23,25 +106,20 @@ char* set_config(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     ngx_str_t file = static_cast<ngx_str_t*>(cf->args->elts)[1];
     if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) return static_cast<char*>(NGX_CONF_ERROR);
     mcf->config_file = file;
-    try {
-        const Config* config = pool_emplace<Config>(cf->pool, load_config(std::string(view(file))));
-        if (config == nullptr) return static_cast<char*>(NGX_CONF_ERROR);
-        mcf->config = config;
-    } catch (const std::exception& e) {
-        return conf_error(cf, e.what());
-    } catch (...) {
-        return conf_error(cf, "pushsync_config: unknown error");
-    }
-    return NGX_CONF_OK;
+    return guard(
+        [&] {
+            mcf->config = pool_emplace<Config>(cf->pool, load_config(std::string(view(file))));
+            return mcf->config == nullptr ? static_cast<char*>(NGX_CONF_ERROR) : NGX_CONF_OK;
+        },
+        [cf](const Failure& f) noexcept { return conf_error(cf, f.what); });
 }
 
 char* set_location(ngx_conf_t* cf, void* conf, LocationKind kind, ngx_http_handler_pt handler) noexcept {
     auto* lcf = static_cast<LocConf*>(conf);
     if (lcf->kind != kind_none) return const_cast<char*>("is duplicate or conflicts with another pushsync_ directive");
     lcf->kind = kind;
-    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
-    clcf->handler = handler;
-    static_cast<MainConf*>(ngx_http_conf_get_module_main_conf(cf, ngx_http_pushsync_module))->used = 1;
+    core_loc_conf(cf)->handler = handler;
+    main_conf(cf)->used = 1;
     return NGX_CONF_OK;
 }
 
@@ -53,6 +131,13 @@ char* set_status(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
 }
 char* set_metrics(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     return set_location(cf, conf, kind_metrics, metrics_handler);
+}
+
+ngx_int_t preconfiguration(ngx_conf_t* cf) noexcept {
+    ngx_http_variable_t* var = ngx_http_add_variable(cf, &group_variable_name, NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == nullptr) return NGX_ERROR;
+    var->get_handler = group_variable;
+    return NGX_OK;
 }
 
 void* create_main_conf(ngx_conf_t* cf) noexcept {
@@ -88,58 +173,27 @@ char* merge_loc_conf(ngx_conf_t*, void* parent, void* child) noexcept {
     return NGX_CONF_OK;
 }
 
-ngx_str_t group_variable_name = ngx_string("pushsync_group");
-
-ngx_int_t preconfiguration(ngx_conf_t* cf) noexcept {
-    ngx_http_variable_t* var = ngx_http_add_variable(cf, &group_variable_name, NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == nullptr) return NGX_ERROR;
-    var->get_handler = group_variable;
-    return NGX_OK;
-}
-
 ngx_int_t init_process(ngx_cycle_t* cycle) noexcept {
-    auto* mcf = static_cast<MainConf*>(ngx_http_cycle_get_module_main_conf(cycle, ngx_http_pushsync_module));
+    MainConf* mcf = main_conf(cycle);
     if (mcf == nullptr || !mcf->used || mcf->config == nullptr) return NGX_OK;
-    try {
-        mcf->worker = pool_emplace<WorkerState>(cycle->pool, *mcf->config, mcf->thread_pool, cycle);
-        if (mcf->worker == nullptr) return NGX_ERROR;
-        ngx_log_error(NGX_LOG_INFO, cycle->log, 0, "pushsync: worker ready, config %s", mcf->config->file.c_str());
-    } catch (const std::exception& e) {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "pushsync: worker start failed: %s", e.what());
-        return NGX_ERROR;
-    } catch (...) {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "pushsync: worker start failed: unknown exception");
-        return NGX_ERROR;
-    }
-    return NGX_OK;
+    return guard(
+        [&] {
+            mcf->worker = pool_emplace<WorkerState>(cycle->pool, *mcf->config, mcf->thread_pool, cycle);
+            if (mcf->worker == nullptr) return static_cast<ngx_int_t>(NGX_ERROR);
+            ngx_log_error(NGX_LOG_INFO, cycle->log, 0, "pushsync: worker ready, config %s", mcf->config->file.c_str());
+            return static_cast<ngx_int_t>(NGX_OK);
+        },
+        [cycle](const Failure& f) noexcept {
+            log_failure(cycle->log, NGX_LOG_ALERT, "worker start failed", f);
+            return static_cast<ngx_int_t>(NGX_ERROR);
+        });
 }
 
 void exit_process(ngx_cycle_t* cycle) noexcept {
-    auto* mcf = static_cast<MainConf*>(ngx_http_cycle_get_module_main_conf(cycle, ngx_http_pushsync_module));
+    MainConf* mcf = main_conf(cycle);
     if (mcf == nullptr || mcf->worker == nullptr) return;
     mcf->worker->close();
 }
-
-ngx_command_t commands[] = {
-    {ngx_string("pushsync_config"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_config, NGX_HTTP_MAIN_CONF_OFFSET, 0,
-     nullptr},
-    {ngx_string("pushsync_thread_pool"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_str_slot,
-     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, thread_pool_name), nullptr},
-    {ngx_string("pushsync_api"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_api, NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
-    {ngx_string("pushsync_status"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_status, NGX_HTTP_LOC_CONF_OFFSET, 0,
-     nullptr},
-    {ngx_string("pushsync_metrics"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_metrics, NGX_HTTP_LOC_CONF_OFFSET, 0,
-     nullptr},
-    {ngx_string("pushsync_push"), NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
-     ngx_http_set_complex_value_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(LocConf, push), nullptr},
-    {ngx_string("pushsync_require_origin"), NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_FLAG,
-     ngx_conf_set_flag_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(LocConf, require_origin), nullptr},
-    ngx_null_command,
-};
-
-ngx_http_module_t module_ctx = {
-    preconfiguration, nullptr, create_main_conf, init_main_conf, nullptr, nullptr, create_loc_conf, merge_loc_conf,
-};
 
 }  // namespace
 }  // namespace pushsync::ngx
@@ -147,16 +201,16 @@ ngx_http_module_t module_ctx = {
 extern "C" {
 ngx_module_t ngx_http_pushsync_module = {
     NGX_MODULE_V1,
-    &pushsync::ngx::module_ctx,
-    pushsync::ngx::commands,
-    NGX_HTTP_MODULE,
-    nullptr,                         // init master
-    nullptr,                         // init module
-    pushsync::ngx::init_process,     // init process
-    nullptr,                         // init thread
-    nullptr,                         // exit thread
-    pushsync::ngx::exit_process,     // exit process
-    nullptr,                         // exit master
+    &pushsync::ngx::module_ctx,   // module context
+    pushsync::ngx::commands,      // module directives
+    NGX_HTTP_MODULE,              // module type
+    nullptr,                      // init master
+    nullptr,                      // init module
+    pushsync::ngx::init_process,  // init process
+    nullptr,                      // init thread
+    nullptr,                      // exit thread
+    pushsync::ngx::exit_process,  // exit process
+    nullptr,                      // exit master
     NGX_MODULE_V1_PADDING,
 };
 }

@@ -1,8 +1,10 @@
 #pragma once
-// The module's configuration structures (allocated by nginx from its pools) and the helpers
-// that let C++ objects live in those pools.
+// The module's configuration structures (allocated and zero-filled by nginx from its pools), the
+// typed accessors every file uses to reach them, and the helpers that let C++ objects live in
+// nginx's pools.
 #include <new>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "ngx_module/ngx_headers.hpp"
@@ -14,7 +16,7 @@ namespace pushsync::ngx {
 
 class WorkerState;
 
-// http{} level. Plain C layout: nginx allocates and zero-fills it.
+// http{} level.
 struct MainConf {
     ngx_str_t config_file;             // pushsync_config
     const Config* config;              // loaded at configuration time; lives in the conf pool
@@ -32,6 +34,30 @@ struct LocConf {
     ngx_flag_t require_origin;       // pushsync_require_origin
 };
 
+// nginx allocates these with ngx_pcalloc and never runs a constructor or destructor.
+static_assert(std::is_trivial_v<MainConf> && std::is_standard_layout_v<MainConf>);
+static_assert(std::is_trivial_v<LocConf> && std::is_standard_layout_v<LocConf>);
+
+inline MainConf* main_conf(ngx_http_request_t* r) noexcept {
+    return static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_pushsync_module));
+}
+inline MainConf* main_conf(ngx_conf_t* cf) noexcept {
+    return static_cast<MainConf*>(ngx_http_conf_get_module_main_conf(cf, ngx_http_pushsync_module));
+}
+// nullptr when the configuration has no http{} block.
+inline MainConf* main_conf(ngx_cycle_t* cycle) noexcept {
+    return static_cast<MainConf*>(ngx_http_cycle_get_module_main_conf(cycle, ngx_http_pushsync_module));
+}
+inline LocConf* loc_conf(ngx_http_request_t* r) noexcept {
+    return static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_pushsync_module));
+}
+inline ngx_http_core_loc_conf_t* core_loc_conf(ngx_http_request_t* r) noexcept {
+    return static_cast<ngx_http_core_loc_conf_t*>(ngx_http_get_module_loc_conf(r, ngx_http_core_module));
+}
+inline ngx_http_core_loc_conf_t* core_loc_conf(ngx_conf_t* cf) noexcept {
+    return static_cast<ngx_http_core_loc_conf_t*>(ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+}
+
 // Constructs a T inside `pool`, destroyed when the pool is. nullptr when the pool is out of
 // memory; exceptions from T's constructor propagate with nothing registered.
 template <typename T, typename... Args>
@@ -45,14 +71,6 @@ T* pool_emplace(ngx_pool_t* pool, Args&&... args) {
 
 inline std::string_view view(const ngx_str_t& s) noexcept {
     return {reinterpret_cast<const char*>(s.data), s.len};
-}
-
-inline MainConf* main_conf(ngx_http_request_t* r) noexcept {
-    return static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_pushsync_module));
-}
-
-inline LocConf* loc_conf(ngx_http_request_t* r) noexcept {
-    return static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_pushsync_module));
 }
 
 }  // namespace pushsync::ngx

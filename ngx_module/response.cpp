@@ -65,6 +65,13 @@ ngx_int_t send_error(ngx_http_request_t* r, const api::ApiError& error) {
     return send_json(r, static_cast<ngx_uint_t>(error.status), body);
 }
 
+ngx_int_t answer_failure(ngx_http_request_t* r, const char* event, const Failure& failure) noexcept {
+    log_failure(r->connection->log, NGX_LOG_ERR, event, failure);
+    if (r->header_sent) return NGX_ERROR;
+    return guard([r] { return send_error(r, api::make_error(api::ErrorCode::internal_error)); },
+                 [](const Failure&) noexcept { return static_cast<ngx_int_t>(NGX_HTTP_INTERNAL_SERVER_ERROR); });
+}
+
 ngx_int_t send_no_content(ngx_http_request_t* r) {
     r->headers_out.status = NGX_HTTP_NO_CONTENT;
     r->headers_out.content_length_n = 0;

@@ -1,6 +1,6 @@
 #include "ngx_module/worker_state.hpp"
 
-#include <exception>
+#include "ngx_module/guard.hpp"
 
 namespace pushsync::ngx {
 
@@ -15,15 +15,16 @@ WorkerState::~WorkerState() = default;
 
 Store* WorkerState::store() noexcept {
     if (store_) return store_.get();
-    try {
-        store_ = std::make_unique<Store>(StoreOptions::from(config_.store));
-        ngx_log_error(NGX_LOG_INFO, log_, 0, "pushsync: store opened: %s", config_.store.path.c_str());
-    } catch (const std::exception& e) {
-        ngx_log_error(NGX_LOG_ERR, log_, 0, "pushsync: store unavailable: %s", e.what());
-    } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, log_, 0, "pushsync: store unavailable: unknown exception");
-    }
-    return store_.get();
+    return guard(
+        [this] {
+            store_ = std::make_unique<Store>(StoreOptions::from(config_.store));
+            ngx_log_error(NGX_LOG_INFO, log_, 0, "pushsync: store opened: %s", config_.store.path.c_str());
+            return store_.get();
+        },
+        [this](const Failure& f) noexcept -> Store* {
+            log_failure(log_, NGX_LOG_ERR, "store unavailable", f);
+            return nullptr;
+        });
 }
 
 Queue* WorkerState::queue() noexcept {
@@ -35,15 +36,16 @@ Queue* WorkerState::queue() noexcept {
         queue_.reset();
     }
     if (queue_) return queue_.get();
-    try {
-        queue_ = Queue::open(config_.queue.path, config_.queue.capacity);
-        ngx_log_error(NGX_LOG_INFO, log_, 0, "pushsync: queue opened: %s", config_.queue.path.c_str());
-    } catch (const std::exception& e) {
-        ngx_log_error(NGX_LOG_ERR, log_, 0, "pushsync: queue unavailable: %s", e.what());
-    } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, log_, 0, "pushsync: queue unavailable: unknown exception");
-    }
-    return queue_.get();
+    return guard(
+        [this] {
+            queue_ = Queue::open(config_.queue.path, config_.queue.capacity);
+            ngx_log_error(NGX_LOG_INFO, log_, 0, "pushsync: queue opened: %s", config_.queue.path.c_str());
+            return queue_.get();
+        },
+        [this](const Failure& f) noexcept -> Queue* {
+            log_failure(log_, NGX_LOG_ERR, "queue unavailable", f);
+            return nullptr;
+        });
 }
 
 void WorkerState::close() noexcept {
