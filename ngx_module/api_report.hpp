@@ -3,7 +3,9 @@
 #include <cstdint>
 #include <string>
 
+#include "shared/metrics_file.hpp"
 #include "shared/queue.hpp"
+#include "shared/store.hpp"
 
 namespace pushsync::api {
 
@@ -11,6 +13,13 @@ inline constexpr std::int64_t sender_alive_ms = 5000;
 
 bool sender_alive(const QueueStats& stats, std::int64_t now_ms) noexcept;
 std::string status_json(const QueueStats& stats, std::int64_t now_ms);
-std::string metrics_text(const QueueStats& stats, std::int64_t now_ms);
+// The queue's figures, then (when given) the store's and the sender's delivery metrics.
+std::string metrics_text(const QueueStats& stats, std::int64_t now_ms, const StoreStats* store = nullptr,
+                         const metrics::Snapshot* delivery = nullptr);
+// The same, gathering the rest itself: one read transaction of `store` (nullptr: left out) and
+// a copy of the metrics file beside the queue (absent or unreadable: left out). Never throws for
+// either; what it left out and why goes to `problems`.
+std::string metrics_text(const QueueStats& stats, std::int64_t now_ms, const Store* store,
+                         const std::string& queue_path, std::string& problems);
 
 }  // namespace pushsync::api

@@ -38,6 +38,7 @@ struct Daemon::Impl {
     std::unique_ptr<Store> store;
     std::unique_ptr<Queue> queue;
     std::unique_ptr<StoreWriter> writer;
+    std::unique_ptr<metrics::MetricsWriter> metrics;  // null: unavailable (logged), pushes go on
     std::unique_ptr<Pipeline> pipeline;
     std::unique_ptr<QueueConsumer> consumer;
 
@@ -237,10 +238,16 @@ Daemon::Daemon(const Config& config, Logger& log, MakeFactory make_factory, Daem
     d.store = std::make_unique<Store>(StoreOptions::from(config.store));
     d.queue = Queue::open(config.queue.path, config.queue.capacity);
     d.writer = std::make_unique<StoreWriter>(*d.store, log);
+    const std::string metrics_path = metrics::path_beside_queue(config.queue.path);
+    try {
+        d.metrics = metrics::MetricsWriter::open(metrics_path);
+    } catch (const std::exception& e) {
+        log.error("metrics.unavailable", "error=\"" + std::string(e.what()) + "\"");
+    }
     d.pipeline = std::make_unique<Pipeline>(
         config, Pipeline::Deps{*d.store, d.timers, d.random, log,
                                [&d](Counter counter, std::uint64_t n) { d.queue->add(counter, n); },
-                               make_factory(d.loop.get()), d.writer.get()});
+                               make_factory(d.loop.get()), d.writer.get(), d.metrics.get()});
     d.consumer = d.make_consumer();
 
     struct ev_loop* loop = d.loop.get();

@@ -44,6 +44,20 @@ std::string Dispatcher::fields(const Push& push, std::string_view apns_id) const
     return out;
 }
 
+void Dispatcher::record(const Active& active, const PushResponse& response, PushOutcome::Count count,
+                        std::optional<EventKind> event, std::string_view note) {
+    if (!deps_.recorder) return;
+    const Push& push = active.push;
+    deps_.recorder->answer({push.target.token, push.group, push.tail, push.target.bundle_id, push.target.environment,
+                            push.enqueued_ms, active.sent_us},
+                           response, count);
+    if (!event) return;
+    std::string reason = response.status != 0 ? std::to_string(response.status) : std::string("no answer");
+    if (!response.reason.empty()) reason.append(" ").append(response.reason);
+    if (!note.empty()) reason.append(" (").append(note).append(")");
+    deps_.recorder->event(*event, push.group, push.target.token, std::move(reason));
+}
+
 void Dispatcher::submit(Push push) {
     if (stopping_) return;  // handed back: still in the outbox
     connections_.at(push.target.connection).backlog.push_back(std::move(push));
@@ -165,6 +179,7 @@ void Dispatcher::attempt(const std::string& token, Active& active) {
     active.timer = 0;
     ++active.attempts;
     active.tag = next_tag_++;
+    active.sent_us = DeliveryRecorder::now_us();
     tags_.emplace(active.tag, token);
     PushRequest request;
     request.token = token;
@@ -240,6 +255,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
     }
     switch (verdict) {
         case Verdict::delivered: {
+            record(active, response, PushOutcome::Count::sent);
             deps_.dedupe.record(token, push.tail);
             if (deps_.count) deps_.count(Counter::pushes_sent, 1);
             if (deps_.log.enabled(LogLevel::info)) {  // the hot path: build the line only when it is kept
@@ -266,6 +282,9 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
                                : outcome == PruneOutcome::kept_other_environment ? "kept_other_environment"
                                                                                  : "not_found";
             if (outcome == PruneOutcome::removed && deps_.count) deps_.count(Counter::tokens_pruned, 1);
+            record(active, response, PushOutcome::Count::failed,
+                   outcome == PruneOutcome::removed ? EventKind::pruned : EventKind::failed,
+                   outcome == PruneOutcome::removed ? std::string_view{} : std::string_view(what));
             deps_.log.info("push.rejected", fields(push, response.apns_id) + " status=" +
                                                 std::to_string(response.status) + " reason=" + response.reason +
                                                 " prune=" + what);
@@ -275,6 +294,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
         }
         case Verdict::failed: {
             if (deps_.count) deps_.count(Counter::pushes_failed, 1);
+            record(active, response, PushOutcome::Count::failed, EventKind::failed);
             deps_.log.warn("push.failed", fields(push, response.apns_id) + " status=" +
                                               std::to_string(response.status) + " reason=" + response.reason +
                                               " attempt=" + std::to_string(active.attempts));
@@ -285,6 +305,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
         case Verdict::credentials: {
             Connection& connection = connections_.at(connection_index);
             connection.holding = true;
+            record(active, response, PushOutcome::Count::none);
             alert_credentials(connection_index, response);
             hold(token);
             return;
@@ -292,12 +313,15 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
         case Verdict::retry: {
             if (slot.next) {
                 // A newer tail is waiting for this device: send that instead.
+                record(active, response, PushOutcome::Count::none);
                 finish(push, Outcome::superseded);
                 advance(token);
                 return;
             }
             if (active.attempts >= settings_.max_attempts) {
                 if (deps_.count) deps_.count(Counter::pushes_failed, 1);
+                record(active, response, PushOutcome::Count::failed, EventKind::failed,
+                       "gave up after " + std::to_string(active.attempts) + " attempts");
                 deps_.log.warn("push.failed", fields(push, response.apns_id) + " status=" +
                                                   std::to_string(response.status) + " reason=" + response.reason +
                                                   " attempts=" + std::to_string(active.attempts) + " gave_up=1");
@@ -305,6 +329,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
                 advance(token);
                 return;
             }
+            record(active, response, PushOutcome::Count::none);
             const std::int64_t delay = deps_.backoff.delay_ms(active.attempts);
             ++stats_.retries;
             deps_.log.info("push.retry", fields(push, response.apns_id) + " status=" + std::to_string(response.status) +
@@ -338,6 +363,10 @@ void Dispatcher::alert_credentials(std::size_t index, const PushResponse& respon
     const std::int64_t now = deps_.timers.clock().now_ms();
     if (connection.last_alert_ms >= 0 && now - connection.last_alert_ms < settings_.hold_probe_ms) return;
     connection.last_alert_ms = now;
+    if (deps_.recorder) {
+        deps_.recorder->event(EventKind::credentials, {}, {},
+                              std::to_string(response.status) + " " + response.reason + " apps=" + connection.name);
+    }
     deps_.log.error("apns.credentials_rejected", "apps=" + connection.name + " status=" +
                                                      std::to_string(response.status) + " reason=" + response.reason +
                                                      " held=" + std::to_string(connection.held.size() + 1) +

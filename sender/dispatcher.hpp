@@ -27,6 +27,7 @@
 #include "sender/classify.hpp"
 #include "sender/clock.hpp"
 #include "sender/dedupe.hpp"
+#include "sender/delivery_recorder.hpp"
 #include "sender/fanout.hpp"
 #include "sender/logger.hpp"
 #include "sender/timers.hpp"
@@ -41,6 +42,7 @@ struct Push {
     std::string group;
     std::string tail;
     Target target;
+    std::int64_t enqueued_ms = 0;  // the oldest notify it carries (Unix ms), for notify-to-push times
 };
 
 // Why a push stopped being the dispatcher's business.
@@ -70,6 +72,7 @@ public:
         Logger& log;
         std::function<void(Counter, std::uint64_t)> count;       // Queue::add
         std::function<void(const Push&, Outcome)> on_finished;   // the Ledger
+        DeliveryRecorder* recorder = nullptr;                    // statistics; may be null
     };
 
     Dispatcher(Deps deps, DispatchSettings settings, const std::vector<ConnectionConfig>& connections,
@@ -106,6 +109,7 @@ private:
         std::uint32_t attempts = 0;
         std::uint64_t tag = 0;
         TimerQueue::Id timer = 0;
+        std::int64_t sent_us = 0;  // DeliveryRecorder::now_us() when handed to the connection
     };
     struct Slot {
         Active active;
@@ -147,6 +151,9 @@ private:
     void probe(std::size_t connection);
     void alert_credentials(std::size_t connection, const PushResponse& response);
     std::string fields(const Push& push, std::string_view apns_id = {}) const;
+    // Statistics of one answer, and an event when it ends in a failure or a prune.
+    void record(const Active& active, const PushResponse& response, PushOutcome::Count count,
+                std::optional<EventKind> event = std::nullopt, std::string_view note = {});
 
     Deps deps_;
     DispatchSettings settings_;

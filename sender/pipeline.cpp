@@ -12,6 +12,7 @@ Pipeline::Pipeline(const Config& config, Deps deps)
       dedupe_(deps_.store),
       ledger_(deps_.store),
       fanout_(deps_.store, routes_),
+      recorder_(deps_.timers.clock(), deps_.metrics),
       coalescer_(config.delivery.coalesce_ms, deps_.timers, [this](Round round) { run_round(std::move(round)); }) {
     DispatchSettings settings;
     settings.expiration_s = config.delivery.expiration_s;
@@ -20,9 +21,10 @@ Pipeline::Pipeline(const Config& config, Deps deps)
     for (std::size_t i = 0; i < routes_.connections().size(); ++i) {
         names.push_back(routes_.apps_of(i) + "/" + std::string(to_string(routes_.connections()[i].environment)));
     }
+    recorder_.add_apps(config);
     dispatcher_ = std::make_unique<Dispatcher>(
         Dispatcher::Deps{deps_.store, dedupe_, deps_.timers, backoff_, deps_.log, deps_.count,
-                         [this](const Push& push, Outcome) { ledger_.push_finished(push.round); }},
+                         [this](const Push& push, Outcome) { ledger_.push_finished(push.round); }, &recorder_},
         settings, routes_.connections(), deps_.factory, std::move(names));
 }
 
@@ -116,6 +118,7 @@ bool Pipeline::expand_page(Expansion& expansion) {
     }
     for (const Device& device : result.unroutable) {
         if (deps_.count) deps_.count(Counter::pushes_failed, 1);
+        recorder_.unroutable(round.group, device.token);
         deps_.log.warn("push.unroutable", "group=" + round.group + " token=" + std::string(token_prefix(device.token)) +
                                               " bundle_id=" + device.bundle_id + " environment=" +
                                               std::string(to_string(device.environment)) +
@@ -134,7 +137,7 @@ bool Pipeline::expand_page(Expansion& expansion) {
             expansion.connections.end()) {
             expansion.connections.push_back(target.connection);
         }
-        pushes.push_back(Push{round.id, round.group, round.tail, std::move(target)});
+        pushes.push_back(Push{round.id, round.group, round.tail, std::move(target), round.first_enqueued_ms});
     }
     dispatcher_->submit(std::move(pushes));
     if (result.resume_after) {
@@ -150,9 +153,9 @@ void Pipeline::flush() {
     expand();
     if (deps_.writer) {
         std::vector<std::uint64_t> removals = ledger_.take_removals();
-        if (dedupe_.unflushed() != 0 || !removals.empty()) {
+        if (dedupe_.unflushed() != 0 || !removals.empty() || !recorder_.empty()) {
             const std::uint64_t generation = dedupe_.generation();
-            deps_.writer->submit(generation, dedupe_.take_batch(), std::move(removals));
+            deps_.writer->submit(generation, dedupe_.take_batch(), std::move(removals), recorder_.take());
         }
         dedupe_.forget_written(deps_.writer->written());
         return;
@@ -160,6 +163,10 @@ void Pipeline::flush() {
     try {
         dedupe_.flush();
         ledger_.flush();
+        if (!recorder_.empty()) {
+            const DeliveryBatch batch = recorder_.take();
+            deps_.store.record_delivery({}, batch.outcomes, batch.events);
+        }
     } catch (const StoreError& e) {
         deps_.log.error("store.write_failed", std::string("error=\"") + e.what() + "\"");
     }

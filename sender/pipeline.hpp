@@ -18,6 +18,7 @@
 #include "sender/clock.hpp"
 #include "sender/coalescer.hpp"
 #include "sender/dedupe.hpp"
+#include "sender/delivery_recorder.hpp"
 #include "sender/dispatcher.hpp"
 #include "sender/fanout.hpp"
 #include "sender/ledger.hpp"
@@ -42,6 +43,7 @@ public:
         std::function<void(Counter, std::uint64_t)> count;  // Queue::add; may be empty
         TransportFactory factory;
         StoreWriter* writer = nullptr;  // null: flush() writes itself, synchronously
+        metrics::MetricsWriter* metrics = nullptr;  // null: no metrics file
     };
 
     Pipeline(const Config& config, Deps deps);
@@ -87,6 +89,7 @@ private:
     Dedupe dedupe_;
     Ledger ledger_;
     FanOut fanout_;
+    DeliveryRecorder recorder_;
     std::unique_ptr<Dispatcher> dispatcher_;
     Coalescer coalescer_;
     std::deque<Expansion> expanding_;

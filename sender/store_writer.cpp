@@ -10,10 +10,13 @@ StoreWriter::StoreWriter(Store& store, Logger& log) : store_(store), log_(log), 
 
 StoreWriter::~StoreWriter() { stop(); }
 
-void StoreWriter::submit(std::uint64_t generation, Sent sent, std::vector<std::uint64_t> removed) {
+void StoreWriter::submit(std::uint64_t generation, Sent sent, std::vector<std::uint64_t> removed,
+                         DeliveryBatch delivery) {
     {
         std::lock_guard lock(mutex_);
         move_append(sent_, std::move(sent));
+        move_append(delivery_.outcomes, std::move(delivery.outcomes));
+        move_append(delivery_.events, std::move(delivery.events));
         removed_.insert(removed_.end(), removed.begin(), removed.end());
         pending_generation_ = std::max(pending_generation_, generation);
     }
@@ -41,12 +44,15 @@ void StoreWriter::run() {
         sent_.clear();
         std::vector<std::uint64_t> removed = std::move(removed_);
         removed_.clear();
+        DeliveryBatch delivery = std::move(delivery_);
+        delivery_ = DeliveryBatch{};
         const std::uint64_t generation = pending_generation_;
         lock.unlock();
         for (int attempt = 1;; ++attempt) {
             try {
-                if (!sent.empty()) store_.record_sent(sent);
+                store_.record_delivery(sent, delivery.outcomes, delivery.events);
                 sent.clear();
+                delivery = DeliveryBatch{};
                 if (!removed.empty()) store_.outbox_remove(removed);
                 break;
             } catch (const StoreError& e) {

@@ -1,5 +1,5 @@
 #pragma once
-// The loop's store writes (delivered tails, finished outbox entries) on their own thread, so a
+// The loop's store writes (delivered tails with the delivery statistics, finished outbox entries) on their own thread, so a
 // store.sync: always fsync (milliseconds) never stalls dispatch. Batches are written in order,
 // tails before removals, coalescing whatever piled up during the previous commit. Losing a batch
 // (a crash before it is written) only repeats work: at least once, never lost.
@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "sender/delivery_recorder.hpp"
 #include "sender/logger.hpp"
 #include "shared/store.hpp"
 
@@ -27,7 +28,7 @@ public:
     StoreWriter& operator=(const StoreWriter&) = delete;
 
     // Generation `generation` (increasing) holds these writes.
-    void submit(std::uint64_t generation, Sent sent, std::vector<std::uint64_t> removed);
+    void submit(std::uint64_t generation, Sent sent, std::vector<std::uint64_t> removed, DeliveryBatch delivery = {});
     // Every generation up to this one is in the store.
     std::uint64_t written() const noexcept { return written_.load(std::memory_order_acquire); }
     // Writes what is pending and joins the thread.
@@ -42,6 +43,7 @@ private:
     std::condition_variable wake_;
     Sent sent_;
     std::vector<std::uint64_t> removed_;
+    DeliveryBatch delivery_;  // written in the tails' transaction
     std::uint64_t pending_generation_ = 0;
     std::atomic<std::uint64_t> written_{0};
     bool stop_ = false;

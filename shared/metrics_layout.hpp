@@ -1,0 +1,74 @@
+#pragma once
+// The layout of the metrics file: the sender's delivery metrics (APNs answers, answer times,
+// notify-to-push times, credential expiry), shared with nginx's workers for /pushsync/metrics
+// without locks: one writer (the sender's loop thread) adds to 64-bit cells with relaxed atomics
+// and publishes a new cell by bumping a count with release order; readers load with acquire and
+// trust nothing else (metrics_file.cpp bounds-checks every count, index and length).
+// A fixed size, so a reader maps exactly sizeof(MetricsFile) after checking the file's size.
+#include <array>
+#include <cstdint>
+#include <type_traits>
+
+namespace pushsync::metrics {
+
+inline constexpr char file_magic[8] = {'P', 'S', 'M', 'E', 'T', 'R', 'I', 'C'};
+inline constexpr std::uint32_t file_version = 1;
+
+// Upper bounds of the histogram buckets in microseconds (Prometheus `le`, in seconds); one more
+// bucket counts everything above (+Inf).
+inline constexpr std::array<std::uint64_t, 13> request_bounds_us{
+    1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000};
+inline constexpr std::array<std::uint64_t, 14> notify_bounds_us{
+    5'000,     10'000,    25'000,    50'000,     100'000,    250'000,    500'000,
+    1'000'000, 2'500'000, 5'000'000, 10'000'000, 30'000'000, 60'000'000, 300'000'000};
+
+template <std::size_t Bounds>
+struct HistogramCells {
+    std::uint64_t buckets[Bounds + 1];  // not cumulative; the last one is +Inf
+    std::uint64_t sum_us;
+};
+
+inline constexpr std::uint32_t max_bundle_id = 160;
+inline constexpr std::uint32_t max_status = 16;
+inline constexpr std::uint32_t max_reason = 48;
+inline constexpr std::uint32_t app_capacity = 64;
+inline constexpr std::uint32_t response_capacity = 512;
+// ResponseCell::app of answers that have no app cell (the app table was full).
+inline constexpr std::uint32_t no_app = 0xffffffffu;
+
+// One (bundle_id, environment) of the sender's routes.
+struct AppCell {
+    std::uint8_t environment;  // Environment
+    std::uint8_t bundle_id_length;
+    char bundle_id[max_bundle_id];
+    std::int64_t credential_expiry_s;  // Unix seconds; 0: not known
+    HistogramCells<request_bounds_us.size()> request;
+};
+
+// One (app, status, reason) of pushsync_apns_responses_total.
+struct ResponseCell {
+    std::uint32_t app;  // index into apps, or no_app
+    std::uint8_t status_length;
+    std::uint8_t reason_length;
+    char status[max_status];
+    char reason[max_reason];
+    std::uint64_t count;
+};
+
+struct MetricsFile {
+    char magic[8];
+    std::uint32_t version;
+    std::uint32_t size;  // sizeof(MetricsFile)
+    std::uint32_t app_cells;       // app_capacity
+    std::uint32_t response_cells;  // response_capacity
+    std::uint32_t apps;       // cells in use, published with release order
+    std::uint32_t responses;  // the same
+    HistogramCells<notify_bounds_us.size()> notify_to_push;
+    AppCell app[app_capacity];
+    ResponseCell response[response_capacity];
+};
+
+static_assert(std::is_trivially_copyable_v<MetricsFile> && std::is_standard_layout_v<MetricsFile>);
+static_assert(alignof(MetricsFile) == 8 && sizeof(AppCell) % 8 == 0 && sizeof(ResponseCell) % 8 == 0);
+
+}  // namespace pushsync::metrics
