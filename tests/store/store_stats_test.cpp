@@ -23,7 +23,7 @@ StoreEvent event(EventKind kind, std::string reason) {
 
 TEST(DeliveryStats, DeviceStatsCountSentAndFailedAndKeepTheLastAnswer) {
     TempDir dir;
-    Store store(store_options(dir.path()));
+    Store store(store_options(dir / "store"));
     const std::string token = token_of(1);
     store.register_device(registration(token, "g1"), now_ms);
     EXPECT_EQ(store.device_stats(token), DeviceStats{});
@@ -50,7 +50,7 @@ TEST(DeliveryStats, DeviceStatsCountSentAndFailedAndKeepTheLastAnswer) {
 
 TEST(DeliveryStats, TailsAndStatisticsGoInTheSameWrite) {
     TempDir dir;
-    Store store(store_options(dir.path()));
+    Store store(store_options(dir / "store"));
     const std::string token = token_of(1);
     store.register_device(registration(token, "g1"), now_ms);
     std::vector<std::pair<std::string, std::string>> tails{{token, "t7"}};
@@ -62,7 +62,7 @@ TEST(DeliveryStats, TailsAndStatisticsGoInTheSameWrite) {
 
 TEST(DeliveryStats, RemovedDevicesLoseTheirStatisticsAndAreNotGivenNewOnes) {
     TempDir dir;
-    Store store(store_options(dir.path()));
+    Store store(store_options(dir / "store"));
     const std::string a = token_of(1), b = token_of(2), c = token_of(3);
     for (const auto& t : {a, b, c}) store.register_device(registration(t, "g1"), now_ms);
     std::vector<PushOutcome> outcomes{answer(a, 200, "", PushOutcome::Count::sent),
@@ -87,7 +87,7 @@ TEST(DeliveryStats, RemovedDevicesLoseTheirStatisticsAndAreNotGivenNewOnes) {
 
 TEST(DeliveryStats, ExportLeavesStatisticsOutOfTheDeviceObject) {
     TempDir dir;
-    Store store(store_options(dir.path()));
+    Store store(store_options(dir / "store"));
     const std::string token = token_of(1);
     store.register_device(registration(token, "g1"), now_ms);
     const std::string before = export_text(store);
@@ -98,7 +98,7 @@ TEST(DeliveryStats, ExportLeavesStatisticsOutOfTheDeviceObject) {
 
 TEST(DeliveryStats, EventsAreARingPagedNewestFirst) {
     TempDir dir;
-    Store store(store_options(dir.path()));
+    Store store(store_options(dir / "store"));
     std::vector<StoreEvent> batch;
     for (std::size_t i = 0; i < recent_events_kept + 20; ++i) {
         batch.push_back(event(i % 2 ? EventKind::pruned : EventKind::failed, "n" + std::to_string(i)));
@@ -128,7 +128,7 @@ TEST(DeliveryStats, EventsAreARingPagedNewestFirst) {
 
 TEST(DeliveryStats, DeviceCountsFollowEveryRegistrationAndRemoval) {
     TempDir dir;
-    Store store(store_options(dir.path()));
+    Store store(store_options(dir / "store"));
     const std::string a = token_of(1), b = token_of(2), c = token_of(3);
     store.register_device(registration(a, "g1"), now_ms);
     store.register_device(registration(b, "g1"), now_ms);
@@ -156,14 +156,14 @@ TEST(DeliveryStats, DeviceCountsFollowEveryRegistrationAndRemoval) {
 TEST(DeliveryStats, AStoreWithoutDeviceCountsGetsThemFromItsDevices) {
     TempDir dir;
     {
-        Store store(store_options(dir.path()));
+        Store store(store_options(dir / "store"));
         for (int i = 0; i < 5; ++i) store.register_device(registration(token_of(i), "g1"), now_ms);
     }
     {  // as a store written before the statistics: no app_counts database
         MDB_env* env = nullptr;
         ASSERT_EQ(mdb_env_create(&env), 0);
         mdb_env_set_maxdbs(env, 16);
-        ASSERT_EQ(mdb_env_open(env, dir.path().c_str(), 0, 0664), 0);
+        ASSERT_EQ(mdb_env_open(env, (dir / "store").c_str(), 0, 0660), 0);
         MDB_txn* txn = nullptr;
         ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
         MDB_dbi dbi = 0;
@@ -173,25 +173,25 @@ TEST(DeliveryStats, AStoreWithoutDeviceCountsGetsThemFromItsDevices) {
         mdb_env_close(env);
     }
     {  // a read-only open goes on without statistics
-        StoreOptions options = store_options(dir.path());
+        StoreOptions options = store_options(dir / "store");
         options.read_only = true;
         Store store(options);
         EXPECT_TRUE(store.device_counts().empty());
         EXPECT_EQ(store.get_device(token_of(1))->group, "g1");
     }
-    Store store(store_options(dir.path()));
+    Store store(store_options(dir / "store"));
     EXPECT_EQ(store.device_counts(),
               (std::vector<AppDeviceCount>{{"com.example.app", Environment::production, 5}}));
 }
 
 TEST(DeliveryStats, CheckReportsDeviceCountsThatDisagreeWithTheRecords) {
     TempDir dir;
-    { Store(store_options(dir.path())).register_device(registration(token_of(1), "g1"), now_ms); }
+    { Store(store_options(dir / "store")).register_device(registration(token_of(1), "g1"), now_ms); }
     std::string key = "com.example.app";
     key.push_back('\0');
     key.push_back('\0');
-    raw_put(dir.path(), "app_counts", key, std::string("\x07\0\0\0\0\0\0\0", 8));
-    Store store(store_options(dir.path()));
+    raw_put(dir / "store", "app_counts", key, std::string("\x07\0\0\0\0\0\0\0", 8));
+    Store store(store_options(dir / "store"));
     const auto problems = store.check();
     ASSERT_EQ(problems.size(), 1u);
     EXPECT_EQ(problems[0], "devices of com.example.app/production: count says 7, records hold 1");
