@@ -3,6 +3,7 @@
 // body through guard().
 #include <string>
 
+#include "ngx_module/admin_handler.hpp"
 #include "ngx_module/guard.hpp"
 #include "ngx_module/handler.hpp"
 #include "ngx_module/module_conf.hpp"
@@ -16,6 +17,7 @@ char* set_config(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_api(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_status(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_metrics(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_admin(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 ngx_int_t preconfiguration(ngx_conf_t* cf) noexcept;
 void* create_main_conf(ngx_conf_t* cf) noexcept;
 char* init_main_conf(ngx_conf_t* cf, void* conf) noexcept;
@@ -57,6 +59,13 @@ ngx_command_t commands[] = {
     {ngx_string("pushsync_metrics"),
      NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
      set_metrics,
+     NGX_HTTP_LOC_CONF_OFFSET,
+     0,
+     nullptr},
+
+    {ngx_string("pushsync_admin"),
+     NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+     set_admin,
      NGX_HTTP_LOC_CONF_OFFSET,
      0,
      nullptr},
@@ -132,6 +141,9 @@ char* set_status(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
 char* set_metrics(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     return set_location(cf, conf, kind_metrics, metrics_handler);
 }
+char* set_admin(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    return set_location(cf, conf, kind_admin, admin_handler);
+}
 
 ngx_int_t preconfiguration(ngx_conf_t* cf) noexcept {
     ngx_http_variable_t* var = ngx_http_add_variable(cf, &group_variable_name, NGX_HTTP_VAR_NOCACHEABLE);
@@ -148,7 +160,7 @@ char* init_main_conf(ngx_conf_t* cf, void* conf) noexcept {
     auto* mcf = static_cast<MainConf*>(conf);
     if (!mcf->used) return NGX_CONF_OK;
     if (mcf->config == nullptr) {
-        return conf_error(cf, "pushsync_api, pushsync_status and pushsync_metrics need \"pushsync_config FILE;\" in http{}");
+        return conf_error(cf, "pushsync_api, pushsync_status, pushsync_metrics and pushsync_admin need \"pushsync_config FILE;\" in http{}");
     }
     // The thread pool must exist before workers start: registered now, created by nginx.
     mcf->thread_pool = ngx_thread_pool_add(cf, mcf->thread_pool_name.len ? &mcf->thread_pool_name : nullptr);

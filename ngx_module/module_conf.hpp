@@ -26,7 +26,7 @@ struct MainConf {
     WorkerState* worker;               // set in the worker by init_process; owned by the cycle pool
 };
 
-enum LocationKind : ngx_uint_t { kind_none = 0, kind_api, kind_status, kind_metrics };
+enum LocationKind : ngx_uint_t { kind_none = 0, kind_api, kind_status, kind_metrics, kind_admin };
 
 struct LocConf {
     ngx_uint_t kind;

@@ -192,6 +192,7 @@ public:
     std::uint64_t commit_syncs() const noexcept;
 
 private:
+    friend class StoreSnapshot;  // shared/store_snapshot.hpp: bounded reads in one transaction
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -28,6 +28,7 @@ struct Stack {
         bool start_sender = true;
         std::uint32_t queue_capacity = 4096;
         std::string key_file{};  // instead of the simulator's .p8 (never delete that one: tests share it)
+        std::string nginx_server_extra{};  // more locations in nginx's server{} (NginxOptions::server_extra)
     };
 
     explicit Stack(Options o) : options(std::move(o)), sim(), nginx(nginx_options()) {
@@ -42,6 +43,7 @@ struct Stack {
         NginxOptions n;
         n.queue_capacity = options.queue_capacity;
         n.start = options.start_nginx;
+        n.server_extra = options.nginx_server_extra;
         n.apps_yaml = "apps:\n  - bundle_id: com.example.app\n    auth:\n      type: token\n      team_id: " +
                       sim.team_id() + "\n      key_id: " + sim.key_id() + "\n      key_file: " +
                       (options.key_file.empty() ? sim.key_file().string() : options.key_file) + "\n";

@@ -1,0 +1,9 @@
+#pragma once
+// pushsync_admin: the read-only admin page (admin_view.hpp) on nginx.
+#include "ngx_module/ngx_headers.hpp"
+
+namespace pushsync::ngx {
+
+ngx_int_t admin_handler(ngx_http_request_t* r) noexcept;
+
+}  // namespace pushsync::ngx

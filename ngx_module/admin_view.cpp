@@ -1,0 +1,67 @@
+#include "ngx_module/admin_view.hpp"
+
+#include <optional>
+#include <variant>
+
+#include "ngx_module/admin_request.hpp"
+#include "ngx_module/admin_style.hpp"
+#include "shared/store_snapshot.hpp"
+
+namespace pushsync::admin {
+namespace {
+
+AdminAnswer html(std::string body, int status = 200) {
+    return {status, html_type, std::move(body)};
+}
+
+struct Render {
+    const PageFrame& frame;
+    const Store* store;
+    const Queue* queue;
+
+    AdminAnswer operator()(const OverviewRequest&) const {
+        OverviewModel model;
+        if (queue != nullptr) model.queue = queue->stats();
+        if (store != nullptr) model.store = StoreSnapshot(*store).totals();
+        return html(render_overview(frame, model));
+    }
+    AdminAnswer operator()(const StylesheetRequest&) const {
+        return {200, css_type, std::string(stylesheet())};
+    }
+    AdminAnswer operator()(const GroupSearchRequest& request) const {
+        if (store == nullptr) return unavailable();
+        StoreSnapshot snapshot(*store);
+        return html(render_group_search(frame, {request, snapshot.groups(request.prefix, request.after, page_size)}));
+    }
+    AdminAnswer operator()(const GroupRequest& request) const {
+        if (store == nullptr) return unavailable();
+        StoreSnapshot snapshot(*store);
+        GroupModel model{request, snapshot.group_size(request.group), {}};
+        model.page = snapshot.group_devices(request.group, request.after, page_size);
+        return html(render_group(frame, model));
+    }
+    AdminAnswer operator()(const DeviceSearchRequest& request) const {
+        DeviceSearchModel model{request, {}};
+        if (!request.token_prefix.empty()) {
+            if (store == nullptr) return unavailable();
+            model.page = StoreSnapshot(*store).devices_by_token(request.token_prefix, request.after, page_size);
+        }
+        return html(render_device_search(frame, model));
+    }
+    AdminAnswer unavailable() const {
+        return html(render_problem(frame, 503, "The store is unavailable; the error log says why."), 503);
+    }
+};
+
+}  // namespace
+
+AdminAnswer answer_admin(std::string_view path, std::string_view query, const PageFrame& frame, const Store* store,
+                         const Queue* queue) {
+    auto parsed = parse_admin_request(path, query);
+    if (const auto* problem = std::get_if<AdminProblem>(&parsed)) {
+        return html(render_problem(frame, problem->status, problem->message), problem->status);
+    }
+    return std::visit(Render{frame, store, queue}, std::get<AdminRequest>(parsed));
+}
+
+}  // namespace pushsync::admin
