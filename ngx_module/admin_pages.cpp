@@ -79,7 +79,7 @@ void head(Html& h, const PageFrame& frame, std::string_view title, std::string_v
     h.open("header").open("nav", {{"aria-label", "pages"}});
     h.link(page_url(frame.base, ""), "pushsync", {{"class", "brand"}});
     const std::pair<std::string_view, std::string_view> pages[] = {
-        {"", "Overview"}, {"groups", "Groups"}, {"devices", "Devices"}};
+        {"", "Overview"}, {"groups", "Groups"}, {"devices", "Devices"}, {"events", "Events"}};
     for (const auto& [path, label] : pages) {
         if (label == current) {
             h.link(page_url(frame.base, path), label, {{"aria-current", "page"}});
@@ -117,15 +117,40 @@ void next_link(Html& h, const std::optional<std::string>& next, const std::strin
     h.close("nav");
 }
 
+std::string apns_answer(const LastPush& push) {
+    return push.reason.empty() ? std::to_string(push.status) : std::to_string(push.status) + " " + push.reason;
+}
+
+std::string short_id(std::string_view id) {
+    return id.size() > 8 ? std::string(id.substr(0, 8)) + "\u2026" : std::string(id);
+}
+
+// The last push's cells; a dash in each when there was none.
+void last_push_cells(Html& h, const DeviceStats& stats) {
+    if (!stats.last_push) {
+        for (auto label : {"Last push", "Tail", "APNs", "apns-id"}) h.element("td", "\u2014", {{"data-label", label}});
+        return;
+    }
+    const LastPush& p = *stats.last_push;
+    h.element("td", when(p.time_ms), {{"data-label", "Last push"}});
+    h.element("td", p.tail, {{"data-label", "Tail"}, {"class", "id"}});
+    h.element("td", apns_answer(p), {{"data-label", "APNs"}, {"class", p.status == 200 ? "ok" : "bad"}});
+    h.element("td", p.apns_id.empty() ? "\u2014" : short_id(p.apns_id), {{"data-label", "apns-id"}, {"class", "id"}, {"title", p.apns_id}});
+}
+
 // One row per device; on a phone's width each row becomes a card whose cells carry their label
 // (data-label, shown by the stylesheet).
-void device_table(Html& h, const PageFrame& frame, const std::vector<Device>& devices, bool with_group) {
+void device_table(Html& h, const PageFrame& frame, const std::vector<Device>& devices,
+                  const std::vector<DeviceStats>& stats, bool with_group) {
     h.open("div", {{"class", "table"}}).open("table").open("thead").open("tr");
     h.element("th", "Token");
     if (with_group) h.element("th", "Group");
-    for (auto label : {"App", "Environment", "App version", "Registered", "Last seen"}) h.element("th", label);
+    for (auto label : {"App", "Version", "Last seen", "Last push", "Tail", "APNs", "apns-id"}) h.element("th", label);
+    h.element("th", "Sent", {{"class", "num"}}).element("th", "Failed", {{"class", "num"}});
     h.close("tr").close("thead").open("tbody");
-    for (const auto& d : devices) {
+    for (std::size_t i = 0; i < devices.size(); ++i) {
+        const Device& d = devices[i];
+        const DeviceStats& st = i < stats.size() ? stats[i] : DeviceStats{};
         h.open("tr").open("td", {{"data-label", "Token"}, {"class", "token"}});
         h.link(page_url(frame.base, "devices", {{"token", d.token}}), token_head(d.token), {{"title", d.token}});
         h.close("td");
@@ -134,17 +159,20 @@ void device_table(Html& h, const PageFrame& frame, const std::vector<Device>& de
             h.link(page_url(frame.base, "group", {{"id", d.group}}), d.group);
             h.close("td");
         }
-        h.element("td", d.bundle_id, {{"data-label", "App"}});
-        h.element("td", to_string(d.environment), {{"data-label", "Environment"}});
-        h.element("td", d.app_version.empty() ? "\u2014" : d.app_version, {{"data-label", "App version"}});
-        h.element("td", when(d.registered_at_ms), {{"data-label", "Registered"}});
+        h.open("td", {{"data-label", "App"}}).text(d.bundle_id);
+        if (d.environment == Environment::sandbox) h.element("span", "sandbox", {{"class", "env"}});
+        h.close("td");
+        h.element("td", d.app_version.empty() ? "\u2014" : d.app_version, {{"data-label", "Version"}});
         h.element("td", when(d.last_seen_ms), {{"data-label", "Last seen"}});
+        last_push_cells(h, st);
+        h.element("td", number(st.sent), {{"data-label", "Sent"}, {"class", "num"}});
+        h.element("td", number(st.failed), {{"data-label", "Failed"}, {"class", st.failed ? "num bad" : "num"}});
         h.close("tr");
     }
     h.close("tbody").close("table").close("div");
 }
 
-void device_detail(Html& h, const PageFrame& frame, const Device& d) {
+void device_detail(Html& h, const PageFrame& frame, const Device& d, const DeviceStats& stats) {
     h.open("section", {{"class", "card wide"}}).element("h2", "Device");
     h.open("dl");
     h.element("dt", "Token").element("dd", d.token, {{"class", "token-full"}});
@@ -154,7 +182,22 @@ void device_detail(Html& h, const PageFrame& frame, const Device& d) {
     h.element("dt", "App version").element("dd", d.app_version.empty() ? "\u2014" : d.app_version);
     h.element("dt", "Registered").element("dd", when(d.registered_at_ms) + " UTC");
     h.element("dt", "Last seen").element("dd", when(d.last_seen_ms) + " UTC (" + age(d.last_seen_ms, frame.now_ms) + ")");
+    h.element("dt", "Pushes sent").element("dd", number(stats.sent));
+    h.element("dt", "Pushes failed").element("dd", number(stats.failed));
     h.close("dl").close("section");
+    h.open("section", {{"class", "card wide"}}).element("h2", "Last push");
+    if (!stats.last_push) {
+        h.element("p", "Nothing was pushed to this device yet.", {{"class", "empty"}});
+    } else {
+        const LastPush& p = *stats.last_push;
+        h.open("dl");
+        h.element("dt", "Answered").element("dd", when(p.time_ms) + " UTC (" + age(p.time_ms, frame.now_ms) + ")");
+        h.element("dt", "Tail").element("dd", p.tail, {{"class", "id"}});
+        h.element("dt", "APNs").element("dd", apns_answer(p), {{"class", p.status == 200 ? "ok" : "bad"}});
+        h.element("dt", "apns-id").element("dd", p.apns_id.empty() ? "\u2014" : p.apns_id, {{"class", "token-full"}});
+        h.close("dl");
+    }
+    h.close("section");
 }
 
 void search_form(Html& h, const PageFrame& frame, std::string_view path, std::string_view name,
@@ -193,6 +236,22 @@ std::string render_overview(const PageFrame& frame, const OverviewModel& model) 
         card(h, "Store", {{"State", "the store is unavailable (see the error log)"}});
     }
     h.close("div");
+    if (model.store) {
+        h.open("section").element("h2", "Devices per app");
+        if (model.apps.empty()) {
+            h.element("p", "No devices yet.", {{"class", "empty"}});
+        } else {
+            h.open("div", {{"class", "table narrow"}}).open("table", {{"class", "figures"}}).open("thead").open("tr");
+            h.element("th", "App").element("th", "Environment").element("th", "Devices", {{"class", "num"}});
+            h.close("tr").close("thead").open("tbody");
+            for (const auto& app : model.apps) {
+                h.open("tr").element("td", app.bundle_id).element("td", to_string(app.environment));
+                h.element("td", number(app.devices), {{"class", "num"}}).close("tr");
+            }
+            h.close("tbody").close("table").close("div");
+        }
+        h.close("section");
+    }
     if (model.queue) {
         h.open("section").element("h2", "Counters");
         h.element("p", "Since the queue file was created " + age(model.queue->created_ms, frame.now_ms) + ".", {{"class", "note"}});
@@ -239,7 +298,7 @@ std::string render_group(const PageFrame& frame, const GroupModel& model) {
         return finish(h, frame);
     }
     h.element("p", number(model.devices) + (model.devices == 1 ? " device" : " devices"), {{"class", "note"}});
-    device_table(h, frame, model.page.items, false);
+    device_table(h, frame, model.page.items, model.stats, false);
     next_link(h, model.page.next_after,
               page_url(frame.base, "group", {{"id", model.request.group}, {"after", model.page.next_after.value_or("")}}),
               page_url(frame.base, "group", {{"id", model.request.group}}), model.request.after.empty());
@@ -257,13 +316,49 @@ std::string render_device_search(const PageFrame& frame, const DeviceSearchModel
     if (items.empty()) {
         h.element("p", "No device token starts with \u201c" + model.request.token_prefix + "\u201d.", {{"class", "empty"}});
     } else if (items.size() == 1 && items.front().token == model.request.token_prefix) {
-        device_detail(h, frame, items.front());
+        device_detail(h, frame, items.front(), model.stats.empty() ? DeviceStats{} : model.stats.front());
     } else {
-        device_table(h, frame, items, true);
+        device_table(h, frame, items, model.stats, true);
     }
     next_link(h, model.page.next_after,
               page_url(frame.base, "devices", {{"token", model.request.token_prefix}, {"after", model.page.next_after.value_or("")}}),
               page_url(frame.base, "devices", {{"token", model.request.token_prefix}}), model.request.after.empty());
+    return finish(h, frame);
+}
+
+std::string render_events(const PageFrame& frame, const EventsModel& model) {
+    Html h;
+    head(h, frame, "Events", "Events");
+    h.element("h1", "Recent events");
+    h.element("p", "Failures, prunes and credential alerts, newest first; the store keeps the last " +
+                       std::to_string(recent_events_kept) + ".", {{"class", "note"}});
+    if (model.page.items.empty()) {
+        h.element("p", "No events.", {{"class", "empty"}});
+    } else {
+        h.open("div", {{"class", "table"}}).open("table").open("thead").open("tr");
+        for (auto label : {"Time", "Kind", "Group", "Token", "Reason"}) h.element("th", label);
+        h.close("tr").close("thead").open("tbody");
+        for (const auto& e : model.page.items) {
+            h.open("tr").element("td", when(e.time_ms), {{"data-label", "Time"}});
+            h.element("td", to_string(e.kind), {{"data-label", "Kind"}, {"class", e.kind == EventKind::pruned ? "" : "bad"}});
+            h.open("td", {{"data-label", "Group"}});
+            if (e.group.empty()) {
+                h.text("\u2014");
+            } else {
+                h.link(page_url(frame.base, "group", {{"id", e.group}}), e.group);
+            }
+            h.close("td").open("td", {{"data-label", "Token"}, {"class", "token"}});
+            if (e.token_prefix.empty()) {
+                h.text("\u2014");
+            } else {
+                h.link(page_url(frame.base, "devices", {{"token", e.token_prefix}}), e.token_prefix);
+            }
+            h.close("td").element("td", e.reason, {{"data-label", "Reason"}}).close("tr");
+        }
+        h.close("tbody").close("table").close("div");
+    }
+    next_link(h, model.page.next_after, page_url(frame.base, "events", {{"before", model.page.next_after.value_or("")}}),
+              page_url(frame.base, "events"), model.request.before == 0);
     return finish(h, frame);
 }
 

@@ -24,6 +24,7 @@ struct PageFrame {
 struct OverviewModel {
     std::optional<QueueStats> queue;   // nullopt: the queue file is unavailable
     std::optional<StoreTotals> store;  // nullopt: the store is unavailable
+    std::vector<AppDeviceCount> apps;
 };
 
 struct GroupSearchModel {
@@ -35,17 +36,25 @@ struct GroupModel {
     GroupRequest request;
     std::size_t devices = 0;  // in the whole group
     StorePage<Device> page;
+    std::vector<DeviceStats> stats;  // page.items' statistics, in the same order
 };
 
 struct DeviceSearchModel {
     DeviceSearchRequest request;
     StorePage<Device> page;  // empty when no prefix was asked for
+    std::vector<DeviceStats> stats;
+};
+
+struct EventsModel {
+    EventsRequest request;
+    StorePage<StoreEvent> page;  // newest first
 };
 
 std::string render_overview(const PageFrame& frame, const OverviewModel& model);
 std::string render_group_search(const PageFrame& frame, const GroupSearchModel& model);
 std::string render_group(const PageFrame& frame, const GroupModel& model);
 std::string render_device_search(const PageFrame& frame, const DeviceSearchModel& model);
+std::string render_events(const PageFrame& frame, const EventsModel& model);
 // 400, 404, 405, 500, 503: the status, a sentence, and the way back.
 std::string render_problem(const PageFrame& frame, int status, std::string_view message);
 

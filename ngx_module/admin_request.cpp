@@ -1,5 +1,6 @@
 #include "ngx_module/admin_request.hpp"
 
+#include <charconv>
 #include <map>
 #include <optional>
 
@@ -84,6 +85,18 @@ std::variant<AdminRequest, AdminProblem> device_search(const Params& params) {
     return request;
 }
 
+std::variant<AdminRequest, AdminProblem> events(const Params& params) {
+    if (auto problem = only(params, {"before"})) return *problem;
+    const std::string before = get(params, "before");
+    EventsRequest request;
+    if (before.empty()) return request;
+    const auto [end, ec] = std::from_chars(before.data(), before.data() + before.size(), request.before);
+    if (ec != std::errc{} || end != before.data() + before.size() || request.before == 0) {
+        return AdminProblem{400, "'before' is an event number"};
+    }
+    return request;
+}
+
 }  // namespace
 
 std::variant<AdminRequest, AdminProblem> parse_admin_request(std::string_view path, std::string_view query) {
@@ -99,6 +112,7 @@ std::variant<AdminRequest, AdminProblem> parse_admin_request(std::string_view pa
     if (path == "groups") return group_search(params);
     if (path == "group") return group(params);
     if (path == "devices") return device_search(params);
+    if (path == "events") return events(params);
     return AdminProblem{404, "there is no such admin page"};
 }
 

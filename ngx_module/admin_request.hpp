@@ -1,6 +1,7 @@
 #pragma once
 // What the admin page was asked for: the path under the location and its query, checked. Pure,
 // so every bad input is unit-tested; the handler turns a problem into a 400/404 page.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -24,8 +25,12 @@ struct DeviceSearchRequest {
     std::string after;
 };
 
-using AdminRequest =
-    std::variant<OverviewRequest, StylesheetRequest, GroupSearchRequest, GroupRequest, DeviceSearchRequest>;
+struct EventsRequest {
+    std::uint64_t before = 0;  // the seq of the previous page's oldest event; 0 = the newest
+};
+
+using AdminRequest = std::variant<OverviewRequest, StylesheetRequest, GroupSearchRequest, GroupRequest,
+                                  DeviceSearchRequest, EventsRequest>;
 
 struct AdminProblem {
     int status = 400;     // 400 or 404

@@ -41,6 +41,9 @@ th,td{padding:.45rem .75rem;text-align:left;border-bottom:1px solid var(--line);
 thead th{color:var(--muted);font-weight:600;font-size:.85rem}
 tbody tr:last-child>*{border-bottom:0}
 .num{text-align:right;font-variant-numeric:tabular-nums}
+td.ok{color:var(--ok)}
+td.bad{color:var(--bad)}
+.env{display:inline-block;margin-left:.4rem;padding:0 .4rem;border:1px solid var(--line);border-radius:4px;font-size:.8rem;color:var(--muted)}
 .table.narrow{max-width:28rem}
 table.figures th{font-weight:400}
 form.search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-bottom:1rem}
@@ -49,6 +52,8 @@ form.search input{flex:1 1 16rem;min-width:0;padding:.45rem .6rem;font:inherit;b
 form.search button{padding:.45rem 1rem;font:inherit;border:1px solid var(--accent);border-radius:6px;background:var(--accent);color:#fff;cursor:pointer}
 .pager{display:flex;gap:1.5rem;margin-top:1rem}
 @media (max-width:40rem){
+header nav{padding:.6rem .75rem;gap:.25rem .8rem;font-size:.93rem}
+header a.brand{margin-right:0}
 main{padding:.75rem}
 .table:not(.narrow){border:0;background:none}
 .table table:not(.figures) thead{display:none}

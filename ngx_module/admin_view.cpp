@@ -14,6 +14,13 @@ AdminAnswer html(std::string body, int status = 200) {
     return {status, html_type, std::move(body)};
 }
 
+std::vector<DeviceStats> stats_of(const StoreSnapshot& snapshot, const std::vector<Device>& devices) {
+    std::vector<DeviceStats> stats;
+    stats.reserve(devices.size());
+    for (const auto& d : devices) stats.push_back(snapshot.device_stats(d.token));
+    return stats;
+}
+
 struct Render {
     const PageFrame& frame;
     const Store* store;
@@ -22,7 +29,11 @@ struct Render {
     AdminAnswer operator()(const OverviewRequest&) const {
         OverviewModel model;
         if (queue != nullptr) model.queue = queue->stats();
-        if (store != nullptr) model.store = StoreSnapshot(*store).totals();
+        if (store != nullptr) {
+            StoreSnapshot snapshot(*store);
+            model.store = snapshot.totals();
+            model.apps = snapshot.device_counts();
+        }
         return html(render_overview(frame, model));
     }
     AdminAnswer operator()(const StylesheetRequest&) const {
@@ -36,17 +47,24 @@ struct Render {
     AdminAnswer operator()(const GroupRequest& request) const {
         if (store == nullptr) return unavailable();
         StoreSnapshot snapshot(*store);
-        GroupModel model{request, snapshot.group_size(request.group), {}};
+        GroupModel model{request, snapshot.group_size(request.group), {}, {}};
         model.page = snapshot.group_devices(request.group, request.after, page_size);
+        model.stats = stats_of(snapshot, model.page.items);
         return html(render_group(frame, model));
     }
     AdminAnswer operator()(const DeviceSearchRequest& request) const {
-        DeviceSearchModel model{request, {}};
+        DeviceSearchModel model{request, {}, {}};
         if (!request.token_prefix.empty()) {
             if (store == nullptr) return unavailable();
-            model.page = StoreSnapshot(*store).devices_by_token(request.token_prefix, request.after, page_size);
+            StoreSnapshot snapshot(*store);
+            model.page = snapshot.devices_by_token(request.token_prefix, request.after, page_size);
+            model.stats = stats_of(snapshot, model.page.items);
         }
         return html(render_device_search(frame, model));
+    }
+    AdminAnswer operator()(const EventsRequest& request) const {
+        if (store == nullptr) return unavailable();
+        return html(render_events(frame, {request, StoreSnapshot(*store).events(request.before, page_size)}));
     }
     AdminAnswer unavailable() const {
         return html(render_problem(frame, 503, "The store is unavailable; the error log says why."), 503);

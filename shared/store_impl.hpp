@@ -52,6 +52,11 @@ struct Store::Impl {
     void count_app(lmdb::Txn& txn, const Device& device, std::int64_t delta) const;
     // Fills app_counts from the devices: once, when a store gets the database (store_stats.cpp).
     void rebuild_app_counts(lmdb::Txn& txn) const;
+    // The statistics' reads inside the caller's transaction (store_stats.cpp), so a reader such
+    // as StoreSnapshot sees them and the devices at one moment. Empty without statistics.
+    DeviceStats read_device_stats(const lmdb::Txn& txn, std::string_view token) const;
+    std::vector<StoreEvent> read_events(const lmdb::Txn& txn, std::size_t limit, std::uint64_t before_seq) const;
+    std::vector<AppDeviceCount> read_device_counts(const lmdb::Txn& txn) const;
 };
 
 }  // namespace pushsync

@@ -96,4 +96,22 @@ StorePage<Device> StoreSnapshot::devices_by_token(std::string_view prefix, std::
     });
 }
 
+DeviceStats StoreSnapshot::device_stats(std::string_view token) const {
+    return impl_->store.read_device_stats(impl_->txn, token);
+}
+
+std::vector<AppDeviceCount> StoreSnapshot::device_counts() const {
+    return impl_->store.read_device_counts(impl_->txn);
+}
+
+StorePage<StoreEvent> StoreSnapshot::events(std::uint64_t before_seq, std::size_t limit) const {
+    StorePage<StoreEvent> page;
+    page.items = impl_->store.read_events(impl_->txn, limit + 1, before_seq);
+    if (page.items.size() > limit) {
+        page.items.pop_back();
+        page.next_after = std::to_string(page.items.back().seq);
+    }
+    return page;
+}
+
 }  // namespace pushsync

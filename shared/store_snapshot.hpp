@@ -48,6 +48,14 @@ public:
     // Devices whose token starts with `prefix` (lowercase hex), in token order, after `after`.
     StorePage<Device> devices_by_token(std::string_view prefix, std::string_view after, std::size_t limit) const;
 
+    // Delivery statistics (store_stats.hpp); empty in a store no writer of this version opened.
+    DeviceStats device_stats(std::string_view token) const;
+    // Devices per app and environment (a handful of kept counts, not a scan of the devices).
+    std::vector<AppDeviceCount> device_counts() const;
+    // Recent events, newest first, with seq below `before_seq` (0: from the newest); next_after
+    // holds the seq (decimal) to continue below.
+    StorePage<StoreEvent> events(std::uint64_t before_seq, std::size_t limit) const;
+
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;

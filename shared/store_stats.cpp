@@ -191,20 +191,36 @@ DeviceStats Store::device_stats(std::string_view token) const {
 }
 
 std::vector<DeviceStats> Store::device_stats(std::span<const std::string> tokens) const {
-    std::vector<DeviceStats> result(tokens.size());
-    if (!impl_->statistics || tokens.empty()) return result;
+    if (!impl_->statistics || tokens.empty()) return std::vector<DeviceStats>(tokens.size());
     auto txn = impl_->read();
-    for (std::size_t i = 0; i < tokens.size(); ++i) {
-        if (auto stored = txn.find(impl_->device_stats, tokens[i])) result[i] = decode_device_stats(tokens[i], *stored);
-    }
+    std::vector<DeviceStats> result;
+    result.reserve(tokens.size());
+    for (const auto& token : tokens) result.push_back(impl_->read_device_stats(txn, token));
     return result;
 }
 
 std::vector<StoreEvent> Store::recent_events(std::size_t limit, std::uint64_t before_seq) const {
-    std::vector<StoreEvent> result;
-    if (!impl_->statistics || limit == 0) return result;
+    if (!impl_->statistics || limit == 0) return {};
     auto txn = impl_->read();
-    lmdb::Cursor cursor(txn, impl_->events);
+    return impl_->read_events(txn, limit, before_seq);
+}
+
+std::vector<AppDeviceCount> Store::device_counts() const {
+    if (!impl_->statistics) return {};
+    auto txn = impl_->read();
+    return impl_->read_device_counts(txn);
+}
+
+DeviceStats Store::Impl::read_device_stats(const lmdb::Txn& txn, std::string_view token) const {
+    if (!statistics) return {};
+    auto stored = txn.find(device_stats, token);
+    return stored ? decode_device_stats(token, *stored) : DeviceStats{};
+}
+
+std::vector<StoreEvent> Store::Impl::read_events(const lmdb::Txn& txn, std::size_t limit, std::uint64_t before_seq) const {
+    std::vector<StoreEvent> result;
+    if (!statistics || limit == 0) return result;
+    lmdb::Cursor cursor(txn, events);
     bool more = false;
     if (before_seq == 0) {
         more = cursor.last();
@@ -219,11 +235,10 @@ std::vector<StoreEvent> Store::recent_events(std::size_t limit, std::uint64_t be
     return result;
 }
 
-std::vector<AppDeviceCount> Store::device_counts() const {
+std::vector<AppDeviceCount> Store::Impl::read_device_counts(const lmdb::Txn& txn) const {
     std::vector<AppDeviceCount> result;
-    if (!impl_->statistics) return result;
-    auto txn = impl_->read();
-    lmdb::Cursor cursor(txn, impl_->app_counts);
+    if (!statistics) return result;
+    lmdb::Cursor cursor(txn, app_counts);
     for (bool more = cursor.first(); more; more = cursor.next()) {
         result.push_back(decode_app_count(cursor.key(), cursor.value()));
     }

@@ -10,6 +10,7 @@
 
 #include "shared/store.hpp"
 #include "shared/store_snapshot.hpp"
+#include "ngx_module/admin_request.hpp"
 #include "tests/admin/chromium.hpp"
 #include "tests/sender/e2e.hpp"
 
@@ -145,8 +146,22 @@ TEST_F(AdminBrowser, EveryPageShowsTheStoresAndTheSimulatorsFigures) {
         EXPECT_NE(page.dom.find("3 devices"), std::string::npos) << page.dom;
         for (const auto& t : {delivered, versioned, failing}) EXPECT_NE(page.dom.find("title=\"" + t + "\""), std::string::npos) << t;
         for (const auto& t : {gone, bad}) EXPECT_EQ(page.dom.find(t), std::string::npos) << t;
+        // Each device's last push as the store keeps it, and as the simulator answered it.
+        for (const auto& t : {versioned, failing}) {
+            const DeviceStats st = snapshot.device_stats(t);
+            if (!st.last_push) continue;  // a sender that records no statistics
+            const auto& answered = stack.requests_for(t).back();
+            EXPECT_EQ(st.last_push->status, answered["status"].get<int>()) << t;
+            const std::string apns = st.last_push->reason.empty()
+                                         ? std::to_string(st.last_push->status)
+                                         : std::to_string(st.last_push->status) + " " + st.last_push->reason;
+            EXPECT_NE(page.dom.find("<td data-label=\"APNs\" class=\"" + std::string(st.last_push->status == 200 ? "ok" : "bad") +
+                                    "\">" + apns + "</td>"),
+                      std::string::npos) << t << page.dom;
+            EXPECT_NE(page.dom.find("title=\"" + st.last_push->apns_id + "\""), std::string::npos) << t;
+        }
         // The probe is text in a cell, never an element.
-        EXPECT_NE(page.dom.find("<td data-label=\"App version\">&lt;img src=x onerror=alert(1)&gt;</td>"), std::string::npos);
+        EXPECT_NE(page.dom.find("<td data-label=\"Version\">&lt;img src=x onerror=alert(1)&gt;</td>"), std::string::npos);
         EXPECT_EQ(count(page.dom, "<img"), 0u);
     }
     {
@@ -165,6 +180,13 @@ TEST_F(AdminBrowser, EveryPageShowsTheStoresAndTheSimulatorsFigures) {
     {
         const auto page = load("devices?token=" + gone);
         EXPECT_NE(page.dom.find("No device token starts with"), std::string::npos) << page.dom;
+    }
+    {
+        // The store's recent events, newest first, each with its reason.
+        const auto page = load("events");
+        const auto events = snapshot.events(0, page_size);
+        EXPECT_EQ(count(page.dom, "<td data-label=\"Reason\">"), events.items.size()) << page.dom;
+        for (const auto& e : events.items) EXPECT_NE(page.dom.find(e.reason), std::string::npos) << e.reason;
     }
     {
         const auto page = load("groups?prefix=%3Cscript%3E");

@@ -165,6 +165,50 @@ TEST_F(AdminStore, OverviewShowsTheStoresTotalsAndSaysWhatIsUnavailable) {
     EXPECT_EQ(answer_admin("groups", "", frame, nullptr, nullptr).status, 503);
 }
 
+TEST_F(AdminStore, LastPushesPerAppCountsAndEventsComeFromTheStoresStatistics) {
+    store.register_device(registration(token_of(1), "g1"), 1);
+    store.register_device(registration(token_of(2), "g1", "com.example.app", Environment::sandbox), 1);
+    const std::vector<std::pair<std::string, std::string>> no_tails;
+    const std::vector<PushOutcome> outcomes{
+        {token_of(1), LastPush{1'700'000'000'000, "T-9", 200, "", "6e1f0a52-0000-4000-8000-000000000001"},
+         PushOutcome::Count::sent},
+        {token_of(2), LastPush{1'700'000'000'000, "T-9", 400, "BadExpirationDate", "6e1f0a52-0000-4000-8000-000000000002"},
+         PushOutcome::Count::failed}};
+    std::vector<StoreEvent> events;
+    for (int i = 0; i < 60; ++i) {
+        events.push_back({0, 1'700'000'000'000 + i, EventKind::failed, "g1", token_of(2).substr(0, 8),
+                          "400 BadExpirationDate <" + std::to_string(i) + ">"});
+    }
+    store.record_delivery(no_tails, outcomes, events);
+
+    const AdminAnswer group = answer_admin("group", "id=g1", frame, &store, nullptr);
+    EXPECT_NE(group.body.find("<td data-label=\"APNs\" class=\"ok\">200</td>"), std::string::npos) << group.body;
+    EXPECT_NE(group.body.find("<td data-label=\"APNs\" class=\"bad\">400 BadExpirationDate</td>"), std::string::npos);
+    EXPECT_NE(group.body.find("title=\"6e1f0a52-0000-4000-8000-000000000002\""), std::string::npos);
+    EXPECT_NE(group.body.find("<td data-label=\"Tail\" class=\"id\">T-9</td>"), std::string::npos);
+
+    const AdminAnswer device = answer_admin("devices", "token=" + token_of(2), frame, &store, nullptr);
+    EXPECT_NE(device.body.find("<dd class=\"token-full\">6e1f0a52-0000-4000-8000-000000000002</dd>"), std::string::npos);
+    EXPECT_NE(device.body.find("<dt>Pushes failed</dt><dd>1</dd>"), std::string::npos);
+
+    const AdminAnswer overview = answer_admin("", "", frame, &store, nullptr);
+    EXPECT_NE(overview.body.find("<td>com.example.app</td><td>production</td><td class=\"num\">1</td>"), std::string::npos);
+    EXPECT_NE(overview.body.find("<td>com.example.app</td><td>sandbox</td><td class=\"num\">1</td>"), std::string::npos);
+
+    // Newest first, 50 a page, the next page below the last seq shown; reasons escaped.
+    const AdminAnswer first = answer_admin("events", "", frame, &store, nullptr);
+    EXPECT_NE(first.body.find("400 BadExpirationDate &lt;59&gt;"), std::string::npos);
+    EXPECT_EQ(first.body.find("400 BadExpirationDate &lt;9&gt;"), std::string::npos);
+    StoreSnapshot snapshot(store);
+    const auto page = snapshot.events(0, page_size);
+    ASSERT_TRUE(page.next_after);
+    const AdminAnswer second = answer_admin("events", "before=" + *page.next_after, frame, &store, nullptr);
+    EXPECT_NE(second.body.find("&lt;9&gt;"), std::string::npos);
+    EXPECT_NE(second.body.find("&lt;0&gt;"), std::string::npos);
+    EXPECT_EQ(second.body.find("&lt;10&gt;"), std::string::npos);
+    EXPECT_EQ(answer_admin("events", "before=x", frame, &store, nullptr).status, 400);
+}
+
 TEST(AdminPages, StylesheetIsServedAsCss) {
     const AdminAnswer css = answer_admin("style.css", "", frame, nullptr, nullptr);
     EXPECT_EQ(css.status, 200);
