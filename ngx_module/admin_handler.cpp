@@ -3,10 +3,10 @@
 // LMDB read transaction of bounded cursor reads per page, and the queue header.
 #include "ngx_module/admin_handler.hpp"
 
-#include <exception>
 #include <string>
 
 #include "ngx_module/admin_view.hpp"
+#include "ngx_module/guard.hpp"
 #include "ngx_module/module_conf.hpp"
 #include "ngx_module/response.hpp"
 #include "ngx_module/worker_state.hpp"
@@ -39,10 +39,6 @@ ngx_int_t send_answer(ngx_http_request_t* r, const admin::AdminAnswer& answer) {
                       {"Cache-Control", "no-store"},
                       {"X-Content-Type-Options", "nosniff"},
                       {"Referrer-Policy", "no-referrer"}});
-}
-
-ngx_http_core_loc_conf_t* core_loc_conf(ngx_http_request_t* r) noexcept {
-    return static_cast<ngx_http_core_loc_conf_t*>(ngx_http_get_module_loc_conf(r, ngx_http_core_module));
 }
 
 admin::PageFrame frame_of(ngx_http_request_t* r) {
@@ -79,14 +75,11 @@ ngx_int_t handle_admin(ngx_http_request_t* r) {
 }  // namespace
 
 ngx_int_t admin_handler(ngx_http_request_t* r) noexcept {
-    try {
-        return handle_admin(r);
-    } catch (const std::exception& e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "pushsync: admin page failed: %s", e.what());
-    } catch (...) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "pushsync: admin page failed: unknown exception");
-    }
-    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return guard([r] { return handle_admin(r); },
+                 [r](const Failure& f) noexcept -> ngx_int_t {
+                     log_failure(r->connection->log, NGX_LOG_ERR, "admin page failed", f);
+                     return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                 });
 }
 
 }  // namespace pushsync::ngx

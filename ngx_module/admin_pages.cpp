@@ -126,13 +126,13 @@ std::string short_id(std::string_view id) {
 }
 
 // The last push's cells; a dash in each when there was none.
-void last_push_cells(Html& h, const DeviceStats& stats) {
+void last_push_cells(Html& h, const PageFrame& frame, const DeviceStats& stats) {
     if (!stats.last_push) {
         for (auto label : {"Last push", "Tail", "APNs", "apns-id"}) h.element("td", "\u2014", {{"data-label", label}});
         return;
     }
     const LastPush& p = *stats.last_push;
-    h.element("td", when(p.time_ms), {{"data-label", "Last push"}});
+    h.element("td", age(p.time_ms, frame.now_ms), {{"data-label", "Last push"}, {"title", when(p.time_ms) + " UTC"}});
     h.element("td", p.tail, {{"data-label", "Tail"}, {"class", "id"}});
     h.element("td", apns_answer(p), {{"data-label", "APNs"}, {"class", p.status == 200 ? "ok" : "bad"}});
     h.element("td", p.apns_id.empty() ? "\u2014" : short_id(p.apns_id), {{"data-label", "apns-id"}, {"class", "id"}, {"title", p.apns_id}});
@@ -146,7 +146,7 @@ void device_table(Html& h, const PageFrame& frame, const std::vector<Device>& de
     h.element("th", "Token");
     if (with_group) h.element("th", "Group");
     for (auto label : {"App", "Version", "Last seen", "Last push", "Tail", "APNs", "apns-id"}) h.element("th", label);
-    h.element("th", "Sent", {{"class", "num"}}).element("th", "Failed", {{"class", "num"}});
+    h.element("th", "Sent / failed", {{"class", "num"}});
     h.close("tr").close("thead").open("tbody");
     for (std::size_t i = 0; i < devices.size(); ++i) {
         const Device& d = devices[i];
@@ -163,10 +163,9 @@ void device_table(Html& h, const PageFrame& frame, const std::vector<Device>& de
         if (d.environment == Environment::sandbox) h.element("span", "sandbox", {{"class", "env"}});
         h.close("td");
         h.element("td", d.app_version.empty() ? "\u2014" : d.app_version, {{"data-label", "Version"}});
-        h.element("td", when(d.last_seen_ms), {{"data-label", "Last seen"}});
-        last_push_cells(h, st);
-        h.element("td", number(st.sent), {{"data-label", "Sent"}, {"class", "num"}});
-        h.element("td", number(st.failed), {{"data-label", "Failed"}, {"class", st.failed ? "num bad" : "num"}});
+        h.element("td", age(d.last_seen_ms, frame.now_ms), {{"data-label", "Last seen"}, {"title", when(d.last_seen_ms) + " UTC"}});
+        last_push_cells(h, frame, st);
+        h.element("td", number(st.sent) + " / " + number(st.failed), {{"data-label", "Sent / failed"}, {"class", st.failed ? "num bad" : "num"}});
         h.close("tr");
     }
     h.close("tbody").close("table").close("div");

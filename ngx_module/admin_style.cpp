@@ -11,12 +11,12 @@ std::string_view stylesheet() noexcept {
 html{-webkit-text-size-adjust:100%}
 body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
 header{background:var(--card);border-bottom:1px solid var(--line)}
-header nav{max-width:72rem;margin:0 auto;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;align-items:baseline}
+header nav{max-width:80rem;margin:0 auto;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;align-items:baseline}
 header a{color:var(--muted);text-decoration:none;padding:.15rem 0}
 header a[aria-current=page]{color:var(--fg);border-bottom:2px solid var(--accent)}
 header a.brand{color:var(--fg);font-weight:700;margin-right:.75rem}
-main{max-width:72rem;margin:0 auto;padding:1rem}
-footer{max-width:72rem;margin:0 auto;padding:1rem;color:var(--muted);font-size:.85rem}
+main{max-width:80rem;margin:0 auto;padding:1rem}
+footer{max-width:80rem;margin:0 auto;padding:1rem;color:var(--muted);font-size:.85rem}
 h1{font-size:1.5rem;margin:.5rem 0 1rem;overflow-wrap:anywhere}
 h2{font-size:1.05rem;margin:0 0 .5rem}
 a{color:var(--accent)}
