@@ -1,14 +1,32 @@
 #include "shared/lmdb_handle.hpp"
 
+#include <sys/statvfs.h>
+
+#include <cerrno>
+
 #include "shared/store.hpp"
 
 namespace pushsync::lmdb {
+
+namespace {
+
+bool filesystem_nearly_full(const std::string& path) noexcept {
+    struct statvfs fs {};
+    if (::statvfs(path.c_str(), &fs) != 0) return false;
+    return static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize < 1024 * 1024;
+}
+
+}  // namespace
 
 void throw_error(int rc, std::string_view what, const std::string& path) {
     std::string message = "store " + path + ": " + std::string(what) + ": " + mdb_strerror(rc);
     switch (rc) {
         case MDB_MAP_FULL:
         case MDB_TXN_FULL:
+        // The disk under the map filled before the map did: to the client the same 507, and the
+        // transaction was aborted, so nothing was written.
+        case ENOSPC:
+        case EDQUOT:
             throw StoreError(StoreErrc::full, message);
         case MDB_CORRUPTED:
         case MDB_PAGE_NOTFOUND:
@@ -97,6 +115,9 @@ void Txn::commit() {
         TxnGate* gate;
         ~LeaveGate() { gate->leave(); }
     } leave{gate_};
+    // LMDB reports a short page write as EIO: a disk that filled up writes short, so EIO on a
+    // nearly full filesystem is the disk's ENOSPC (507 store_full to clients, not 503).
+    if (rc == EIO && filesystem_nearly_full(*path_)) rc = ENOSPC;
     check(rc, "commit", *path_);
     // Outside LMDB's writer lock (released by mdb_txn_commit): other writers proceed meanwhile.
     if (durable_ != nullptr) durable_->after_commit(env_, *path_);
