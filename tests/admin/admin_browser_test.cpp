@@ -134,6 +134,13 @@ TEST_F(AdminBrowser, EveryPageShowsTheStoresAndTheSimulatorsFigures) {
         EXPECT_NE(page.dom.find(figure("Tokens pruned", 2)), std::string::npos);
         EXPECT_NE(page.dom.find(figure("Registrations", 7)), std::string::npos);
         EXPECT_NE(page.dom.find(figure("Notifies accepted", 1)), std::string::npos);
+        // Devices per app and environment, as the store counts them.
+        const auto apps = snapshot.device_counts();
+        ASSERT_EQ(apps.size(), 1u);
+        EXPECT_EQ(apps[0].devices, totals.devices);
+        EXPECT_NE(page.dom.find("<td>com.example.app</td><td>production</td><td class=\"num\">" +
+                                std::to_string(apps[0].devices) + "</td>"),
+                  std::string::npos);
     }
     {
         const auto page = load("groups?prefix=team-");
@@ -185,6 +192,8 @@ TEST_F(AdminBrowser, EveryPageShowsTheStoresAndTheSimulatorsFigures) {
         // The store's recent events, newest first, each with its reason.
         const auto page = load("events");
         const auto events = snapshot.events(0, page_size);
+        // One per answer that was not a 200: the 410 and the BadDeviceToken pruned, the 400 failed.
+        EXPECT_EQ(events.items.size(), failed);
         EXPECT_EQ(count(page.dom, "<td data-label=\"Reason\">"), events.items.size()) << page.dom;
         for (const auto& e : events.items) EXPECT_NE(page.dom.find(e.reason), std::string::npos) << e.reason;
     }
