@@ -45,7 +45,7 @@ protected:
     }
 
     void SetUp() override {
-        if (!Chromium::available()) GTEST_SKIP() << "chromium is not installed (scripts/deps installs it)";
+        ASSERT_TRUE(Chromium::available()) << "/usr/bin/chromium is missing: run scripts/deps";
     }
 
     std::string url(const std::string& path) const { return stack.nginx.url("/admin/" + path); }
