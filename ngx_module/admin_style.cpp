@@ -26,7 +26,7 @@ a{color:var(--accent)}
 .token-full{overflow-wrap:anywhere}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:1rem;margin-bottom:1.5rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem;margin:0}
-.card.wide{max-width:48rem}
+.card.wide{max-width:48rem;margin-bottom:1rem}
 .card dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}
 .card dt{color:var(--muted)}
 .card dd{margin:0;text-align:right;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
@@ -46,7 +46,7 @@ td.bad{color:var(--bad)}
 .env{display:inline-block;margin-left:.4rem;padding:0 .4rem;border:1px solid var(--line);border-radius:4px;font-size:.8rem;color:var(--muted)}
 .table.narrow{max-width:28rem}
 table.figures th{font-weight:400}
-form.search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-bottom:1rem}
+form.search{max-width:40rem;display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-bottom:1rem}
 form.search label{color:var(--muted);width:100%}
 form.search input{flex:1 1 16rem;min-width:0;padding:.45rem .6rem;font:inherit;border:1px solid var(--line);border-radius:6px;background:var(--card);color:var(--fg)}
 form.search button{padding:.45rem 1rem;font:inherit;border:1px solid var(--accent);border-radius:6px;background:var(--accent);color:#fff;cursor:pointer}
