@@ -69,13 +69,14 @@ ParsedLine parse_command_line(const std::vector<std::string>& argv, const std::v
             name = arg.substr(0, eq);
             value = arg.substr(eq + 1);
         }
-        const bool wants_value = name == "--config" || takes_value_anywhere(commands, name);
+        const bool wants_value = name == "--config" || name == "--store" || takes_value_anywhere(commands, name);
         if (wants_value && !value) {
             if (i + 1 >= argv.size()) throw UsageError(name + " needs a value");
             value = argv[++i];
         }
         if (!wants_value && value) throw UsageError(name + " takes no value");
         if (name == "--config") line.config_path = *value;
+        else if (name == "--store") line.store_path = *value;
         else if (name == "--json") line.json = true;
         else if (name == "--help" || name == "-h") line.help = true;
         else raw_options.emplace_back(name, value.value_or(""));
@@ -139,6 +140,7 @@ std::string command_help(const CommandSpec& command) {
     }
     add("--json", "print JSON (one object) instead of a table");
     add("--config FILE", std::string("pushsync.yaml to read (default ") + default_config_path + ")");
+    add("--store DIR", "use this LMDB folder instead of store.path (a backup, say)");
     add("--help", "this text");
     return out;
 }
@@ -154,6 +156,7 @@ std::string program_help(const std::vector<CommandSpec>& commands) {
         out += left + command.summary + "\n";
     }
     out += std::string("\n--config FILE  pushsync.yaml to read (default ") + default_config_path + ")\n" +
+           "--store DIR    this LMDB folder instead of store.path (for example a backup)\n"
            "--json         JSON instead of tables\n\n"
            "exit status: 0 done, 1 not found, 2 usage or configuration error,\n"
            "             3 failed (store or queue unavailable, bad import file, check found problems,\n"

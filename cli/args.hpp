@@ -11,6 +11,7 @@ namespace pushsync::cli {
 
 struct ParsedLine {
     std::string config_path = default_config_path;
+    std::string store_path;  // --store DIR: instead of store.path (empty: none given)
     bool json = false;
     bool help = false;
     const CommandSpec* command = nullptr;  // null: none given (or --help alone)

@@ -4,12 +4,14 @@
 #include <functional>
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "shared/config.hpp"
+#include "shared/store.hpp"
 
 namespace pushsync::cli {
 
@@ -72,7 +74,11 @@ struct Invocation {
     std::optional<std::string> option(const std::string& name) const;
 };
 
+// The configured store (or --store's); a read-only open of a folder without data.mdb throws Failed.
+std::unique_ptr<Store> open_store(const Config& config, bool read_only);
+
 std::vector<CommandSpec> store_commands();
 std::vector<CommandSpec> queue_commands();
+std::vector<CommandSpec> shard_commands();
 
 }  // namespace pushsync::cli

@@ -14,14 +14,12 @@
 #include "cli/args.hpp"
 #include "cli/cli.hpp"
 #include "cli/format.hpp"
+#include "cli/group_selection.hpp"
 #include "cli/table.hpp"
 #include "shared/store.hpp"
 #include "shared/validation.hpp"
 
 namespace pushsync::cli {
-namespace {
-
-constexpr std::int64_t ms_per_day = 86'400'000;
 
 std::unique_ptr<Store> open_store(const Config& config, bool read_only) {
     StoreOptions options = StoreOptions::from(config.store);
@@ -33,6 +31,10 @@ std::unique_ptr<Store> open_store(const Config& config, bool read_only) {
     }
     return std::make_unique<Store>(options);
 }
+
+namespace {
+
+constexpr std::int64_t ms_per_day = 86'400'000;
 
 std::string checked_group(const std::string& group) {
     if (!is_valid_group(group)) {
@@ -238,9 +240,10 @@ int run_gc(const Invocation& inv) {
 // --- export [FILE] / import FILE -----------------------------------------------------------
 
 int run_export(const Invocation& inv) {
+    const GroupFilter include = group_selection(inv).value_or(GroupFilter{});
     const auto store = open_store(inv.config, true);
     if (inv.args.empty() || inv.args[0] == "-") {
-        const std::size_t count = store->export_jsonl(inv.out);
+        const std::size_t count = store->export_jsonl(inv.out, include);
         inv.out.flush();
         if (!inv.out) throw Failed("export: writing to standard output failed");
         inv.err << "exported " << count << " devices\n";
@@ -254,7 +257,7 @@ int run_export(const Invocation& inv) {
     {
         std::ofstream file(temp, std::ios::binary | std::ios::trunc);
         if (!file) throw Failed("export: cannot write " + temp + " (" + std::strerror(errno) + ")");
-        count = store->export_jsonl(file);
+        count = store->export_jsonl(file, include);
         file.flush();
         if (!file) {
             std::filesystem::remove(temp);
@@ -284,7 +287,7 @@ int run_import(const Invocation& inv) {
     const auto store = open_store(inv.config, false);
     std::size_t count = 0;
     try {
-        count = store->import_jsonl(*in);
+        count = store->import_jsonl(*in, inv.has("--merge") ? Store::ImportMode::merge : Store::ImportMode::replace);
     } catch (const std::invalid_argument& e) {
         throw Failed("import " + source + ": " + e.what() + " (nothing imported)");
     }
@@ -337,10 +340,14 @@ std::vector<CommandSpec> store_commands() {
           {"--dry-run", "", "list what would be removed, remove nothing"}},
          0, 0, run_gc},
         {{"export"}, "[FILE]", "write every device as JSON lines (one device object per line)",
-         "To standard output when FILE is absent or -; a FILE is replaced only once complete.", {}, 0, 1, run_export},
+         "To standard output when FILE is absent or -; a FILE is replaced only once complete.\n"
+         "--groups or --ring with --self export only those groups (moving groups to another shard).",
+         group_selection_options(), 0, 1, run_export},
         {{"import"}, "FILE", "add or replace the devices of a JSON lines file (from export)",
-         "All lines in one transaction: a bad line imports nothing (exit status 3). FILE - reads standard input.", {},
-         1, 1, run_import},
+         "All lines in one transaction: a bad line imports nothing (exit status 3). FILE - reads standard input.\n"
+         "With --merge a device already here keeps the earlier registered_at and the fields of the\n"
+         "record seen last, so copying a moving shard's changes again never undoes a newer refresh.",
+         {{"--merge", "", "merge with devices already here instead of replacing them"}}, 1, 1, run_import},
         {{"check"}, "", "check the group index against the device records",
          "Exit status 3 when problems are found, one line each.", {}, 0, 0, run_check},
     };

@@ -18,6 +18,7 @@ using namespace pushsync::cli;
 int run(const std::vector<std::string>& argv) {
     std::vector<CommandSpec> commands = store_commands();
     for (CommandSpec& command : queue_commands()) commands.push_back(std::move(command));
+    for (CommandSpec& command : shard_commands()) commands.push_back(std::move(command));
 
     const CommandSpec* seen = nullptr;
     ParsedLine line;
@@ -41,6 +42,7 @@ int run(const std::vector<std::string>& argv) {
         std::cerr << e.what() << '\n';
         return exit_usage;
     }
+    if (!line.store_path.empty()) config.store.path = line.store_path;
 
     const Invocation invocation{*line.command, config, line.args, line.options, line.json, std::cout, std::cerr};
     try {

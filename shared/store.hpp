@@ -146,11 +146,21 @@ public:
     std::size_t remove_group(std::string_view group);  // devices removed
     // Devices with last_seen_ms < cutoff_ms; removes them unless dry_run. Visits each one.
     std::size_t gc(std::int64_t cutoff_ms, bool dry_run, const std::function<void(const Device&)>& visit = {});
-    // One device object (device_to_json) per line, in token order.
-    std::size_t export_jsonl(std::ostream& out) const;
+    // One device object (device_to_json) per line, in token order; with `include`, only the
+    // devices of the groups it accepts (moving groups between shards).
+    std::size_t export_jsonl(std::ostream& out, const std::function<bool(std::string_view group)>& include = {}) const;
     // Lines of export_jsonl; all in one transaction; a bad line throws std::invalid_argument
-    // "line N: problem" and imports nothing.
-    std::size_t import_jsonl(std::istream& in);
+    // "line N: problem" and imports nothing. replace: a line replaces the stored device.
+    // merge: a device already stored keeps the earlier registered_at, and the fields of whichever
+    // record was seen last — so copying a shard's changes again never undoes a newer refresh.
+    enum class ImportMode { replace, merge };
+    std::size_t import_jsonl(std::istream& in, ImportMode mode = ImportMode::replace);
+    // Removes every group `include` accepts, in one transaction; returns {groups, devices} removed.
+    std::pair<std::size_t, std::size_t> remove_groups(const std::function<bool(std::string_view group)>& include);
+    // LMDB's compacting copy (mdb_env_copy2, MDB_CP_COMPACT) into `dir`, consistent as of one read
+    // transaction while others write. `dir` is made 0770 when missing and must hold no data.mdb;
+    // the copy is made 0660. Throws StoreError{unavailable}.
+    void backup(const std::string& dir) const;
     // Index against records, both ways; each problem is one line. Empty: consistent.
     std::vector<std::string> check() const;
 

@@ -1,5 +1,11 @@
 // Store administration for pushsyncctl: removing groups, gc, export/import as JSON lines, the
 // consistency check and statistics.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <istream>
 #include <map>
 #include <ostream>
@@ -32,11 +38,10 @@ std::string printable(std::string_view bytes) {
 
 }  // namespace
 
-std::size_t Store::remove_group(std::string_view group) {
-    auto txn = impl_->write();
+std::size_t Store::Impl::remove_group(lmdb::Txn& txn, std::string_view group) const {
     std::vector<std::string> tokens;
     {
-        lmdb::Cursor cursor(txn, impl_->groups);
+        lmdb::Cursor cursor(txn, groups);
         std::string prefix = codec::group_prefix(group);
         for (bool more = cursor.seek(prefix); more && cursor.key().starts_with(prefix); more = cursor.next()) {
             tokens.emplace_back(cursor.key().substr(prefix.size()));
@@ -44,15 +49,21 @@ std::size_t Store::remove_group(std::string_view group) {
     }
     std::size_t removed = 0;
     for (const auto& token : tokens) {
-        auto device = impl_->find_device(txn, token);
+        auto device = find_device(txn, token);
         if (device && device->group == group) {
-            impl_->remove_device(txn, *device);
+            remove_device(txn, *device);
             ++removed;
         } else {
             // A stray index entry (check() reports those): it goes, a device of another group stays.
-            impl_->remove_from_group(txn, group, token);
+            remove_from_group(txn, group, token);
         }
     }
+    return removed;
+}
+
+std::size_t Store::remove_group(std::string_view group) {
+    auto txn = impl_->write();
+    const std::size_t removed = impl_->remove_group(txn, group);
     txn.commit();
     return removed;
 }
@@ -75,18 +86,20 @@ std::size_t Store::gc(std::int64_t cutoff_ms, bool dry_run, const std::function<
     return stale.size();
 }
 
-std::size_t Store::export_jsonl(std::ostream& out) const {
+std::size_t Store::export_jsonl(std::ostream& out, const std::function<bool(std::string_view group)>& include) const {
     auto txn = impl_->read();
     lmdb::Cursor cursor(txn, impl_->devices);
     std::size_t count = 0;
     for (bool more = cursor.first(); more; more = cursor.next()) {
-        out << device_to_json(codec::decode_device(cursor.key(), cursor.value())) << '\n';
+        const Device device = codec::decode_device(cursor.key(), cursor.value());
+        if (include && !include(device.group)) continue;
+        out << device_to_json(device) << '\n';
         ++count;
     }
     return count;
 }
 
-std::size_t Store::import_jsonl(std::istream& in) {
+std::size_t Store::import_jsonl(std::istream& in, ImportMode mode) {
     auto txn = impl_->write();
     std::string line;
     std::size_t line_number = 0;
@@ -102,11 +115,56 @@ std::size_t Store::import_jsonl(std::istream& in) {
             // The transaction aborts on the way out: nothing of the file is imported.
             throw std::invalid_argument("line " + std::to_string(line_number) + ": " + e.what());
         }
-        impl_->put_device(txn, device, impl_->find_device(txn, device.token));
+        const std::optional<Device> stored = impl_->find_device(txn, device.token);
+        if (mode == ImportMode::merge && stored) {
+            const std::int64_t registered_at = std::min(stored->registered_at_ms, device.registered_at_ms);
+            if (stored->last_seen_ms > device.last_seen_ms) device = *stored;
+            device.registered_at_ms = registered_at;
+        }
+        impl_->put_device(txn, device, stored);
         ++count;
     }
     txn.commit();
     return count;
+}
+
+std::pair<std::size_t, std::size_t> Store::remove_groups(const std::function<bool(std::string_view group)>& include) {
+    auto txn = impl_->write();
+    std::vector<std::string> groups;
+    {
+        lmdb::Cursor cursor(txn, impl_->group_counts);
+        for (bool more = cursor.first(); more; more = cursor.next()) {
+            if (include(cursor.key())) groups.emplace_back(cursor.key());
+        }
+    }
+    std::size_t devices = 0;
+    for (const std::string& group : groups) devices += impl_->remove_group(txn, group);
+    txn.commit();
+    return {groups.size(), devices};
+}
+
+void Store::backup(const std::string& dir) const {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) {
+        // mkdir with an explicit mode, whatever the caller's umask.
+        if (::mkdir(dir.c_str(), 0770) != 0 || ::chmod(dir.c_str(), 0770) != 0) {
+            throw StoreError(StoreErrc::unavailable, "backup " + dir + ": cannot create (" + std::strerror(errno) + ")");
+        }
+    } else if (!fs::is_directory(dir, ec)) {
+        throw StoreError(StoreErrc::unavailable, "backup " + dir + ": not a directory");
+    } else if (fs::exists(fs::path(dir) / "data.mdb", ec)) {
+        throw StoreError(StoreErrc::unavailable, "backup " + dir + ": already holds a data.mdb (choose an empty folder)");
+    }
+    const int rc = mdb_env_copy2(impl_->env.get(), dir.c_str(), MDB_CP_COMPACT);
+    if (rc != MDB_SUCCESS) {
+        fs::remove(fs::path(dir) / "data.mdb", ec);
+        throw StoreError(StoreErrc::unavailable, "backup " + dir + ": " + mdb_strerror(rc));
+    }
+    if (::chmod((fs::path(dir) / "data.mdb").c_str(), 0660) != 0) {
+        throw StoreError(StoreErrc::unavailable, "backup " + dir + ": cannot set the mode of data.mdb (" +
+                                                     std::strerror(errno) + ")");
+    }
 }
 
 std::vector<std::string> Store::check() const {

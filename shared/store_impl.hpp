@@ -57,6 +57,8 @@ struct Store::Impl {
     DeviceStats read_device_stats(const lmdb::Txn& txn, std::string_view token) const;
     std::vector<StoreEvent> read_events(const lmdb::Txn& txn, std::size_t limit, std::uint64_t before_seq) const;
     std::vector<AppDeviceCount> read_device_counts(const lmdb::Txn& txn) const;
+    // Every device of the group, and any stray index entry of it; returns the devices removed.
+    std::size_t remove_group(lmdb::Txn& txn, std::string_view group) const;
 };
 
 }  // namespace pushsync
