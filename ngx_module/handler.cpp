@@ -279,8 +279,12 @@ ngx_int_t metrics_handler(ngx_http_request_t* r) noexcept {
 }
 
 ngx_int_t group_variable(ngx_http_request_t* r, ngx_http_variable_value_t* v, uintptr_t) noexcept {
+    // A subrequest (mirror, auth_request) names the group of the client's request: a front's
+    // mirror to the next ring must hash the same key as the request it copies.
+    r = r->main;
     const LocConf* lcf = loc_conf(r);
-    const std::string_view group = lcf && lcf->kind == kind_api ? api::group_of_path(relative_path(r)) : std::string_view{};
+    const bool api_path = lcf && (lcf->kind == kind_api || lcf->kind == kind_front);
+    const std::string_view group = api_path ? api::group_of_path(relative_path(r)) : std::string_view{};
     if (group.empty()) {
         v->not_found = 1;
         return NGX_OK;

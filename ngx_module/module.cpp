@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ngx_module/admin_handler.hpp"
+#include "ngx_module/front.hpp"
 #include "ngx_module/guard.hpp"
 #include "ngx_module/handler.hpp"
 #include "ngx_module/module_conf.hpp"
@@ -18,6 +19,7 @@ char* set_api(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_status(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_metrics(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_admin(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_front(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 ngx_int_t preconfiguration(ngx_conf_t* cf) noexcept;
 void* create_main_conf(ngx_conf_t* cf) noexcept;
 char* init_main_conf(ngx_conf_t* cf, void* conf) noexcept;
@@ -70,6 +72,20 @@ ngx_command_t commands[] = {
      0,
      nullptr},
 
+    {ngx_string("pushsync_front"),
+     NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+     set_front,
+     NGX_HTTP_LOC_CONF_OFFSET,
+     0,
+     nullptr},
+
+    {ngx_string("pushsync_front_rings"),
+     NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE2,
+     set_front_rings,
+     NGX_HTTP_MAIN_CONF_OFFSET,
+     0,
+     nullptr},
+
     {ngx_string("pushsync_push"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
      ngx_http_set_complex_value_slot,
@@ -102,6 +118,7 @@ ngx_http_module_t module_ctx = {
 };
 
 ngx_str_t group_variable_name = ngx_string("pushsync_group");
+ngx_str_t group_moves_variable_name = ngx_string("pushsync_group_moves");
 
 char* conf_error(ngx_conf_t* cf, const char* what) noexcept {
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", what);
@@ -145,10 +162,21 @@ char* set_admin(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     return set_location(cf, conf, kind_admin, admin_handler);
 }
 
+// pushsync_front; — needs no pushsync_config: a front nginx has no store, queue or yaml.
+char* set_front(ngx_conf_t*, ngx_command_t*, void* conf) noexcept {
+    auto* lcf = static_cast<LocConf*>(conf);
+    if (lcf->kind != kind_none) return const_cast<char*>("is duplicate or conflicts with another pushsync_ directive");
+    lcf->kind = kind_front;
+    return NGX_CONF_OK;
+}
+
 ngx_int_t preconfiguration(ngx_conf_t* cf) noexcept {
     ngx_http_variable_t* var = ngx_http_add_variable(cf, &group_variable_name, NGX_HTTP_VAR_NOCACHEABLE);
     if (var == nullptr) return NGX_ERROR;
     var->get_handler = group_variable;
+    var = ngx_http_add_variable(cf, &group_moves_variable_name, NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == nullptr) return NGX_ERROR;
+    var->get_handler = group_moves_variable;
     return NGX_OK;
 }
 

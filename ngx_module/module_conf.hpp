@@ -15,6 +15,11 @@ extern "C" ngx_module_t ngx_http_pushsync_module;
 namespace pushsync::ngx {
 
 class WorkerState;
+}  // namespace pushsync::ngx
+namespace pushsync {
+class ShardRing;
+}  // namespace pushsync
+namespace pushsync::ngx {
 
 // http{} level.
 struct MainConf {
@@ -24,9 +29,13 @@ struct MainConf {
     ngx_thread_pool_t* thread_pool;
     ngx_flag_t used;                   // some location serves pushsync
     WorkerState* worker;               // set in the worker by init_process; owned by the cycle pool
+    const ShardRing* ring_now;         // pushsync_front_rings (a front nginx); in the conf pool
+    const ShardRing* ring_next;
 };
 
-enum LocationKind : ngx_uint_t { kind_none = 0, kind_api, kind_status, kind_metrics, kind_admin };
+// kind_front: pushsync_front; — the location's paths are the API's, so $pushsync_group reads the
+// group from them, but the location serves nothing itself (a front nginx routing to shards).
+enum LocationKind : ngx_uint_t { kind_none = 0, kind_api, kind_status, kind_metrics, kind_admin, kind_front };
 
 struct LocConf {
     ngx_uint_t kind;
