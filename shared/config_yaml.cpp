@@ -55,7 +55,22 @@ void fail(const std::string& file, int line, std::string_view path, std::string_
     std::string what = file + ":" + std::to_string(line) + ": ";
     if (!path.empty()) what += std::string(path) + ": ";
     what += problem;
-    throw ConfigError(what);
+    // Keys, values and yaml-cpp's messages quote the file's bytes: a control character among them
+    // (yaml-cpp echoes a bad escape raw) must not split config.md's one line or reach a terminal.
+    std::string line_text;
+    line_text.reserve(what.size());
+    for (const char c : what) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x20 && byte != 0x7f) {
+            line_text += c;
+            continue;
+        }
+        static constexpr char hex[] = "0123456789abcdef";
+        line_text += "\\x";
+        line_text += hex[byte >> 4];
+        line_text += hex[byte & 0xf];
+    }
+    throw ConfigError(line_text);
 }
 
 std::string scalar_text(const std::string& file, const YAML::Node& node, std::string_view path, int line) {
