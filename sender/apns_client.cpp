@@ -83,7 +83,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
     Callback on_response;
     ApnsLogger log;
     Endpoint endpoint;
-    TlsContext tls;
+    std::shared_ptr<const TlsContext> tls;
     std::shared_ptr<JwtCache> jwt;
     std::string name;
 
@@ -104,13 +104,16 @@ struct ApnsClient::Impl final : ConnectionOwner {
     std::uint64_t next_connection_id = 1;
     std::size_t next_link = 0;
     bool shutting_down = false;
+    bool draining = false;  // drain(): replaced by a reload
     bool rejected = false;
     bool in_after_event = false;
     ApnsClientStats counters;
 
     Impl(struct ev_loop* loop_, ConnectionConfig config_, Callback on_response_)
         : loop(loop_), config(std::move(config_)), on_response(std::move(on_response_)), log(config.log),
-          endpoint(parse_endpoint(config.url)), tls(tls_options(config)), jwt(jwt_cache_for(config)),
+          endpoint(parse_endpoint(config.url)),
+          tls(config.tls ? config.tls : std::make_shared<const TlsContext>(tls_options(config))),
+          jwt(jwt_cache_for(config)),
           name("apns " + endpoint.authority + " " + std::string(to_string(config.environment))) {
         ev_init(&timeout_timer, on_timeout_timer);
         timeout_timer.data = this;
@@ -139,10 +142,10 @@ struct ApnsClient::Impl final : ConnectionOwner {
     // ---- requests ----
 
     void send(PushRequest request) {
-        if (shutting_down) {
+        if (shutting_down || draining) {
             PushResponse response;
             response.tag = request.tag;
-            response.reason = "Shutdown";
+            response.reason = shutting_down ? "Shutdown" : "NotSent";
             completions.push_back(std::move(response));
             schedule_kick();
             return;
@@ -200,8 +203,14 @@ struct ApnsClient::Impl final : ConnectionOwner {
         return nullptr;
     }
 
+    // A push APNs never processed goes again: here, or back to the caller while draining.
+    void send_again(std::uint64_t seq) {
+        if (draining) return complete(seq, 0, "NotSent");
+        waiting.push_front(seq);
+    }
+
     void dispatch() {
-        if (shutting_down) return;
+        if (shutting_down || draining) return;
         while (!waiting.empty()) {
             Link* link = pick_link();
             if (!link) break;
@@ -263,7 +272,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
     }
 
     void ensure_connections() {
-        if (shutting_down || waiting.empty()) return;  // lazy: connect when there is something to send
+        if (shutting_down || draining || waiting.empty()) return;  // lazy: connect when there is something to send
         for (auto& slot : slots) {
             if (!slot->link && slot->may_connect) connect(*slot);
         }
@@ -272,7 +281,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
     void connect(Slot& slot) {
         auto link = std::make_unique<Link>();
         link->slot = slot.index;
-        link->connection = std::make_unique<ApnsConnection>(loop, endpoint, tls, *this, log, next_connection_id++,
+        link->connection = std::make_unique<ApnsConnection>(loop, endpoint, *tls, *this, log, next_connection_id++,
                                                             static_cast<double>(config.ping_interval_s));
         if (jwt) link->token.emplace(jwt);
         std::string why;
@@ -293,7 +302,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
     // backoff; one that never did is a failure: wait 1 s, doubling to 60 s.
     void schedule_reconnect(Slot& slot, bool after_success) {
         slot.link = nullptr;
-        if (shutting_down) return;
+        if (shutting_down || draining) return;
         double delay = 0;
         if (after_success) {
             slot.next_backoff_s = 1;
@@ -364,8 +373,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
                 // Never processed by APNs: send again elsewhere, invisible to the caller.
                 if (shutting_down) return complete(seq, 0, "Shutdown");
                 ++counters.resent;
-                waiting.push_front(seq);
-                return;
+                return send_again(seq);
             }
             if (shutting_down) return complete(seq, 0, "Shutdown");
             if (result.connection_lost) return complete(seq, 0, "ConnectionLost");
@@ -396,8 +404,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
                 if (!p.retried_expired_token) {
                     p.retried_expired_token = true;
                     log.info(name + " ExpiredProviderToken apns-id=" + result.apns_id + ": new token, resending");
-                    waiting.push_front(seq);
-                    return;
+                    return send_again(seq);
                 }
             }
             if (!rejected) {
@@ -508,6 +515,29 @@ struct ApnsClient::Impl final : ConnectionOwner {
             slot->impl->callback_failed("on_reconnect_timer"));
     }
 
+    // ---- drain (a reload replaced this client) ----
+
+    void drain() {
+        if (shutting_down || draining) return;
+        draining = true;
+        log.info(name + " draining for a reload: " + std::to_string(waiting.size()) + " queued go back, " +
+                 std::to_string(pending.size() - std::min(pending.size(), waiting.size())) + " on the wire");
+        std::deque<std::uint64_t> unsent;
+        unsent.swap(waiting);
+        for (std::uint64_t seq : unsent) {
+            auto it = pending.find(seq);
+            if (it != pending.end() && !it->second.link) complete(seq, 0, "NotSent");
+        }
+        for (auto& slot : slots) ev_timer_stop(loop, &slot->reconnect_timer);
+        for (auto& link : links) {
+            link->active = false;
+            link->connection->begin_drain("reload");
+        }
+        schedule_kick();
+    }
+
+    bool drained() const noexcept { return pending.empty() && completions.empty() && links.empty(); }
+
     // ---- shutdown ----
 
     void shutdown(std::uint32_t deadline_ms) {
@@ -568,6 +598,10 @@ void ApnsClient::send(PushRequest request) { impl_->send(std::move(request)); }
 std::size_t ApnsClient::in_flight() const noexcept { return impl_->pending.size(); }
 
 void ApnsClient::shutdown(std::uint32_t deadline_ms) { impl_->shutdown(deadline_ms); }
+
+void ApnsClient::drain() { impl_->drain(); }
+
+bool ApnsClient::drained() const noexcept { return impl_->drained(); }
 
 bool ApnsClient::credentials_rejected() const noexcept { return impl_->rejected; }
 

@@ -19,6 +19,7 @@ struct ev_loop;
 namespace pushsync::sender {
 
 class JwtCache;
+class TlsContext;
 
 struct PushRequest {
     std::string token;    // lowercase hex
@@ -51,6 +52,12 @@ struct ConnectionConfig {
     // Token auth: share one cache per (team_id, key_id) across clients; empty: the client reads
     // auth.key_file and keeps its own.
     std::shared_ptr<JwtCache> jwt_cache;
+    // Loaded ahead (credentials.hpp, off the event loop at a reload); empty: the client builds
+    // its own from ca_file and auth.
+    std::shared_ptr<const TlsContext> tls;
+    // SHA-256 of the key, certificate and CA files' bytes when loaded: a reload replaces the
+    // connection when they changed even if the paths did not.
+    std::string credential_digest;
 };
 
 // Counters for tests, logs and metrics (added by apns-client).
@@ -87,6 +94,13 @@ public:
     // Stop opening streams; answer everything queued with status 0 reason "Shutdown" once the
     // streams on the wire finish or `deadline_ms` passes.
     void shutdown(std::uint32_t deadline_ms);
+    // A reload replaced this client: stop opening streams and never reconnect; pushes APNs has
+    // not seen (queued, refused, above a GOAWAY) are answered at once with status 0 reason
+    // "NotSent", so the caller sends them elsewhere; those on the wire get their answers (or
+    // time out), then each connection closes with GOAWAY.
+    void drain();
+    // Nothing in flight and every connection closed: the client may be destroyed.
+    bool drained() const noexcept;
     // Credential errors (403) hold an app's pushes: the pipeline asks before sending.
     bool credentials_rejected() const noexcept;
     ApnsClientStats stats() const noexcept;  // added by apns-client

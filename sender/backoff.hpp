@@ -12,6 +12,12 @@ public:
     Backoff(std::uint32_t base_ms, std::uint32_t max_ms, Random& random)
         : base_ms_(base_ms), max_ms_(max_ms < base_ms ? base_ms : max_ms), random_(random) {}
 
+    // A reload's delivery.retry_base_ms / retry_max_ms, for the next retries.
+    void configure(std::uint32_t base_ms, std::uint32_t max_ms) noexcept {
+        base_ms_ = base_ms;
+        max_ms_ = max_ms < base_ms ? base_ms : max_ms;
+    }
+
     // The wait after the `failures`-th failed attempt (1 = after the first). In
     // [cap/2, cap] where cap = min(max_ms, base_ms * 2^(failures-1)).
     std::int64_t delay_ms(std::uint32_t failures);

@@ -24,6 +24,8 @@ public:
     Coalescer& operator=(const Coalescer&) = delete;
 
     void add(const OutboxEntry& entry);
+    // A reload's coalesce_ms: windows opened from now on; open ones end as they were set.
+    void set_window(std::uint32_t coalesce_ms) noexcept { coalesce_ms_ = coalesce_ms; }
     // Emits every pending group now (shutdown does not call this: pending entries stay in the outbox).
     void flush_all();
     // Forgets pending groups without emitting (their entries stay in the outbox for the next start).

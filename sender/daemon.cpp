@@ -4,7 +4,11 @@
 
 #include <atomic>
 #include <csignal>
+#include <ctime>
 #include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "sender/c_callback.hpp"
@@ -12,6 +16,7 @@
 #include "sender/consumer.hpp"
 #include "sender/move_append.hpp"
 #include "sender/pipeline.hpp"
+#include "sender/secrets.hpp"
 #include "sender/store_writer.hpp"
 #include "sender/timers.hpp"
 #include "shared/queue.hpp"
@@ -25,10 +30,71 @@ struct LoopDeleter {
     void operator()(struct ev_loop* loop) const noexcept { ev_loop_destroy(loop); }
 };
 
+// What a reload read: a checked configuration with its routes' credentials loaded, or why not.
+struct LoadedConfig {
+    std::optional<Config> config;
+    std::optional<Routes> routes;
+    std::vector<CredentialExpiry> expiries;
+    std::string error;  // "FILE:LINE: KEY: PROBLEM"
+};
+
+LoadedConfig load_for_reload(const std::string& path, const DaemonOptions& options) {
+    LoadedConfig loaded;
+    try {
+        Config config = load_config(path);
+        check_secret_files(config);
+        Routes routes(config);
+        if (options.load_credentials) loaded.expiries = options.load_credentials(config, routes);
+        loaded.config = std::move(config);
+        loaded.routes = std::move(routes);
+    } catch (const ConfigError& e) {
+        loaded.error = e.what();
+    } catch (const std::exception& e) {
+        loaded.error = path + ": " + e.what();
+    }
+    return loaded;
+}
+
+// Keys the sender uses only when it starts (the store and the queue it opened): a reload that
+// changes one is refused as a whole.
+std::vector<std::string> restart_only_changes(const Config& running, const Config& loaded) {
+    std::vector<std::string> keys;
+    const auto check = [&](const char* key, bool same) {
+        if (!same) keys.emplace_back(key);
+    };
+    check("store.path", running.store.path == loaded.store.path);
+    check("store.map_size", running.store.map_size == loaded.store.map_size);
+    check("store.sync", running.store.sync == loaded.store.sync);
+    check("store.sync_interval_ms", running.store.sync_interval_ms == loaded.store.sync_interval_ms);
+    check("queue.path", running.queue.path == loaded.queue.path);
+    check("queue.capacity", running.queue.capacity == loaded.queue.capacity);
+    return keys;
+}
+
+std::string utc_time(std::int64_t unix_s) {
+    const std::time_t t = static_cast<std::time_t>(unix_s);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+std::string quoted(std::string_view text) {
+    std::string out = "\"";
+    for (const char c : text) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        if (static_cast<unsigned char>(c) < 0x20) continue;
+        out.push_back(c);
+    }
+    out.push_back('"');
+    return out;
+}
+
 }  // namespace
 
 struct Daemon::Impl {
-    const Config& config;
+    Config config;  // the running configuration: a reload replaces it
     Logger& log;
     DaemonOptions options;
     SystemClock clock;
@@ -55,11 +121,114 @@ struct Daemon::Impl {
     ev_timer heartbeat_watcher{};
     ev_timer shutdown_watcher{};
     ev_prepare prepare_watcher{};
+    ev_signal sighup_watcher{};
+    ev_async reload_watcher{};  // the reload thread finished
+    ev_timer expiry_watcher{};  // daily certificate expiry check
     bool shutting_down = false;
     bool stopped_cleanly = false;  // the loop ended through the shutdown path, not a failed callback
     std::int64_t shutdown_deadline_ms = 0;
 
-    Impl(const Config& c, Logger& l, DaemonOptions o) : config(c), log(l), options(o) {}
+    // Reload: the files are read on reload_thread, applied on the loop.
+    std::thread reload_thread;
+    std::mutex reload_mutex;
+    std::optional<LoadedConfig> reload_result;
+    bool reloading = false;
+    bool reload_again = false;  // SIGHUP while reading: read once more after
+    std::vector<CredentialExpiry> expiries;
+
+    Impl(const Config& c, Logger& l, DaemonOptions o) : config(c), log(l), options(std::move(o)) {}
+
+    void start_reload() {
+        if (reloading) {
+            reload_again = true;
+            return;
+        }
+        reloading = true;
+        if (reload_thread.joinable()) reload_thread.join();
+        reload_thread = std::thread([this, path = config.file] {
+            LoadedConfig loaded = load_for_reload(path, options);
+            {
+                std::lock_guard lock(reload_mutex);
+                reload_result = std::move(loaded);
+            }
+            ev_async_send(loop.get(), &reload_watcher);
+        });
+    }
+
+    void finish_reload() {
+        std::optional<LoadedConfig> loaded;
+        {
+            std::lock_guard lock(reload_mutex);
+            loaded.swap(reload_result);
+        }
+        if (!loaded) return;
+        reload_thread.join();
+        reloading = false;
+        if (!shutting_down) apply(std::move(*loaded));
+        if (reload_again && !shutting_down) {
+            reload_again = false;
+            start_reload();
+        }
+    }
+
+    void apply(LoadedConfig loaded) {
+        const std::string keep = " action=\"the running configuration stays in force\"";
+        if (!loaded.error.empty()) {
+            log.error("config.reload_failed", "config=" + quoted(config.file) + " error=" + quoted(loaded.error) + keep);
+            return;
+        }
+        if (const auto keys = restart_only_changes(config, *loaded.config); !keys.empty()) {
+            std::string list;
+            for (const auto& key : keys) list.append(list.empty() ? "" : ",").append(key);
+            log.error("config.reload_refused", "config=" + quoted(config.file) + " keys=" + list +
+                                                   " why=\"these change only with a restart; nothing was applied\"" +
+                                                   keep);
+            return;
+        }
+        const std::size_t connections = loaded.routes->connections().size();
+        std::size_t replaced = 0;
+        try {
+            replaced = pipeline->reconfigure(*loaded.config, std::move(*loaded.routes));
+        } catch (const std::exception& e) {
+            log.error("config.reload_failed", "config=" + quoted(config.file) + " error=" + quoted(e.what()) + keep);
+            return;
+        }
+        const Config previous = std::exchange(config, std::move(*loaded.config));
+        expiries = std::move(loaded.expiries);
+        publish_expiries(&previous);
+        log.set_level(config.sender.log_level);
+        log.info("config.reloaded", "config=" + quoted(config.file) + " apps=" + std::to_string(config.apps.size()) +
+                                        " connections=" + std::to_string(connections) +
+                                        " replaced=" + std::to_string(replaced));
+        warn_expiring();
+    }
+
+    // pushsync_credential_expiry_timestamp_seconds: each certificate's notAfter, 0 for apps
+    // without one (token keys do not expire) and for apps a reload removed.
+    void publish_expiries(const Config* previous) {
+        if (!metrics) return;
+        if (previous) {
+            for (const AppConfig& app : previous->apps) metrics->set_credential_expiry(app.bundle_id, 0);
+        }
+        for (const AppConfig& app : config.apps) metrics->set_credential_expiry(app.bundle_id, 0);
+        for (const CredentialExpiry& e : expiries) metrics->set_credential_expiry(e.bundle_id, e.not_after_unix_s);
+    }
+
+    // One line per client certificate within options.expiry_warning_s of its end (or past it).
+    void warn_expiring() {
+        const std::int64_t now_s = clock.unix_ms() / 1000;
+        for (const CredentialExpiry& e : expiries) {
+            const std::string fields = "bundle_id=" + quoted(e.bundle_id) + " cert_file=" + quoted(e.cert_file) +
+                                       " not_after=" + utc_time(e.not_after_unix_s);
+            if (e.not_after_unix_s <= now_s) {
+                log.error("credential.expired", fields + " action=\"APNs refuses it: renew it and reload\"");
+            } else if (e.not_after_unix_s - now_s < options.expiry_warning_s) {
+                log.warn("credential.expiring", fields + " days_left=" +
+                                                    std::to_string((e.not_after_unix_s - now_s) / 86400) +
+                                                    " action=\"renew it and reload\"");
+            }
+        }
+    }
 
     static Impl& self(void* data) { return *static_cast<Impl*>(data); }
 
@@ -132,6 +301,35 @@ struct Daemon::Impl {
                 d.begin_shutdown(w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
             },
             d.callback_failed("on_signal"));
+    }
+    static void on_sighup(struct ev_loop* loop, ev_signal* w, int) noexcept {
+        Impl& d = self(w->data);
+        guard_ev(
+            loop,
+            [&] {
+                if (d.shutting_down) return;
+                d.log.info("config.reloading", "config=" + quoted(d.config.file) + " why=SIGHUP");
+                d.start_reload();
+            },
+            d.callback_failed("on_sighup"));
+    }
+    static void on_reload_loaded(struct ev_loop* loop, ev_async* w, int) noexcept {
+        Impl& d = self(w->data);
+        guard_ev(
+            loop,
+            [&] {
+                d.finish_reload();
+            },
+            d.callback_failed("on_reload_loaded"));
+    }
+    static void on_expiry_check(struct ev_loop* loop, ev_timer* w, int) noexcept {
+        Impl& d = self(w->data);
+        guard_ev(
+            loop,
+            [&] {
+                d.warn_expiring();
+            },
+            d.callback_failed("on_expiry_check"));
     }
     static void on_timer(struct ev_loop* loop, ev_timer* w, int) noexcept {
         Impl& d = self(w->data);
@@ -244,8 +442,10 @@ Daemon::Daemon(const Config& config, Logger& log, MakeFactory make_factory, Daem
     } catch (const std::exception& e) {
         log.error("metrics.unavailable", "error=\"" + std::string(e.what()) + "\"");
     }
+    Routes routes(config);
+    if (d.options.load_credentials) d.expiries = d.options.load_credentials(config, routes);
     d.pipeline = std::make_unique<Pipeline>(
-        config, Pipeline::Deps{*d.store, d.timers, d.random, log,
+        config, std::move(routes), Pipeline::Deps{*d.store, d.timers, d.random, log,
                                [&d](Counter counter, std::uint64_t n) { d.queue->add(counter, n); },
                                make_factory(d.loop.get()), d.writer.get(), d.metrics.get()});
     d.consumer = d.make_consumer();
@@ -258,6 +458,10 @@ Daemon::Daemon(const Config& config, Logger& log, MakeFactory make_factory, Daem
     ev_init(&d.timer_watcher, &Impl::on_timer);
     ev_timer_init(&d.heartbeat_watcher, &Impl::on_heartbeat, 0.0, 1.0);
     ev_prepare_init(&d.prepare_watcher, &Impl::on_prepare);
+    ev_signal_init(&d.sighup_watcher, &Impl::on_sighup, SIGHUP);
+    ev_async_init(&d.reload_watcher, &Impl::on_reload_loaded);
+    ev_timer_init(&d.expiry_watcher, &Impl::on_expiry_check, 86400.0, 86400.0);
+    d.sighup_watcher.data = d.reload_watcher.data = d.expiry_watcher.data = &d;
     for (auto* w : {&d.inbox_watcher, &d.stop_watcher}) w->data = &d;
     d.sigterm_watcher.data = d.sigint_watcher.data = &d;
     d.timer_watcher.data = d.heartbeat_watcher.data = &d;
@@ -268,6 +472,9 @@ Daemon::Daemon(const Config& config, Logger& log, MakeFactory make_factory, Daem
     ev_signal_start(loop, &d.sigint_watcher);
     ev_timer_start(loop, &d.heartbeat_watcher);
     ev_prepare_start(loop, &d.prepare_watcher);
+    ev_signal_start(loop, &d.sighup_watcher);
+    ev_async_start(loop, &d.reload_watcher);
+    ev_timer_start(loop, &d.expiry_watcher);
 }
 
 Daemon::~Daemon() {
@@ -282,6 +489,10 @@ Daemon::~Daemon() {
     ev_timer_stop(loop, &d.heartbeat_watcher);
     ev_timer_stop(loop, &d.shutdown_watcher);
     ev_prepare_stop(loop, &d.prepare_watcher);
+    ev_signal_stop(loop, &d.sighup_watcher);
+    ev_async_stop(loop, &d.reload_watcher);
+    ev_timer_stop(loop, &d.expiry_watcher);
+    if (d.reload_thread.joinable()) d.reload_thread.join();
     d.consumer.reset();
     d.flush_pipeline();
     d.pipeline.reset();  // transports close their connections while the loop still exists
@@ -296,6 +507,8 @@ int Daemon::run() {
                                      std::to_string(d.pipeline->routes().connections().size()) +
                                      " recovered=" + std::to_string(recovered) +
                                      " coalesce_ms=" + std::to_string(d.config.delivery.coalesce_ms));
+    d.publish_expiries(nullptr);
+    d.warn_expiring();
     d.consumer->start();
     ev_run(d.loop.get(), 0);
     if (!d.stopped_cleanly) {

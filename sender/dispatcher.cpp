@@ -19,9 +19,17 @@ Dispatcher::Dispatcher(Deps deps, DispatchSettings settings, const std::vector<C
         connections_[i].window = std::max<std::size_t>(1, settings_.window_per_connection) *
                                  std::max<std::uint32_t>(1, connections[i].connections);
         connections_[i].name = i < connection_names.size() ? connection_names[i] : std::to_string(i);
-        connections_[i].transport =
-            factory(connections[i], [this, i](const PushResponse& response) { on_response(i, response); });
+        connections_[i].transport = make_transport(factory, connections[i], connections_[i], i);
     }
+}
+
+std::unique_ptr<PushTransport> Dispatcher::make_transport(const TransportFactory& factory,
+                                                          const ConnectionConfig& config, Connection& connection,
+                                                          std::size_t index) {
+    connection.answers_for = std::make_shared<std::size_t>(index);
+    return factory(config, [this, answers_for = connection.answers_for](const PushResponse& response) {
+        on_response(*answers_for, response);
+    });
 }
 
 Dispatcher::~Dispatcher() {
@@ -29,11 +37,13 @@ Dispatcher::~Dispatcher() {
     for (auto& connection : connections_) deps_.timers.cancel(connection.probe_timer);
     // Transports die before the maps their callbacks touch.
     for (auto& connection : connections_) connection.transport.reset();
+    retiring_.clear();
 }
 
 std::size_t Dispatcher::transport_in_flight() const noexcept {
     std::size_t n = 0;
     for (const auto& connection : connections_) n += connection.transport ? connection.transport->in_flight() : 0;
+    for (const auto& retiring : retiring_) n += retiring.transport->in_flight();
     return n;
 }
 
@@ -147,8 +157,10 @@ void Dispatcher::join(Slot& slot, const std::string& token, Push push) {
 }
 
 void Dispatcher::erase(std::unordered_map<std::string, Slot>::iterator it) {
-    Connection& connection = connections_.at(it->second.connection);
-    if (connection.busy > 0) --connection.busy;
+    if (it->second.connection != no_connection) {
+        Connection& connection = connections_.at(it->second.connection);
+        if (connection.busy > 0) --connection.busy;
+    }
     slots_.erase(it);
 }
 
@@ -164,6 +176,7 @@ void Dispatcher::start(const std::string& token, Slot& slot) {
 }
 
 void Dispatcher::launch(const std::string& token, Slot& slot) {
+    if (slot.active.push.target.connection == no_connection) return drop_unroutable(token);
     if (connections_.at(slot.active.push.target.connection).holding) {
         hold(token);
         return;
@@ -220,6 +233,16 @@ void Dispatcher::finish(const Push& push, Outcome outcome) {
     if (deps_.on_finished) deps_.on_finished(push, outcome);
 }
 
+void Dispatcher::drop_unroutable(const std::string& token) {
+    const Push& push = slots_.at(token).active.push;
+    if (deps_.count) deps_.count(Counter::pushes_failed, 1);
+    deps_.log.warn("push.unroutable", fields(push) + " bundle_id=" + push.target.bundle_id + " environment=" +
+                                          std::string(to_string(push.target.environment)) +
+                                          " reason=\"app or environment no longer configured\"");
+    finish(push, Outcome::failed);
+    advance(token);
+}
+
 void Dispatcher::on_response(std::size_t connection, const PushResponse& response) {
     if (draining_) {
         answers_.emplace_back(connection, response);
@@ -253,6 +276,20 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
         erase(slot_it);
         return;
     }
+    // An answer from a connection a reload replaced (its index is gone).
+    const bool retired = connection_index == no_connection;
+    if (response.status == 0 && response.reason == "NotSent") {
+        // That connection drained before APNs saw the push: the replacement sends it, and it
+        // was no attempt.
+        --active.attempts;
+        launch(token, slot);
+        return;
+    }
+    if (retired && verdict == Verdict::credentials) {
+        // The old credentials were refused: the reload brought new ones, try those.
+        launch(token, slot);
+        return;
+    }
     switch (verdict) {
         case Verdict::delivered: {
             record(active, response, PushOutcome::Count::sent);
@@ -263,7 +300,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
                                fields(push, response.apns_id) + " attempt=" + std::to_string(active.attempts));
             }
             finish(push, Outcome::delivered);
-            if (connections_.at(connection_index).holding) release(connection_index);
+            if (!retired && connections_.at(connection_index).holding) release(connection_index);
             advance(slot_it);
             return;
         }
@@ -419,7 +456,7 @@ void Dispatcher::stop(std::uint32_t deadline_ms) {
         slot.next.reset();
         if (slot.active.phase != Phase::on_wire) {
             deps_.timers.cancel(slot.active.timer);
-            --connections_.at(slot.connection).busy;
+            if (slot.connection != no_connection) --connections_.at(slot.connection).busy;
             it = slots_.erase(it);
         } else {
             ++it;
@@ -430,6 +467,119 @@ void Dispatcher::stop(std::uint32_t deadline_ms) {
         connection.probe_timer = 0;
         connection.held.clear();
         if (connection.transport) connection.transport->shutdown(deadline_ms);
+    }
+    for (auto& retiring : retiring_) retiring.transport->shutdown(deadline_ms);
+}
+
+void Dispatcher::reconfigure(DispatchSettings settings, const std::vector<ConnectionConfig>& configs,
+                             const std::vector<std::optional<std::size_t>>& reuse, const TransportFactory& factory,
+                             std::vector<std::string> names, const Reroute& reroute) {
+    if (stopping_) return;
+    // New transports first: a factory that throws (credentials) leaves everything as it was.
+    std::vector<Connection> next(configs.size());
+    for (std::size_t j = 0; j < configs.size(); ++j) {
+        next[j].window = std::max<std::size_t>(1, settings.window_per_connection) *
+                         std::max<std::uint32_t>(1, configs[j].connections);
+        next[j].name = j < names.size() ? std::move(names[j]) : std::to_string(j);
+        if (!reuse.at(j)) next[j].transport = make_transport(factory, configs[j], next[j], j);
+    }
+    std::vector<bool> kept(connections_.size(), false);
+    for (std::size_t j = 0; j < configs.size(); ++j) {
+        if (!reuse[j]) continue;
+        Connection& old = connections_.at(*reuse[j]);
+        kept[*reuse[j]] = true;
+        next[j].transport = std::move(old.transport);
+        next[j].answers_for = std::move(old.answers_for);
+        *next[j].answers_for = j;
+        next[j].holding = old.holding;
+        next[j].held = std::move(old.held);
+        next[j].last_alert_ms = old.last_alert_ms;
+        deps_.timers.cancel(old.probe_timer);  // it names the old index
+        if (next[j].holding) {
+            next[j].probe_timer = deps_.timers.after(settings.hold_probe_ms, [this, j] { probe(j); });
+        }
+    }
+    // Replaced connections drain; what waits for them moves below.
+    for (std::size_t i = 0; i < connections_.size(); ++i) {
+        Connection& old = connections_[i];
+        deps_.timers.cancel(old.probe_timer);
+        if (kept[i]) continue;
+        *old.answers_for = no_connection;
+        old.transport->drain();
+        deps_.log.info("apns.connection_draining", "apps=" + old.name + " on_wire=" +
+                                                       std::to_string(old.transport->in_flight()) +
+                                                       " why=\"reload replaced its configuration\"");
+        retiring_.push_back(Retiring{std::move(old.transport), old.name});
+    }
+    const auto route = [&](const Target& target) { return reroute(target).value_or(no_connection); };
+    // Backlogs in their order, each push to its device's new connection.
+    std::vector<Push> dropped;
+    for (Connection& old : connections_) {
+        for (Push& push : old.backlog) {
+            push.target.connection = route(push.target);
+            if (push.target.connection == no_connection) {
+                dropped.push_back(std::move(push));
+            } else {
+                next[push.target.connection].backlog.push_back(std::move(push));
+            }
+        }
+    }
+    std::vector<std::string> restart;     // held for a connection that was replaced: go again now
+    std::vector<std::string> unroutable;  // waiting (retry or held) with no connection left
+    for (auto& [token, slot] : slots_) {
+        Active& active = slot.active;
+        const std::size_t was = active.push.target.connection;
+        active.push.target.connection = route(active.push.target);
+        if (slot.next) {
+            slot.next->target.connection = route(slot.next->target);
+            if (slot.next->target.connection == no_connection) {
+                dropped.push_back(std::move(*slot.next));
+                slot.next.reset();
+            }
+        }
+        slot.connection = active.push.target.connection != no_connection ? active.push.target.connection
+                          : slot.next                                    ? slot.next->target.connection
+                                                                         : no_connection;
+        if (active.phase == Phase::on_wire) continue;  // its answer comes from where it went
+        if (active.push.target.connection == no_connection) {
+            deps_.timers.cancel(active.timer);
+            active.timer = 0;
+            unroutable.push_back(token);
+        } else if (active.phase == Phase::held && (was >= kept.size() || !kept[was])) {
+            restart.push_back(token);
+        }
+    }
+    connections_ = std::move(next);
+    settings_ = settings;
+    for (Connection& connection : connections_) connection.busy = 0;
+    for (const auto& [token, slot] : slots_) {
+        if (slot.connection != no_connection) ++connections_[slot.connection].busy;
+    }
+    for (const Push& push : dropped) {
+        if (deps_.count) deps_.count(Counter::pushes_failed, 1);
+        deps_.log.warn("push.unroutable", fields(push) + " bundle_id=" + push.target.bundle_id + " environment=" +
+                                              std::string(to_string(push.target.environment)) +
+                                              " reason=\"app or environment no longer configured\"");
+        finish(push, Outcome::failed);
+    }
+    for (const std::string& token : unroutable) {
+        if (slots_.count(token)) drop_unroutable(token);
+    }
+    for (const std::string& token : restart) {
+        const auto it = slots_.find(token);
+        if (it != slots_.end() && it->second.active.phase == Phase::held) start(token, it->second);
+    }
+    pump();
+}
+
+void Dispatcher::collect_retired() {
+    for (auto it = retiring_.begin(); it != retiring_.end();) {
+        if (!it->transport->drained()) {
+            ++it;
+            continue;
+        }
+        deps_.log.info("apns.connection_retired", "apps=" + it->name);
+        it = retiring_.erase(it);
     }
 }
 

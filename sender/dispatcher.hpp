@@ -77,6 +77,10 @@ public:
 
     Dispatcher(Deps deps, DispatchSettings settings, const std::vector<ConnectionConfig>& connections,
                const TransportFactory& factory, std::vector<std::string> connection_names = {});
+    // A push's connection once a reload left its app or environment without one.
+    static constexpr std::size_t no_connection = static_cast<std::size_t>(-1);
+    // The new connection of a push's device after a reload; nullopt: no longer configured.
+    using Reroute = std::function<std::optional<std::size_t>(const Target& target)>;
     ~Dispatcher();
     Dispatcher(const Dispatcher&) = delete;
     Dispatcher& operator=(const Dispatcher&) = delete;
@@ -87,6 +91,19 @@ public:
     // Starts backlogged pushes while their connection has room (the loop calls it once per
     // iteration, after the answers that freed the room).
     void pump();
+    // A reload. New connection j keeps the transport of current connection reuse[j] (unchanged
+    // configuration and credentials) or gets a new one from `factory`; current connections no
+    // new one keeps drain (transport.hpp) and are freed by collect_retired(). Every push not yet
+    // answered moves to its device's new connection through `reroute` (a push on a draining
+    // connection waits for its answer there; one APNs never saw goes again on the new one), so
+    // none is lost or sent twice; held pushes of a replaced connection go again at once. A push
+    // whose app is gone fails (push.unroutable). A factory that throws changes nothing.
+    void reconfigure(DispatchSettings settings, const std::vector<ConnectionConfig>& connections,
+                     const std::vector<std::optional<std::size_t>>& reuse, const TransportFactory& factory,
+                     std::vector<std::string> connection_names, const Reroute& reroute);
+    // Frees draining transports that are done (outside their callbacks: the loop calls it).
+    void collect_retired();
+    std::size_t retiring() const noexcept { return retiring_.size(); }
     // Stop sending: pushes not on the wire are handed back (left for the next start); the wire is
     // given `deadline_ms` to answer.
     void stop(std::uint32_t deadline_ms);
@@ -118,6 +135,8 @@ private:
     };
     struct Connection {
         std::unique_ptr<PushTransport> transport;
+        // The index the transport's answers are for: moved by a reload, no_connection once retired.
+        std::shared_ptr<std::size_t> answers_for;
         std::string name;
         bool holding = false;
         std::vector<std::string> held;  // tokens; stale entries are skipped
@@ -145,6 +164,10 @@ private:
     // The same with the slot's iterator (slots_ only grows in submit(), never under process()).
     void advance(std::unordered_map<std::string, Slot>::iterator it);
     void finish(const Push& push, Outcome outcome);
+    // A push left without a connection by a reload: failed, and the device's next push goes on.
+    void drop_unroutable(const std::string& token);
+    std::unique_ptr<PushTransport> make_transport(const TransportFactory& factory, const ConnectionConfig& config,
+                                                  Connection& connection, std::size_t index);
     void supersede(Slot& slot);
     void hold(const std::string& token);
     void release(std::size_t connection);
@@ -158,6 +181,11 @@ private:
     Deps deps_;
     DispatchSettings settings_;
     std::vector<Connection> connections_;
+    struct Retiring {
+        std::unique_ptr<PushTransport> transport;
+        std::string name;
+    };
+    std::vector<Retiring> retiring_;  // replaced by a reload, draining
     std::unordered_map<std::string, Slot> slots_;
     std::unordered_map<std::uint64_t, std::string> tags_;  // on the wire: tag -> token
     std::uint64_t next_tag_ = 1;

@@ -2,6 +2,7 @@
 // One line per event on stderr: "TIME LEVEL event key=value …", filtered by sender.log_level.
 // Lines carry the ids that matter (group, token prefix, apns-id). Thread-safe: the queue
 // consumer thread logs too.
+#include <atomic>
 #include <cstdio>
 #include <functional>
 #include <mutex>
@@ -19,7 +20,9 @@ public:
     explicit Logger(LogLevel level);  // writes to stderr
     Logger(LogLevel level, Sink sink);
 
-    bool enabled(LogLevel level) const noexcept { return level <= level_; }
+    bool enabled(LogLevel level) const noexcept { return level <= level_.load(std::memory_order_relaxed); }
+    // A reload's sender.log_level; the consumer and writer threads see it at their next line.
+    void set_level(LogLevel level) noexcept { level_.store(level, std::memory_order_relaxed); }
     void log(LogLevel level, std::string_view event, std::string_view fields = {});
     void error(std::string_view event, std::string_view fields = {}) { log(LogLevel::error, event, fields); }
     void warn(std::string_view event, std::string_view fields = {}) { log(LogLevel::warn, event, fields); }
@@ -27,7 +30,7 @@ public:
     void debug(std::string_view event, std::string_view fields = {}) { log(LogLevel::debug, event, fields); }
 
 private:
-    LogLevel level_;
+    std::atomic<LogLevel> level_;
     Sink sink_;
     std::mutex mutex_;
 };

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "sender/credentials.hpp"
 #include "sender/daemon.hpp"
 #include "sender/logger.hpp"
 #include "sender/secrets.hpp"
@@ -62,9 +63,13 @@ int main(int argc, char** argv) {
         // Waiting longer than a request may take to be answered gains nothing.
         sender::DaemonOptions options;
         options.shutdown_grace_ms = std::min<std::uint32_t>(5000, config.apns.request_timeout_ms);
+        options.load_credentials = sender::load_credentials;
         sender::Daemon daemon(
             config, log, [&log](struct ev_loop* loop) { return sender::apns_transport_factory(loop, log); }, options);
         return daemon.run();
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "%s\n", e.what());  // a key or certificate that cannot be used
+        return 2;
     } catch (const StoreError& e) {
         log.error("sender.store_unavailable", std::string("path=") + config.store.path + " error=\"" + e.what() + "\"");
         return 1;

@@ -5,27 +5,68 @@
 
 namespace pushsync::sender {
 
-Pipeline::Pipeline(const Config& config, Deps deps)
+namespace {
+
+DispatchSettings dispatch_settings(const Config& config) {
+    DispatchSettings settings;
+    settings.expiration_s = config.delivery.expiration_s;
+    settings.max_attempts = std::max<std::uint32_t>(1, config.delivery.max_attempts);
+    return settings;
+}
+
+std::vector<std::string> connection_names(const Routes& routes) {
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < routes.connections().size(); ++i) {
+        names.push_back(routes.apps_of(i) + "/" + std::string(to_string(routes.connections()[i].environment)));
+    }
+    return names;
+}
+
+}  // namespace
+
+Pipeline::Pipeline(const Config& config, Deps deps) : Pipeline(config, Routes(config), std::move(deps)) {}
+
+Pipeline::Pipeline(const Config& config, Routes routes, Deps deps)
     : deps_(std::move(deps)),
-      routes_(config),
+      routes_(std::move(routes)),
       backoff_(config.delivery.retry_base_ms, config.delivery.retry_max_ms, deps_.random),
       dedupe_(deps_.store),
       ledger_(deps_.store),
       fanout_(deps_.store, routes_),
       recorder_(deps_.timers.clock(), deps_.metrics),
       coalescer_(config.delivery.coalesce_ms, deps_.timers, [this](Round round) { run_round(std::move(round)); }) {
-    DispatchSettings settings;
-    settings.expiration_s = config.delivery.expiration_s;
-    settings.max_attempts = std::max<std::uint32_t>(1, config.delivery.max_attempts);
-    std::vector<std::string> names;
-    for (std::size_t i = 0; i < routes_.connections().size(); ++i) {
-        names.push_back(routes_.apps_of(i) + "/" + std::string(to_string(routes_.connections()[i].environment)));
-    }
     recorder_.add_apps(config);
     dispatcher_ = std::make_unique<Dispatcher>(
         Dispatcher::Deps{deps_.store, dedupe_, deps_.timers, backoff_, deps_.log, deps_.count,
                          [this](const Push& push, Outcome) { ledger_.push_finished(push.round); }, &recorder_},
-        settings, routes_.connections(), deps_.factory, std::move(names));
+        dispatch_settings(config), routes_.connections(), deps_.factory, connection_names(routes_));
+}
+
+std::size_t Pipeline::reconfigure(const Config& config, Routes routes) {
+    if (stopping_) return 0;
+    const std::vector<ConnectionConfig>& now = routes_.connections();
+    const std::vector<ConnectionConfig>& next = routes.connections();
+    std::vector<std::optional<std::size_t>> reuse(next.size());
+    std::vector<bool> taken(now.size(), false);
+    std::size_t replaced = now.size();
+    for (std::size_t j = 0; j < next.size(); ++j) {
+        for (std::size_t i = 0; i < now.size(); ++i) {
+            if (taken[i] || !same_connection(now[i], next[j])) continue;
+            taken[i] = true;
+            reuse[j] = i;
+            --replaced;
+            break;
+        }
+    }
+    dispatcher_->reconfigure(dispatch_settings(config), next, reuse, deps_.factory, connection_names(routes),
+                             [&routes](const Target& target) { return routes.find(target.bundle_id, target.environment); });
+    routes_ = std::move(routes);  // fanout_ reads it through its reference from now on
+    recorder_.add_apps(config);  // new apps get their metrics cells
+    backoff_.configure(config.delivery.retry_base_ms, config.delivery.retry_max_ms);
+    coalescer_.set_window(config.delivery.coalesce_ms);
+    // Their connection indices were the old routes': each round's next page paces on the new ones.
+    for (Expansion& expansion : expanding_) expansion.connections.clear();
+    return replaced;
 }
 
 Pipeline::~Pipeline() {
@@ -149,6 +190,7 @@ bool Pipeline::expand_page(Expansion& expansion) {
 }
 
 void Pipeline::flush() {
+    dispatcher_->collect_retired();
     dispatcher_->pump();
     expand();
     if (deps_.writer) {

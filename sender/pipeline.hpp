@@ -47,6 +47,8 @@ public:
     };
 
     Pipeline(const Config& config, Deps deps);
+    // With routes whose connections carry loaded credentials (credentials.hpp).
+    Pipeline(const Config& config, Routes routes, Deps deps);
     ~Pipeline();
     Pipeline(const Pipeline&) = delete;
     Pipeline& operator=(const Pipeline&) = delete;
@@ -60,6 +62,11 @@ public:
     void stored_below(std::uint64_t id) { ledger_.stored_below(id); }
     // Writes what this loop iteration collected: delivered tails, then finished outbox entries.
     void flush();
+    // A reload: the new routes and delivery settings apply from now on; connections whose
+    // configuration or credentials changed drain and are replaced, and what waited for them
+    // moves to the replacement (Dispatcher::reconfigure). Throws std::runtime_error from the
+    // transport factory before changing anything. Returns how many connections were replaced.
+    std::size_t reconfigure(const Config& config, Routes routes);
     // Shutdown: no new rounds or sends; the wire gets `deadline_ms` to answer.
     void stop(std::uint32_t deadline_ms);
     bool drained() const noexcept { return dispatcher_->on_wire() == 0; }

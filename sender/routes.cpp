@@ -45,6 +45,15 @@ Routes::Routes(const Config& config) {
     }
 }
 
+bool same_connection(const ConnectionConfig& a, const ConnectionConfig& b) noexcept {
+    const auto shape = [](const ConnectionConfig& c) {
+        return std::tie(c.url, c.environment, c.ca_file, c.connections, c.request_timeout_ms, c.ping_interval_s,
+                        c.auth.type, c.auth.team_id, c.auth.key_id, c.auth.key_file, c.auth.cert_file,
+                        c.credential_digest);
+    };
+    return shape(a) == shape(b);
+}
+
 std::optional<std::size_t> Routes::find(std::string_view bundle_id, Environment environment) const {
     const auto it = by_app_env_.find(app_env_key(bundle_id, environment));
     if (it == by_app_env_.end()) return std::nullopt;

@@ -36,18 +36,19 @@ TlsContext::TlsContext(const TlsClientOptions& options) : ctx_(SSL_CTX_new(TLS_c
     if (SSL_CTX_set_default_verify_paths(ctx) != 1) ERR_clear_error();  // no system store: ca_file may do
     if (!options.ca_file.empty() &&
         SSL_CTX_load_verify_locations(ctx, options.ca_file.c_str(), nullptr) != 1) {
-        throw std::runtime_error("cannot read CA file " + options.ca_file + ": " + openssl_error_text());
+        throw TlsFileError(options.ca_file, "cannot read CA file " + options.ca_file + ": " + openssl_error_text());
     }
     if (!options.cert_file.empty()) {
         if (SSL_CTX_use_certificate_chain_file(ctx, options.cert_file.c_str()) != 1) {
-            throw std::runtime_error("cannot read certificate file " + options.cert_file + ": " + openssl_error_text());
+            throw TlsFileError(options.cert_file,
+                               "cannot read certificate file " + options.cert_file + ": " + openssl_error_text());
         }
         if (SSL_CTX_use_PrivateKey_file(ctx, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-            throw std::runtime_error("cannot read key file " + options.key_file + ": " + openssl_error_text());
+            throw TlsFileError(options.key_file, "cannot read key file " + options.key_file + ": " + openssl_error_text());
         }
         if (SSL_CTX_check_private_key(ctx) != 1) {
-            throw std::runtime_error("key file " + options.key_file + " does not match certificate " +
-                                     options.cert_file);
+            throw TlsFileError(options.key_file,
+                               "key file " + options.key_file + " does not match certificate " + options.cert_file);
         }
     }
 }

@@ -2,6 +2,7 @@
 // The client TLS context for APNs connections: TLS 1.2+, ALPN h2, peer verification against the
 // system CAs plus an optional extra CA file, and the client certificate for certificate auth.
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 struct ssl_ctx_st;
@@ -15,9 +16,19 @@ struct TlsClientOptions {
     std::string key_file;   // its private key (PEM)
 };
 
+// A file of TlsClientOptions that cannot be used; what() names it and says why.
+class TlsFileError : public std::runtime_error {
+public:
+    TlsFileError(std::string file, const std::string& what) : std::runtime_error(what), file_(std::move(file)) {}
+    const std::string& file() const noexcept { return file_; }
+
+private:
+    std::string file_;
+};
+
 class TlsContext {
 public:
-    // Throws std::runtime_error naming the file that cannot be used.
+    // Throws TlsFileError naming the file that cannot be used.
     explicit TlsContext(const TlsClientOptions& options);
     ~TlsContext();
     TlsContext(const TlsContext&) = delete;

@@ -19,6 +19,12 @@ public:
     virtual void send(PushRequest request) = 0;
     virtual std::size_t in_flight() const noexcept = 0;
     virtual void shutdown(std::uint32_t deadline_ms) = 0;
+    // A reload replaced this transport: what APNs has not seen comes back at once as status 0
+    // reason "NotSent" (to go on the replacement); the wire is answered, then the connections
+    // close gracefully. drained(): nothing left, it may be destroyed. (The defaults suit a
+    // transport without connections of its own.)
+    virtual void drain() {}
+    virtual bool drained() const noexcept { return in_flight() == 0; }
     virtual bool credentials_rejected() const noexcept = 0;
 };
 

@@ -18,6 +18,8 @@ public:
     void send(PushRequest request) override { client_.send(std::move(request)); }
     std::size_t in_flight() const noexcept override { return client_.in_flight(); }
     void shutdown(std::uint32_t deadline_ms) override { client_.shutdown(deadline_ms); }
+    void drain() override { client_.drain(); }
+    bool drained() const noexcept override { return client_.drained(); }
     bool credentials_rejected() const noexcept override { return client_.credentials_rejected(); }
 
 private:
@@ -34,7 +36,7 @@ TransportFactory apns_transport_factory(struct ev_loop* loop, Logger& log) {
                                 PushTransport::Callback on_response) -> std::unique_ptr<PushTransport> {
         ConnectionConfig shared = config;
         shared.log = [&log](LogLevel level, const std::string& line) { log.log(level, "apns", line); };
-        if (shared.auth.type == AuthType::token) {
+        if (shared.auth.type == AuthType::token && !shared.jwt_cache) {
             auto& cache = (*caches)[JwtKey{shared.auth.team_id, shared.auth.key_id, shared.auth.key_file}];
             if (!cache) {
                 // Throws std::runtime_error naming the file when the key is not a P-256 PKCS#8 key.

@@ -72,6 +72,7 @@ void read_apns(const Map& root, ApnsConfig& apns) {
     read_endpoint(map, "production", apns.production);
     read_endpoint(map, "sandbox", apns.sandbox);
     map.read_string("ca_file", apns.ca_file, true);
+    if (map.has("ca_file")) apns.ca_file_line = map.line_at("ca_file");
     map.read_u32("connections", apns.connections, 1, 64);
     map.read_u32("request_timeout_ms", apns.request_timeout_ms, 1);
     map.read_u32("ping_interval_s", apns.ping_interval_s);

@@ -48,6 +48,7 @@ struct ApnsConfig {
     std::string production = "https://api.push.apple.com:443";
     std::string sandbox = "https://api.sandbox.push.apple.com:443";
     std::string ca_file;  // empty: system CAs only
+    int ca_file_line = 0;  // for the sender's credential errors
     std::uint32_t connections = 1;
     std::uint32_t request_timeout_ms = 10000;
     std::uint32_t ping_interval_s = 60;

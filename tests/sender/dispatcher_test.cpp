@@ -265,3 +265,70 @@ TEST_F(DispatcherTest, StopHandsBackWhatIsNotOnTheWireAndLetsTheWireFinish) {
 
 }  // namespace
 }  // namespace pushsync::sender
+
+// A reload (Dispatcher::reconfigure): connection 0 replaced, connection 1 kept.
+struct DispatcherReloadTest : DispatcherTest {
+    void replace_first(std::function<std::optional<std::size_t>(const Target&)> reroute = {}) {
+        if (!reroute) reroute = [](const Target& t) { return std::optional<std::size_t>(t.connection); };
+        dispatcher->reconfigure(settings, connections, {std::nullopt, 1}, transports.factory(), {"new", "kept"}, reroute);
+    }
+    std::size_t delivered(const char* token) const {
+        std::size_t n = 0;
+        for (const auto& [push, outcome] : finished) n += push.target.token == token && outcome == Outcome::delivered;
+        return n;
+    }
+};
+
+TEST_F(DispatcherReloadTest, WhatWaitsForAReplacedConnectionMovesAndTheWireIsAnsweredWhereItWent) {
+    settings.window_per_connection = 2;
+    dispatcher = std::make_unique<Dispatcher>(
+        Dispatcher::Deps{*h.store, dedupe, timers, backoff, log, {},
+                         [this](const Push& p, Outcome o) { finished.emplace_back(p, o); }},
+        settings, connections, transports.factory());
+    test::FakeTransport& old_wire = *transports.all.at(2);
+    dispatcher->submit(std::vector<Push>{push(test::token_a, "T1"), push(test::token_b, "T1"), push(test::token_c, "T1")});
+    ASSERT_EQ(old_wire.waiting.size(), 2u);  // a and b handed over, c waits in the backlog
+    replace_first();
+    test::FakeTransport& new_wire = *transports.all.at(4);
+    EXPECT_TRUE(old_wire.draining);
+    EXPECT_FALSE(transports.all.at(3)->draining);  // the kept connection goes on
+    EXPECT_EQ(dispatcher->retiring(), 1u);
+    EXPECT_EQ(new_wire.waiting.size(), 0u);  // c waits for a window slot, now on the new connection
+    // a was on the wire: its answer counts; b never left the old client: it comes back NotSent.
+    old_wire.answer(200);
+    old_wire.answer(0, "NotSent");
+    ASSERT_EQ(new_wire.waiting.size(), 2u);
+    EXPECT_EQ(new_wire.waiting[0].token, test::token_b);
+    EXPECT_EQ(new_wire.waiting[1].token, test::token_c);
+    new_wire.answer_all(200);
+    for (const char* token : {test::token_a, test::token_b, test::token_c}) EXPECT_EQ(delivered(token), 1u) << token;
+    EXPECT_EQ(dispatcher->stats().retries, 0u);
+    dispatcher->collect_retired();  // the old transport is drained: freed
+    EXPECT_EQ(dispatcher->retiring(), 0u);
+    EXPECT_TRUE(logged("apns.connection_retired apps=0"));
+}
+
+TEST_F(DispatcherReloadTest, PushesHeldForRefusedCredentialsGoAgainOnTheReplacementAtOnce) {
+    dispatcher->submit(push(test::token_a, "T1"));
+    wire(0).answer(403, "InvalidProviderToken");
+    EXPECT_TRUE(dispatcher->holding(0));
+    replace_first();
+    test::FakeTransport& new_wire = *transports.all.at(2);
+    EXPECT_FALSE(dispatcher->holding(0));
+    ASSERT_EQ(new_wire.waiting.size(), 1u);
+    new_wire.answer(200);
+    EXPECT_EQ(delivered(test::token_a), 1u);
+}
+
+TEST_F(DispatcherReloadTest, PushesOfAnAppNoLongerConfiguredFailAsUnroutable) {
+    dispatcher->submit(push(test::token_a, "T1"));
+    dispatcher->submit(push(test::token_a, "T2"));  // waits behind T1
+    replace_first([](const Target&) { return std::nullopt; });
+    ASSERT_EQ(finished.size(), 1u);  // T2 had nowhere to go
+    EXPECT_EQ(finished[0].second, Outcome::failed);
+    EXPECT_TRUE(logged("push.unroutable group=g token=aaaaaaaa tail=T2"));
+    wire(0).answer(0, "NotSent");  // T1 never left: no connection to send it on either
+    ASSERT_EQ(finished.size(), 2u);
+    EXPECT_EQ(finished[1].second, Outcome::failed);
+    EXPECT_EQ(dispatcher->devices_busy(), 0u);
+}

@@ -29,9 +29,10 @@ struct Stack {
         std::uint32_t queue_capacity = 4096;
         std::string key_file{};  // instead of the simulator's .p8 (never delete that one: tests share it)
         std::string nginx_server_extra{};  // more locations in nginx's server{} (NginxOptions::server_extra)
+        ApnsSimOptions sim_options{};
     };
 
-    explicit Stack(Options o) : options(std::move(o)), sim(), nginx(nginx_options()) {
+    explicit Stack(Options o) : options(std::move(o)), sim(options.sim_options), nginx(nginx_options()) {
         if (options.start_sender) start_sender();
     }
     Stack() : Stack(Options{}) {}

@@ -34,6 +34,8 @@ public:
     void send(PushRequest request) override { waiting.push_back(std::move(request)); ++sent; }
     std::size_t in_flight() const noexcept override { return waiting.size(); }
     void shutdown(std::uint32_t) override { shut_down = true; }
+    void drain() override { draining = true; }
+    bool drained() const noexcept override { return draining && waiting.empty(); }
     bool credentials_rejected() const noexcept override { return false; }
 
     // Answers the oldest request waiting.
@@ -57,6 +59,7 @@ public:
     std::deque<PushRequest> waiting;
     std::size_t sent = 0;
     bool shut_down = false;
+    bool draining = false;
 
 private:
     Callback callback_;

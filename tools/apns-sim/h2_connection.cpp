@@ -230,6 +230,12 @@ void H2Connection::close(const std::string& why) {
         if (s->delay) ev_timer_stop(loop_, &*s->delay);
     }
     if (handshake_done_) SSL_shutdown(ssl_.get());
+    if (client_goaway_) {
+        // A client's graceful close: its GOAWAY came first and none of its streams was left open.
+        const bool all_answered = std::all_of(streams_.begin(), streams_.end(),
+                                              [](const auto& entry) { return entry.second->answered; });
+        sim_.counters.add(all_answered ? "client_graceful_closes" : "client_closes_with_open_streams");
+    }
     if (!sim_.opt.quiet) std::cerr << "apns-sim: conn=" << id_ << " closed requests=" << requests_ << " why=" << why << '\n';
     server_.retire(id_);  // destroyed before the loop blocks again, outside this call chain
 }
@@ -281,6 +287,7 @@ nlohmann::json H2Connection::to_json() const {
         j["certificate_topic"] = auth_->certificate_topic();
     }
     if (goaway_last_) j["goaway_last_stream_id"] = *goaway_last_;
+    if (client_goaway_) j["client_goaway"] = true;
     return j;
 }
 
@@ -495,6 +502,14 @@ int H2Connection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, vo
             break;
         case NGHTTP2_PRIORITY:
             self->sim_.counters.add("priority_frames");  // APNs asks providers not to send them
+            break;
+        case NGHTTP2_GOAWAY:
+            if (frame->goaway.error_code == NGHTTP2_NO_ERROR) {
+                self->client_goaway_ = true;
+                self->sim_.counters.add("goaways_received");
+            } else {
+                self->sim_.counters.add("goaways_received_with_error");
+            }
             break;
         default:
             break;

@@ -97,6 +97,7 @@ private:
     std::uint32_t stream_limit_ = 0;
     bool limit_dropped_ = false;
     std::optional<std::int32_t> goaway_last_;  // set once we sent GOAWAY: closing
+    bool client_goaway_ = false;               // the client said GOAWAY NO_ERROR: it is leaving
     bool close_after_flush_ = false;
     std::int32_t last_stream_seen_ = 0;
     bool settings_acked_ = false;

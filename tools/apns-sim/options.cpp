@@ -263,7 +263,11 @@ Control API (JSON bodies and answers):
                                stream_limit_violations, streams_refused, streams_reset_by_client,
                                streams_before_settings_ack, priority_frames, pings, idle_timeouts,
                                tls_handshake_failures, sensitive_headers_indexed (:path or
-                               authorization not sent "never indexed"), faults_<kind>
+                               authorization not sent "never indexed"), faults_<kind>,
+                               goaways_received (a client's GOAWAY NO_ERROR; others
+                               goaways_received_with_error), client_graceful_closes (closed after
+                               the client's GOAWAY with every stream answered; else
+                               client_closes_with_open_streams)
   GET  /connections            open connections (auth, team, stream limit, requests)
   POST /clock                  {"offset_s":N}: the simulator's clock runs N seconds ahead; GET /clock
   POST /reset                  forget marks, faults, log, counters and the clock offset
