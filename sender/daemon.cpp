@@ -19,6 +19,7 @@
 #include "sender/secrets.hpp"
 #include "sender/store_writer.hpp"
 #include "sender/timers.hpp"
+#include "shared/log_escape.hpp"
 #include "shared/queue.hpp"
 #include "shared/store.hpp"
 
@@ -78,17 +79,6 @@ std::string utc_time(std::int64_t unix_s) {
     char text[32];
     std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return text;
-}
-
-std::string quoted(std::string_view text) {
-    std::string out = "\"";
-    for (const char c : text) {
-        if (c == '"' || c == '\\') out.push_back('\\');
-        if (static_cast<unsigned char>(c) < 0x20) continue;
-        out.push_back(c);
-    }
-    out.push_back('"');
-    return out;
 }
 
 }  // namespace
@@ -174,13 +164,14 @@ struct Daemon::Impl {
     void apply(LoadedConfig loaded) {
         const std::string keep = " action=\"the running configuration stays in force\"";
         if (!loaded.error.empty()) {
-            log.error("config.reload_failed", "config=" + quoted(config.file) + " error=" + quoted(loaded.error) + keep);
+            log.error("config.reload_failed",
+                      "config=" + log_value(config.file) + " error=" + log_value(loaded.error) + keep);
             return;
         }
         if (const auto keys = restart_only_changes(config, *loaded.config); !keys.empty()) {
             std::string list;
             for (const auto& key : keys) list.append(list.empty() ? "" : ",").append(key);
-            log.error("config.reload_refused", "config=" + quoted(config.file) + " keys=" + list +
+            log.error("config.reload_refused", "config=" + log_value(config.file) + " keys=" + list +
                                                    " why=\"these change only with a restart; nothing was applied\"" +
                                                    keep);
             return;
@@ -190,14 +181,15 @@ struct Daemon::Impl {
         try {
             replaced = pipeline->reconfigure(*loaded.config, std::move(*loaded.routes));
         } catch (const std::exception& e) {
-            log.error("config.reload_failed", "config=" + quoted(config.file) + " error=" + quoted(e.what()) + keep);
+            log.error("config.reload_failed",
+                      "config=" + log_value(config.file) + " error=" + log_value(e.what()) + keep);
             return;
         }
         const Config previous = std::exchange(config, std::move(*loaded.config));
         expiries = std::move(loaded.expiries);
         publish_expiries(&previous);
         log.set_level(config.sender.log_level);
-        log.info("config.reloaded", "config=" + quoted(config.file) + " apps=" + std::to_string(config.apps.size()) +
+        log.info("config.reloaded", "config=" + log_value(config.file) + " apps=" + std::to_string(config.apps.size()) +
                                         " connections=" + std::to_string(connections) +
                                         " replaced=" + std::to_string(replaced));
         warn_expiring();
@@ -218,7 +210,7 @@ struct Daemon::Impl {
     void warn_expiring() {
         const std::int64_t now_s = clock.unix_ms() / 1000;
         for (const CredentialExpiry& e : expiries) {
-            const std::string fields = "bundle_id=" + quoted(e.bundle_id) + " cert_file=" + quoted(e.cert_file) +
+            const std::string fields = "bundle_id=" + log_value(e.bundle_id) + " cert_file=" + log_value(e.cert_file) +
                                        " not_after=" + utc_time(e.not_after_unix_s);
             if (e.not_after_unix_s <= now_s) {
                 log.error("credential.expired", fields + " action=\"APNs refuses it: renew it and reload\"");
@@ -308,7 +300,7 @@ struct Daemon::Impl {
             loop,
             [&] {
                 if (d.shutting_down) return;
-                d.log.info("config.reloading", "config=" + quoted(d.config.file) + " why=SIGHUP");
+                d.log.info("config.reloading", "config=" + log_value(d.config.file) + " why=SIGHUP");
                 d.start_reload();
             },
             d.callback_failed("on_sighup"));

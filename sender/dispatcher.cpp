@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "shared/log_escape.hpp"
+
 namespace pushsync::sender {
 
 std::string silent_payload(std::string_view tail) {
@@ -233,13 +235,16 @@ void Dispatcher::finish(const Push& push, Outcome outcome) {
     if (deps_.on_finished) deps_.on_finished(push, outcome);
 }
 
-void Dispatcher::drop_unroutable(const std::string& token) {
-    const Push& push = slots_.at(token).active.push;
+void Dispatcher::fail_unroutable(const Push& push) {
     if (deps_.count) deps_.count(Counter::pushes_failed, 1);
-    deps_.log.warn("push.unroutable", fields(push) + " bundle_id=" + push.target.bundle_id + " environment=" +
+    deps_.log.warn("push.unroutable", fields(push) + " bundle_id=" + log_value(push.target.bundle_id) + " environment=" +
                                           std::string(to_string(push.target.environment)) +
                                           " reason=\"app or environment no longer configured\"");
     finish(push, Outcome::failed);
+}
+
+void Dispatcher::drop_unroutable(const std::string& token) {
+    fail_unroutable(slots_.at(token).active.push);
     advance(token);
 }
 
@@ -555,13 +560,7 @@ void Dispatcher::reconfigure(DispatchSettings settings, const std::vector<Connec
     for (const auto& [token, slot] : slots_) {
         if (slot.connection != no_connection) ++connections_[slot.connection].busy;
     }
-    for (const Push& push : dropped) {
-        if (deps_.count) deps_.count(Counter::pushes_failed, 1);
-        deps_.log.warn("push.unroutable", fields(push) + " bundle_id=" + push.target.bundle_id + " environment=" +
-                                              std::string(to_string(push.target.environment)) +
-                                              " reason=\"app or environment no longer configured\"");
-        finish(push, Outcome::failed);
-    }
+    for (const Push& push : dropped) fail_unroutable(push);
     for (const std::string& token : unroutable) {
         if (slots_.count(token)) drop_unroutable(token);
     }

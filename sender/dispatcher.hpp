@@ -164,7 +164,9 @@ private:
     // The same with the slot's iterator (slots_ only grows in submit(), never under process()).
     void advance(std::unordered_map<std::string, Slot>::iterator it);
     void finish(const Push& push, Outcome outcome);
-    // A push left without a connection by a reload: failed, and the device's next push goes on.
+    // A push left without a connection by a reload: failed (counted, logged), and for the
+    // device's active push, its next one goes on.
+    void fail_unroutable(const Push& push);
     void drop_unroutable(const std::string& token);
     std::unique_ptr<PushTransport> make_transport(const TransportFactory& factory, const ConnectionConfig& config,
                                                   Connection& connection, std::size_t index);

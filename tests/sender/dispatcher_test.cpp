@@ -263,9 +263,6 @@ TEST_F(DispatcherTest, StopHandsBackWhatIsNotOnTheWireAndLetsTheWireFinish) {
     EXPECT_TRUE(finished.empty()) << "nothing finished: it all stays in the outbox";
 }
 
-}  // namespace
-}  // namespace pushsync::sender
-
 // A reload (Dispatcher::reconfigure): connection 0 replaced, connection 1 kept.
 struct DispatcherReloadTest : DispatcherTest {
     void replace_first(std::function<std::optional<std::size_t>(const Target&)> reroute = {}) {
@@ -297,6 +294,7 @@ TEST_F(DispatcherReloadTest, WhatWaitsForAReplacedConnectionMovesAndTheWireIsAns
     // a was on the wire: its answer counts; b never left the old client: it comes back NotSent.
     old_wire.answer(200);
     old_wire.answer(0, "NotSent");
+    dispatcher->pump();  // the loop's next iteration: a's slot is free for c
     ASSERT_EQ(new_wire.waiting.size(), 2u);
     EXPECT_EQ(new_wire.waiting[0].token, test::token_b);
     EXPECT_EQ(new_wire.waiting[1].token, test::token_c);
@@ -332,3 +330,6 @@ TEST_F(DispatcherReloadTest, PushesOfAnAppNoLongerConfiguredFailAsUnroutable) {
     EXPECT_EQ(finished[1].second, Outcome::failed);
     EXPECT_EQ(dispatcher->devices_busy(), 0u);
 }
+
+}  // namespace
+}  // namespace pushsync::sender
