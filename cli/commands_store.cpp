@@ -302,49 +302,55 @@ int run_import(const Invocation& inv) {
 // --- check --------------------------------------------------------------------------------------
 
 int run_check(const Invocation& inv) {
-    const std::int64_t now_s = static_cast<std::int64_t>(std::time(nullptr));
-    const CredentialReport credentials = check_credentials(inv.config, now_s);
     const auto store = open_store(inv.config, true);
     const std::vector<std::string> problems = store->check();
     const StoreStats stats = store->stats();
-    const bool ok = problems.empty() && credentials.problems.empty();
+    if (inv.json) {
+        print_json(inv.out, {{"consistent", problems.empty()},
+                             {"devices", stats.devices},
+                             {"groups", stats.groups},
+                             {"problems", problems}});
+    } else if (problems.empty()) {
+        inv.out << "consistent: " << stats.devices << " devices in " << stats.groups << " groups\n";
+    } else {
+        for (const std::string& problem : problems) inv.out << problem << '\n';
+        inv.out << problems.size() << " problem" << (problems.size() == 1 ? "" : "s") << " found\n";
+    }
+    return problems.empty() ? exit_done : exit_failed;
+}
+
+int run_check_credentials(const Invocation& inv) {
+    const std::int64_t now_s = static_cast<std::int64_t>(std::time(nullptr));
+    const CredentialReport report = check_credentials(inv.config, now_s);
     if (inv.json) {
         Json certificates = Json::array();
-        for (const CertificateExpiry& c : credentials.certificates) {
+        for (const CertificateExpiry& c : report.certificates) {
             certificates.push_back({{"bundle_id", c.bundle_id},
                                     {"cert_file", c.cert_file},
                                     {"not_after", format_rfc3339(c.not_after_unix_s * 1000)},
                                     {"not_after_unix_s", c.not_after_unix_s},
                                     {"days_left", (c.not_after_unix_s - now_s) / 86400}});
         }
-        print_json(inv.out, {{"consistent", problems.empty()},
-                             {"devices", stats.devices},
-                             {"groups", stats.groups},
-                             {"problems", problems},
-                             {"credentials",
-                              {{"user", credentials.user},
-                               {"problems", credentials.problems},
-                               {"warnings", credentials.warnings},
-                               {"certificates", certificates}}}});
-        return ok ? exit_done : exit_failed;
-    }
-    for (const std::string& problem : credentials.problems) inv.out << problem << '\n';
-    for (const std::string& warning : credentials.warnings) inv.out << "warning: " << warning << '\n';
-    for (const CertificateExpiry& c : credentials.certificates) {
-        inv.out << "certificate " << c.bundle_id << " " << c.cert_file << " expires " << format_rfc3339(c.not_after_unix_s * 1000)
-                << " (in " << (c.not_after_unix_s - now_s) / 86400 << " days)\n";
-    }
-    inv.out << "credentials (as read by " << credentials.user << "): "
-            << (credentials.problems.empty() ? "usable" : std::to_string(credentials.problems.size()) + " problem" +
-                                                               (credentials.problems.size() == 1 ? "" : "s"))
-            << '\n';
-    if (problems.empty()) {
-        inv.out << "consistent: " << stats.devices << " devices in " << stats.groups << " groups\n";
+        print_json(inv.out, {{"user", report.user},
+                             {"usable", report.problems.empty()},
+                             {"problems", report.problems},
+                             {"warnings", report.warnings},
+                             {"certificates", certificates}});
     } else {
-        for (const std::string& problem : problems) inv.out << problem << '\n';
-        inv.out << problems.size() << " problem" << (problems.size() == 1 ? "" : "s") << " found\n";
+        for (const std::string& problem : report.problems) inv.out << problem << '\n';
+        for (const std::string& warning : report.warnings) inv.out << "warning: " << warning << '\n';
+        for (const CertificateExpiry& c : report.certificates) {
+            inv.out << "certificate " << c.bundle_id << " " << c.cert_file << " expires "
+                    << format_rfc3339(c.not_after_unix_s * 1000) << " (in " << (c.not_after_unix_s - now_s) / 86400
+                    << " days)\n";
+        }
+        inv.out << "credentials as read by " << report.user << ": "
+                << (report.problems.empty() ? std::string("usable")
+                                            : std::to_string(report.problems.size()) + " problem" +
+                                                  (report.problems.size() == 1 ? "" : "s") + " found")
+                << '\n';
     }
-    return ok ? exit_done : exit_failed;
+    return report.problems.empty() ? exit_done : exit_failed;
 }
 
 }  // namespace
@@ -379,12 +385,16 @@ std::vector<CommandSpec> store_commands() {
          "With --merge a device already here keeps the earlier registered_at and the fields of the\n"
          "record seen last, so copying a moving shard's changes again never undoes a newer refresh.",
          {{"--merge", "", "merge with devices already here instead of replacing them"}}, 1, 1, run_import},
-        {{"check"}, "", "check the group index against the device records, and the credentials",
-         "The keys, certificates and CA file pushsync.yaml names are checked as the sender would\n"
-         "load them: readable by user pushsync (or, when it does not exist, by you), parsable,\n"
-         "matching, not expired; a certificate within 30 days of its end is a warning. No secret\n"
-         "is printed. Exit status 3 when problems are found, one line each.",
-         {}, 0, 0, run_check},
+        {{"check"}, "", "check the group index against the device records",
+         "Exit status 3 when problems are found, one line each. The credentials: check credentials.", {}, 0, 0,
+         run_check},
+        {{"check", "credentials"}, "", "check the keys and certificates the sender would load",
+         "Every key, certificate and CA file pushsync.yaml names, as the sender would load them:\n"
+         "readable by user pushsync (or, when it does not exist, by you), parsable, key matching\n"
+         "certificate, not expired; each certificate's expiry is shown, and one within 30 days of\n"
+         "it is a warning. No secret is printed. Exit status 3 when problems are found, one line\n"
+         "each (FILE:LINE: KEY: PATH: problem).",
+         {}, 0, 0, run_check_credentials},
     };
 }
 

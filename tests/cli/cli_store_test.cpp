@@ -329,6 +329,34 @@ TEST_F(CliStore, CheckClean) {
     EXPECT_EQ(r.out, R"({"consistent":true,"devices":3,"groups":2,"problems":[]})" "\n");
 }
 
+TEST_F(CliStore, CheckCredentialsNamesEachUnusableFileWithItsLineAndPrintsNoSecret) {
+    // The fixture's key files do not exist.
+    auto r = ctl({"check", "credentials"});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_NE(r.out.find(config_path() + ":9: apps[0].auth.key_file: /nonexistent.p8: No such file or directory"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("apps[1].auth.key_file: /nonexistent.key: "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("apps[1].auth.cert_file: /nonexistent.pem: "), std::string::npos) << r.out;
+    EXPECT_NE(lines_of(r.out).back().find("3 problems found"), std::string::npos) << r.out;
+
+    // A key file that is there but is no key: named, its bytes never shown.
+    write_file(dir_ / "AuthKey.p8", "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n");
+    std::string yaml = read_file(config_path());
+    yaml.replace(yaml.find("/nonexistent.p8"), 15, (dir_ / "AuthKey.p8").string());
+    write_file(config_path(), yaml);
+    r = ctl({"check", "credentials", "--json"});
+    EXPECT_EQ(r.exit_code, 3);
+    const json j = json::parse(r.out);
+    EXPECT_EQ(j["usable"], false);
+    ASSERT_EQ(j["problems"].size(), 3u) << r.out;
+    EXPECT_NE(j["problems"][0].get<std::string>().find("apps[0].auth.key_file: " + (dir_ / "AuthKey.p8").string() +
+                                                       ": not a PEM private key"),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(r.out.find("c2VjcmV0"), std::string::npos);
+}
+
 // Removes one group-index entry behind the Store's back, the kind of damage check exists for.
 void drop_index_entry(const std::string& path, const std::string& group, const std::string& token) {
     MDB_env* env = nullptr;

@@ -6,7 +6,8 @@ namespace {
 
 const std::vector<std::vector<std::string>> all_commands = {
     {"groups"}, {"devices"}, {"device"}, {"remove-device"}, {"remove-group"}, {"stats"}, {"gc"},
-    {"export"}, {"import"},  {"check"},  {"queue"},         {"queue", "peek"}, {"queue", "reset"}};
+    {"export"}, {"import"},  {"check"},  {"queue"},         {"queue", "peek"}, {"queue", "reset"},
+    {"check", "credentials"}};
 
 std::string joined(const std::vector<std::string>& words) {
     std::string out;

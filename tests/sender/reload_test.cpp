@@ -277,18 +277,18 @@ TEST(SenderReload, AClientCertificateTenDaysFromExpiryIsWarnedAboutAtStartAndRel
     ASSERT_TRUE(wait_until([&] { return s.delivered_to(b) == 1; })) << read_file(s.sender_log());
     EXPECT_EQ(s.requests_for(b).at(0)["auth"], "certificate");
 
-    // pushsyncctl check reads the same expiry, as a warning, and prints no secret.
+    // pushsyncctl check credentials reads the same expiry, as a warning, and prints no secret.
     const auto check = run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config",
-                            s.nginx.config_path().string(), "check", "--json"});
+                            s.nginx.config_path().string(), "check", "credentials", "--json"});
     EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
     const auto report = nlohmann::json::parse(check.out, nullptr, false);
     ASSERT_TRUE(report.is_object()) << check.out;
-    const auto& certificates = report["credentials"]["certificates"];
+    const auto& certificates = report["certificates"];
     ASSERT_EQ(certificates.size(), 1u) << check.out;
     EXPECT_EQ(certificates[0]["bundle_id"], "com.example.legacy");
     EXPECT_EQ(certificates[0]["days_left"], 9);
-    EXPECT_EQ(report["credentials"]["warnings"].size(), 1u) << check.out;
-    EXPECT_EQ(report["credentials"]["problems"].size(), 0u) << check.out;
+    EXPECT_EQ(report["warnings"].size(), 1u) << check.out;
+    EXPECT_EQ(report["problems"].size(), 0u) << check.out;
     EXPECT_EQ(check.out.find("PRIVATE KEY"), std::string::npos);
 
     // Again at every reload.
