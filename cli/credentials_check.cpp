@@ -17,6 +17,8 @@
 #include <memory>
 #include <optional>
 
+#include "shared/device.hpp"
+
 namespace pushsync::cli {
 namespace {
 
@@ -146,14 +148,6 @@ bool is_p256(EVP_PKEY* key) {
     return EVP_PKEY_get_group_name(key, group, sizeof group, &length) == 1 && std::string(group) == "prime256v1";
 }
 
-std::string utc(std::int64_t unix_s) {
-    const std::time_t t = static_cast<std::time_t>(unix_s);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
-}
 
 }  // namespace
 
@@ -212,9 +206,9 @@ CredentialReport check_credentials(const Config& config, std::int64_t now_unix_s
         report.certificates.push_back(CertificateExpiry{app.bundle_id, auth.cert_file, not_after});
         const std::string what = where(cert_line, prefix + "cert_file", auth.cert_file);
         if (not_after <= now_unix_s) {
-            report.problems.push_back(what + "expired on " + utc(not_after));
+            report.problems.push_back(what + "expired on " + format_rfc3339(not_after * 1000));
         } else if (not_after - now_unix_s < warn_before_s) {
-            report.warnings.push_back(what + "expires on " + utc(not_after) + " (in " +
+            report.warnings.push_back(what + "expires on " + format_rfc3339(not_after * 1000) + " (in " +
                                       std::to_string((not_after - now_unix_s) / 86400) + " days)");
         }
     }

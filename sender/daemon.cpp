@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <csignal>
-#include <ctime>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -19,6 +18,7 @@
 #include "sender/secrets.hpp"
 #include "sender/store_writer.hpp"
 #include "sender/timers.hpp"
+#include "shared/device.hpp"
 #include "shared/log_escape.hpp"
 #include "shared/queue.hpp"
 #include "shared/store.hpp"
@@ -72,14 +72,6 @@ std::vector<std::string> restart_only_changes(const Config& running, const Confi
     return keys;
 }
 
-std::string utc_time(std::int64_t unix_s) {
-    const std::time_t t = static_cast<std::time_t>(unix_s);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
-}
 
 }  // namespace
 
@@ -211,7 +203,7 @@ struct Daemon::Impl {
         const std::int64_t now_s = clock.unix_ms() / 1000;
         for (const CredentialExpiry& e : expiries) {
             const std::string fields = "bundle_id=" + log_value(e.bundle_id) + " cert_file=" + log_value(e.cert_file) +
-                                       " not_after=" + utc_time(e.not_after_unix_s);
+                                       " not_after=" + format_rfc3339(e.not_after_unix_s * 1000);
             if (e.not_after_unix_s <= now_s) {
                 log.error("credential.expired", fields + " action=\"APNs refuses it: renew it and reload\"");
             } else if (e.not_after_unix_s - now_s < options.expiry_warning_s) {

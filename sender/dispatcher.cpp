@@ -237,6 +237,7 @@ void Dispatcher::finish(const Push& push, Outcome outcome) {
 
 void Dispatcher::fail_unroutable(const Push& push) {
     if (deps_.count) deps_.count(Counter::pushes_failed, 1);
+    if (deps_.recorder) deps_.recorder->unroutable(push.group, push.target.token);
     deps_.log.warn("push.unroutable", fields(push) + " bundle_id=" + log_value(push.target.bundle_id) + " environment=" +
                                           std::string(to_string(push.target.environment)) +
                                           " reason=\"app or environment no longer configured\"");

@@ -340,7 +340,9 @@ TEST_F(CliStore, CheckCredentialsNamesEachUnusableFileWithItsLineAndPrintsNoSecr
     EXPECT_NE(r.out.find("apps[1].auth.cert_file: /nonexistent.pem: "), std::string::npos) << r.out;
     EXPECT_NE(lines_of(r.out).back().find("3 problems found"), std::string::npos) << r.out;
 
-    // A key file that is there but is no key: named, its bytes never shown.
+    // A key file that is there but is no key: named, its bytes never shown. (Searchable folder:
+    // where a `pushsync` user exists, check reads as that user.)
+    std::filesystem::permissions(dir_.path(), std::filesystem::perms(0755));
     write_file(dir_ / "AuthKey.p8", "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n");
     std::string yaml = read_file(config_path());
     yaml.replace(yaml.find("/nonexistent.p8"), 15, (dir_ / "AuthKey.p8").string());
