@@ -1,6 +1,7 @@
 #include "sender/consumer.hpp"
 
 #include "sender/move_append.hpp"
+#include "shared/log_escape.hpp"
 
 namespace pushsync::sender {
 
@@ -40,8 +41,12 @@ void QueueConsumer::run() {
     std::vector<QueuedNotify> read;
     std::uint64_t committed = 0;  // what this thread has committed in the queue
     std::uint64_t handed = 0;     // the end of what it has handed to the outbox writer
+    bool broken_reported = false;
     auto commit_stored = [&] {
-        const std::uint64_t stored = stored_below_.load(std::memory_order_acquire);
+        std::uint64_t stored = stored_below_.load(std::memory_order_acquire);
+        // Nothing handed over still waits for the outbox: the slots read since without an entry
+        // (refused, or passed over) may go too, else a run of them would hold the ring full.
+        if (stored >= handed) stored = std::max(stored, queue_.read_position());
         if (stored <= committed) return;
         queue_.commit(stored);
         committed = stored;
@@ -52,9 +57,18 @@ void QueueConsumer::run() {
         read.clear();
         // While a write is outstanding, look back soon to commit it; otherwise sleep until a notify.
         const auto wait = handed > committed ? std::chrono::milliseconds(2) : std::chrono::milliseconds(500);
-        if (queue_.read(read, batch_, wait) == 0) {
-            // A reset file answers at once and forever: wait for the daemon to reopen the path.
-            if (queue_.retired() && !pause(std::chrono::milliseconds(100))) break;
+        const std::size_t n = queue_.read(read, batch_, wait);
+        report_rejected();
+        if (n == 0) {
+            // A reset or broken file answers at once and forever: wait for the daemon to reopen the path.
+            if (queue_.retired()) {
+                if (!broken_reported) {
+                    const std::string why = queue_.broken_reason();
+                    if (!why.empty()) log_.error("queue.broken", "path=" + log_value(queue_.path()) + " error=\"" + log_escape(why) + "\"");
+                    broken_reported = true;
+                }
+                if (!pause(std::chrono::milliseconds(100))) break;
+            }
             continue;
         }
         std::vector<OutboxEntry> entries;
@@ -81,6 +95,24 @@ void QueueConsumer::run() {
     commit_stored();
 }
 
+void QueueConsumer::report_rejected() {
+    auto rejected = queue_.take_rejected();
+    if (rejected.empty()) return;
+    rejected_ += rejected.size();
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_rejected_log_ < kRejectedLogInterval) {
+        unreported_rejected_ += rejected.size();
+        return;
+    }
+    last_rejected_log_ = now;
+    // One line per interval, for the first slot; the rest are counted (queue.rejected_slots).
+    const RejectedSlot& first = rejected.front();
+    log_.warn("queue.slot_rejected", "position=" + std::to_string(first.position) + " why=" + log_value(first.why) +
+                                         " group=" + log_value(first.group) + " tail=" + log_value(first.tail) +
+                                         " also_rejected=" + std::to_string(rejected.size() - 1 + unreported_rejected_));
+    unreported_rejected_ = 0;
+}
+
 void QueueConsumer::write_outbox() {
     std::chrono::milliseconds store_backoff{100};
     std::vector<OutboxEntry> entries;
@@ -96,7 +128,7 @@ void QueueConsumer::write_outbox() {
             store_.outbox_put(entries);
         } catch (const StoreError& e) {
             // Not committed: the entries stay in the ring (and in `entries`) until the store takes them.
-            log_.error("outbox.put_failed", "entries=" + std::to_string(entries.size()) + " error=\"" + e.what() +
+            log_.error("outbox.put_failed", "entries=" + std::to_string(entries.size()) + " error=\"" + log_escape(e.what()) +
                                                 "\" retry_ms=" + std::to_string(store_backoff.count()));
             std::unique_lock lock(mutex_);
             if (wake_.wait_for(lock, store_backoff, [this] { return writer_stop_; })) return;

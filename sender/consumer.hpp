@@ -39,11 +39,16 @@ public:
     // uncommitted in the queue.
     void stop();
     std::uint64_t taken() const noexcept { return taken_.load(); }
+    // Slots refused for content breaking the API's rules (a forged or corrupt queue file).
+    std::uint64_t rejected() const noexcept { return rejected_.load(); }
 
 private:
     void run();            // the reader: read, hand on, commit what is stored
     void write_outbox();   // the writer: outbox_put, retried with backoff while the store refuses
     bool pause(std::chrono::milliseconds how_long);  // false: stopping
+    // Logs refused slots: at most one line per kRejectedLogInterval, the others counted in it.
+    void report_rejected();
+    static constexpr std::chrono::seconds kRejectedLogInterval{1};
 
     Queue& queue_;
     Store& store_;
@@ -53,6 +58,9 @@ private:
     std::size_t batch_;
     std::atomic<bool> stop_{false};
     std::atomic<std::uint64_t> taken_{0};
+    std::atomic<std::uint64_t> rejected_{0};
+    std::chrono::steady_clock::time_point last_rejected_log_{};  // the reader thread's
+    std::uint64_t unreported_rejected_ = 0;                      // the reader thread's
     std::mutex mutex_;
     std::condition_variable wake_;
     std::vector<OutboxEntry> unwritten_;  // guarded by mutex_: handed over, not yet given to the store

@@ -327,6 +327,7 @@ struct Daemon::Impl {
     // `pushsyncctl queue reset` put a new file at the path: read from that one. What the old
     // consumer handed over is in the outbox; what it read but had not committed was dropped with
     // the old file by the reset, on purpose.
+    std::string last_reopen_error;
     void reopen_queue_if_reset() {
         if (!queue->retired() || shutting_down) return;
         std::unique_ptr<Queue> fresh;
@@ -334,15 +335,19 @@ struct Daemon::Impl {
             fresh = Queue::open(config.queue.path, config.queue.capacity);
         } catch (const QueueError& e) {
             // Tried again at the next heartbeat; meanwhile nginx refuses notifies into the old file.
-            log.error("queue.reopen_failed", "path=" + config.queue.path + " error=\"" + e.what() + "\"");
+            // Logged when the problem changes, not every heartbeat until someone resets the file.
+            if (e.what() != last_reopen_error)
+                log.error("queue.reopen_failed", "path=" + log_value(config.queue.path) + " error=\"" + log_escape(e.what()) + "\"");
+            last_reopen_error = e.what();
             return;
         }
+        last_reopen_error.clear();
         consumer->stop();
         consumer.reset();
         queue = std::move(fresh);
         consumer = make_consumer();
         consumer->start();
-        log.warn("queue.reopened", "path=" + config.queue.path + " why=\"the file was reset\"");
+        log.warn("queue.reopened", "path=" + log_value(config.queue.path) + " why=\"the file was reset or broken\"");
     }
 
     std::unique_ptr<QueueConsumer> make_consumer() {

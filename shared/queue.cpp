@@ -16,6 +16,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #include "shared/queue_futex.hpp"
 #include "shared/queue_layout.hpp"
 #include "shared/queue_testing.hpp"
+#include "shared/validation.hpp"
 
 namespace pushsync {
 
@@ -84,6 +86,22 @@ struct NoHook {
     void operator()() const noexcept {}
 };
 
+// The reason a published slot's content cannot be a notify, "" when it can: the API's rules
+// (validation.hpp), applied to what any process may have written into the file.
+std::string slot_problem(std::size_t group_len, std::size_t tail_len, std::size_t origin_len, std::string_view group,
+                         std::string_view tail, std::string_view origin) {
+    if (group_len > ql::kMaxGroup) return "group length " + std::to_string(group_len) + " over " + std::to_string(ql::kMaxGroup);
+    if (tail_len > ql::kMaxTail) return "tail length " + std::to_string(tail_len) + " over " + std::to_string(ql::kMaxTail);
+    if (origin_len > ql::kMaxOrigin)
+        return "origin length " + std::to_string(origin_len) + " over " + std::to_string(ql::kMaxOrigin);
+    if (!is_valid_group(group)) return "group not valid";
+    if (!is_valid_tail(tail)) return "tail not valid";
+    if (!origin.empty() && !is_valid_token(origin)) return "origin not a valid token";
+    return {};
+}
+
+constexpr std::size_t kRejectedKept = 16;
+
 }  // namespace
 
 struct Queue::Impl {
@@ -96,9 +114,18 @@ struct Queue::Impl {
     unsigned shift = 0;
     Clock::duration stall_bound{};
 
+    // Set once the file is found broken; never cleared (the Queue must be dropped and reopened).
+    std::atomic<bool> broken{false};
+    mutable std::mutex broken_mutex;
+    std::string broken_why;  // guarded by broken_mutex
+
     // The consumer's own state (only in the one process that reads).
     bool is_consumer = false;
+    // What this consumer last stored as committed_position: nobody else writes it, so a header
+    // that says otherwise was forged.
+    std::uint64_t committed = 0;
     std::uint64_t read_position = 0;
+    std::vector<RejectedSlot> rejected;
     std::uint64_t stuck_position = std::numeric_limits<std::uint64_t>::max();
     Clock::time_point stuck_since{};
 
@@ -108,6 +135,16 @@ struct Queue::Impl {
           stall_bound(options.stall_bound) {}
 
     ql::Slot& slot(std::uint64_t position) const noexcept { return slots[position & mask]; }
+
+    void mark_broken(std::string why) noexcept;
+    // The file still has the size it was mapped with and its header its identity: checked before
+    // every use of the mapping (a truncated file would fault, SIGBUS, on the next access).
+    bool intact() noexcept;
+    // intact() and not retired.
+    bool usable() noexcept;
+    // For the consumer's own thread: the header's positions are ones only its own commits and
+    // producers following the protocol explain. Else the file is marked broken.
+    bool positions_sane() noexcept;
     std::uint64_t round(std::uint64_t position) const noexcept { return position >> shift; }
 
     template <typename Hook>
@@ -120,10 +157,60 @@ struct Queue::Impl {
     void wake_if_sleeping() noexcept;
 };
 
+void Queue::Impl::mark_broken(std::string why) noexcept {
+    try {
+        std::lock_guard lock(broken_mutex);
+        if (broken_why.empty()) broken_why = "queue file " + path + ": " + std::move(why);
+    } catch (...) {
+        // The flag below is what matters; the reason is for the log.
+    }
+    broken.store(true, std::memory_order_release);
+}
+
+bool Queue::Impl::intact() noexcept {
+    if (broken.load(std::memory_order_acquire)) return false;
+    struct stat st {};
+    if (::fstat(file.fd.get(), &st) != 0) return true;  // cannot tell; the size was right at open
+    if (static_cast<std::uint64_t>(st.st_size) != file.mapping.size()) {
+        mark_broken("size changed from " + std::to_string(file.mapping.size()) + " to " + std::to_string(st.st_size) +
+                    " bytes under the mapping (truncated?); `pushsyncctl queue reset` re-creates it");
+        return false;
+    }
+    const ql::Header& h = *header;
+    if (std::memcmp(h.magic, ql::kMagic, sizeof ql::kMagic) != 0 || h.version != ql::kVersion ||
+        h.capacity != capacity || h.slot_size != ql::kSlotSize || h.header_size != ql::kHeaderSize) {
+        mark_broken("header overwritten (magic, version or layout changed); `pushsyncctl queue reset` re-creates it");
+        return false;
+    }
+    return true;
+}
+
+bool Queue::Impl::positions_sane() noexcept {
+    if (!is_consumer) return true;
+    const ql::Header& h = *header;
+    // Acquire on committed first: every later load sees at least what it implies.
+    const auto header_committed = h.committed_position.load(std::memory_order_acquire);
+    const auto produced = h.producer_position.load(std::memory_order_acquire);
+    // Producers claim only below committed + capacity and only this consumer moves committed.
+    if (header_committed != committed || produced < read_position || produced - committed > capacity) {
+        mark_broken("positions forged (committed " + std::to_string(header_committed) + ", this consumer committed " +
+                    std::to_string(committed) + ", produced " + std::to_string(produced) + ", read " +
+                    std::to_string(read_position) + ", capacity " + std::to_string(capacity) +
+                    "); `pushsyncctl queue reset` re-creates it");
+        return false;
+    }
+    return true;
+}
+
+bool Queue::Impl::usable() noexcept {
+    return intact() && header->retired.load(std::memory_order_relaxed) == 0;
+}
+
 template <typename Hook>
 EnqueueResult Queue::Impl::enqueue(const Notify& notify, const Hook& after_claim) noexcept {
     ql::Header& h = *header;
     if (!fits_slot(notify)) return EnqueueResult::invalid;
+    if (!intact()) return EnqueueResult::full;  // truncated or overwritten: nobody can read it
     if (h.retired.load(std::memory_order_relaxed) != 0) return EnqueueResult::full;  // nobody reads this file
     const std::uint64_t me = writer_id();
     for (;;) {
@@ -213,27 +300,39 @@ void Queue::Impl::become_consumer() {
     }
     is_consumer = true;
     // At least once: whatever a previous consumer read but did not commit is read again.
-    read_position = header->committed_position.load(std::memory_order_acquire);
+    committed = header->committed_position.load(std::memory_order_acquire);
+    read_position = committed;
     header->read_position.store(read_position, std::memory_order_relaxed);
 }
 
 std::size_t Queue::Impl::drain(std::vector<QueuedNotify>& out, std::size_t max) {
     ql::Header& h = *header;
     std::size_t appended = 0;
-    const auto produced = h.producer_position.load(std::memory_order_acquire);
+    // Never past one ring from this consumer's committed position, whatever the file says now.
+    const auto produced = std::min(h.producer_position.load(std::memory_order_acquire), committed + capacity);
     while (appended < max && read_position < produced) {
         const auto p = read_position;
         ql::Slot& s = slot(p);
         const auto r = round(p);
         auto st = s.state.load(std::memory_order_acquire);
         if (st == ql::state(r, ql::kPublished)) {
-            QueuedNotify& e = out.emplace_back();
+            // Copied once, then judged on the copy: another process may be rewriting the bytes.
+            const std::size_t group_len = s.group_len, tail_len = s.tail_len, origin_len = s.origin_len;
+            QueuedNotify e;
             e.position = p;
-            e.group.assign(s.group, std::min<std::size_t>(s.group_len, ql::kMaxGroup));
-            e.tail.assign(s.tail, std::min<std::size_t>(s.tail_len, ql::kMaxTail));
-            e.origin.assign(s.origin, std::min<std::size_t>(s.origin_len, ql::kMaxOrigin));
+            e.group.assign(s.group, std::min(group_len, ql::kMaxGroup));
+            e.tail.assign(s.tail, std::min(tail_len, ql::kMaxTail));
+            e.origin.assign(s.origin, std::min(origin_len, ql::kMaxOrigin));
             e.enqueued_ms = s.enqueued_ms.load(std::memory_order_relaxed);
             ++read_position;
+            std::string why = slot_problem(group_len, tail_len, origin_len, e.group, e.tail, e.origin);
+            if (!why.empty()) {
+                h.rejected.fetch_add(1, std::memory_order_relaxed);
+                if (rejected.size() < kRejectedKept)
+                    rejected.push_back(RejectedSlot{p, std::move(why), std::move(e.group), std::move(e.tail)});
+                continue;
+            }
+            out.push_back(std::move(e));
             ++appended;
             continue;
         }
@@ -290,7 +389,20 @@ void Queue::reset(const std::string& path, std::uint32_t capacity) { queue_file:
 
 const std::string& Queue::path() const noexcept { return impl_->path; }
 std::uint32_t Queue::capacity() const noexcept { return impl_->capacity; }
-bool Queue::retired() const noexcept { return impl_->header->retired.load(std::memory_order_relaxed) != 0; }
+bool Queue::retired() const noexcept { return !impl_->usable(); }
+
+std::string Queue::broken_reason() const {
+    std::lock_guard lock(impl_->broken_mutex);
+    return impl_->broken_why;
+}
+
+std::vector<RejectedSlot> Queue::take_rejected() {
+    std::vector<RejectedSlot> out;
+    out.swap(impl_->rejected);
+    return out;
+}
+
+std::uint64_t Queue::read_position() const noexcept { return impl_->read_position; }
 
 EnqueueResult Queue::enqueue(const Notify& notify) noexcept { return impl_->enqueue(notify, NoHook{}); }
 
@@ -301,10 +413,12 @@ EnqueueResult QueueTestAccess::enqueue_pausing(Queue& queue, const Notify& notif
 
 std::size_t Queue::read(std::vector<QueuedNotify>& out, std::size_t max, std::chrono::milliseconds wait) {
     Impl& q = *impl_;
+    if (!q.intact()) return 0;  // before become_consumer(): its lock and loads touch the file
     q.become_consumer();
     ql::Header& h = *q.header;
-    // A retired file's entries were discarded on purpose by reset(); the caller must reopen.
-    if (h.retired.load(std::memory_order_relaxed) != 0) return 0;
+    // A retired file's entries were discarded on purpose by reset(), a broken one cannot be
+    // trusted; the caller must reopen.
+    if (!q.usable() || !q.positions_sane()) return 0;
     const auto deadline = Clock::now() + wait;
     std::size_t n = q.drain(out, max);
     if (n > 0 || max == 0) return n;
@@ -319,6 +433,7 @@ std::size_t Queue::read(std::vector<QueuedNotify>& out, std::size_t max, std::ch
     h.consumer_sleeping.store(1, std::memory_order_seq_cst);
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (!q.next_is_ready()) queue_futex::wait(h.futex_word, word, until - now);
+    if (!q.usable() || !q.positions_sane()) return 0;  // changed while it slept
     h.consumer_sleeping.store(0, std::memory_order_relaxed);
     return q.drain(out, max);
 }
@@ -326,11 +441,14 @@ std::size_t Queue::read(std::vector<QueuedNotify>& out, std::size_t max, std::ch
 template <typename Hook>
 void Queue::Impl::commit(std::uint64_t end_position, const Hook& before_moving_position) {
     Impl& q = *this;
+    if (!q.intact()) return;
     q.become_consumer();
+    if (!q.usable() || !q.positions_sane()) return;
     ql::Header& h = *q.header;
-    const auto committed = h.committed_position.load(std::memory_order_relaxed);
-    const auto end = std::min(end_position, q.read_position);
-    for (auto p = committed; p < end; ++p) {
+    // From this consumer's own committed position, never the header's, and never past what it
+    // read: at most one ring, whatever the file says.
+    const auto end = std::min({end_position, q.read_position, q.committed + q.capacity});
+    for (auto p = q.committed; p < end; ++p) {
         ql::Slot& s = q.slot(p);
         const auto next = q.round(p) + 1;
         const auto st = s.state.load(std::memory_order_acquire);
@@ -351,7 +469,10 @@ void Queue::Impl::commit(std::uint64_t end_position, const Hook& before_moving_p
     }
     before_moving_position();
     // Release: the slots' new states are visible to any producer that sees the new position.
-    if (end > committed) h.committed_position.store(end, std::memory_order_release);
+    if (end > q.committed) {
+        h.committed_position.store(end, std::memory_order_release);
+        q.committed = end;
+    }
 }
 
 void Queue::commit(std::uint64_t end_position) { impl_->commit(end_position, NoHook{}); }
@@ -362,15 +483,19 @@ void QueueTestAccess::commit_pausing(Queue& queue, std::uint64_t end_position,
 }
 
 std::uint64_t Queue::committed_position() const noexcept {
+    if (!impl_->intact()) return 0;
     return impl_->header->committed_position.load(std::memory_order_acquire);
 }
 
 std::vector<QueuedNotify> Queue::peek(std::size_t max) const {
-    const Impl& q = *impl_;
+    Impl& q = *impl_;
     std::vector<QueuedNotify> out;
+    if (!q.intact()) return out;
     const auto committed = q.header->committed_position.load(std::memory_order_acquire);
     const auto produced = q.header->producer_position.load(std::memory_order_acquire);
-    for (auto p = committed; p < produced && out.size() < max; ++p) {
+    // Bounded by one ring whatever the positions say (a forged producer_position).
+    const auto end = std::min(produced, committed + q.capacity);
+    for (auto p = committed; p < end && out.size() < max; ++p) {
         const ql::Slot& s = q.slot(p);
         const auto published = ql::state(q.round(p), ql::kPublished);
         if (s.state.load(std::memory_order_acquire) != published) continue;
@@ -389,10 +514,12 @@ std::vector<QueuedNotify> Queue::peek(std::size_t max) const {
 }
 
 void Queue::heartbeat(std::int64_t now_ms) noexcept {
+    if (!impl_->intact()) return;
     impl_->header->consumer_heartbeat_ms.store(now_ms, std::memory_order_relaxed);
 }
 
 void Queue::wake_consumer() noexcept {
+    if (!impl_->intact()) return;  // a consumer sleeping on it wakes by its timeout
     ql::Header& h = *impl_->header;
     h.futex_word.fetch_add(1, std::memory_order_seq_cst);
     queue_futex::wake(h.futex_word, 1 << 30);
@@ -400,14 +527,18 @@ void Queue::wake_consumer() noexcept {
 
 void Queue::add(Counter counter, std::uint64_t n) noexcept {
     const auto i = static_cast<unsigned>(counter);
-    if (i < static_cast<unsigned>(Counter::count_)) impl_->header->counters[i].fetch_add(n, std::memory_order_relaxed);
+    if (i < static_cast<unsigned>(Counter::count_) && impl_->intact()) impl_->header->counters[i].fetch_add(n, std::memory_order_relaxed);
 }
 
 QueueStats Queue::stats() const noexcept {
-    const Impl& q = *impl_;
+    Impl& q = *impl_;
     const ql::Header& h = *q.header;
     QueueStats st;
     st.capacity = q.capacity;
+    if (!q.intact()) {
+        st.retired = true;
+        return st;
+    }
     st.committed_position = h.committed_position.load(std::memory_order_acquire);
     st.produced_position = h.producer_position.load(std::memory_order_acquire);
     st.read_position = h.read_position.load(std::memory_order_relaxed);
@@ -432,6 +563,7 @@ QueueStats Queue::stats() const noexcept {
     st.skipped_slots = h.skipped.load(std::memory_order_relaxed);
     st.quarantined_slots = h.quarantined.load(std::memory_order_relaxed);
     st.producer_wakes = h.producer_wakes.load(std::memory_order_relaxed);
+    st.rejected_slots = h.rejected.load(std::memory_order_relaxed);
     st.consumer_sleeping = h.consumer_sleeping.load(std::memory_order_relaxed) != 0;
     st.retired = h.retired.load(std::memory_order_relaxed) != 0;
     st.created_ms = h.created_ms;

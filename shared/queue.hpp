@@ -56,6 +56,15 @@ enum class Counter : unsigned {
     count_  // not a counter
 };
 
+// A slot read() passed because what it holds breaks the API's rules (http-api.md "Identifiers"):
+// the file was forged or is corrupt. The fields are raw bytes from the file: escape before logging.
+struct RejectedSlot {
+    std::uint64_t position = 0;
+    std::string why;    // "tail not valid", "group length 200 over 128", …
+    std::string group;  // at most a slot's bytes
+    std::string tail;
+};
+
 struct QueueStats {
     std::uint32_t capacity = 0;
     std::uint64_t depth = 0;             // published or claimed, not yet committed
@@ -72,6 +81,7 @@ struct QueueStats {
     std::uint64_t skipped_slots = 0;       // slots the consumer passed: producer stalled or died
     std::uint64_t quarantined_slots = 0;   // slot rounds left unused: a passed-over producer still lived
     std::uint64_t producer_wakes = 0;      // futex wake syscalls made by producers (only when it slept)
+    std::uint64_t rejected_slots = 0;      // published slots the consumer refused: content breaking the API's rules
     bool consumer_sleeping = false;        // the consumer waits on the futex right now
     bool retired = false;                  // reset() replaced this file: reopen the path
     std::int64_t created_ms = 0;
@@ -114,8 +124,14 @@ public:
 
     const std::string& path() const noexcept;
     std::uint32_t capacity() const noexcept;
-    // reset() replaced the file at path(): this mapping is of a dead file; open the path again.
+    // reset() replaced the file at path(), or the file is broken (its size changed, its header was
+    // overwritten, or, seen by the consumer, its positions were forged): drop this Queue and open
+    // the path again (which refuses a broken file, naming the problem, until `pushsyncctl queue
+    // reset`). Every method checks the file's size before touching the mapping, so a truncated
+    // file answers like a retired one instead of faulting (SIGBUS). See broken_reason().
     bool retired() const noexcept;
+    // Why the file was found broken ("" when it was not, or was merely reset).
+    std::string broken_reason() const;
 
     // --- producers (any process, any thread) -------------------------------------------------
     // Never blocks; wakes the consumer only when it sleeps. A field out of Notify's limits is
@@ -131,7 +147,13 @@ public:
     // until destruction, released by the kernel if the process dies) and starts at the committed
     // position. QueueError if another open Queue (in any process) is the consumer.
     std::size_t read(std::vector<QueuedNotify>& out, std::size_t max, std::chrono::milliseconds wait);
-    // Everything before `position` is safe elsewhere: its slots may be reused.
+    // Slots read() passed since the last call because their content breaks the API's rules (at
+    // most the first 16; every one is counted in QueueStats::rejected_slots).
+    std::vector<RejectedSlot> take_rejected();
+    // The consumer's read position: everything below was read, handed out or passed.
+    std::uint64_t read_position() const noexcept;
+    // Everything before `position` is safe elsewhere: its slots may be reused. Never walks further
+    // than read() has read, so never more than the ring's capacity.
     void commit(std::uint64_t end_position);
     // Restart reading from the committed position (a new consumer does this implicitly).
     std::uint64_t committed_position() const noexcept;

@@ -75,6 +75,8 @@ struct alignas(64) Header {
     std::atomic<std::uint64_t> skipped;          // slots the consumer passed (stalled/dead producer)
     std::atomic<std::uint64_t> quarantined;      // slot rounds lost to a still-living stalled producer
     std::atomic<std::uint64_t> producer_wakes;   // FUTEX_WAKE calls by producers (consumer was asleep)
+    // Added after version 1 was written, in bytes that were zero: an older file reads 0 here.
+    std::atomic<std::uint64_t> rejected;         // published slots whose content broke the API's rules
 };
 static_assert(sizeof(Header) <= kHeaderSize);
 static_assert(std::is_standard_layout_v<Header>);
