@@ -14,6 +14,7 @@
 #include "sender/c_callback.hpp"
 #include "sender/jwt.hpp"
 #include "sender/tls_context.hpp"
+#include "shared/log_escape.hpp"
 
 namespace pushsync::sender {
 
@@ -403,20 +404,20 @@ struct ApnsClient::Impl final : ConnectionOwner {
                 link->token->on_expired(p.jwt_generation);
                 if (!p.retried_expired_token) {
                     p.retried_expired_token = true;
-                    log.info(name + " ExpiredProviderToken apns-id=" + result.apns_id + ": new token, resending");
+                    log.info(name + " ExpiredProviderToken apns-id=" + log_value(result.apns_id) + ": new token, resending");
                     return send_again(seq);
                 }
             }
             if (!rejected) {
-                log.error(name + " credentials rejected: 403 " + reason + " apns-id=" + result.apns_id);
+                log.error(name + " credentials rejected: 403 reason=" + log_value(reason) + " apns-id=" + log_value(result.apns_id));
                 rejected = true;
             }
         } else if (result.status == 503) {
-            log.warn(name + " 503 " + reason + " apns-id=" + result.apns_id + ": reconnecting");
+            log.warn(name + " 503 reason=" + log_value(reason) + " apns-id=" + log_value(result.apns_id) + ": reconnecting");
             if (link) retire(*link, "503 " + reason);
         } else {
-            log.debug(name + " " + std::to_string(result.status) + " " + reason + " token=" +
-                      token_prefix(p.request.token) + " apns-id=" + result.apns_id);
+            log.debug(name + " " + std::to_string(result.status) + " reason=" + log_value(reason) + " token=" +
+                      log_value(token_prefix(p.request.token)) + " apns-id=" + log_value(result.apns_id));
         }
         complete(seq, result.status, std::move(reason), timestamp_ms, std::move(result.apns_id));
     }

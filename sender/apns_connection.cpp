@@ -16,6 +16,7 @@
 
 #include "sender/c_callback.hpp"
 #include "sender/tls_context.hpp"
+#include "shared/log_escape.hpp"
 
 namespace pushsync::sender {
 
@@ -30,7 +31,7 @@ std::string describe_goaway(const nghttp2_goaway& goaway) {
                        " error=" + nghttp2_http2_strerror(goaway.error_code);
     if (goaway.opaque_data_len > 0) {
         text += " debug=";
-        text.append(reinterpret_cast<const char*>(goaway.opaque_data), goaway.opaque_data_len);
+        text += log_value(std::string_view(reinterpret_cast<const char*>(goaway.opaque_data), goaway.opaque_data_len));
     }
     return text;
 }

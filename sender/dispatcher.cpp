@@ -2,15 +2,20 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "shared/log_escape.hpp"
 
 namespace pushsync::sender {
 
 std::string silent_payload(std::string_view tail) {
-    // The tail's alphabet (http-api.md) needs no JSON escaping.
-    std::string body = R"({"aps":{"content-available":1},"tail":")";
-    body.append(tail).append("\"}");
-    return body;
+    // Serialised, never pasted: a tail is validated before it gets here, but whatever slipped
+    // through could still only ever be the value of "tail". ordered_json keeps the contract's
+    // key order; dump() without indent writes no spaces.
+    nlohmann::ordered_json body;
+    body["aps"]["content-available"] = 1;
+    body["tail"] = tail;
+    return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Dispatcher::Dispatcher(Deps deps, DispatchSettings settings, const std::vector<ConnectionConfig>& connections,
@@ -50,9 +55,9 @@ std::size_t Dispatcher::transport_in_flight() const noexcept {
 }
 
 std::string Dispatcher::fields(const Push& push, std::string_view apns_id) const {
-    std::string out = "group=" + push.group + " token=" + std::string(token_prefix(push.target.token)) +
-                      " tail=" + push.tail;
-    if (!apns_id.empty()) out.append(" apns-id=").append(apns_id);
+    std::string out = "group=" + log_value(push.group) + " token=" + log_value(token_prefix(push.target.token)) +
+                      " tail=" + log_value(push.tail);
+    if (!apns_id.empty()) out.append(" apns-id=").append(log_value(apns_id));
     return out;
 }
 
@@ -118,8 +123,7 @@ void Dispatcher::pump() {
             } catch (const StoreError& e) {
                 // Sending twice is better than not at all (at least once); the store write path
                 // reports the same fault on its own.
-                deps_.log.error("dedupe.read_failed", "pushes=" + std::to_string(batch.size()) + " error=\"" +
-                                                          e.what() + "\"");
+                deps_.log.error("dedupe.read_failed", "pushes=" + std::to_string(batch.size()) + " error=\"" + log_escape(e.what()) + "\"");
                 fresh.assign(batch.size(), true);
             }
             for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -278,7 +282,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
     const Verdict verdict = classify(response.status, response.reason);
 
     if (stopping_ && verdict != Verdict::delivered && response.status == 0) {
-        deps_.log.debug("push.handed_back", fields(push) + " reason=" + response.reason);
+        deps_.log.debug("push.handed_back", fields(push) + " reason=" + log_value(response.reason));
         erase(slot_it);
         return;
     }
@@ -318,7 +322,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
                               ? deps_.store.prune_unregistered(token, push.target.environment, response.timestamp_ms)
                               : deps_.store.prune_rejected(token, push.target.environment);
             } catch (const StoreError& e) {
-                deps_.log.error("store.prune_failed", fields(push) + " error=\"" + e.what() + "\"");
+                deps_.log.error("store.prune_failed", fields(push) + " error=\"" + log_escape(e.what()) + "\"");
             }
             const char* what = outcome == PruneOutcome::removed                  ? "removed"
                                : outcome == PruneOutcome::kept_reregistered      ? "kept_reregistered"
@@ -329,7 +333,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
                    outcome == PruneOutcome::removed ? EventKind::pruned : EventKind::failed,
                    outcome == PruneOutcome::removed ? std::string_view{} : std::string_view(what));
             deps_.log.info("push.rejected", fields(push, response.apns_id) + " status=" +
-                                                std::to_string(response.status) + " reason=" + response.reason +
+                                                std::to_string(response.status) + " reason=" + log_value(response.reason) +
                                                 " prune=" + what);
             finish(push, Outcome::pruned);
             advance(token);
@@ -339,7 +343,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
             if (deps_.count) deps_.count(Counter::pushes_failed, 1);
             record(active, response, PushOutcome::Count::failed, EventKind::failed);
             deps_.log.warn("push.failed", fields(push, response.apns_id) + " status=" +
-                                              std::to_string(response.status) + " reason=" + response.reason +
+                                              std::to_string(response.status) + " reason=" + log_value(response.reason) +
                                               " attempt=" + std::to_string(active.attempts));
             finish(push, Outcome::failed);
             advance(token);
@@ -366,7 +370,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
                 record(active, response, PushOutcome::Count::failed, EventKind::failed,
                        "gave up after " + std::to_string(active.attempts) + " attempts");
                 deps_.log.warn("push.failed", fields(push, response.apns_id) + " status=" +
-                                                  std::to_string(response.status) + " reason=" + response.reason +
+                                                  std::to_string(response.status) + " reason=" + log_value(response.reason) +
                                                   " attempts=" + std::to_string(active.attempts) + " gave_up=1");
                 finish(push, Outcome::failed);
                 advance(token);
@@ -376,7 +380,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
             const std::int64_t delay = deps_.backoff.delay_ms(active.attempts);
             ++stats_.retries;
             deps_.log.info("push.retry", fields(push, response.apns_id) + " status=" + std::to_string(response.status) +
-                                             " reason=" + response.reason + " attempt=" +
+                                             " reason=" + log_value(response.reason) + " attempt=" +
                                              std::to_string(active.attempts) + " delay_ms=" + std::to_string(delay));
             active.phase = Phase::waiting_retry;
             active.timer = deps_.timers.after(delay, [this, token] {
@@ -411,7 +415,7 @@ void Dispatcher::alert_credentials(std::size_t index, const PushResponse& respon
                               std::to_string(response.status) + " " + response.reason + " apps=" + connection.name);
     }
     deps_.log.error("apns.credentials_rejected", "apps=" + connection.name + " status=" +
-                                                     std::to_string(response.status) + " reason=" + response.reason +
+                                                     std::to_string(response.status) + " reason=" + log_value(response.reason) +
                                                      " held=" + std::to_string(connection.held.size() + 1) +
                                                      " action=\"pushes held; fix the credentials\"");
 }

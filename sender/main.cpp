@@ -14,8 +14,10 @@
 #include "sender/daemon.hpp"
 #include "sender/logger.hpp"
 #include "sender/secrets.hpp"
+#include "sender/startup_warnings.hpp"
 #include "sender/transport_apns.hpp"
 #include "shared/config.hpp"
+#include "shared/log_escape.hpp"
 #include "shared/queue.hpp"
 #include "shared/store.hpp"
 
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
     }
 
     sender::Logger log(config.sender.log_level);
+    sender::warn_about_setup(config, log);
     // A peer closing a TLS connection must surface as a write error on that connection, not
     // kill the process.
     std::signal(SIGPIPE, SIG_IGN);
@@ -71,10 +74,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s\n", e.what());  // a key or certificate that cannot be used
         return 2;
     } catch (const StoreError& e) {
-        log.error("sender.store_unavailable", std::string("path=") + config.store.path + " error=\"" + e.what() + "\"");
+        log.error("sender.store_unavailable", "path=" + log_value(config.store.path) + " error=\"" + log_escape(e.what()) + "\"");
         return 1;
     } catch (const QueueError& e) {
-        log.error("sender.queue_unavailable", std::string("path=") + config.queue.path + " error=\"" + e.what() + "\"");
+        log.error("sender.queue_unavailable", "path=" + log_value(config.queue.path) + " error=\"" + log_escape(e.what()) + "\"");
         return 1;
     } catch (const std::exception& e) {
         // The APNs client refuses credentials it cannot use (a key that is not a P-256 PKCS#8…).

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "shared/log_escape.hpp"
+
 namespace pushsync::sender {
 
 namespace {
@@ -154,18 +156,18 @@ bool Pipeline::expand_page(Expansion& expansion) {
         result = fanout_.expand(round, expansion.after, fanout_page);
     } catch (const StoreError& e) {
         // The round stays open, its entries in the outbox: the next start delivers them.
-        deps_.log.error("round.fanout_failed", "group=" + round.group + " error=\"" + e.what() + "\"");
+        deps_.log.error("round.fanout_failed", "group=" + log_value(round.group) + " error=\"" + log_escape(e.what()) + "\"");
         return true;
     }
     for (const Device& device : result.unroutable) {
         if (deps_.count) deps_.count(Counter::pushes_failed, 1);
         recorder_.unroutable(round.group, device.token);
-        deps_.log.warn("push.unroutable", "group=" + round.group + " token=" + std::string(token_prefix(device.token)) +
-                                              " bundle_id=" + device.bundle_id + " environment=" +
+        deps_.log.warn("push.unroutable", "group=" + log_value(round.group) + " token=" + log_value(token_prefix(device.token)) +
+                                              " bundle_id=" + log_value(device.bundle_id) + " environment=" +
                                               std::string(to_string(device.environment)) +
                                               " reason=\"app or environment not configured\"");
     }
-    if (deps_.log.enabled(LogLevel::debug)) deps_.log.debug("round.fanout", "group=" + round.group + " tail=" + round.tail +
+    if (deps_.log.enabled(LogLevel::debug)) deps_.log.debug("round.fanout", "group=" + log_value(round.group) + " tail=" + log_value(round.tail) +
                                         " notifies=" + std::to_string(round.entry_ids.size()) +
                                         " devices=" + std::to_string(result.targets.size()) +
                                         " unroutable=" + std::to_string(result.unroutable.size()) +
@@ -210,7 +212,7 @@ void Pipeline::flush() {
             deps_.store.record_delivery({}, batch.outcomes, batch.events);
         }
     } catch (const StoreError& e) {
-        deps_.log.error("store.write_failed", std::string("error=\"") + e.what() + "\"");
+        deps_.log.error("store.write_failed", "error=\"" + log_escape(e.what()) + "\"");
     }
 }
 

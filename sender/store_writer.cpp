@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "sender/move_append.hpp"
+#include "shared/log_escape.hpp"
 
 namespace pushsync::sender {
 
@@ -58,7 +59,7 @@ void StoreWriter::run() {
             } catch (const StoreError& e) {
                 log_.error("store.write_failed", "attempt=" + std::to_string(attempt) + " tails=" +
                                                      std::to_string(sent.size()) + " outbox_ids=" +
-                                                     std::to_string(removed.size()) + " error=\"" + e.what() + "\"");
+                                                     std::to_string(removed.size()) + " error=\"" + log_escape(e.what()) + "\"");
                 // Dropping only repeats work after a restart (a duplicate push, a redelivered entry).
                 if (attempt == 3) break;
                 std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));

@@ -1,6 +1,8 @@
 // Small pure stages: backoff, classification, the timer queue.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -61,6 +63,14 @@ TEST(Classify, SortsEveryAnswerOfApnsMd) {
 TEST(Payload, IsExactlyTheContractBody) {
     EXPECT_EQ(silent_payload("T-000042"), R"({"aps":{"content-available":1},"tail":"T-000042"})");
     EXPECT_EQ(silent_payload("a:b+c/d=e~f.g_h"), R"({"aps":{"content-available":1},"tail":"a:b+c/d=e~f.g_h"})");
+}
+
+TEST(Payload, AHostileTailIsOnlyEverTheValueOfTail) {
+    const std::string hostile = "x\",\"aps\":{\"alert\":\"pwned\"},\"y\":\"\n\xff";
+    const auto body = nlohmann::json::parse(silent_payload(hostile));
+    ASSERT_EQ(body.size(), 2u) << silent_payload(hostile);
+    EXPECT_EQ(body.at("aps"), nlohmann::json::parse(R"({"content-available":1})"));
+    EXPECT_EQ(body.at("tail"), "x\",\"aps\":{\"alert\":\"pwned\"},\"y\":\"\n\xef\xbf\xbd");
 }
 
 TEST(TimerQueue, RunsDueTimersInDeadlineOrderAndSkipsCancelledOnes) {

@@ -64,6 +64,17 @@ TEST_F(DispatcherTest, A200IsRecordedCountedAndLoggedWithTheApnsId) {
     EXPECT_EQ(dispatcher->devices_busy(), 0u);
 }
 
+TEST_F(DispatcherTest, AReasonFromApnsIsEscapedInTheLogLine) {
+    dispatcher->submit(push(test::token_a, "T1"));
+    wire().answer(400, "BadDeviceToken\n2026-11-30T00:00:00.000Z error forged \x1b[2J");
+    ASSERT_FALSE(lines.empty());
+    for (const auto& l : lines) {
+        EXPECT_EQ(l.find('\n'), std::string::npos) << l;
+        EXPECT_EQ(l.find('\x1b'), std::string::npos) << l;
+    }
+    EXPECT_TRUE(logged(R"(reason="BadDeviceToken\x0a2026-11-30T00:00:00.000Z error forged \x1b[2J")"));
+}
+
 TEST_F(DispatcherTest, AConnectionTakesAWindowOfDevicesAndTheRestWaitInOrder) {
     settings.window_per_connection = 2;
     dispatcher = std::make_unique<Dispatcher>(
