@@ -7,6 +7,7 @@
 #include "cli/cli.hpp"
 #include "cli/format.hpp"
 #include "cli/table.hpp"
+#include "shared/log_escape.hpp"
 #include "shared/queue.hpp"
 
 namespace pushsync::cli {
@@ -57,7 +58,8 @@ int run_queue(const Invocation& inv) {
                              {"sender",
                               {{"alive", consumer_alive(stats, now)},
                                {"heartbeat_age_ms", optional_age(stats.consumer_heartbeat_ms, now)}}},
-                             {"counters", counters}});
+                             {"counters", counters},
+                             {"rejected_slots", stats.rejected_slots}});
         return exit_done;
     }
     Table table;
@@ -70,6 +72,7 @@ int run_queue(const Invocation& inv) {
     for (std::size_t i = 0; i < std::size(counter_names); ++i) {
         table.add({counter_names[i], std::to_string(stats.counters[i])});
     }
+    table.add({"rejected_slots", std::to_string(stats.rejected_slots)});
     table.print(inv.out);
     return exit_done;
 }
@@ -94,8 +97,9 @@ int run_queue_peek(const Invocation& inv) {
     }
     Table table({"POSITION", "AGE", "GROUP", "TAIL", "ORIGIN"}, {true, true, false, false, false});
     for (const QueuedNotify& e : entries) {
-        table.add({std::to_string(e.position), format_age(now - e.enqueued_ms), e.group, e.tail,
-                   e.origin.empty() ? "-" : e.origin});
+        // Whatever a slot holds (the file may be forged), the terminal gets escaped text.
+        table.add({std::to_string(e.position), format_age(now - e.enqueued_ms), log_value(e.group), log_value(e.tail),
+                   e.origin.empty() ? "-" : log_value(e.origin)});
     }
     table.print(inv.out);
     return exit_done;

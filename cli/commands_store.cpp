@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/args.hpp"
+#include "cli/check_modes.hpp"
 #include "cli/cli.hpp"
 #include "cli/credentials_check.hpp"
 #include "cli/format.hpp"
@@ -302,15 +303,28 @@ int run_import(const Invocation& inv) {
 // --- check --------------------------------------------------------------------------------------
 
 int run_check(const Invocation& inv) {
-    const auto store = open_store(inv.config, true);
-    const std::vector<std::string> problems = store->check();
-    const StoreStats stats = store->stats();
+    // The modes first: a store others may write is refused by the open below.
+    const std::vector<FileMode> modes = file_modes_of(inv.config);
+    std::vector<std::string> problems = mode_problems(modes);
+    StoreStats stats;
+    if (problems.empty()) {
+        const auto store = open_store(inv.config, true);
+        problems = store->check();
+        stats = store->stats();
+    }
     if (inv.json) {
+        Json mode_list = Json::array();
+        for (const FileMode& m : modes)
+            mode_list.push_back({{"path", m.path}, {"mode", m.mode.empty() ? Json(nullptr) : Json(m.mode)}});
         print_json(inv.out, {{"consistent", problems.empty()},
                              {"devices", stats.devices},
                              {"groups", stats.groups},
-                             {"problems", problems}});
-    } else if (problems.empty()) {
+                             {"problems", problems},
+                             {"modes", mode_list}});
+        return problems.empty() ? exit_done : exit_failed;
+    }
+    for (const FileMode& m : modes) inv.out << "mode " << (m.mode.empty() ? "absent" : m.mode) << ' ' << m.path << '\n';
+    if (problems.empty()) {
         inv.out << "consistent: " << stats.devices << " devices in " << stats.groups << " groups\n";
     } else {
         for (const std::string& problem : problems) inv.out << problem << '\n';
@@ -385,9 +399,11 @@ std::vector<CommandSpec> store_commands() {
          "With --merge a device already here keeps the earlier registered_at and the fields of the\n"
          "record seen last, so copying a moving shard's changes again never undoes a newer refresh.",
          {{"--merge", "", "merge with devices already here instead of replacing them"}}, 1, 1, run_import},
-        {{"check"}, "", "check the group index against the device records",
-         "Exit status 3 when problems are found, one line each. The credentials: check credentials.", {}, 0, 0,
-         run_check},
+        {{"check"}, "", "check the file modes, and the group index against the device records",
+         "Prints the mode of the store's folder and files and of the queue file. Exit status 3 when\n"
+         "problems are found (others may read or write a file; an index entry without its device), one\n"
+         "line each. The credentials: check credentials.",
+         {}, 0, 0, run_check},
         {{"check", "credentials"}, "", "check the keys and certificates the sender would load",
          "Every key, certificate and CA file pushsync.yaml names, as the sender would load them:\n"
          "readable by user pushsync (or, when it does not exist, by you), parsable, key matching\n"

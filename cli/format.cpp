@@ -67,6 +67,10 @@ std::string format_bytes(std::uint64_t bytes) {
     return buf;
 }
 
-void print_json(std::ostream& out, const Json& value) { out << value.dump() << '\n'; }
+// Bytes that are not UTF-8 (a forged queue slot, a corrupt store) print as U+FFFD instead of
+// making dump() throw.
+void print_json(std::ostream& out, const Json& value) {
+    out << value.dump(-1, ' ', false, Json::error_handler_t::replace) << '\n';
+}
 
 }  // namespace pushsync::cli

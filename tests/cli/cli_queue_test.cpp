@@ -4,6 +4,7 @@
 
 #include "shared/queue.hpp"
 #include "tests/cli/cli_fixture.hpp"
+#include "tests/queue/queue_forger.hpp"
 
 namespace pushsync::test {
 namespace {
@@ -57,7 +58,7 @@ TEST_F(CliQueue, StatusTable) {
     const auto r = ctl({"queue"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     const auto lines = lines_of(r.out);
-    ASSERT_EQ(lines.size(), 13u) << r.out;
+    ASSERT_EQ(lines.size(), 14u) << r.out;
     EXPECT_EQ(lines[0], "path               " + queue_path());
     EXPECT_EQ(lines[1], "capacity           8");
     EXPECT_EQ(lines[2], "depth              3");
@@ -68,6 +69,7 @@ TEST_F(CliQueue, StatusTable) {
     EXPECT_EQ(lines[5], "sender_alive       yes");
     EXPECT_EQ(lines[6], "registrations      5");
     EXPECT_EQ(lines[10], "pushes_sent        2");
+    EXPECT_EQ(lines[13], "rejected_slots     0");
 }
 
 TEST_F(CliQueue, HeartbeatMakesTheSenderAlive) {
@@ -110,6 +112,23 @@ TEST_F(CliQueue, PeekTableAndJsonMoveNothing) {
     EXPECT_EQ(queue_->stats().depth, 3u);
     EXPECT_EQ(ctl({"queue", "peek", "x"}).exit_code, 2);
     EXPECT_EQ(ctl({"queue", "peek", "1", "2"}).exit_code, 2);
+}
+
+TEST_F(CliQueue, PeekPrintsWhatAForgedSlotHoldsEscaped) {
+    QueueForger forger(queue_path());
+    forger.publish({.group = "g\n2026-11-30 forged\x1b[2J", .tail = "T \"x\"\xff"});
+    auto r = ctl({"queue", "peek"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto lines = lines_of(r.out);
+    ASSERT_EQ(lines.size(), 5u) << r.out;
+    EXPECT_NE(lines[4].find(R"("g\x0a2026-11-30 forged\x1b[2J"  "T \x22x\x22\xff")"), std::string::npos) << lines[4];
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+
+    r = ctl({"queue", "peek", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const json j = json::parse(r.out);  // valid JSON whatever the bytes
+    ASSERT_EQ(j["entries"].size(), 4u) << r.out;
+    EXPECT_EQ(j["entries"][3]["group"], "g\n2026-11-30 forged\x1b[2J");
 }
 
 TEST_F(CliQueue, ResetRefusedWhileTheConsumerIsFresh) {

@@ -1,6 +1,7 @@
 // pushsyncctl's store commands, run as the built binary against a store the test made with Store:
 // both output forms, the exit codes, and reads while another writer is busy.
 #include <lmdb.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <sstream>
@@ -323,10 +324,28 @@ TEST_F(CliStore, ImportMissingFile) {
 TEST_F(CliStore, CheckClean) {
     auto r = ctl({"check"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.out, "consistent: 3 devices in 2 groups\n");
+    EXPECT_EQ(r.out, "mode 2770 " + store_path() + "\nmode 0660 " + store_path() + "/data.mdb\nmode 0660 " + store_path() +
+                         "/lock.mdb\nmode absent " + queue_path() + "\nconsistent: 3 devices in 2 groups\n");
     r = ctl({"check", "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.out, R"({"consistent":true,"devices":3,"groups":2,"problems":[]})" "\n");
+    EXPECT_EQ(r.out, R"({"consistent":true,"devices":3,"groups":2,"problems":[],"modes":[{"path":")" + store_path() +
+                         R"(","mode":"2770"},{"path":")" + store_path() + R"(/data.mdb","mode":"0660"},{"path":")" +
+                         store_path() + R"(/lock.mdb","mode":"0660"},{"path":")" + queue_path() + R"(","mode":null}]})" "\n");
+}
+
+TEST_F(CliStore, CheckReportsAFileOthersMayReadOrWrite) {
+    const std::string data = store_path() + "/data.mdb";
+    ASSERT_EQ(::chmod(data.c_str(), 0664), 0);
+    auto r = ctl({"check"});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_NE(r.out.find("mode 0664 " + data + "\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(data + ": mode 0664 lets others in"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("1 problem found"), std::string::npos) << r.out;
+    r = ctl({"check", "--json"});
+    EXPECT_EQ(r.exit_code, 3);
+    const json j = json::parse(r.out);
+    EXPECT_EQ(j["consistent"], false);
+    EXPECT_EQ(j["modes"][1]["mode"], "0664");
 }
 
 TEST_F(CliStore, CheckCredentialsNamesEachUnusableFileWithItsLineAndPrintsNoSecret) {

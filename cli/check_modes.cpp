@@ -1,0 +1,33 @@
+#include "cli/check_modes.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "shared/file_modes.hpp"
+
+namespace pushsync::cli {
+
+std::vector<FileMode> file_modes_of(const Config& config) {
+    const std::filesystem::path store(config.store.path);
+    std::vector<FileMode> out;
+    for (const auto& path : {store, store / "data.mdb", store / "lock.mdb", std::filesystem::path(config.queue.path)}) {
+        struct stat st {};
+        FileMode m{path.string(), {}};
+        if (::stat(path.c_str(), &st) == 0) m.mode = file_modes::octal(st.st_mode);
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+std::vector<std::string> mode_problems(const std::vector<FileMode>& modes) {
+    std::vector<std::string> out;
+    for (const FileMode& m : modes) {
+        if (m.mode.empty() || m.mode.back() == '0') continue;
+        out.push_back(m.path + ": mode " + m.mode + " lets others in (nginx and the sender refuse what others may " +
+                      "write); chmod o-rwx " + m.path);
+    }
+    return out;
+}
+
+}  // namespace pushsync::cli
