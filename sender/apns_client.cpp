@@ -497,7 +497,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
             Link* link = it->second.link;
             std::int32_t stream_id = it->second.stream_id;
             ++counters.timeouts;
-            log.debug(name + " timeout token=" + token_prefix(it->second.request.token) +
+            log.debug(name + " timeout token=" + log_value(token_prefix(it->second.request.token)) +
                       (link ? " stream=" + std::to_string(stream_id) : std::string(" (queued)")));
             complete(seq, 0, "Timeout");
             // RST_STREAM(CANCEL) frees the stream slot; anything the server still sends is ignored.

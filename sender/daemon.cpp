@@ -249,7 +249,7 @@ struct Daemon::Impl {
     // the guard then stops the loop and run() returns 1 (stopped_cleanly stays false).
     auto callback_failed(const char* callback) noexcept {
         return [this, callback](const std::string& what) {
-            log.error("sender.callback_failed", std::string("callback=") + callback + " error=" + what);
+            log.error("sender.callback_failed", std::string("callback=") + callback + " error=\"" + log_escape(what) + "\"");
         };
     }
 
