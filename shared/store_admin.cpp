@@ -245,7 +245,7 @@ std::vector<std::string> Store::check() const {
     if (impl_->statistics) {  // the kept device counts match the records
         std::map<std::pair<std::string, Environment>, std::uint64_t> counted;
         try {
-            for (const AppDeviceCount& app : device_counts()) counted[{app.bundle_id, app.environment}] = app.devices;
+            for (const AppDeviceCount& app : impl_->read_device_counts(txn)) counted[{app.bundle_id, app.environment}] = app.devices;
         } catch (const StoreError& e) {
             problems.push_back(std::string("device counts: ") + e.what());
         }
@@ -284,8 +284,9 @@ StoreStats Store::stats() const {
     stats.devices = txn.entries(impl_->devices);
     stats.groups = txn.entries(impl_->group_counts);
     stats.outbox = txn.entries(impl_->outbox);
-    // The kept counts, not a scan of the devices: the metrics endpoint asks on every scrape.
-    for (const AppDeviceCount& app : device_counts()) {
+    // The kept counts, not a scan of the devices (the metrics endpoint asks on every scrape), in
+    // the same snapshot as the other figures.
+    for (const AppDeviceCount& app : impl_->read_device_counts(txn)) {
         stats.per_app.push_back({app.bundle_id, app.environment, static_cast<std::size_t>(app.devices)});
     }
     MDB_envinfo info{};
