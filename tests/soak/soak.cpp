@@ -289,8 +289,9 @@ public:
     void operator()(Clock::time_point end) {
         std::vector<std::string> schedule = fault_kinds;
         std::shuffle(schedule.begin(), schedule.end(), rng_);
-        const auto spacing = std::chrono::milliseconds(
-            std::max<std::int64_t>(1500, run_.options.seconds * 800 / static_cast<std::int64_t>(fault_kinds.size())));
+        // Every kind within the first 80 % of a short run; a fault every 4 s at most in a long one.
+        const auto spacing = std::chrono::milliseconds(std::clamp<std::int64_t>(
+            run_.options.seconds * 800 / static_cast<std::int64_t>(fault_kinds.size()), 1500, 4000));
         auto next = Clock::now() + 1s;
         std::size_t index = 0;
         while (Clock::now() < end) {
