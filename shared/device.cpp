@@ -115,7 +115,7 @@ Device device_from_json(std::string_view json_line) {
     Json object;
     try {
         object = Json::parse(json_line);
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {  // parse_error, and out_of_range for a number too large
         throw std::invalid_argument(std::string("not JSON: ") + e.what());
     }
     if (!object.is_object()) throw std::invalid_argument("not a JSON object");

@@ -143,4 +143,12 @@ TEST(Now, IsMillisecondsSinceEpoch) {
 }
 
 }  // namespace
+
+// Found by tests/fuzz/fuzz_import_line: nlohmann answers a number too large with out_of_range,
+// which import must refuse like any other broken line, not let through as a crash.
+TEST(DeviceJson, ImportRefusesANumberTooLarge) {
+    EXPECT_THROW(device_from_json("[[3333333333333333E33333]]"), std::invalid_argument);
+    EXPECT_THROW(device_from_json(R"({"token":1E99999})"), std::invalid_argument);
+}
+
 }  // namespace pushsync
