@@ -1,17 +1,20 @@
 #pragma once
-// Values in the module's log lines. ngx_log_error checks the level before it evaluates its
-// arguments, so a LogText built in the argument list costs nothing at a filtered level:
+// Values from outside (a request, the store, the queue file) in the module's log lines, escaped
+// by shared/log_escape so none can end the line or forge a field. ngx_log_error checks the level
+// before it evaluates its arguments, so a LogText built in the argument list costs nothing at a
+// filtered level:
 //   ngx_log_error(NGX_LOG_INFO, log, 0, "pushsync: registered group=%V", LogText(group).get());
 #include <string>
 #include <string_view>
 
 #include "ngx_module/ngx_headers.hpp"
+#include "shared/log_escape.hpp"
 
 namespace pushsync::ngx {
 
 class LogText {
 public:
-    explicit LogText(std::string_view raw) : text_(raw) {
+    explicit LogText(std::string_view raw) : text_(log_value(raw)) {
         str_.len = text_.size();
         str_.data = reinterpret_cast<u_char*>(text_.data());
     }
