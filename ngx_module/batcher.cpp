@@ -115,7 +115,10 @@ void Batcher::run_in_thread(void* data, ngx_log_t* log) noexcept {
         auto results = store.register_devices(batch, now_unix_ms());
         std::size_t i = 0;
         for (auto& w : writes) {
-            if (is<Registration>(w)) w.outcome = std::move(results.at(i++));
+            if (!is<Registration>(w)) continue;
+            RegisterResult& result = results.at(i++);
+            if (result.group_full) w.outcome = api::ErrorCode::group_full;
+            else w.outcome = std::move(result);
         }
     });
     self.commit_kind<Removal>(log, [&writes](Store& store) {

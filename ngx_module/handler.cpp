@@ -7,6 +7,8 @@
 #include <variant>
 
 #include "ngx_module/api_body.hpp"
+#include "ngx_module/api_cursor.hpp"
+#include "ngx_module/api_list.hpp"
 #include "ngx_module/api_report.hpp"
 #include "ngx_module/api_responses.hpp"
 #include "ngx_module/api_route.hpp"
@@ -104,13 +106,31 @@ bool push_enabled(ngx_http_request_t* r, const LocConf& lcf) {
     return !(v.empty() || v == "off" || v == "0");
 }
 
+// One page of a group, in one read transaction of at most `limit` devices.
 ngx_int_t list_group(ngx_http_request_t* r, WorkerState& worker, const api::Route& route) {
     if (const ngx_int_t rc = ngx_http_discard_request_body(r); rc != NGX_OK) return rc;
+    auto parsed = api::parse_list_query(view(r->args));
+    if (auto* error = std::get_if<ApiError>(&parsed)) return send_error(r, *error);
+    const auto& query = std::get<api::ListQuery>(parsed);
+    const api::CursorKey& key = main_conf(r)->cursor_key;
+    std::string after;
+    if (!query.cursor.empty()) {
+        auto token = api::open_cursor(key, route.group, query.cursor);
+        if (!token) return send_error(r, make_error(ErrorCode::invalid_field, "cursor is not the next of a page of this group"));
+        after = std::move(*token);
+    }
     Store* store = worker.store();
     if (store == nullptr) return send_error(r, make_error(ErrorCode::store_unavailable));
-    const auto devices = store->list_group(route.group);
-    if (devices.empty()) return send_error(r, make_error(ErrorCode::unknown_group));
-    return send_json(r, NGX_HTTP_OK, api::group_body(route.group, devices));
+    std::vector<Device> devices;
+    devices.reserve(query.limit);
+    const auto last = store->for_each_in_group(route.group, after, query.limit,
+                                               [&devices](const Device& device) { devices.push_back(device); });
+    // An empty page past the end of a group that still exists is a page; no group at all is 404.
+    if (devices.empty() && store->group_info(route.group, {}).devices == 0) {
+        return send_error(r, make_error(ErrorCode::unknown_group));
+    }
+    const std::string next = last ? api::seal_cursor(key, route.group, *last) : std::string();
+    return send_json(r, NGX_HTTP_OK, api::group_page_body(route.group, devices, loc_conf(r)->list_tokens, next));
 }
 
 ngx_int_t notify(ngx_http_request_t* r, WorkerState& worker, const api::Route& route, std::string_view body) {

@@ -100,6 +100,13 @@ ngx_command_t commands[] = {
      offsetof(LocConf, require_origin),
      nullptr},
 
+    {ngx_string("pushsync_list_tokens"),
+     NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_FLAG,
+     ngx_conf_set_flag_slot,
+     NGX_HTTP_LOC_CONF_OFFSET,
+     offsetof(LocConf, list_tokens),
+     nullptr},
+
     ngx_null_command,
 };
 
@@ -190,6 +197,16 @@ char* init_main_conf(ngx_conf_t* cf, void* conf) noexcept {
     if (mcf->config == nullptr) {
         return conf_error(cf, "pushsync_api, pushsync_status, pushsync_metrics and pushsync_admin need \"pushsync_config FILE;\" in http{}");
     }
+    const bool keyed = guard(
+        [mcf] {
+            mcf->cursor_key = api::random_cursor_key();
+            return true;
+        },
+        [cf](const Failure& f) noexcept {
+            conf_error(cf, f.what);
+            return false;
+        });
+    if (!keyed) return static_cast<char*>(NGX_CONF_ERROR);
     // The thread pool must exist before workers start: registered now, created by nginx.
     mcf->thread_pool = ngx_thread_pool_add(cf, mcf->thread_pool_name.len ? &mcf->thread_pool_name : nullptr);
     if (mcf->thread_pool == nullptr) return static_cast<char*>(NGX_CONF_ERROR);
@@ -202,6 +219,7 @@ void* create_loc_conf(ngx_conf_t* cf) noexcept {
     lcf->kind = kind_none;
     lcf->push = static_cast<ngx_http_complex_value_t*>(NGX_CONF_UNSET_PTR);
     lcf->require_origin = NGX_CONF_UNSET;
+    lcf->list_tokens = NGX_CONF_UNSET;
     return lcf;
 }
 
@@ -210,6 +228,7 @@ char* merge_loc_conf(ngx_conf_t*, void* parent, void* child) noexcept {
     auto* conf = static_cast<LocConf*>(child);
     ngx_conf_merge_ptr_value(conf->push, prev->push, nullptr);
     ngx_conf_merge_value(conf->require_origin, prev->require_origin, 0);
+    ngx_conf_merge_value(conf->list_tokens, prev->list_tokens, 0);
     return NGX_CONF_OK;
 }
 

@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ngx_module/api_cursor.hpp"
 #include "ngx_module/ngx_headers.hpp"
 #include "shared/config.hpp"
 
@@ -31,6 +32,9 @@ struct MainConf {
     WorkerState* worker;               // set in the worker by init_process; owned by the cycle pool
     const ShardRing* ring_now;         // pushsync_front_rings (a front nginx); in the conf pool
     const ShardRing* ring_next;
+    // Seals listing cursors. Made by the master with the configuration, so every worker shares it;
+    // a reload makes a new one (older cursors then answer 400 and the client starts over).
+    api::CursorKey cursor_key;
 };
 
 // kind_front: pushsync_front; — the location's paths are the API's, so $pushsync_group reads the
@@ -41,6 +45,7 @@ struct LocConf {
     ngx_uint_t kind;
     ngx_http_complex_value_t* push;  // pushsync_push; NULL: on
     ngx_flag_t require_origin;       // pushsync_require_origin
+    ngx_flag_t list_tokens;          // pushsync_list_tokens
 };
 
 // nginx allocates these with ngx_pcalloc and never runs a constructor or destructor.

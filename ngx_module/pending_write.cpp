@@ -33,7 +33,9 @@ ngx_int_t send_write_result(ngx_http_request_t* r, const PendingWrite& write) {
     ngx_log_t* log = r->connection->log;
     if (const auto* code = std::get_if<api::ErrorCode>(&write.outcome)) {
         const ChangeIds ids = ids_of(write);
-        ngx_log_error(NGX_LOG_ERR, log, 0, "pushsync: %s failed group=%V token=%V error=%s", ids.kind,
+        // A refused client (409 group_full) is worth a warning; the server failing, an error.
+        const ngx_uint_t level = api::entry(*code).status >= 500 ? NGX_LOG_ERR : NGX_LOG_WARN;
+        ngx_log_error(level, log, 0, "pushsync: %s failed group=%V token=%V error=%s", ids.kind,
                       LogText(ids.group).get(), LogText(token_prefix(ids.token)).get(), api::entry(*code).code.data());
         return send_error(r, api::make_error(*code));
     }

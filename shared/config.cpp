@@ -20,12 +20,16 @@ using config_yaml::Map;
 bool is_power_of_two(std::uint32_t n) noexcept { return n != 0 && (n & (n - 1)) == 0; }
 
 void read_store(const Map& root, StoreConfig& store) {
-    const Map map = root.child("store", {"path", "map_size", "sync", "sync_interval_ms"});
+    const Map map = root.child("store", {"path", "map_size", "sync", "sync_interval_ms", "max_devices_per_group",
+                                           "reserve_percent"});
     if (!map.has("path")) map.fail_missing("path");
     map.read_string("path", store.path, false);
     map.read_size("map_size", store.map_size);
     store.sync = map.read_choice("sync", {"always", "interval"}, 0) == 0 ? SyncMode::always : SyncMode::interval;
     map.read_u32("sync_interval_ms", store.sync_interval_ms, 1);
+    map.read_u32("max_devices_per_group", store.max_devices_per_group);
+    // Above 90 % registrations could hardly ever be written; the sender needs some room, not most.
+    map.read_u32("reserve_percent", store.reserve_percent, 0, 90);
 }
 
 void read_queue(const Map& root, QueueConfig& queue) {

@@ -28,6 +28,8 @@ struct StoreConfig {
     std::uint64_t map_size = 1ull << 30;
     SyncMode sync = SyncMode::always;
     std::uint32_t sync_interval_ms = 100;
+    std::uint32_t max_devices_per_group = 1000;  // 0: no limit
+    std::uint32_t reserve_percent = 10;          // of the map, kept free for the sender (0-90)
 };
 
 struct QueueConfig {

@@ -66,6 +66,8 @@ StoreOptions StoreOptions::from(const StoreConfig& config) {
     options.map_size = config.map_size;
     options.sync = config.sync;
     options.sync_interval_ms = config.sync_interval_ms;
+    options.max_devices_per_group = config.max_devices_per_group;
+    options.reserve_percent = config.reserve_percent;
     return options;
 }
 
@@ -248,14 +250,52 @@ const StoreOptions& Store::options() const noexcept {
     return impl_->options;
 }
 
+void Store::Impl::check_reserve() const {
+    if (options.reserve_percent == 0) return;
+    MDB_envinfo info{};
+    lmdb::check(mdb_env_info(env.get(), &info), "environment info", options.path);
+    MDB_stat stat{};
+    lmdb::check(mdb_env_stat(env.get(), &stat), "environment stat", options.path);
+    const std::uint64_t pages = info.me_mapsize / stat.ms_psize;
+    // Free: the pages past the last one ever used, and those LMDB keeps on its free list for reuse
+    // (so a store that shrank takes registrations again).
+    std::uint64_t free_pages = pages > info.me_last_pgno + 1 ? pages - (info.me_last_pgno + 1) : 0;
+    auto snapshot = read();
+    lmdb::Cursor freelist(snapshot, 0);  // FREE_DBI: txn id -> [count, page numbers...]
+    for (bool more = freelist.first(); more; more = freelist.next()) {
+        std::size_t count = 0;
+        if (freelist.value().size() >= sizeof count) std::memcpy(&count, freelist.value().data(), sizeof count);
+        free_pages += count;
+    }
+    if (free_pages * 100 < pages * options.reserve_percent) {
+        throw StoreError(StoreErrc::full, "store " + options.path + ": less than " +
+                                              std::to_string(options.reserve_percent) +
+                                              "% of the map is free (store.reserve_percent): registrations refused");
+    }
+}
+
+bool Store::Impl::group_is_full(const lmdb::Txn& txn, std::string_view group) const {
+    if (options.max_devices_per_group == 0) return false;
+    const auto count = txn.find(group_counts, group);
+    return count && codec::decode_u64(*count, "group count") >= options.max_devices_per_group;
+}
+
 std::vector<RegisterResult> Store::register_devices(std::span<const Registration> batch, std::int64_t now_ms) {
     std::vector<RegisterResult> results;
     results.reserve(batch.size());
     auto txn = impl_->write();
+    impl_->check_reserve();
     // In order, inside one transaction: a token twice in a batch sees its own first write.
     for (const auto& registration : batch) {
         auto previous = impl_->find_device(txn, registration.token);
         RegisterResult result;
+        if ((!previous || previous->group != registration.group) && impl_->group_is_full(txn, registration.group)) {
+            result.group_full = true;
+            result.device.token = registration.token;
+            result.device.group = registration.group;
+            results.push_back(std::move(result));
+            continue;
+        }
         result.created = !previous;
         Device& device = result.device;
         device.token = registration.token;

@@ -48,6 +48,10 @@ struct StoreOptions {
     // (lmdb_handle.hpp, CommitSync). true: LMDB's plain durable commit, both fsyncs under the
     // writer lock, as before 2026-11-26; kept so bench_store can measure the two side by side.
     bool meta_sync_under_writer_lock = false;
+    // Limits on registrations only (register_devices), 0 = none. pushsync.yaml's defaults are 1000
+    // and 10; StoreOptions leaves them off for the CLI, tests and benchmarks that build it by hand.
+    std::uint32_t max_devices_per_group = 0;  // a new member beyond it is refused (group_full)
+    std::uint32_t reserve_percent = 0;        // below this share of the map free: StoreError{full}
 
     static StoreOptions from(const StoreConfig& config);
 };
@@ -64,6 +68,9 @@ struct RegisterResult {
     bool created = false;     // 201 when true, 200 when false
     Device device;            // as stored now
     std::string moved_from;   // the previous group when the token moved, else empty
+    // Refused, nothing written: the group already holds max_devices_per_group devices and this
+    // token is not one of them (HTTP 409 group_full). `device` is then only what was asked for.
+    bool group_full = false;
 };
 
 struct GroupInfo {
@@ -113,7 +120,8 @@ public:
     // --- registrations -------------------------------------------------------------------
     // All of the batch in one write transaction (group commit); results in the same order.
     // A token registered in another group moves (leaves the old group); registered_at is kept.
-    // Throws StoreError{full} with nothing written.
+    // Throws StoreError{full} with nothing written, also when less than reserve_percent of the map
+    // is free (the room the sender's outbox and removals keep).
     std::vector<RegisterResult> register_devices(std::span<const Registration> batch, std::int64_t now_ms);
     RegisterResult register_device(const Registration& registration, std::int64_t now_ms);
     // false: that token is not registered in that group (nothing changed).

@@ -41,6 +41,12 @@ struct Store::Impl {
     // not initialised yet. Throws StoreError{newer_schema}.
     bool open_databases(bool create);
 
+    // Throws StoreError{full} when less than options.reserve_percent of the map is free. Called
+    // inside a write transaction, whose writer lock makes the snapshot it reads the current state.
+    void check_reserve() const;
+    // Whether a registration of `token` into `group` would exceed max_devices_per_group.
+    bool group_is_full(const lmdb::Txn& txn, std::string_view group) const;
+
     // Building blocks of the write operations; each runs inside the caller's transaction.
     std::optional<Device> find_device(const lmdb::Txn& txn, std::string_view token) const;
     void add_to_group(lmdb::Txn& txn, std::string_view group, std::string_view token) const;

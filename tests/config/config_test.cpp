@@ -19,6 +19,9 @@ constexpr const char* full_example = R"(store:
   map_size: 1GiB                       # LMDB map size; units B, KiB, MiB, GiB (1GiB)
   sync: always                         # always | interval  (always)
   sync_interval_ms: 100                # with sync: interval, the most time a registration may sit unsynced
+  max_devices_per_group: 1000          # a registration beyond it: 409 group_full (1000; 0 = no limit)
+  reserve_percent: 10                  # registrations get 507 once less than this share of the map is free,
+                                       # so the sender's outbox and removals always have room (10)
 
 queue:
   path: /var/lib/pushsync/queue        # the file that nginx workers and the sender map shared (required)
@@ -96,6 +99,8 @@ TEST(Config, FullExampleOfConfigMd) {
     EXPECT_EQ(c.store.map_size, 1ull << 30);
     EXPECT_EQ(c.store.sync, SyncMode::always);
     EXPECT_EQ(c.store.sync_interval_ms, 100u);
+    EXPECT_EQ(c.store.max_devices_per_group, 1000u);
+    EXPECT_EQ(c.store.reserve_percent, 10u);
     EXPECT_EQ(c.queue.path, "/var/lib/pushsync/queue");
     EXPECT_EQ(c.queue.capacity, 65536u);
     EXPECT_EQ(c.delivery.registration_ttl_days, 90u);
@@ -104,21 +109,21 @@ TEST(Config, FullExampleOfConfigMd) {
     ASSERT_EQ(c.apps.size(), 2u);
     const AppConfig& token_app = c.apps[0];
     EXPECT_EQ(token_app.bundle_id, "com.example.app");
-    EXPECT_EQ(token_app.line, 28);
+    EXPECT_EQ(token_app.line, 31);
     EXPECT_TRUE(token_app.allows(Environment::production));
     EXPECT_TRUE(token_app.allows(Environment::sandbox));
     EXPECT_EQ(token_app.auth.type, AuthType::token);
     EXPECT_EQ(token_app.auth.team_id, "ABCDE12345");
     EXPECT_EQ(token_app.auth.key_id, "ABC123DEFG");
     EXPECT_EQ(token_app.auth.key_file, "/etc/pushsync/AuthKey_ABC123DEFG.p8");
-    EXPECT_EQ(token_app.auth.key_file_line, 34);
+    EXPECT_EQ(token_app.auth.key_file_line, 37);
     const AppConfig& cert_app = c.apps[1];
-    EXPECT_EQ(cert_app.line, 35);
+    EXPECT_EQ(cert_app.line, 38);
     EXPECT_EQ(cert_app.auth.type, AuthType::certificate);
     EXPECT_EQ(cert_app.auth.cert_file, "/etc/pushsync/legacy.pem");
-    EXPECT_EQ(cert_app.auth.cert_file_line, 38);
+    EXPECT_EQ(cert_app.auth.cert_file_line, 41);
     EXPECT_EQ(cert_app.auth.key_file, "/etc/pushsync/legacy.key");
-    EXPECT_EQ(cert_app.auth.key_file_line, 39);
+    EXPECT_EQ(cert_app.auth.key_file_line, 42);
     EXPECT_EQ(c.sender.log_level, LogLevel::info);
     EXPECT_EQ(c.find_app("com.example.legacy"), &c.apps[1]);
     EXPECT_EQ(c.find_app("com.example.other"), nullptr);
@@ -183,6 +188,18 @@ TEST(Config, SyncModes) {
               "pushsync.yaml:3: store.sync: expects always | interval, got \"sometimes\"");
     EXPECT_EQ(error_of(minimal_with("  path: /s\n", "  path: /s\n  sync_interval_ms: 0\n")),
               "pushsync.yaml:3: store.sync_interval_ms: 0 is out of range (1-4294967295)");
+}
+
+TEST(Config, StoreLimits) {
+    const Config defaults = parse_config(minimal_with("  path: /s\n", "  path: /s\n"), "m");
+    EXPECT_EQ(defaults.store.max_devices_per_group, 1000u);
+    EXPECT_EQ(defaults.store.reserve_percent, 10u);
+    const Config c = parse_config(
+        minimal_with("  path: /s\n", "  path: /s\n  max_devices_per_group: 0\n  reserve_percent: 25\n"), "m");
+    EXPECT_EQ(c.store.max_devices_per_group, 0u);
+    EXPECT_EQ(c.store.reserve_percent, 25u);
+    EXPECT_EQ(error_of(minimal_with("  path: /s\n", "  path: /s\n  reserve_percent: 95\n")),
+              "pushsync.yaml:3: store.reserve_percent: 95 is out of range (0-90)");
 }
 
 TEST(Config, CapacityPowerOfTwo) {
@@ -284,7 +301,8 @@ TEST(Config, DuplicateBundleIdRefused) {
 
 TEST(Config, UnknownKeysRefusedEverywhere) {
     EXPECT_EQ(error_of(minimal_with("  path: /s\n", "  path: /s\n  map_sise: 1GiB\n")),
-              "pushsync.yaml:3: store.map_sise: unknown key (known here: path, map_size, sync, sync_interval_ms)");
+              "pushsync.yaml:3: store.map_sise: unknown key (known here: path, map_size, sync, sync_interval_ms, "
+              "max_devices_per_group, reserve_percent)");
     EXPECT_EQ(error_of(std::string(minimal) + "stores:\n  path: /x\n"),
               "pushsync.yaml:12: stores: unknown key (known here: store, queue, delivery, apns, apps, sender)");
     EXPECT_EQ(error_of(minimal_with("    auth:\n", "    enviroments: [sandbox]\n    auth:\n")),

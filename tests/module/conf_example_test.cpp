@@ -93,6 +93,17 @@ TEST(ConfExample, NginxConfServesTheApiOverTls) {
         }
     }
     EXPECT_EQ(store_dump(nginx.store_path()), before);
+
+    // The per-address limit on registrations: a new group in every PUT (so the per-group limit
+    // never applies) is stopped after the burst, while the same address still reads.
+    bool limited = false;
+    for (unsigned i = 0; i < 200 && !limited; ++i) {
+        r = nginx.request("PUT", "/v1/groups/burst-" + std::to_string(i) + "/devices/" + make_token(i), register_body());
+        if (r.status == 429) limited = true;
+        else ASSERT_TRUE(answers(r, 201)) << i;
+    }
+    EXPECT_TRUE(limited);
+    EXPECT_TRUE(answers(nginx.request("GET", "/v1/groups/g-7c1e/devices"), 200));
 }
 
 }  // namespace

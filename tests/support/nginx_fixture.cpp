@@ -138,7 +138,7 @@ void NginxFixture::write_files() {
 
     std::ostringstream yaml;
     yaml << "store:\n  path: " << store_path().string() << "\n  map_size: " << options_.map_size
-         << "\n  sync: " << options_.store_sync << "\nqueue:\n  path: " << queue_path().string()
+         << "\n  sync: " << options_.store_sync << "\n" << options_.store_yaml << "queue:\n  path: " << queue_path().string()
          << "\n  capacity: " << options_.queue_capacity << "\n"
          << (options_.apps_yaml.empty() ? default_apps_yaml : options_.apps_yaml) << "\n"
          << options_.extra_yaml << "\n";

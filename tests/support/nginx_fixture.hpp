@@ -38,6 +38,7 @@ struct NginxOptions {
     std::string apps_yaml{};
     std::string main_extra{};           // at main level (thread_pool, env, …)
     std::string extra_yaml{};           // appended to pushsync.yaml (delivery:, apns:, sender:, …)
+    std::string store_yaml{};           // more lines inside store: ("  reserve_percent: 50\n")
     std::string http_extra{};           // inside http{} (limit_req_zone, split_clients, map, …)
     std::string server_extra{};         // inside server{} (more locations)
     std::string api_location_extra{};   // inside "location /v1/ { pushsync_api; … }"
