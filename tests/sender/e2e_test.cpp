@@ -52,7 +52,10 @@ TEST(SenderE2E, OneNotifyGivesExactlyOnePushToEachOtherDeviceWithTheContractHead
 }
 
 TEST(SenderE2E, Unregistered410PrunesTheTokenButKeepsOneRegisteredAgainAfterTheTimestamp) {
-    Stack s;
+    Stack::Options o;
+    // Listings carry whole tokens only where the hoster says so (contract 1.1).
+    o.nginx_server_extra = "location /full/ { pushsync_api; pushsync_list_tokens on; }";
+    Stack s(o);
     const std::string a = token(1), gone = token(2), back = token(3);
     for (const auto& t : {a, gone, back}) s.register_device("g", t);
     // `back` reinstalled the app: APNs' 410 timestamp is older than its fresh registration.
@@ -64,7 +67,7 @@ TEST(SenderE2E, Unregistered410PrunesTheTokenButKeepsOneRegisteredAgainAfterTheT
     EXPECT_EQ(s.requests_for(gone).size(), 1u);
     EXPECT_EQ(s.requests_for(gone)[0]["status"], 410);
     EXPECT_EQ(s.requests_for(back).size(), 1u);
-    const auto group = nlohmann::json::parse(s.nginx.request("GET", "/v1/groups/g/devices").body);
+    const auto group = nlohmann::json::parse(s.nginx.request("GET", "/full/groups/g/devices").body);
     std::set<std::string> left;
     for (const auto& d : group["devices"]) left.insert(d["token"]);
     EXPECT_EQ(left, (std::set<std::string>{a, back}));
