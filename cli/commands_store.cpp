@@ -37,6 +37,11 @@ std::unique_ptr<Store> open_store(const Config& config, bool read_only) {
 
 namespace {
 
+std::vector<OptionSpec> with_delivery_option(std::vector<OptionSpec> options) {
+    options.push_back({"--delivery", "", "also each device's delivery statistics and newest tail sent (moving groups)"});
+    return options;
+}
+
 constexpr std::int64_t ms_per_day = 86'400'000;
 
 std::string checked_group(const std::string& group) {
@@ -246,7 +251,7 @@ int run_export(const Invocation& inv) {
     const GroupFilter include = group_selection(inv).value_or(GroupFilter{});
     const auto store = open_store(inv.config, true);
     if (inv.args.empty() || inv.args[0] == "-") {
-        const std::size_t count = store->export_jsonl(inv.out, include);
+        const std::size_t count = store->export_jsonl(inv.out, include, inv.has("--delivery"));
         inv.out.flush();
         if (!inv.out) throw Failed("export: writing to standard output failed");
         inv.err << "exported " << count << " devices\n";
@@ -260,7 +265,7 @@ int run_export(const Invocation& inv) {
     {
         std::ofstream file(temp, std::ios::binary | std::ios::trunc);
         if (!file) throw Failed("export: cannot write " + temp + " (" + std::strerror(errno) + ")");
-        count = store->export_jsonl(file, include);
+        count = store->export_jsonl(file, include, inv.has("--delivery"));
         file.flush();
         if (!file) {
             std::filesystem::remove(temp);
@@ -392,8 +397,9 @@ std::vector<CommandSpec> store_commands() {
          0, 0, run_gc},
         {{"export"}, "[FILE]", "write every device as JSON lines (one device object per line)",
          "To standard output when FILE is absent or -; a FILE is replaced only once complete.\n"
-         "--groups or --ring with --self export only those groups (moving groups to another shard).",
-         group_selection_options(), 0, 1, run_export},
+         "--groups or --ring with --self export only those groups (moving groups to another shard);\n"
+         "--delivery adds each device's delivery statistics and newest tail sent, which import keeps.",
+         with_delivery_option(group_selection_options()), 0, 1, run_export},
         {{"import"}, "FILE", "add or replace the devices of a JSON lines file (from export)",
          "All lines in one transaction: a bad line imports nothing (exit status 3). FILE - reads standard input.\n"
          "With --merge a device already here keeps the earlier registered_at and the fields of the\n"

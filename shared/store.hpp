@@ -155,8 +155,11 @@ public:
     // Devices with last_seen_ms < cutoff_ms; removes them unless dry_run. Visits each one.
     std::size_t gc(std::int64_t cutoff_ms, bool dry_run, const std::function<void(const Device&)>& visit = {});
     // One device object (device_to_json) per line, in token order; with `include`, only the
-    // devices of the groups it accepts (moving groups between shards).
-    std::size_t export_jsonl(std::ostream& out, const std::function<bool(std::string_view group)>& include = {}) const;
+    // devices of the groups it accepts (moving groups between shards). with_delivery: each line
+    // also holds "delivery", the device's statistics and the newest tail sent to it, which
+    // import_jsonl writes back — so a device moved to another shard keeps them.
+    std::size_t export_jsonl(std::ostream& out, const std::function<bool(std::string_view group)>& include = {},
+                             bool with_delivery = false) const;
     // Lines of export_jsonl; all in one transaction; a bad line throws std::invalid_argument
     // "line N: problem" and imports nothing. replace: a line replaces the stored device.
     // merge: a device already stored keeps the earlier registered_at, and the fields of whichever

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <istream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <stdexcept>
 
@@ -86,14 +87,21 @@ std::size_t Store::gc(std::int64_t cutoff_ms, bool dry_run, const std::function<
     return stale.size();
 }
 
-std::size_t Store::export_jsonl(std::ostream& out, const std::function<bool(std::string_view group)>& include) const {
+std::size_t Store::export_jsonl(std::ostream& out, const std::function<bool(std::string_view group)>& include,
+                               bool with_delivery) const {
     auto txn = impl_->read();
     lmdb::Cursor cursor(txn, impl_->devices);
     std::size_t count = 0;
     for (bool more = cursor.first(); more; more = cursor.next()) {
         const Device device = codec::decode_device(cursor.key(), cursor.value());
         if (include && !include(device.group)) continue;
-        out << device_to_json(device) << '\n';
+        if (with_delivery) {
+            nlohmann::json line = nlohmann::json::parse(device_to_json(device));
+            line["delivery"] = impl_->delivery_record(txn, device.token);
+            out << line.dump() << '\n';
+        } else {
+            out << device_to_json(device) << '\n';
+        }
         ++count;
     }
     return count;
@@ -108,6 +116,14 @@ std::size_t Store::import_jsonl(std::istream& in, ImportMode mode) {
         ++line_number;
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        // "delivery" (export --delivery) is the store's own addition to the device object.
+        nlohmann::json fields = nlohmann::json::parse(line, nullptr, false);
+        nlohmann::json delivery = nullptr;
+        if (fields.is_object() && fields.contains("delivery")) {
+            delivery = std::move(fields["delivery"]);
+            fields.erase("delivery");
+            line = fields.dump();
+        }
         Device device;
         try {
             device = device_from_json(line);  // checks every identifier rule
@@ -122,6 +138,13 @@ std::size_t Store::import_jsonl(std::istream& in, ImportMode mode) {
             device.registered_at_ms = registered_at;
         }
         impl_->put_device(txn, device, stored);
+        if (!delivery.is_null()) {
+            try {
+                impl_->put_delivery_record(txn, device.token, delivery, mode == ImportMode::merge);
+            } catch (const std::invalid_argument& e) {
+                throw std::invalid_argument("line " + std::to_string(line_number) + ": " + e.what());
+            }
+        }
         ++count;
     }
     txn.commit();

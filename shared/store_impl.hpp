@@ -3,6 +3,7 @@
 // and store_admin.cpp (gc, export/import, check, stats). Not for use outside shared/.
 #include <lmdb.h>
 
+#include <nlohmann/json_fwd.hpp>
 #include <thread>
 
 #include "shared/lmdb_handle.hpp"
@@ -61,6 +62,12 @@ struct Store::Impl {
     // The statistics' reads inside the caller's transaction (store_stats.cpp), so a reader such
     // as StoreSnapshot sees them and the devices at one moment. Empty without statistics.
     DeviceStats read_device_stats(const lmdb::Txn& txn, std::string_view token) const;
+    // A device's delivery state for moving it between shards (store_stats.cpp): its statistics and
+    // the newest tail sent to it, {"sent","failed","last_push","last_sent_tail"}; null when none.
+    nlohmann::json delivery_record(const lmdb::Txn& txn, std::string_view token) const;
+    // Writes one back (import). merge: the larger counts, the later last push, and a tail already
+    // here stays. Throws std::invalid_argument naming the problem.
+    void put_delivery_record(lmdb::Txn& txn, std::string_view token, const nlohmann::json& record, bool merge) const;
     std::vector<StoreEvent> read_events(const lmdb::Txn& txn, std::size_t limit, std::uint64_t before_seq) const;
     std::vector<AppDeviceCount> read_device_counts(const lmdb::Txn& txn) const;
     // Every device of the group, and any stray index entry of it; returns the devices removed.

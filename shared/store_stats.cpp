@@ -3,10 +3,13 @@
 // reads and writes them.
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "shared/store.hpp"
 #include "shared/store_codec.hpp"
 #include "shared/store_impl.hpp"
+#include "shared/validation.hpp"
 
 namespace pushsync {
 namespace {
@@ -243,6 +246,80 @@ std::vector<AppDeviceCount> Store::Impl::read_device_counts(const lmdb::Txn& txn
         result.push_back(decode_app_count(cursor.key(), cursor.value()));
     }
     return result;
+}
+
+nlohmann::json Store::Impl::delivery_record(const lmdb::Txn& txn, std::string_view token) const {
+    const DeviceStats stats = read_device_stats(txn, token);
+    const auto tail = txn.find(sent, token);
+    if (!tail && stats == DeviceStats{}) return nullptr;
+    nlohmann::json record = {{"sent", stats.sent}, {"failed", stats.failed}, {"last_push", nullptr},
+                             {"last_sent_tail", nullptr}};
+    if (stats.last_push) {
+        const LastPush& push = *stats.last_push;
+        record["last_push"] = {{"time_ms", push.time_ms}, {"tail", push.tail}, {"status", push.status},
+                               {"reason", push.reason}, {"apns_id", push.apns_id}};
+    }
+    if (tail) record["last_sent_tail"] = std::string(*tail);
+    return record;
+}
+
+void Store::Impl::put_delivery_record(lmdb::Txn& txn, std::string_view token, const nlohmann::json& record,
+                                      bool merge) const {
+    if (record.is_null()) return;
+    auto fail = [](const std::string& problem) { throw std::invalid_argument("delivery: " + problem); };
+    if (!record.is_object()) fail("not an object");
+    auto count = [&](const char* name) {
+        const auto it = record.find(name);
+        if (it == record.end() || !it->is_number_unsigned()) fail(std::string(name) + " must be a whole number");
+        return it->get<std::uint64_t>();
+    };
+    // Text from a file goes back into records others print: short, printable ASCII only.
+    auto text = [&](const nlohmann::json& object, const char* name) {
+        const auto it = object.find(name);
+        if (it == object.end() || !it->is_string()) fail(std::string("last_push.") + name + " must be a string");
+        const std::string value = it->get<std::string>();
+        if (value.size() > 256 || !std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+            fail(std::string("last_push.") + name + " must be at most 256 printable ASCII characters");
+        }
+        return value;
+    };
+    DeviceStats stats;
+    stats.sent = count("sent");
+    stats.failed = count("failed");
+    if (const auto it = record.find("last_push"); it != record.end() && !it->is_null()) {
+        if (!it->is_object()) fail("last_push must be an object or null");
+        LastPush push;
+        const auto time = it->find("time_ms");
+        const auto status = it->find("status");
+        if (time == it->end() || !time->is_number_integer()) fail("last_push.time_ms must be a whole number");
+        if (status == it->end() || !status->is_number_integer() || status->get<std::int64_t>() < 0 ||
+            status->get<std::int64_t>() > 999) {
+            fail("last_push.status must be 0-999");
+        }
+        push.time_ms = time->get<std::int64_t>();
+        push.status = status->get<int>();
+        push.tail = text(*it, "tail");
+        push.reason = text(*it, "reason");
+        push.apns_id = text(*it, "apns_id");
+        stats.last_push = std::move(push);
+    }
+    std::optional<std::string> tail;
+    if (const auto it = record.find("last_sent_tail"); it != record.end() && !it->is_null()) {
+        if (!it->is_string() || !is_valid_tail(it->get<std::string>())) fail("last_sent_tail is not a valid tail");
+        tail = it->get<std::string>();
+    }
+    if (merge) {
+        // Both shards pushed to a moving group while the front mirrored: keep the most of each.
+        const DeviceStats here = read_device_stats(txn, token);
+        stats.sent = std::max(stats.sent, here.sent);
+        stats.failed = std::max(stats.failed, here.failed);
+        if (here.last_push && (!stats.last_push || here.last_push->time_ms >= stats.last_push->time_ms)) {
+            stats.last_push = here.last_push;
+        }
+        if (txn.find(sent, token)) tail.reset();
+    }
+    if (statistics) txn.put(device_stats, token, encode_device_stats(stats));
+    if (tail) txn.put(sent, token, *tail);
 }
 
 }  // namespace pushsync

@@ -115,6 +115,18 @@ std::map<std::string, Device> Shard::devices() const {
     return out;
 }
 
+std::map<std::string, std::uint64_t> Shard::pushes_sent() const {
+    StoreOptions options = StoreOptions::from(load_config(nginx.config_path().string()).store);
+    options.read_only = true;
+    std::vector<std::string> tokens;
+    for (const auto& [token, device] : devices()) tokens.push_back(token);
+    std::map<std::string, std::uint64_t> out;
+    if (tokens.empty()) return out;
+    const auto stats = Store(options).device_stats(tokens);
+    for (std::size_t i = 0; i < tokens.size(); ++i) out[tokens[i]] = stats[i].sent;
+    return out;
+}
+
 std::set<std::string> Shard::groups() const {
     std::set<std::string> out;
     for (const auto& [token, device] : devices()) out.insert(device.group);

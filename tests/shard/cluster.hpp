@@ -33,6 +33,8 @@ public:
     // Every device in the store, by token (a read-only open beside nginx and the sender).
     std::map<std::string, Device> devices() const;
     std::set<std::string> groups() const;
+    // Pushes APNs accepted per device, from the store's delivery statistics (0 when none).
+    std::map<std::string, std::uint64_t> pushes_sent() const;
     // The queue and the outbox are empty: the sender finished every notify it accepted.
     bool wait_drained(std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
 

@@ -54,6 +54,49 @@ TEST(StoreMoving, MergeKeepsTheEarlierRegistrationAndTheNewerRecord) {
     EXPECT_EQ(target.get_device(token_of(1))->last_seen_ms, t0 + 10'000);
 }
 
+TEST(StoreMoving, DeliveryStateMovesWithTheDeviceAndMerges) {
+    TempDir dir;
+    Store source(store_options(dir / "source"));
+    Store target(store_options(dir / "target"));
+    source.register_device(registration(token_of(1), "g"), t0);
+    const std::vector<std::pair<std::string, std::string>> sent = {{token_of(1), "T-2"}};
+    const PushOutcome ok{token_of(1), LastPush{t0 + 1'000, "T-2", 200, "", "apns-1"}, PushOutcome::Count::sent};
+    source.record_delivery(sent, std::span(&ok, 1), {});
+    source.record_delivery(sent, std::span(&ok, 1), {});
+
+    std::stringstream lines;
+    EXPECT_EQ(source.export_jsonl(lines, {}, true), 1u);
+    const std::string exported = lines.str();
+    EXPECT_NE(exported.find(R"("delivery":{)"), std::string::npos) << exported;
+    EXPECT_EQ(target.import_jsonl(lines, Store::ImportMode::merge), 1u);
+    EXPECT_EQ(target.device_stats(token_of(1)), source.device_stats(token_of(1)));
+    EXPECT_EQ(target.device_stats(token_of(1)).sent, 2u);
+    EXPECT_EQ(target.last_sent_tail(token_of(1)), "T-2");
+
+    // Later the target pushed once more; merging the source's older state again loses nothing.
+    const std::vector<std::pair<std::string, std::string>> newer = {{token_of(1), "T-3"}};
+    const PushOutcome later{token_of(1), LastPush{t0 + 5'000, "T-3", 200, "", "apns-2"}, PushOutcome::Count::sent};
+    target.record_delivery(newer, std::span(&later, 1), {});
+    std::istringstream again(exported);
+    target.import_jsonl(again, Store::ImportMode::merge);
+    EXPECT_EQ(target.device_stats(token_of(1)).sent, 3u);
+    EXPECT_EQ(target.device_stats(token_of(1)).last_push->tail, "T-3");
+    EXPECT_EQ(target.last_sent_tail(token_of(1)), "T-3");
+
+    // A bad delivery field names its line and imports nothing.
+    std::istringstream bad(R"({"token":")" + token_of(9) +
+                           R"(","group":"g","bundle_id":"com.example.app","environment":"production",)"
+                           R"("registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:00:00Z",)"
+                           R"("delivery":{"sent":-1,"failed":0}})" "\n");
+    try {
+        target.import_jsonl(bad);
+        ADD_FAILURE() << "accepted a negative count";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_EQ(std::string(e.what()), "line 1: delivery: sent must be a whole number");
+    }
+    EXPECT_FALSE(target.get_device(token_of(9)));
+}
+
 TEST(StoreMoving, RemoveGroupsTakesEveryDeviceOfTheSelectedGroupsOnly) {
     TempDir dir;
     Store store(store_options(dir / "s"));
