@@ -79,6 +79,7 @@ ParsedLine parse_command_line(const std::vector<std::string>& argv, const std::v
         else if (name == "--store") line.store_path = *value;
         else if (name == "--json") line.json = true;
         else if (name == "--help" || name == "-h") line.help = true;
+        else if (name == "--version") line.version = true;
         else raw_options.emplace_back(name, value.value_or(""));
     }
 
@@ -96,7 +97,7 @@ ParsedLine parse_command_line(const std::vector<std::string>& argv, const std::v
     *command_seen = line.command;
     if (!line.command) {
         if (words.empty()) {
-            if (line.help) return line;
+            if (line.help || line.version) return line;
             throw UsageError("no command given");
         }
         throw UsageError("unknown command \"" + words[0] + "\"");
@@ -157,7 +158,8 @@ std::string program_help(const std::vector<CommandSpec>& commands) {
     }
     out += std::string("\n--config FILE  pushsync.yaml to read (default ") + default_config_path + ")\n" +
            "--store DIR    this LMDB folder instead of store.path (for example a backup)\n"
-           "--json         JSON instead of tables\n\n"
+           "--json         JSON instead of tables\n"
+           "--version      print pushsyncctl's version\n\n"
            "exit status: 0 done, 1 not found, 2 usage or configuration error,\n"
            "             3 failed (store or queue unavailable, bad import file, check found problems,\n"
            "               queue reset refused)\n";

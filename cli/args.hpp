@@ -14,6 +14,7 @@ struct ParsedLine {
     std::string store_path;  // --store DIR: instead of store.path (empty: none given)
     bool json = false;
     bool help = false;
+    bool version = false;
     const CommandSpec* command = nullptr;  // null: none given (or --help alone)
     std::vector<std::string> args;
     std::map<std::string, std::string> options;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/args.hpp"
+#include "pushsync_version.hpp"
 #include "cli/cli.hpp"
 #include "shared/config.hpp"
 #include "shared/queue.hpp"
@@ -32,6 +33,10 @@ int run(const std::vector<std::string>& argv) {
     }
     if (line.help) {
         std::cout << (line.command ? command_help(*line.command) : program_help(commands));
+        return exit_done;
+    }
+    if (line.version) {
+        std::cout << "pushsyncctl " << version << '\n';
         return exit_done;
     }
 

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pushsync_version.hpp"
+
 namespace pushsync::api {
 namespace {
 
@@ -39,6 +41,7 @@ std::string status_json(const QueueStats& stats, std::int64_t now_ms) {
     nlohmann::ordered_json counters = nlohmann::ordered_json::object();
     for (const auto& c : counter_names) counters[c.name] = value(stats, c.counter);
     nlohmann::ordered_json doc = {
+        {"version", version},
         {"queue",
          {{"capacity", stats.capacity},
           {"depth", stats.depth},

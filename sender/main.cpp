@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "pushsync_version.hpp"
 #include "sender/credentials.hpp"
 #include "sender/daemon.hpp"
 #include "sender/logger.hpp"
@@ -23,7 +24,9 @@
 
 namespace {
 
-constexpr const char* usage = "usage: pushsync-sender [--config FILE]   (default /etc/pushsync/pushsync.yaml)\n";
+constexpr const char* usage =
+    "usage: pushsync-sender [--config FILE]   (default /etc/pushsync/pushsync.yaml)\n"
+    "       pushsync-sender --version\n";
 
 }  // namespace
 
@@ -38,6 +41,9 @@ int main(int argc, char** argv) {
             config_path = std::string(arg.substr(9));
         } else if (arg == "--help" || arg == "-h") {
             std::fputs(usage, stdout);
+            return 0;
+        } else if (arg == "--version") {
+            std::printf("pushsync-sender %.*s\n", static_cast<int>(pushsync::version.size()), pushsync::version.data());
             return 0;
         } else {
             std::fprintf(stderr, "pushsync-sender: unknown argument %s\n%s", argv[i], usage);

@@ -7,6 +7,7 @@
 #include "ngx_module/api_report.hpp"
 #include "ngx_module/api_responses.hpp"
 #include "ngx_module/api_route.hpp"
+#include "pushsync_version.hpp"
 
 using namespace pushsync;
 using namespace pushsync::api;
@@ -153,6 +154,7 @@ TEST(ApiReport, StatusAndMetricsCarryEveryFigure) {
     stats.counters[static_cast<unsigned>(Counter::registrations)] = 5;
     stats.counters[static_cast<unsigned>(Counter::tokens_pruned)] = 2;
     const auto status = nlohmann::json::parse(status_json(stats, 14'000));
+    EXPECT_EQ(status["version"], std::string(pushsync::version));
     EXPECT_EQ(status["queue"]["capacity"], 8);
     EXPECT_EQ(status["queue"]["depth"], 3);
     EXPECT_EQ(status["sender"]["alive"], true);

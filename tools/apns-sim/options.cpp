@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "pushsync_version.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -154,6 +156,10 @@ bool parse_options(int argc, char** argv, Options& out) {
             std::cout << help_text();
             return false;
         }
+        if (arg == "--version") {
+            std::cout << "apns-sim " << pushsync::version << '\n';
+            return false;
+        }
         if (arg.rfind("--", 0) != 0) throw OptionsError("unexpected argument '" + arg + "' (see --help)");
         std::string name = arg.substr(2);
         std::string value;
@@ -219,6 +225,7 @@ Options (also as keys of a YAML file given with --config FILE; later flags overr
   --seed N                    seed for rate faults and generated apns-ids (1)
   --quiet                     no connection event lines on stderr
   --help                      this text
+  --version                   print the version (pushsync's)
 
 Request checks, in order (first failure answers): repeated apns-*/authorization header
 (400 DuplicateHeaders); apns-id not a lowercase UUID (400 BadMessageId); method not POST
