@@ -23,6 +23,7 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
 TEST(ConfExample, PushsyncYamlLoads) {
     const Config config = load_config((source_dir() / "conf/pushsync.yaml").string());
     EXPECT_EQ(config.store.path, "/var/lib/pushsync/store");
+    EXPECT_EQ(config.queue.path, "/run/pushsync/queue");
     EXPECT_EQ(config.store.sync, SyncMode::always);
     EXPECT_EQ(config.queue.capacity, 65536u);
     ASSERT_EQ(config.apps.size(), 1u);
@@ -35,7 +36,7 @@ TEST(ConfExample, NginxConfServesTheApiOverTls) {
 
     std::string yaml = read_file(source_dir() / "conf/pushsync.yaml");
     replace_all(yaml, "/var/lib/pushsync/store", nginx.store_path().string());
-    replace_all(yaml, "/var/lib/pushsync/queue", nginx.queue_path().string());
+    replace_all(yaml, "/run/pushsync/queue", nginx.queue_path().string());
     write_file(nginx.config_path(), yaml);
 
     std::string conf = read_file(source_dir() / "conf/nginx.conf");
