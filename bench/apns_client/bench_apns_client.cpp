@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/options.hpp"
 #include "sender/apns_client.hpp"
 #include "sender/jwt.hpp"
 #include "tests/apns_client/sim_process.hpp"
@@ -117,11 +118,13 @@ int main(int argc, char** argv) {
     std::uint64_t pushes = 200000;
     std::uint32_t window = 100;
     int rounds = 3;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--pushes")) pushes = std::stoull(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--window")) window = static_cast<std::uint32_t>(std::stoul(argv[i + 1]));
-        else if (!std::strcmp(argv[i], "--rounds")) rounds = std::stoi(argv[i + 1]);
-    }
+    pushsync::bench::Options("bench_apns_client",
+                             "Pushes/s of ApnsClient over one connection to apns-sim, beside h2load -c1 -m<window> "
+                             "in the same run.")
+        .value("--pushes", "N", "pushes per round", pushes)
+        .value("--window", "W", "concurrent streams", window)
+        .value("--rounds", "R", "rounds (the median is shown)", rounds)
+        .parse(argc, argv);
     pushsync::sender::test::SimProcess sim(
         {"--quiet", "--log-memory", "0", "--initial-streams", "1000", "--max-streams", "1000"});
     ConnectionConfig config;

@@ -8,17 +8,21 @@
 #include <thread>
 #include <vector>
 
+#include "bench/options.hpp"
 #include "shared/device.hpp"
 #include "shared/queue.hpp"
 
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        std::fprintf(stderr, "usage: pushsync_bench_drain QUEUE_FILE SECONDS\n");
-        return 2;
-    }
+    std::string queue_file;
+    int seconds = 0;
+    pushsync::bench::Options("pushsync_bench_drain",
+                             "A stand-in consumer: empties the notify queue (read + commit, heartbeat) every 2 ms.")
+        .required("QUEUE_FILE", "the queue file nginx writes", queue_file)
+        .required("SECONDS", "how long to run", seconds)
+        .parse(argc, argv);
     try {
-        auto queue = pushsync::Queue::open_existing(argv[1]);
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(std::atoi(argv[2]));
+        auto queue = pushsync::Queue::open_existing(queue_file);
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
         std::vector<pushsync::QueuedNotify> batch;
         std::uint64_t drained = 0;
         while (std::chrono::steady_clock::now() < until) {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "bench/options.hpp"
 #include "tests/support/nginx_fixture.hpp"
 
 using namespace pushsync::test;
@@ -95,9 +96,14 @@ void row(const std::string& figure, const Pair& pair, double target, const std::
 }  // namespace
 
 int main(int argc, char** argv) {
-    const int seconds = argc > 1 ? std::atoi(argv[1]) : 10;
-    const int connections = argc > 2 ? std::atoi(argv[2]) : 32;
-    const int rounds = argc > 3 ? std::atoi(argv[3]) : 3;
+    int seconds = 10, connections = 32, rounds = 3;
+    pushsync::bench::Options("module_bench",
+                             "wrk against nginx with the module, each figure beside `return 204` on the same server; "
+                             "prints Markdown rows\nfor BENCHMARKS.md (bench/module/run.sh runs it).")
+        .positional("SECONDS", "length of each wrk run", seconds)
+        .positional("CONNECTIONS", "wrk connections", connections)
+        .positional("ROUNDS", "baseline/figure pairs (the median ratio is shown)", rounds)
+        .parse(argc, argv);
     const auto scripts = source_dir() / "bench" / "module";
     const std::string command = "`bench/module/run.sh " + std::to_string(seconds) + " " + std::to_string(connections) +
                                 " " + std::to_string(rounds) + "`";

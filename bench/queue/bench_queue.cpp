@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/options.hpp"
 #include "shared/queue.hpp"
 
 namespace {
@@ -396,8 +397,14 @@ void run_wakeups(const Setup (&setups)[3], int iterations, std::vector<std::uint
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::uint32_t per_producer = argc > 1 ? static_cast<std::uint32_t>(std::stoul(argv[1])) : 200'000;
-    const int wakeups = argc > 2 ? std::stoi(argv[2]) : 500;
+    std::uint32_t per_producer = 200'000;
+    int wakeups = 500;
+    pushsync::bench::Options("bench_queue",
+                             "The shared-memory queue beside a pipe and an eventfd between real processes: "
+                             "enqueue latency and throughput, wake-up latency.")
+        .positional("ENTRIES_PER_PRODUCER", "entries each producer hands off", per_producer)
+        .positional("WAKEUPS", "timed wake-ups of a sleeping consumer", wakeups)
+        .parse(argc, argv);
     const Channel channels[] = {Channel::queue, Channel::pipe, Channel::eventfd};
 
     // The cost of the two clock reads around every timed hand-off, included in every figure.

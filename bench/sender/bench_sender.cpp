@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/options.hpp"
 #include "sender/jwt.hpp"
 #include "shared/device.hpp"
 #include "shared/queue.hpp"
@@ -336,19 +337,19 @@ int main(int argc, char** argv) {
     std::uint64_t pushes = 50000, devices = 1000000;
     int rounds = 3, rate = 1000, seconds = 5;
     bool rss = true, throughput = true, latency = true;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        auto next = [&] { return std::string(i + 1 < argc ? argv[++i] : "0"); };
-        if (a == "--pushes") pushes = std::stoull(next());
-        else if (a == "--rounds") rounds = std::stoi(next());
-        else if (a == "--rate") rate = std::stoi(next());
-        else if (a == "--seconds") seconds = std::stoi(next());
-        else if (a == "--devices") devices = std::stoull(next());
-        else if (a == "--skip-rss") rss = false;
-        else if (a == "--only-rss") throughput = latency = false;
-        else if (a == "--only-latency") throughput = rss = false;
-        else if (a == "--only-throughput") latency = rss = false;
-    }
+    pushsync::bench::Options("bench_sender",
+                             "The sender against apns-sim: pushes/s beside h2load, notify-to-push latency, RSS with "
+                             "many devices;\nprints Markdown rows for BENCHMARKS.md.")
+        .value("--pushes", "N", "pushes per throughput round", pushes)
+        .value("--rounds", "R", "throughput rounds (the median is shown)", rounds)
+        .value("--rate", "N", "notifies per second in the latency runs", rate)
+        .value("--seconds", "S", "length of each latency run", seconds)
+        .value("--devices", "N", "devices registered for the RSS figure", devices)
+        .flag("--skip-rss", "leave out the RSS figure", [&] { rss = false; })
+        .flag("--only-rss", "only the RSS figure", [&] { throughput = latency = false; })
+        .flag("--only-latency", "only the latency figures", [&] { throughput = rss = false; })
+        .flag("--only-throughput", "only the throughput figure", [&] { latency = rss = false; })
+        .parse(argc, argv);
     std::printf("| benchmark | pushsync-sender | baseline (same run) | ratio |\n|---|---|---|---|\n");
     std::fflush(stdout);
     if (throughput) bench_throughput(pushes, rounds);
