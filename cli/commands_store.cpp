@@ -14,6 +14,7 @@
 
 #include "cli/args.hpp"
 #include "cli/check_modes.hpp"
+#include "cli/budget.hpp"
 #include "cli/cli.hpp"
 #include "cli/credentials_check.hpp"
 #include "cli/format.hpp"
@@ -112,9 +113,11 @@ int run_device(const Invocation& inv) {
     if (!device) throw NotFound("device " + token + " is not registered");
     // Kept beside the device, never in its object (http-api.md): shown after it.
     const DeviceStats delivery = store->device_stats(token);
+    const Json budget = budget_json(*store, token, inv.config.delivery.device_min_interval_s, now_unix_ms());
     if (inv.json) {
         Json out = device_json(*device);
         out["delivery"] = delivery_json(delivery);
+        out["budget"] = budget;
         print_json(inv.out, out);
         return exit_done;
     }
@@ -129,6 +132,7 @@ int run_device(const Invocation& inv) {
     table.add({"pushes_sent", std::to_string(delivery.sent)});
     table.add({"pushes_failed", std::to_string(delivery.failed)});
     table.add({"last_push", delivery.last_push ? last_push_text(*delivery.last_push) : "-"});
+    add_budget_rows(table, budget);
     table.print(inv.out);
     return exit_done;
 }

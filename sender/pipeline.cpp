@@ -40,8 +40,19 @@ Pipeline::Pipeline(const Config& config, Routes routes, Deps deps)
     recorder_.add_apps(config);
     dispatcher_ = std::make_unique<Dispatcher>(
         Dispatcher::Deps{deps_.store, dedupe_, deps_.timers, backoff_, deps_.log, deps_.count,
-                         [this](const Push& push, Outcome) { ledger_.push_finished(push.round); }, &recorder_},
+                         [this](const Push& push, Outcome) {
+                             if (Holds::owns(push.round)) {
+                                 holds_->finished(push);
+                             } else {
+                                 ledger_.push_finished(push.round);
+                             }
+                         },
+                         &recorder_},
         dispatch_settings(config), routes_.connections(), deps_.factory, connection_names(routes_));
+    holds_ = std::make_unique<Holds>(
+        config.delivery.device_min_interval_s,
+        Holds::Deps{deps_.store, deps_.timers, deps_.log, routes_,
+                    [this](std::vector<Push> pushes) { dispatcher_->submit(std::move(pushes)); }, deps_.count});
 }
 
 std::size_t Pipeline::reconfigure(const Config& config, Routes routes) {
@@ -73,6 +84,7 @@ std::size_t Pipeline::reconfigure(const Config& config, Routes routes) {
 
 Pipeline::~Pipeline() {
     coalescer_.drop_all();
+    holds_->stop();
     dispatcher_.reset();
 }
 
@@ -103,6 +115,7 @@ std::size_t Pipeline::recover() {
         std::sort(round.entry_ids.begin(), round.entry_ids.end());
         run_round(std::move(round));
     }
+    holds_->start();
     return entries.size();
 }
 
@@ -172,6 +185,8 @@ bool Pipeline::expand_page(Expansion& expansion) {
                                         " devices=" + std::to_string(result.targets.size()) +
                                         " unroutable=" + std::to_string(result.unroutable.size()) +
                                         " more=" + (result.resume_after ? "1" : "0"));
+    // Devices within their push budget wait in the store; their part of the round is done.
+    holds_->filter(round, result.targets, result.origin_skipped ? std::string_view(round.origin) : std::string_view());
     ledger_.add_pushes(round.id, result.targets.size());
     std::vector<Push> pushes;
     pushes.reserve(result.targets.size());
@@ -197,15 +212,21 @@ void Pipeline::flush() {
     expand();
     if (deps_.writer) {
         std::vector<std::uint64_t> removals = ledger_.take_removals();
-        if (dedupe_.unflushed() != 0 || !removals.empty() || !recorder_.empty()) {
+        if (dedupe_.unflushed() != 0 || !removals.empty() || !recorder_.empty() || holds_->has_writes()) {
             const std::uint64_t generation = dedupe_.generation();
-            deps_.writer->submit(generation, dedupe_.take_batch(), std::move(removals), recorder_.take());
+            // Holds before the removals: a notify leaves the outbox only once its waiting pushes
+            // are stored.
+            std::vector<BudgetWrite> budget = holds_->take_writes(generation);
+            deps_.writer->submit(generation, dedupe_.take_batch(), std::move(removals), recorder_.take(),
+                                 std::move(budget));
         }
         dedupe_.forget_written(deps_.writer->written());
+        holds_->forget_written(deps_.writer->written());
         return;
     }
     try {
         dedupe_.flush();
+        holds_->flush();
         ledger_.flush();
         if (!recorder_.empty()) {
             const DeliveryBatch batch = recorder_.take();
@@ -220,6 +241,7 @@ void Pipeline::stop(std::uint32_t deadline_ms) {
     if (stopping_) return;
     stopping_ = true;
     coalescer_.drop_all();
+    holds_->stop();
     expanding_.clear();  // their rounds stay open, their entries in the outbox
     dispatcher_->stop(deadline_ms);
 }

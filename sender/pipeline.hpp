@@ -21,6 +21,7 @@
 #include "sender/delivery_recorder.hpp"
 #include "sender/dispatcher.hpp"
 #include "sender/fanout.hpp"
+#include "sender/holds.hpp"
 #include "sender/ledger.hpp"
 #include "sender/logger.hpp"
 #include "sender/routes.hpp"
@@ -75,6 +76,7 @@ public:
     const Ledger& ledger() const noexcept { return ledger_; }
     const Dispatcher& dispatcher() const noexcept { return *dispatcher_; }
     const Coalescer& coalescer() const noexcept { return coalescer_; }
+    const Holds& holds() const noexcept { return *holds_; }
     std::size_t expanding() const noexcept { return expanding_.size(); }
 
     static constexpr std::size_t fanout_page = 1024;
@@ -98,6 +100,7 @@ private:
     FanOut fanout_;
     DeliveryRecorder recorder_;
     std::unique_ptr<Dispatcher> dispatcher_;
+    std::unique_ptr<Holds> holds_;
     Coalescer coalescer_;
     std::deque<Expansion> expanding_;
     bool stopping_ = false;

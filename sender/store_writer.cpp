@@ -12,12 +12,13 @@ StoreWriter::StoreWriter(Store& store, Logger& log) : store_(store), log_(log), 
 StoreWriter::~StoreWriter() { stop(); }
 
 void StoreWriter::submit(std::uint64_t generation, Sent sent, std::vector<std::uint64_t> removed,
-                         DeliveryBatch delivery) {
+                         DeliveryBatch delivery, std::vector<BudgetWrite> budget) {
     {
         std::lock_guard lock(mutex_);
         move_append(sent_, std::move(sent));
         move_append(delivery_.outcomes, std::move(delivery.outcomes));
         move_append(delivery_.events, std::move(delivery.events));
+        move_append(budget_, std::move(budget));
         removed_.insert(removed_.end(), removed.begin(), removed.end());
         pending_generation_ = std::max(pending_generation_, generation);
     }
@@ -47,6 +48,8 @@ void StoreWriter::run() {
         removed_.clear();
         DeliveryBatch delivery = std::move(delivery_);
         delivery_ = DeliveryBatch{};
+        std::vector<BudgetWrite> budget = std::move(budget_);
+        budget_.clear();
         const std::uint64_t generation = pending_generation_;
         lock.unlock();
         for (int attempt = 1;; ++attempt) {
@@ -54,11 +57,14 @@ void StoreWriter::run() {
                 store_.record_delivery(sent, delivery.outcomes, delivery.events);
                 sent.clear();
                 delivery = DeliveryBatch{};
+                if (!budget.empty()) store_.budget_write(budget);
+                budget.clear();
                 if (!removed.empty()) store_.outbox_remove(removed);
                 break;
             } catch (const StoreError& e) {
                 log_.error("store.write_failed", "attempt=" + std::to_string(attempt) + " tails=" +
-                                                     std::to_string(sent.size()) + " outbox_ids=" +
+                                                     std::to_string(sent.size()) + " budget_writes=" +
+                                                     std::to_string(budget.size()) + " outbox_ids=" +
                                                      std::to_string(removed.size()) + " error=\"" + log_escape(e.what()) + "\"");
                 // Dropping only repeats work after a restart (a duplicate push, a redelivered entry).
                 if (attempt == 3) break;

@@ -28,7 +28,9 @@ public:
     StoreWriter& operator=(const StoreWriter&) = delete;
 
     // Generation `generation` (increasing) holds these writes.
-    void submit(std::uint64_t generation, Sent sent, std::vector<std::uint64_t> removed, DeliveryBatch delivery = {});
+    // `budget` (sender/holds.hpp) is written before `removed`.
+    void submit(std::uint64_t generation, Sent sent, std::vector<std::uint64_t> removed, DeliveryBatch delivery = {},
+                std::vector<BudgetWrite> budget = {});
     // Every generation up to this one is in the store.
     std::uint64_t written() const noexcept { return written_.load(std::memory_order_acquire); }
     // Writes what is pending and joins the thread.
@@ -44,6 +46,7 @@ private:
     Sent sent_;
     std::vector<std::uint64_t> removed_;
     DeliveryBatch delivery_;  // written in the tails' transaction
+    std::vector<BudgetWrite> budget_;
     std::uint64_t pending_generation_ = 0;
     std::atomic<std::uint64_t> written_{0};
     bool stop_ = false;

@@ -48,13 +48,14 @@ void read_delivery(const Map& root, DeliveryConfig& delivery) {
     if (!root.has("delivery")) return;
     const Map map = root.child("delivery",
                                {"coalesce_ms", "expiration_s", "max_attempts", "retry_base_ms", "retry_max_ms",
-                   "registration_ttl_days"});
+                   "registration_ttl_days", "device_min_interval_s"});
     map.read_u32("coalesce_ms", delivery.coalesce_ms);
     map.read_u32("expiration_s", delivery.expiration_s);
     map.read_u32("max_attempts", delivery.max_attempts, 1);
     map.read_u32("retry_base_ms", delivery.retry_base_ms, 1);
     map.read_u32("retry_max_ms", delivery.retry_max_ms, 1);
     map.read_u32("registration_ttl_days", delivery.registration_ttl_days);
+    map.read_u32("device_min_interval_s", delivery.device_min_interval_s);
     if (delivery.retry_max_ms < delivery.retry_base_ms) {
         map.fail_at(map.has("retry_max_ms") ? "retry_max_ms" : "retry_base_ms",
                     "retry_max_ms (" + std::to_string(delivery.retry_max_ms) + ") is less than retry_base_ms (" +

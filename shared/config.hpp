@@ -44,6 +44,7 @@ struct DeliveryConfig {
     std::uint32_t retry_base_ms = 500;
     std::uint32_t retry_max_ms = 60000;
     std::uint32_t registration_ttl_days = 90;  // 0 = never
+    std::uint32_t device_min_interval_s = 0;   // 0 = off (sender/holds.hpp)
 };
 
 struct ApnsConfig {

@@ -172,6 +172,19 @@ bool Store::Impl::open_databases(bool create) {
         *dbi = *opened;
     }
     if (counts_missing) rebuild_app_counts(txn);
+    // The push budget came later too (issue 15): created by a writer, absent for a read-only open.
+    std::pair<MDB_dbi*, const char*> budget_databases[] = {{&budgets, "device_budget"}, {&held, "held_pushes"}};
+    budget = true;
+    for (auto [dbi, name] : budget_databases) {
+        auto opened = open_dbi(txn, name, false);
+        if (!opened && !create) {
+            if (!options.read_only) return false;
+            budget = false;
+            continue;
+        }
+        if (!opened) opened = open_dbi(txn, name, true);
+        *dbi = *opened;
+    }
     auto version = txn.find(meta, codec::schema_version_key);
     if (version) {
         auto stored = codec::decode_u32(*version, "schema version");
@@ -239,6 +252,7 @@ void Store::Impl::remove_device(lmdb::Txn& txn, const Device& device) const {
     txn.erase(sent, device.token);
     count_app(txn, device, -1);
     if (statistics) txn.erase(device_stats, device.token);
+    if (budget) txn.erase(budgets, device.token);  // a held push of it finds no device and is dropped
 }
 
 // --- Store ---------------------------------------------------------------------------------

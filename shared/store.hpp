@@ -108,6 +108,34 @@ struct OutboxEntry {
     std::int64_t enqueued_ms = 0;
 };
 
+// The per-device push budget (delivery.device_min_interval_s; sender/holds.hpp).
+struct DeviceBudget {
+    std::int64_t last_push_ms = 0;    // Unix ms when the last push to the device was started
+    std::int64_t held_until_ms = 0;   // 0: no push waiting; else its held push's due time
+    std::uint64_t held_tail_id = 0;   // the outbox id of the waiting push's tail (a newer one replaces it)
+};
+
+// A push waiting for its device's budget: indexed by (due_ms, token), so the sender finds the
+// next ones due with one cursor and never holds them all in memory.
+struct HeldPush {
+    std::int64_t due_ms = 0;
+    std::string token;
+    std::string group;
+    std::string tail;
+    std::uint64_t tail_id = 0;
+};
+
+struct BudgetWrite {
+    enum class Kind : std::uint8_t {
+        device,   // put `device` for hold.token
+        hold,     // put `hold` (replacing the same due_ms + token)
+        release,  // erase the hold at hold.due_ms + hold.token
+    };
+    Kind kind = Kind::device;
+    HeldPush hold;
+    DeviceBudget device;
+};
+
 class Store {
 public:
     explicit Store(const StoreOptions& options);  // throws StoreError
@@ -201,6 +229,16 @@ public:
     // Devices per (bundle_id, environment), sorted; kept with every registration and removal, so
     // this reads a handful of records, never the devices.
     std::vector<AppDeviceCount> device_counts() const;
+
+    // --- the per-device push budget (shared/store_budget.cpp) --------------------------
+    void budget_write(std::span<const BudgetWrite> writes);  // in order, one transaction
+    // For each token, its budget record (nullopt: none), in one read transaction.
+    std::vector<std::optional<DeviceBudget>> device_budgets(std::span<const std::string_view> tokens) const;
+    std::optional<DeviceBudget> device_budget(std::string_view token) const;
+    // The first `limit` waiting pushes, soonest due first.
+    std::vector<HeldPush> held_pushes(std::size_t limit) const;
+    std::optional<HeldPush> held_push(std::int64_t due_ms, std::string_view token) const;
+    std::size_t held_count() const;
 
     // Forces an fsync now (interval mode); no-op with sync: always.
     void sync();

@@ -33,6 +33,8 @@ struct Store::Impl {
     MDB_dbi app_counts = 0;    // bundle_id \0 environment -> u64 devices
     MDB_dbi events = 0;        // big-endian seq -> StoreEvent record
     bool statistics = false;
+    MDB_dbi budgets = 0;       // token -> DeviceBudget (store_budget.cpp)
+    MDB_dbi held = 0;          // big-endian due_ms, token -> held push (store_budget.cpp)
     std::jthread flusher;      // sync: interval only; declared last so it stops before env closes
 
     lmdb::Txn read() const { return lmdb::Txn(env.get(), gate, false, options.path); }

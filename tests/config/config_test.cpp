@@ -104,6 +104,7 @@ TEST(Config, FullExampleOfConfigMd) {
     EXPECT_EQ(c.queue.path, "/var/lib/pushsync/queue");
     EXPECT_EQ(c.queue.capacity, 65536u);
     EXPECT_EQ(c.delivery.registration_ttl_days, 90u);
+    EXPECT_EQ(c.delivery.device_min_interval_s, 0u);
     EXPECT_EQ(c.apns.production, "https://api.push.apple.com:443");
     EXPECT_EQ(c.apns.ca_file, "");
     ASSERT_EQ(c.apps.size(), 2u);
@@ -311,7 +312,7 @@ TEST(Config, UnknownKeysRefusedEverywhere) {
               "pushsync.yaml:11: apps[0].auth.keyfile: unknown key (known here: type, team_id, key_id, key_file, cert_file)");
     EXPECT_EQ(error_of(std::string(minimal) + "delivery:\n  retry_max: 5\n"),
               "pushsync.yaml:13: delivery.retry_max: unknown key (known here: coalesce_ms, expiration_s, max_attempts, "
-              "retry_base_ms, retry_max_ms, registration_ttl_days)");
+              "retry_base_ms, retry_max_ms, registration_ttl_days, device_min_interval_s)");
     EXPECT_EQ(error_of(std::string(minimal) + "apns:\n  timeout: 5\n"),
               "pushsync.yaml:13: apns.timeout: unknown key (known here: production, sandbox, ca_file, connections, "
               "request_timeout_ms, ping_interval_s)");
@@ -339,12 +340,14 @@ TEST(Config, RequiredSectionsAndPaths) {
 TEST(Config, DeliveryApnsSenderValues) {
     const Config c = parse_config(std::string(minimal) +
                                       "delivery:\n  coalesce_ms: 0\n  registration_ttl_days: 0\n  max_attempts: 3\n"
+                                      "  device_min_interval_s: 1200\n"
                                       "apns:\n  production: https://127.0.0.1:8443\n  ca_file: /ca.pem\n  connections: 4\n"
                                       "sender:\n  log_level: debug\n",
                                   "m");
     EXPECT_EQ(c.delivery.coalesce_ms, 0u);
     EXPECT_EQ(c.delivery.registration_ttl_days, 0u);
     EXPECT_EQ(c.delivery.max_attempts, 3u);
+    EXPECT_EQ(c.delivery.device_min_interval_s, 1200u);
     EXPECT_EQ(c.apns.production, "https://127.0.0.1:8443");
     EXPECT_EQ(c.apns.sandbox, "https://api.sandbox.push.apple.com:443");
     EXPECT_EQ(c.apns.ca_file, "/ca.pem");
