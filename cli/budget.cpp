@@ -7,9 +7,10 @@ namespace pushsync::cli {
 
 Json budget_json(const Store& store, std::string_view token, std::uint32_t interval_s, std::int64_t now_ms) {
     const std::optional<DeviceBudget> budget = store.device_budget(token);
+    if (interval_s == 0 && !(budget && budget->held_until_ms != 0)) return nullptr;
     Json out = Json::object();
     out["interval_s"] = interval_s;
-    out["last_push"] = budget && budget->last_push_ms != 0 ? Json(format_rfc3339(budget->last_push_ms)) : Json(nullptr);
+    out["last_push_started"] = budget && budget->last_push_ms != 0 ? Json(format_rfc3339(budget->last_push_ms)) : Json(nullptr);
     std::int64_t next_ms = 0;
     if (budget && budget->last_push_ms != 0 && interval_s != 0) {
         next_ms = budget->last_push_ms + static_cast<std::int64_t>(interval_s) * 1000;

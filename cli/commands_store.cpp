@@ -117,7 +117,7 @@ int run_device(const Invocation& inv) {
     if (inv.json) {
         Json out = device_json(*device);
         out["delivery"] = delivery_json(delivery);
-        out["budget"] = budget;
+        if (!budget.is_null()) out["budget"] = budget;
         print_json(inv.out, out);
         return exit_done;
     }
@@ -132,7 +132,7 @@ int run_device(const Invocation& inv) {
     table.add({"pushes_sent", std::to_string(delivery.sent)});
     table.add({"pushes_failed", std::to_string(delivery.failed)});
     table.add({"last_push", delivery.last_push ? last_push_text(*delivery.last_push) : "-"});
-    add_budget_rows(table, budget);
+    if (!budget.is_null()) add_budget_rows(table, budget);
     table.print(inv.out);
     return exit_done;
 }

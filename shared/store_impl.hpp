@@ -35,6 +35,7 @@ struct Store::Impl {
     bool statistics = false;
     MDB_dbi budgets = 0;       // token -> DeviceBudget (store_budget.cpp)
     MDB_dbi held = 0;          // big-endian due_ms, token -> held push (store_budget.cpp)
+    bool budget = false;       // the same for these two
     std::jthread flusher;      // sync: interval only; declared last so it stops before env closes
 
     lmdb::Txn read() const { return lmdb::Txn(env.get(), gate, false, options.path); }

@@ -77,6 +77,14 @@ TEST(SenderBudgetE2E, ASenderKilledWhilePushesWaitDeliversTheNewestTailAfterRest
     // T3 waits in the store (and its notify may have left the outbox): kill the sender now.
     ASSERT_TRUE(wait_until([&] { return held_tail(s, b) == "T3"; })) << read_file(s.sender_log());
     ASSERT_EQ(s.delivered_to(b), 1u) << "T3 went before the kill; the test proves nothing";
+    // pushsyncctl shows the waiting push and when it may go.
+    const auto shown = run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config",
+                            s.nginx.config_path().string(), "device", b, "--json"});
+    ASSERT_EQ(shown.exit_code, 0) << shown.err;
+    const auto device = nlohmann::json::parse(shown.out);
+    EXPECT_EQ(device["budget"]["interval_s"], 2);
+    EXPECT_EQ(device["budget"]["waiting"]["tail"], "T3");
+    EXPECT_NE(device["budget"]["next_push_from"], "now");
     s.sender.kill_and_wait(SIGKILL);
     s.start_sender();
     expect_t1_then_t3_two_seconds_later(s, b);
