@@ -173,6 +173,8 @@ int run_remove_group(const Invocation& inv) {
 int run_stats(const Invocation& inv) {
     const auto store = open_store(inv.config, true);
     const StoreStats stats = store->stats();
+    // Pushes waiting for their device's budget (delivery.device_min_interval_s).
+    const std::size_t waiting = store->held_count();
     if (inv.json) {
         Json per_app = Json::array();
         for (const auto& app : stats.per_app) {
@@ -186,7 +188,8 @@ int run_stats(const Invocation& inv) {
                              {"per_app", per_app},
                              {"map_used", stats.map_used},
                              {"map_size", stats.map_size},
-                             {"outbox", stats.outbox}});
+                             {"outbox", stats.outbox},
+                             {"waiting_pushes", waiting}});
         return exit_done;
     }
     char percent[32];
@@ -199,6 +202,7 @@ int run_stats(const Invocation& inv) {
     summary.add({"map_used", format_bytes(stats.map_used) + " " + percent});
     summary.add({"map_size", format_bytes(stats.map_size)});
     summary.add({"outbox", std::to_string(stats.outbox)});
+    if (waiting != 0) summary.add({"waiting_pushes", std::to_string(waiting)});
     summary.print(inv.out);
     inv.out << '\n';
     Table per_app({"BUNDLE_ID", "ENVIRONMENT", "DEVICES"}, {false, false, true});

@@ -85,6 +85,9 @@ TEST(SenderBudgetE2E, ASenderKilledWhilePushesWaitDeliversTheNewestTailAfterRest
     EXPECT_EQ(device["budget"]["interval_s"], 2);
     EXPECT_EQ(device["budget"]["waiting"]["tail"], "T3");
     EXPECT_NE(device["budget"]["next_push_from"], "now");
+    const auto stats = run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config", s.nginx.config_path().string(),
+                            "stats", "--json"});
+    EXPECT_EQ(nlohmann::json::parse(stats.out)["waiting_pushes"], 1) << stats.out;
     s.sender.kill_and_wait(SIGKILL);
     s.start_sender();
     expect_t1_then_t3_two_seconds_later(s, b);
