@@ -31,6 +31,8 @@ PushLog read_push_log(const std::string& jsonl, std::vector<std::string>& violat
         p.seq = e.value("seq", std::uint64_t{0});
         p.status = e.value("status", 0);
         p.payload = e.value("payload", "");
+        p.reason = e.value("reason", "");
+        if (const std::string fault = e.value("fault", ""); !fault.empty()) p.reason += "(" + fault + ")";
         const auto body = nlohmann::json::parse(p.payload, nullptr, false);
         if (body.is_object() && body.contains("tail") && body["tail"].is_string()) {
             const std::string tail = body["tail"].get<std::string>();
@@ -109,8 +111,16 @@ Verdict judge(const std::vector<ClientRecord*>& records, const PushLog& pushes, 
                     }
                 }
                 if (!acceptable.contains(holds)) {
+                    // What the simulator saw of the missed tail, for the post-mortem.
+                    std::string attempts;
+                    if (const auto it = pushes.find(d.token); it != pushes.end()) {
+                        for (const Push& p : it->second) {
+                            if (p.tail == n->tail) attempts += " " + std::to_string(p.status) + p.reason;
+                        }
+                    }
                     v.violations.push_back("device " + prefix(d.token) + " of group " + r->groups[static_cast<std::size_t>(group)].id +
-                                           " holds tail '" + holds + "', the group's newest 202 was " + n->tail);
+                                           " holds tail '" + holds + "', the group's newest 202 was " + n->tail +
+                                           " (its attempts at the simulator:" + (attempts.empty() ? " none" : attempts) + ")");
                 }
             }
         }

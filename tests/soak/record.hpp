@@ -52,6 +52,8 @@ struct ClientRecord {
 struct Push {
     std::uint64_t seq = 0;
     int status = 0;
+    std::string reason;   // APNs' reason, or the simulator's fault
+
     std::string tail;     // from a contract body; "" when the body was not the contract's
     std::string payload;
 };

@@ -526,6 +526,11 @@ int soak(const Options& o) {
     const auto queue = pushsync::test::run({ctl, "--config", stack.nginx.config_path().string(), "queue", "--json"});
     const auto q = nlohmann::json::parse(queue.out, nullptr, false);
     if (!q.is_object() || !q.contains("queue") || q["queue"].value("depth", 1) != 0) violations.push_back("the queue is not empty at the end: " + queue.out);
+    // Nothing in this run forges a slot: a rejected one is a lost notify.
+    if (q.is_object() && q.value("rejected_slots", 0) != 0) {
+        violations.push_back("the sender rejected slots nobody forged: " + queue.out);
+    }
+    const std::string counters = q.is_object() && q.contains("counters") ? q["counters"].dump() : "";
 
     std::vector<ClientRecord*> records;
     for (auto& r : run.records) records.push_back(r.get());
@@ -534,6 +539,7 @@ int soak(const Options& o) {
     if (faults.injected.size() != fault_kinds.size()) v.violations.push_back("not every fault kind was injected");
     if (run.queue_full_seen == 0) v.violations.push_back("no 503 queue_full was seen");
     print_table(o, std::chrono::duration<double>(Clock::now() - started).count(), run, faults, v);
+    std::printf("%-22s %s\n", "counters at the end", counters.c_str());
     return v.violations.empty() ? 0 : 1;
 }
 
