@@ -19,7 +19,7 @@ inline constexpr const char* token_d = "dddddddddddddddddddddddddddddddddddddddd
 // Apps: com.example.app (token, both environments) and com.example.other (same credentials,
 // production only) share one connection per environment; com.example.legacy (certificate) has its own.
 inline std::string test_yaml(const std::filesystem::path& dir, const std::string& delivery) {
-    return "store:\n  path: " + (dir / "store").string() + "\n  map_size: 64MiB\n" +
+    return "store:\n  path: " + (dir / "store").string() + "\n  map_size: 64MiB\n  max_devices_per_group: 0\n" +
            "queue:\n  path: " + (dir / "queue").string() + "\n  capacity: 1024\n" + "delivery:\n" + delivery +
            "apns:\n  production: https://127.0.0.1:1\n  sandbox: https://127.0.0.1:2\n" +
            "apps:\n"
