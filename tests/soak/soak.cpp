@@ -552,6 +552,15 @@ int soak(const Options& o) {
     if (faults.injected.size() + o.without.size() != fault_kinds.size()) v.violations.push_back("not every fault kind was injected");
     if (run.queue_full_seen == 0) v.violations.push_back("no 503 queue_full was seen");
     print_table(o, std::chrono::duration<double>(Clock::now() - started).count(), run, faults, v);
+    if (!v.violations.empty()) {
+        // The stack's folder goes with it: keep what a post-mortem needs.
+        const std::filesystem::path keep = std::filesystem::temp_directory_path() / ("pushsync-soak-" + std::to_string(o.seed));
+        std::filesystem::create_directories(keep);
+        for (const auto& f : {stack.sender_log(), stack.sim.log_file(), stack.nginx.error_log_path()}) {
+            std::filesystem::copy_file(f, keep / f.filename(), std::filesystem::copy_options::overwrite_existing);
+        }
+        std::printf("%-22s %s\n", "kept for post-mortem", keep.c_str());
+    }
     std::printf("%-22s %s\n", "counters at the end", counters.c_str());
     return v.violations.empty() ? 0 : 1;
 }
