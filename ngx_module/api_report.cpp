@@ -37,9 +37,15 @@ bool sender_alive(const QueueStats& stats, std::int64_t now_ms) noexcept {
     return stats.consumer_heartbeat_ms != 0 && now_ms - stats.consumer_heartbeat_ms <= sender_alive_ms;
 }
 
-std::string status_json(const QueueStats& stats, std::int64_t now_ms) {
+std::string status_json(const QueueStats& stats, std::int64_t now_ms, const metrics::HoldFigures* holds) {
     nlohmann::ordered_json counters = nlohmann::ordered_json::object();
     for (const auto& c : counter_names) counters[c.name] = value(stats, c.counter);
+    if (holds != nullptr) {
+        counters["pushes_held"] = holds->held;
+        counters["pushes_merged"] = holds->merged;
+        counters["pushes_released"] = holds->released;
+        counters["held_pushes_dropped"] = holds->dropped;
+    }
     nlohmann::ordered_json doc = {
         {"version", version},
         {"queue",
@@ -51,7 +57,16 @@ std::string status_json(const QueueStats& stats, std::int64_t now_ms) {
          {{"alive", sender_alive(stats, now_ms)},
           {"heartbeat_age_ms", stats.consumer_heartbeat_ms == 0 ? -1 : now_ms - stats.consumer_heartbeat_ms}}},
     };
+    if (holds != nullptr) doc["sender"]["waiting_pushes"] = holds->waiting;
     return doc.dump();
+}
+
+std::string status_json(const QueueStats& stats, std::int64_t now_ms, const std::string& queue_path,
+                        std::string& problems) {
+    std::string error;
+    const auto holds = metrics::read_hold_figures(metrics::path_beside_queue(queue_path), error);
+    if (!holds) problems = "hold figures left out: " + error;
+    return status_json(stats, now_ms, holds ? &*holds : nullptr);
 }
 
 namespace {
@@ -152,6 +167,23 @@ void append_store(std::string& out, const StoreStats& store) {
     }
 }
 
+void append_holds(std::string& out, const metrics::HoldFigures& holds) {
+    const auto series = [&out](const char* name, const char* type, const char* help, std::uint64_t v) {
+        append_header(out, name, type, help);
+        append_sample(out, name, {}, std::to_string(v));
+    };
+    series("pushes_held_total", "counter",
+           "Pushes that waited for their device's budget (delivery.device_min_interval_s).", holds.held);
+    series("pushes_merged_total", "counter",
+           "Pushes due to a device with a push already waiting: they joined it (one push, the newest tail).",
+           holds.merged);
+    series("pushes_released_total", "counter", "Waiting pushes sent when their device's budget allowed.",
+           holds.released);
+    series("held_pushes_dropped_total", "counter",
+           "Waiting pushes not sent: their device left its group or its app meanwhile.", holds.dropped);
+    series("waiting_pushes", "gauge", "Pushes waiting for their device's budget now.", holds.waiting);
+}
+
 void append_delivery(std::string& out, const metrics::Snapshot& delivery) {
     append_header(out, "apns_responses_total", "counter",
                   "APNs answers by app, environment, status and reason (status timeout etc.: no answer).");
@@ -180,6 +212,7 @@ void append_delivery(std::string& out, const metrics::Snapshot& delivery) {
                       {{"bundle_id", app.bundle_id}, {"environment", to_string(app.environment)}},
                       std::to_string(app.credential_expiry_s));
     }
+    append_holds(out, delivery.holds);
 }
 
 }  // namespace

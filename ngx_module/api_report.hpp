@@ -12,7 +12,12 @@ namespace pushsync::api {
 inline constexpr std::int64_t sender_alive_ms = 5000;
 
 bool sender_alive(const QueueStats& stats, std::int64_t now_ms) noexcept;
-std::string status_json(const QueueStats& stats, std::int64_t now_ms);
+// `holds`: the sender's hold figures from the metrics file (nullptr: left out).
+std::string status_json(const QueueStats& stats, std::int64_t now_ms, const metrics::HoldFigures* holds = nullptr);
+// The same, reading the hold figures from the metrics file beside the queue (left out when it is
+// absent or unreadable, the reason in `problems`). Never throws for the file.
+std::string status_json(const QueueStats& stats, std::int64_t now_ms, const std::string& queue_path,
+                        std::string& problems);
 // The queue's figures, then (when given) the store's and the sender's delivery metrics.
 std::string metrics_text(const QueueStats& stats, std::int64_t now_ms, const StoreStats* store = nullptr,
                          const metrics::Snapshot* delivery = nullptr);

@@ -279,7 +279,10 @@ ngx_int_t handle_report(ngx_http_request_t* r, bool metrics) {
         if (!left_out.empty()) ngx_log_error(NGX_LOG_DEBUG, r->connection->log, 0, "pushsync: metrics: %s", left_out.c_str());
         return send_body(r, NGX_HTTP_OK, "text/plain; version=0.0.4", std::move(text));
     }
-    return send_json(r, NGX_HTTP_OK, api::status_json(stats, now_unix_ms()));
+    std::string left_out;
+    std::string json = api::status_json(stats, now_unix_ms(), worker->config().queue.path, left_out);
+    if (!left_out.empty()) ngx_log_error(NGX_LOG_DEBUG, r->connection->log, 0, "pushsync: status: %s", left_out.c_str());
+    return send_json(r, NGX_HTTP_OK, json);
 }
 
 }  // namespace

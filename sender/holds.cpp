@@ -15,6 +15,15 @@ Holds::Holds(std::uint32_t interval_s, Deps deps)
 
 Holds::~Holds() { deps_.timers.cancel(timer_); }
 
+void Holds::count(metrics::HoldEvent event) noexcept {
+    if (deps_.metrics != nullptr) deps_.metrics->count_hold(event);
+}
+
+void Holds::set_waiting(std::size_t waiting) noexcept {
+    waiting_ = waiting;
+    if (deps_.metrics != nullptr) deps_.metrics->set_waiting_pushes(waiting);
+}
+
 DeviceBudget Holds::budget_of(const std::string& token, const std::optional<DeviceBudget>& stored) const {
     if (const auto it = budgets_.find(token); it != budgets_.end()) return it->second.budget;
     return stored.value_or(DeviceBudget{});
@@ -91,12 +100,14 @@ void Holds::wait(const std::string& token, DeviceBudget budget, const Round& rou
     const bool renewing = budget.held_until_ms != 0;
     if (renewing) {
         ++stats_.renewed;
+        count(metrics::HoldEvent::merged);
         // A notify older than the waiting push's tail (the queue redelivering after a restart)
         // never replaces it.
         if (tail_id <= budget.held_tail_id) return;
     } else {
         ++stats_.held;
-        ++waiting_;
+        count(metrics::HoldEvent::held);
+        set_waiting(waiting_ + 1);
     }
     budget.held_until_ms = due_ms;
     budget.held_tail_id = tail_id;
@@ -113,7 +124,7 @@ void Holds::wait(const std::string& token, DeviceBudget budget, const Round& rou
 void Holds::start() {
     if (!enabled()) return;
     stopped_ = false;
-    waiting_ = deps_.store.held_count();
+    set_waiting(deps_.store.held_count());
     const std::vector<HeldPush> first = deps_.store.held_pushes(1);
     if (!waiting_) return;
     deps_.log.info("holds.recovered", "waiting=" + std::to_string(waiting_) +
@@ -202,7 +213,7 @@ void Holds::release_due() {
 }
 
 std::optional<Push> Holds::release(const HeldPush& hold, std::int64_t now) {
-    if (waiting_ > 0) --waiting_;
+    if (waiting_ > 0) set_waiting(waiting_ - 1);
     std::optional<Device> device;
     std::optional<DeviceBudget> stored;
     try {
@@ -229,11 +240,13 @@ std::optional<Push> Holds::release(const HeldPush& hold, std::int64_t now) {
                                                  : device->group != hold.group ? "device moved to another group"
                                                                                 : "app or environment not configured") +
                                                 "\"");
+        count(metrics::HoldEvent::dropped);
         if (device) put_budget(hold.token, budget);
         erase_hold(hold.due_ms, hold.token);
         return std::nullopt;
     }
     ++stats_.released;
+    count(metrics::HoldEvent::released);
     budget.last_push_ms = now;
     put_budget(hold.token, budget);
     const std::uint64_t id = released_bit | next_release_++;

@@ -30,6 +30,7 @@
 #include "sender/round.hpp"
 #include "sender/routes.hpp"
 #include "sender/timers.hpp"
+#include "shared/metrics_file.hpp"
 #include "shared/store.hpp"
 
 namespace pushsync::sender {
@@ -49,7 +50,7 @@ public:
         Logger& log;
         const Routes& routes;
         std::function<void(std::vector<Push>)> release;         // due pushes, into the dispatcher
-        std::function<void(Counter, std::uint64_t)> count;      // may be empty
+        metrics::MetricsWriter* metrics = nullptr;  // the hold counters and waiting gauge; may be null
     };
 
     Holds(std::uint32_t interval_s, Deps deps);
@@ -112,6 +113,8 @@ private:
     // The timer at the earliest due time known (a hold being released does not count).
     void arm(std::int64_t due_ms);
     std::int64_t earliest_unwritten() const;
+    void count(metrics::HoldEvent event) noexcept;
+    void set_waiting(std::size_t waiting) noexcept;
 
     std::int64_t interval_ms_;
     Deps deps_;

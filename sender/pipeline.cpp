@@ -52,7 +52,7 @@ Pipeline::Pipeline(const Config& config, Routes routes, Deps deps)
     holds_ = std::make_unique<Holds>(
         config.delivery.device_min_interval_s,
         Holds::Deps{deps_.store, deps_.timers, deps_.log, routes_,
-                    [this](std::vector<Push> pushes) { dispatcher_->submit(std::move(pushes)); }, deps_.count});
+                    [this](std::vector<Push> pushes) { dispatcher_->submit(std::move(pushes)); }, deps_.metrics});
 }
 
 std::size_t Pipeline::reconfigure(const Config& config, Routes routes) {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <stdexcept>
 
@@ -102,37 +103,60 @@ std::uint64_t Histogram::count() const noexcept {
     return total;
 }
 
-std::optional<Snapshot> read_metrics(const std::string& path, std::string& error) {
+namespace {
+
+// The first `length` bytes of the file at `path` into `copy`; false with `error` set when the file
+// is absent, not a regular file, shorter, or not a metrics file of this version.
+bool copy_file(const std::string& path, MetricsFile& copy, std::size_t length, std::string& error) {
     Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
     if (file.fd < 0) {
         error = errno == ENOENT ? "no metrics file yet (the sender has not started)" : system_error("open", path);
-        return std::nullopt;
+        return false;
     }
     struct stat st {};
     if (::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         error = "metrics file " + path + ": not a regular file";
-        return std::nullopt;
+        return false;
     }
     // Copied with pread, not mapped: a file cut short under a mapping would fault nginx's worker
     // (SIGBUS); a short read is just an error here. The header's counts come first in the file,
     // so every cell they publish was complete before it was copied.
-    auto copy = std::make_unique<MetricsFile>();
-    auto* bytes = reinterpret_cast<char*>(copy.get());
+    auto* bytes = reinterpret_cast<char*>(&copy);
     std::size_t got = 0;
-    while (got < sizeof(MetricsFile)) {
-        const ssize_t n = ::pread(file.fd, bytes + got, sizeof(MetricsFile) - got, static_cast<off_t>(got));
+    while (got < length) {
+        const ssize_t n = ::pread(file.fd, bytes + got, length - got, static_cast<off_t>(got));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         got += static_cast<std::size_t>(n);
     }
-    if (got != sizeof(MetricsFile) || !header_ok(*copy)) {
+    if (got != length || static_cast<std::uint64_t>(st.st_size) < sizeof(MetricsFile) || !header_ok(copy)) {
         error = "metrics file " + path + ": not a metrics file of this version";
-        return std::nullopt;
+        return false;
     }
+    return true;
+}
+
+HoldFigures hold_figures(const HoldCells& cells) noexcept {
+    return HoldFigures{load(cells.held), load(cells.merged), load(cells.released), load(cells.dropped),
+                       load(cells.waiting)};
+}
+
+}  // namespace
+
+std::optional<HoldFigures> read_hold_figures(const std::string& path, std::string& error) {
+    auto copy = std::make_unique<MetricsFile>();
+    if (!copy_file(path, *copy, offsetof(MetricsFile, holds) + sizeof(HoldCells), error)) return std::nullopt;
+    return hold_figures(copy->holds);
+}
+
+std::optional<Snapshot> read_metrics(const std::string& path, std::string& error) {
+    auto copy = std::make_unique<MetricsFile>();
+    if (!copy_file(path, *copy, sizeof(MetricsFile), error)) return std::nullopt;
     const MetricsFile* copied = copy.get();
 
     Snapshot out;
     out.notify_to_push = snapshot(copied->notify_to_push);
+    out.holds = hold_figures(copied->holds);
     const std::uint32_t apps = std::min(load_published(copied->apps), app_capacity);
     // Each cell of the app table, or nullopt for one that does not check out.
     std::vector<std::optional<std::size_t>> app_index(apps);
@@ -316,6 +340,20 @@ void MetricsWriter::set_credential_expiry(std::string_view bundle_id, std::int64
         std::atomic_ref<std::int64_t>(file_->app[it->second].credential_expiry_s)
             .store(unix_s, std::memory_order_relaxed);
     }
+}
+
+void MetricsWriter::count_hold(HoldEvent event) noexcept {
+    HoldCells& cells = file_->holds;
+    switch (event) {
+        case HoldEvent::held: add(cells.held, 1); break;
+        case HoldEvent::merged: add(cells.merged, 1); break;
+        case HoldEvent::released: add(cells.released, 1); break;
+        case HoldEvent::dropped: add(cells.dropped, 1); break;
+    }
+}
+
+void MetricsWriter::set_waiting_pushes(std::uint64_t waiting) noexcept {
+    std::atomic_ref<std::uint64_t>(file_->holds.waiting).store(waiting, std::memory_order_relaxed);
 }
 
 }  // namespace pushsync::metrics

@@ -22,6 +22,15 @@ struct Histogram {
     std::uint64_t count() const noexcept;
 };
 
+// HoldCells as read.
+struct HoldFigures {
+    std::uint64_t held = 0;
+    std::uint64_t merged = 0;
+    std::uint64_t released = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t waiting = 0;
+};
+
 struct Snapshot {
     struct App {
         std::string bundle_id;
@@ -39,12 +48,17 @@ struct Snapshot {
     std::vector<App> apps;
     std::vector<Response> responses;
     Histogram notify_to_push;
+    HoldFigures holds;
 };
 
 // The file at `path`, or nullopt with `error` set (absent: "no metrics file yet"; a file of the
 // wrong size, magic or version; cells that do not check out are left out). Never trusts the file:
 // a hostile or half-written one yields at worst wrong figures.
 std::optional<Snapshot> read_metrics(const std::string& path, std::string& error);
+// Only the header and the hold cells (what the status endpoint shows), the same checks.
+std::optional<HoldFigures> read_hold_figures(const std::string& path, std::string& error);
+
+enum class HoldEvent { held, merged, released, dropped };
 
 // The sender's side. Everything but construction runs on one thread (the loop's): no locks, the
 // cells are added to with relaxed atomics.
@@ -67,6 +81,8 @@ public:
     // pushsync_credential_expiry_timestamp_seconds{bundle_id,environment} of every environment
     // the app has a cell for (make them first with app()); 0 clears it.
     void set_credential_expiry(std::string_view bundle_id, std::int64_t unix_s);
+    void count_hold(HoldEvent event) noexcept;
+    void set_waiting_pushes(std::uint64_t waiting) noexcept;
 
 private:
     // Only open() makes one; the constructor is public for std::make_unique.

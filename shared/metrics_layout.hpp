@@ -1,6 +1,6 @@
 #pragma once
 // The layout of the metrics file: the sender's delivery metrics (APNs answers, answer times,
-// notify-to-push times, credential expiry), shared with nginx's workers for /pushsync/metrics
+// notify-to-push times, credential expiry, the per-device push budget's holds), shared with nginx's workers for /pushsync/metrics
 // without locks: one writer (the sender's loop thread) adds to 64-bit cells with relaxed atomics
 // and publishes a new cell by bumping a count with release order; readers load with acquire and
 // trust nothing else (metrics_file.cpp bounds-checks every count, index and length).
@@ -12,7 +12,8 @@
 namespace pushsync::metrics {
 
 inline constexpr char file_magic[8] = {'P', 'S', 'M', 'E', 'T', 'R', 'I', 'C'};
-inline constexpr std::uint32_t file_version = 1;
+// 2: HoldCells after the header (a version-1 file is replaced by the writer, refused by readers).
+inline constexpr std::uint32_t file_version = 2;
 
 // Upper bounds of the histogram buckets in microseconds (Prometheus `le`, in seconds); one more
 // bucket counts everything above (+Inf).
@@ -55,6 +56,16 @@ struct ResponseCell {
     std::uint64_t count;
 };
 
+// The per-device push budget (delivery.device_min_interval_s): counters since the file was made,
+// and one gauge. Right after the header, so the status endpoint reads only this far.
+struct HoldCells {
+    std::uint64_t held;      // pushes that had to wait for their device's budget
+    std::uint64_t merged;    // notifies that reached a push already waiting (no push of their own)
+    std::uint64_t released;  // waiting pushes sent when due
+    std::uint64_t dropped;   // waiting pushes whose device had left its group or app meanwhile
+    std::uint64_t waiting;   // gauge: pushes waiting now (stored, not yet released)
+};
+
 struct MetricsFile {
     char magic[8];
     std::uint32_t version;
@@ -63,6 +74,7 @@ struct MetricsFile {
     std::uint32_t response_cells;  // response_capacity
     std::uint32_t apps;       // cells in use, published with release order
     std::uint32_t responses;  // the same
+    HoldCells holds;
     HistogramCells<notify_bounds_us.size()> notify_to_push;
     AppCell app[app_capacity];
     ResponseCell response[response_capacity];

@@ -3,6 +3,7 @@
 // read out of bounds.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <fstream>
@@ -68,6 +69,38 @@ TEST(MetricsFile, WhatTheWriterAddsTheReaderSeesAndItCarriesOnAfterARestart) {
     EXPECT_EQ(snapshot.responses[1].reason, "Unregistered");
     EXPECT_EQ(snapshot.responses[1].environment, "production");
     EXPECT_EQ(snapshot.notify_to_push.count(), 1u);
+}
+
+TEST(MetricsFile, HoldCountersCarryOnTheWaitingGaugeIsSetAndTheStatusReadSeesThem) {
+    TempDir dir;
+    const std::string path = (dir.path() / "queue.metrics").string();
+    {
+        auto writer = MetricsWriter::open(path);
+        writer->count_hold(HoldEvent::held);
+        writer->count_hold(HoldEvent::held);
+        writer->count_hold(HoldEvent::merged);
+        writer->count_hold(HoldEvent::released);
+        writer->count_hold(HoldEvent::dropped);
+        writer->set_waiting_pushes(7);
+    }
+    auto writer = MetricsWriter::open(path);  // a restarted sender: counters go on, the gauge is its own
+    writer->count_hold(HoldEvent::released);
+    writer->set_waiting_pushes(0);
+    std::string error;
+    const auto holds = read_hold_figures(path, error);
+    ASSERT_TRUE(holds) << error;
+    EXPECT_EQ(holds->held, 2u);
+    EXPECT_EQ(holds->merged, 1u);
+    EXPECT_EQ(holds->released, 2u);
+    EXPECT_EQ(holds->dropped, 1u);
+    EXPECT_EQ(holds->waiting, 0u);
+    EXPECT_EQ(read_ok(path).holds.released, 2u);
+
+    tamper(path, [](MetricsFile& f) { f.version = 1; });  // an older sender's file
+    EXPECT_FALSE(read_hold_figures(path, error));
+    EXPECT_NE(error.find("not a metrics file of this version"), std::string::npos) << error;
+    ASSERT_EQ(::truncate(path.c_str(), 64), 0);
+    EXPECT_FALSE(read_hold_figures(path, error));
 }
 
 TEST(MetricsFile, OneWriterAtATime) {

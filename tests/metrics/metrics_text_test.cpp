@@ -45,6 +45,19 @@ TEST(MetricsText, HistogramsAreCumulativeWithSumAndCount) {
     EXPECT_EQ(text.find("pushsync_credential_expiry_timestamp_seconds{"), std::string::npos);
 }
 
+TEST(MetricsText, HoldCountersAndTheWaitingGaugeAreSeries) {
+    metrics::Snapshot delivery;
+    delivery.holds = {5, 3, 4, 1, 2};
+    const std::string text = metrics_text(QueueStats{}, 0, nullptr, &delivery);
+    for (const char* sample : {"# TYPE pushsync_pushes_held_total counter\npushsync_pushes_held_total 5\n",
+                               "# TYPE pushsync_pushes_merged_total counter\npushsync_pushes_merged_total 3\n",
+                               "# TYPE pushsync_pushes_released_total counter\npushsync_pushes_released_total 4\n",
+                               "# TYPE pushsync_held_pushes_dropped_total counter\npushsync_held_pushes_dropped_total 1\n",
+                               "# TYPE pushsync_waiting_pushes gauge\npushsync_waiting_pushes 2\n"}) {
+        EXPECT_NE(text.find(sample), std::string::npos) << sample << text;
+    }
+}
+
 TEST(MetricsText, LabelValuesAreEscapedAndStoreFiguresShown) {
     metrics::Snapshot delivery;
     delivery.notify_to_push = histogram(metrics::notify_bounds_us.size(), {}, 0);

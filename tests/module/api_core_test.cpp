@@ -165,6 +165,16 @@ TEST(ApiReport, StatusAndMetricsCarryEveryFigure) {
     EXPECT_EQ(status["counters"]["registrations"], 5);
     EXPECT_FALSE(nlohmann::json::parse(status_json(stats, 15'001))["sender"]["alive"]);
     EXPECT_FALSE(sender_alive(QueueStats{}, 1));
+    // The sender's hold figures, when its metrics file could be read; left out otherwise.
+    EXPECT_FALSE(status["counters"].contains("pushes_held"));
+    EXPECT_FALSE(status["sender"].contains("waiting_pushes"));
+    const metrics::HoldFigures holds{5, 3, 4, 1, 2};
+    const auto with_holds = nlohmann::json::parse(status_json(stats, 14'000, &holds));
+    EXPECT_EQ(with_holds["counters"]["pushes_held"], 5);
+    EXPECT_EQ(with_holds["counters"]["pushes_merged"], 3);
+    EXPECT_EQ(with_holds["counters"]["pushes_released"], 4);
+    EXPECT_EQ(with_holds["counters"]["held_pushes_dropped"], 1);
+    EXPECT_EQ(with_holds["sender"]["waiting_pushes"], 2);
 
     const std::string metrics = metrics_text(stats, 14'000);
     EXPECT_NE(metrics.find("pushsync_registrations_total 5\n"), std::string::npos);

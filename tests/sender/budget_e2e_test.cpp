@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <optional>
 #include <thread>
 
 #include "shared/store.hpp"
@@ -93,6 +94,60 @@ TEST(SenderBudgetE2E, ASenderKilledWhilePushesWaitDeliversTheNewestTailAfterRest
     expect_t1_then_t3_two_seconds_later(s, b);
     const std::string log = read_file(s.sender_log());
     EXPECT_NE(log.find("holds.recovered waiting=1"), std::string::npos) << log;
+}
+
+// The hold figures as nginx's status and metrics endpoints show them, when both agree.
+struct HoldFigures {
+    double held = -1, merged = -1, released = -1, dropped = -1, waiting = -1;
+    bool operator==(const HoldFigures&) const = default;
+};
+
+std::optional<HoldFigures> shown_hold_figures(Stack& s) {
+    const auto status = s.nginx.request("GET", "/pushsync/status");
+    const auto metrics = s.nginx.request("GET", "/pushsync/metrics");
+    if (status.status != 200 || metrics.status != 200) return std::nullopt;
+    const auto doc = nlohmann::json::parse(status.body);
+    if (!doc["counters"].contains("pushes_held") || !doc["sender"].contains("waiting_pushes")) return std::nullopt;
+    const HoldFigures from_status{doc["counters"]["pushes_held"].get<double>(),
+                                  doc["counters"]["pushes_merged"].get<double>(),
+                                  doc["counters"]["pushes_released"].get<double>(),
+                                  doc["counters"]["held_pushes_dropped"].get<double>(),
+                                  doc["sender"]["waiting_pushes"].get<double>()};
+    auto page = samples(metrics.body);
+    const HoldFigures from_metrics{page["pushsync_pushes_held_total"], page["pushsync_pushes_merged_total"],
+                                   page["pushsync_pushes_released_total"], page["pushsync_held_pushes_dropped_total"],
+                                   page["pushsync_waiting_pushes"]};
+    if (!(from_status == from_metrics)) return std::nullopt;
+    return from_status;
+}
+
+std::string describe(Stack& s) {
+    return s.nginx.request("GET", "/pushsync/status").body + "\n" + read_file(s.sender_log());
+}
+
+TEST(SenderBudgetE2E, StatusAndMetricsCountTheWaitingPushesAndTheGaugeReturnsToZeroAfterRelease) {
+    Stack::Options o;
+    o.delivery = "  coalesce_ms: 0\n  device_min_interval_s: 3\n";
+    Stack s(o);
+    const std::string a = token(1), b = token(2), c = token(3);
+    for (const auto& t : {a, b, c}) s.register_device("g", t);
+    ASSERT_TRUE(wait_until([&] { return shown_hold_figures(s) == HoldFigures{0, 0, 0, 0, 0}; })) << describe(s);
+
+    s.notify("g", "T1", a);  // b and c at once
+    ASSERT_TRUE(wait_until([&] { return s.delivered_to(b) == 1 && s.delivered_to(c) == 1; })) << describe(s);
+    s.notify("g", "T2", a);  // b's and c's pushes wait: two held, two waiting
+    ASSERT_TRUE(wait_until([&] { return shown_hold_figures(s) == HoldFigures{2, 0, 0, 0, 2}; })) << describe(s);
+    s.notify("g", "T3", a);  // joins both waiting pushes
+    ASSERT_TRUE(wait_until([&] { return shown_hold_figures(s) == HoldFigures{2, 2, 0, 0, 2}; })) << describe(s);
+    ASSERT_EQ(s.delivered_to(b), 1u) << "a waiting push went before its device's budget allowed";
+
+    // Released when due: the gauge is back to 0, each device got T3 as its second push.
+    ASSERT_TRUE(wait_until([&] { return shown_hold_figures(s) == HoldFigures{2, 2, 2, 0, 0}; },
+                           std::chrono::seconds(20)))
+        << describe(s);
+    ASSERT_TRUE(wait_until([&] { return s.delivered_to(b) == 2 && s.delivered_to(c) == 2; })) << describe(s);
+    EXPECT_EQ(s.requests_for(b).back()["payload"], R"({"aps":{"content-available":1},"tail":"T3"})");
+    EXPECT_EQ(s.requests_for(c).back()["payload"], R"({"aps":{"content-available":1},"tail":"T3"})");
 }
 
 TEST(SenderBudgetE2E, ADevicePushedLongerThanTheIntervalAgoIsPushedAtOnce) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,20 @@ namespace pushsync::sender::e2e {
 
 using namespace pushsync::test;
 using pushsync::now_unix_ms;
+
+// "name{labels}" -> value, for every sample line of a Prometheus text page.
+inline std::map<std::string, double> samples(const std::string& page) {
+    std::map<std::string, double> out;
+    std::istringstream in(page);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        const auto space = line.rfind(' ');
+        out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+    }
+    return out;
+}
+
 
 struct Stack {
     struct Options {

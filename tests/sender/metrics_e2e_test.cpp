@@ -2,27 +2,11 @@
 // After a known mix of APNs answers (200, 410, 503 then 200, 400), /pushsync/metrics
 // shows exactly what the simulator logged, and the store's per-device statistics and recent
 // events say what happened to each device.
-#include <map>
-#include <sstream>
-
 #include "shared/store.hpp"
 #include "tests/sender/e2e.hpp"
 
 namespace pushsync::sender::e2e {
 namespace {
-
-// "name{labels}" -> value, for every sample line of a Prometheus text page.
-std::map<std::string, double> samples(const std::string& page) {
-    std::map<std::string, double> out;
-    std::istringstream in(page);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.empty() || line[0] == '#') continue;
-        const auto space = line.rfind(' ');
-        out[line.substr(0, space)] = std::stod(line.substr(space + 1));
-    }
-    return out;
-}
 
 std::string labels_of(const std::string& status, const std::string& reason) {
     return R"(pushsync_apns_responses_total{bundle_id="com.example.app",environment="production",status=")" +
