@@ -15,10 +15,18 @@ inline constexpr mode_t kFolder = 02770;
 // "0660", "2770": the permission bits (with setuid/setgid/sticky) in octal.
 std::string octal(mode_t mode);
 
-// Creates the folder `path` and any missing parents, each with mode kFolder (chmod after mkdir, so
-// the umask plays no part). Folders that exist are left as they are. Throws std::system_error
-// naming the path.
+// Creates the folder `path` and any missing parents, each with mode kFolder whatever the umask.
+// Folders that exist are left as they are. Throws std::system_error naming the path.
 void create_folders(const std::string& path);
+
+// Creates the empty file `path` with mode kFile whatever the umask, unless it exists. Throws
+// std::system_error naming the path.
+void create_file(const std::string& path);
+
+// Both appear under their name with their final mode: each is made under a temporary name beside
+// it, given its mode, then moved into place unless someone else's is there first. Different users
+// of the group (nginx's workers, the sender) create the store at once; a folder or file first made
+// with the umask's narrower mode and chmod-ed afterwards would shut the other out meanwhile.
 
 // Why `path` must not be used: "writable by others (mode 0666), … (chmod o-rwx PATH)", or nullopt
 // when others may not write it (or it does not exist: the opener reports that itself).

@@ -48,14 +48,10 @@ void refuse_if_writable_by_others(const std::string& path) {
         if (auto why = file_modes::writable_by_others(p)) throw StoreError(StoreErrc::unavailable, "store " + p + ": " + *why);
 }
 
-// LMDB creates its files with 0660 minus the umask: set them whatever the umask was.
-void set_file_modes(const std::string& path) {
-    for (const char* name : kEnvironmentFiles) {
-        const auto file = std::filesystem::path(path) / name;
-        if (::chmod(file.c_str(), file_modes::kFile) != 0 && errno != ENOENT)
-            throw StoreError(StoreErrc::unavailable, "store " + file.string() + ": cannot set its mode: " +
-                                                         std::strerror(errno));
-    }
+// LMDB would create its files with 0660 minus the umask: they are made first, with their mode,
+// and LMDB opens them (empty files are a new environment to it).
+void create_environment_files(const std::string& path) {
+    for (const char* name : kEnvironmentFiles) file_modes::create_file((std::filesystem::path(path) / name).string());
 }
 
 }  // namespace
@@ -76,8 +72,9 @@ Store::Impl::Impl(const StoreOptions& opts) : options(opts) {
     if (!options.read_only) {
         try {
             file_modes::create_folders(path);
+            create_environment_files(path);
         } catch (const std::system_error& e) {
-            throw StoreError(StoreErrc::unavailable, "store " + path + ": cannot create directory: " + e.what());
+            throw StoreError(StoreErrc::unavailable, "store " + path + ": cannot create it: " + e.what());
         }
     }
     refuse_if_writable_by_others(path);
@@ -102,7 +99,6 @@ Store::Impl::Impl(const StoreOptions& opts) : options(opts) {
     if (options.sync == SyncMode::interval && !options.read_only) flags |= MDB_NOSYNC;
     if (commit_sync.enabled()) flags |= MDB_NOMETASYNC;
     lmdb::check(mdb_env_open(env.get(), path.c_str(), flags, file_modes::kFile), "open", path);
-    if (!existed && !options.read_only) set_file_modes(path);
 
     if (existed && !options.read_only) {
         MDB_envinfo info{};

@@ -2,10 +2,16 @@
 // folder 2770 and its LMDB files 0660, and a queue file or store that others may write refused with
 // one line naming the path and the mode. architecture.md, "Trust and ownership".
 #include <gtest/gtest.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "shared/queue.hpp"
 #include "shared/store.hpp"
@@ -71,6 +77,65 @@ TEST(FileModes, TheStoreFolderIs2770AndItsFiles0660UnderUmask0And077) {
         EXPECT_EQ(mode_of(dir / "lib"), 02770u) << "a parent it created, umask " << mask;
         EXPECT_EQ(mode_of(path / "data.mdb"), 0660u) << "umask " << mask;
         EXPECT_EQ(mode_of(path / "lock.mdb"), 0660u) << "umask " << mask;
+    }
+}
+
+// One first opener of a store as a user of its group: wait for `start`, open it (creating what is
+// missing) under `mask`, exit 0, or 1 with the error on stderr.
+[[noreturn]] void open_store_as(uid_t uid, gid_t gid, mode_t mask, const fs::path& path, int start) {
+    int status = 1;
+    try {
+        if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) throw std::runtime_error("setuid");
+        ::umask(mask);
+        char go = 0;
+        if (::read(start, &go, 1) < 0) throw std::runtime_error("start pipe");
+        Store store(store_at(path));
+        status = 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "uid %u: %s\n", static_cast<unsigned>(uid), e.what());
+    }
+    ::_exit(status);
+}
+
+// nginx's workers (www-data) and the sender (pushsync) are different users of the group pushsync,
+// and either may be first to open the store. The folder and files must appear with their final
+// modes: created under a narrow umask and chmod-ed afterwards, the other user meets them closed in
+// between ("store …: open: Permission denied", seen in tests/package).
+TEST(FileModes, TwoUsersOfTheGroupCreatingTheStoreAtOnceBothOpenIt) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the two openers as two users";
+    constexpr uid_t kWorker = 4241, kSender = 4242;
+    constexpr gid_t kGroup = 4243;
+    TempDir dir;
+    ASSERT_EQ(::chmod(dir.path().c_str(), 0711), 0);
+    const auto shared = dir / "lib";  // like /var/lib/pushsync: root's, group pushsync, 2770
+    ASSERT_EQ(::mkdir(shared.c_str(), 0), 0);
+    ASSERT_EQ(::chown(shared.c_str(), 0, kGroup), 0);
+    ASSERT_EQ(::chmod(shared.c_str(), 02770), 0);
+    for (int round = 0; round < 40; ++round) {
+        const auto path = shared / ("store" + std::to_string(round));
+        int start[2];
+        ASSERT_EQ(::pipe(start), 0);
+        std::vector<pid_t> children;
+        for (const auto& [uid, mask] : {std::pair{kWorker, mode_t{077}}, std::pair{kSender, mode_t{022}}}) {
+            const pid_t pid = ::fork();
+            ASSERT_GE(pid, 0);
+            if (pid == 0) {
+                ::close(start[1]);
+                open_store_as(uid, kGroup, mask, path, start[0]);
+            }
+            children.push_back(pid);
+        }
+        ::close(start[0]);
+        ::close(start[1]);  // end of file: both start together
+        for (const pid_t pid : children) {
+            int status = 0;
+            ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+            EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "round " << round << ": an opener failed";
+        }
+        if (HasFailure()) break;
+        EXPECT_EQ(mode_of(path), 02770u);
+        EXPECT_EQ(mode_of(path / "data.mdb"), 0660u);
+        EXPECT_EQ(mode_of(path / "lock.mdb"), 0660u);
     }
 }
 
