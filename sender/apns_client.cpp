@@ -401,7 +401,10 @@ struct ApnsClient::Impl final : ConnectionOwner {
             rejected = false;
         } else if (result.status == 403) {
             if (reason == "ExpiredProviderToken" && link && link->token) {
-                link->token->on_expired(p.jwt_generation);
+                // This connection takes no new token within 20 minutes of its last (429
+                // TooManyProviderTokenUpdates), so the new token goes on a new connection.
+                jwt->expired(p.jwt_generation);
+                retire(*link, "ExpiredProviderToken");
                 if (!p.retried_expired_token) {
                     p.retried_expired_token = true;
                     log.info(name + " ExpiredProviderToken apns-id=" + log_value(result.apns_id) + ": new token, resending");
@@ -412,6 +415,10 @@ struct ApnsClient::Impl final : ConnectionOwner {
                 log.error(name + " credentials rejected: 403 reason=" + log_value(reason) + " apns-id=" + log_value(result.apns_id));
                 rejected = true;
             }
+        } else if (result.status == 429 && reason == "TooManyProviderTokenUpdates") {
+            // This connection keeps refusing our current token: only a new one takes it.
+            log.warn(name + " 429 TooManyProviderTokenUpdates apns-id=" + log_value(result.apns_id) + ": reconnecting");
+            if (link) retire(*link, "429 TooManyProviderTokenUpdates");
         } else if (result.status == 503) {
             log.warn(name + " 503 reason=" + log_value(reason) + " apns-id=" + log_value(result.apns_id) + ": reconnecting");
             if (link) retire(*link, "503 " + reason);

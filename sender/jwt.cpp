@@ -159,12 +159,6 @@ const JwtCache::Token& ConnectionToken::get() {
     return token_;
 }
 
-void ConnectionToken::on_expired(std::uint64_t generation) {
-    cache_->expired(generation);
-    // APNs no longer takes our token, so switching now cannot count against the 20 minutes.
-    if (generation == token_.generation) adopt(cache_->current());
-}
-
 void ConnectionToken::adopt(const JwtCache::Token& token) {
     if (token.generation == token_.generation) return;
     token_ = token;

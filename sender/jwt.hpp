@@ -85,16 +85,14 @@ private:
 // The token one HTTP/2 connection presents. APNs refuses a new token on the same connection
 // within 20 minutes (429 TooManyProviderTokenUpdates) and an hour-old one (403
 // ExpiredProviderToken). A connection therefore adopts a token at most 30 minutes old and
-// switches only once its own is 50 minutes old, so switches are at least 20 minutes apart —
-// except when APNs itself rejected the token as expired.
+// switches only once its own is 50 minutes old, so switches are at least 20 minutes apart. When
+// APNs calls a token expired the connection is closed instead: it would refuse the new one too.
 class ConnectionToken {
 public:
     explicit ConnectionToken(std::shared_ptr<JwtCache> cache) : cache_(std::move(cache)) {}
 
     // The token for the next request on this connection.
     const JwtCache::Token& get();
-    // A request carrying `generation` got 403 ExpiredProviderToken.
-    void on_expired(std::uint64_t generation);
     std::int64_t switched_at_s() const noexcept { return switched_at_s_; }
     std::uint64_t switches() const noexcept { return switches_; }
 

@@ -324,6 +324,48 @@ TEST_F(ApnsClientTest, ExpiredProviderTokenIsRefreshedOnceAndThePushResent) {
     EXPECT_EQ(log.at(1).at("status"), 200);
 }
 
+// APNs takes no new token on a connection within 20 minutes of its last (429
+// TooManyProviderTokenUpdates), even after calling the old one expired: the new token goes on a
+// new connection. The soak found the sender resending on the old one for good.
+TEST_F(ApnsClientTest, ExpiredProviderTokenOnAnAcceptedConnectionResendsOnANewConnection) {
+    SimProcess sim;
+    ClientHarness h(token_config(sim));
+    h.client->send(push(sim, 1));
+    ASSERT_TRUE(h.run_until_answered(1)) << h.log_text();
+    ASSERT_EQ(h.responses.at(0).status, 200) << h.responses.at(0).reason;
+    sim.control_json("POST", "/faults", {{"kind", "status"}, {"status", 403}, {"reason", "ExpiredProviderToken"}, {"count", 1}});
+    h.client->send(push(sim, 2));
+    ASSERT_TRUE(h.run_until_answered(2)) << h.log_text();
+    EXPECT_EQ(h.response_for(2)->status, 200) << h.response_for(2)->reason << "\n" << h.log_text();
+    h.client->send(push(sim, 3));
+    ASSERT_TRUE(h.run_until_answered(3)) << h.log_text();
+    EXPECT_EQ(h.response_for(3)->status, 200) << h.response_for(3)->reason << "\n" << h.log_text();
+    auto log = sim.request_log();
+    ASSERT_EQ(log.size(), 4u) << log.dump();
+    EXPECT_EQ(log.at(1).at("reason"), "ExpiredProviderToken") << log.dump();
+    for (std::size_t i : {2, 3}) {
+        EXPECT_EQ(log.at(i).at("status"), 200) << "request " << i;
+        EXPECT_NE(log.at(i).at("connection"), log.at(1).at("connection")) << "request " << i;
+    }
+}
+
+TEST_F(ApnsClientTest, TooManyProviderTokenUpdatesMovesLaterPushesToANewConnection) {
+    SimProcess sim;
+    ClientHarness h(token_config(sim));
+    h.client->send(push(sim, 1));
+    ASSERT_TRUE(h.run_until_answered(1)) << h.log_text();
+    sim.control_json("POST", "/faults", {{"kind", "status"}, {"status", 429}, {"reason", "TooManyProviderTokenUpdates"}, {"count", 1}});
+    h.client->send(push(sim, 2));
+    ASSERT_TRUE(h.run_until_answered(2)) << h.log_text();
+    EXPECT_EQ(h.response_for(2)->status, 429);  // retried later by the dispatcher, like every 429
+    h.client->send(push(sim, 3));
+    ASSERT_TRUE(h.run_until_answered(3)) << h.log_text();
+    EXPECT_EQ(h.response_for(3)->status, 200) << h.response_for(3)->reason;
+    auto log = sim.request_log();
+    ASSERT_EQ(log.size(), 3u) << log.dump();
+    EXPECT_NE(log.at(2).at("connection"), log.at(1).at("connection")) << log.dump();
+}
+
 TEST_F(ApnsClientTest, LostConnectionAnswersInFlightPushesThenReconnectsWithBackoff) {
     SimProcess sim;  // restarted on the same port below
     sim.control_json("POST", "/faults", {{"kind", "delay"}, {"delay_ms", 5000}, {"count", -1}});

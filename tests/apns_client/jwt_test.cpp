@@ -176,11 +176,12 @@ TEST_F(JwtCacheTest, ConnectionsShareTheTokenAndSwitchAt50MinutesNeverWithin20) 
     std::string t0 = a.get().jwt;
     EXPECT_EQ(b.get().jwt, t0);  // shared, not minted per connection
 
-    // Generation 1 expired at APNs (clock skew): it is replaced, and `a` switches because APNs
-    // rejected its token...
+    // Generation 1 expired at APNs (clock skew): it is replaced, and the connection that got the
+    // 403 is closed; its replacement presents the new token at once...
     now += 10 * 60;
-    a.on_expired(1);
-    std::string t1 = a.get().jwt;
+    cache->expired(1);
+    ConnectionToken replacement(cache);
+    std::string t1 = replacement.get().jwt;
     EXPECT_NE(t1, t0);
     EXPECT_EQ(cache->current().generation, 2u);
     // ...but `b` got no 403 and must not switch within 20 minutes of its own last switch.
@@ -220,12 +221,14 @@ TEST_F(JwtCacheTest, ConcurrentExpiredAnswersRefreshOncePerGeneration) {
     std::uint64_t gen = a.get().generation;
     b.get();
     c.get();
-    a.on_expired(gen);
-    b.on_expired(gen);
-    c.on_expired(gen);
+    cache->expired(gen);
+    cache->expired(gen);
+    cache->expired(gen);
     EXPECT_EQ(cache->current().generation, gen + 1);
-    EXPECT_EQ(a.get().jwt, b.get().jwt);
-    EXPECT_EQ(b.get().jwt, c.get().jwt);
+    // Their replacements share the one new token.
+    ConnectionToken a2(cache), b2(cache);
+    EXPECT_EQ(a2.get().jwt, b2.get().jwt);
+    EXPECT_EQ(a2.get().generation, gen + 1);
     // A late 403 for the old generation changes nothing either.
     cache->expired(gen);
     EXPECT_EQ(cache->current().generation, gen + 1);
