@@ -10,7 +10,8 @@
 // the StoreWriter's batches (no fsync of its own). Once a push waits in the store, its round is
 // finished for the Ledger, so its notify can leave the outbox; the hold stays until the released
 // push is finished. A sender killed meanwhile finds the waiting pushes in the store and releases
-// them when they are due. In memory: the writes not yet in the store, and at most
+// them when they are due. In memory: the writes not yet in the store (at most about
+// `max_unwritten`: the pipeline's fan-out waits for the writer beyond that), and at most
 // `max_releasing` released pushes; a million waiting devices cost store pages, not heap.
 #include <cstddef>
 #include <cstdint>
@@ -83,11 +84,19 @@ public:
     // Without a writer: writes now (throws StoreError, keeping nothing back).
     void flush();
 
+    // The store writes not stored yet, and what stands for them in memory, are bounded: while
+    // max_unwritten of them wait for the writer, the pipeline fans out no more pages. Without the
+    // bound, a burst that makes a million devices wait held all their writes in the heap at once
+    // (~1.4 KB each) while the writer caught up.
+    std::size_t unwritten() const noexcept { return budget_order_.size() + hold_order_.size(); }
+    bool has_room() const noexcept { return unwritten() < max_unwritten; }
+
     std::size_t waiting() const noexcept { return waiting_; }
     std::size_t releasing() const noexcept { return releasing_.size(); }
     const HoldStats& stats() const noexcept { return stats_; }
 
     static constexpr std::size_t max_releasing = 4096;
+    static constexpr std::size_t max_unwritten = 16384;
     static constexpr std::uint64_t released_bit = std::uint64_t{1} << 63;
 
 private:

@@ -9,6 +9,9 @@ namespace pushsync::sender {
 
 namespace {
 
+// How soon a fan-out that waits for the writer looks again (the writer commits every ~20 ms).
+constexpr std::int64_t writer_retry_ms = 5;
+
 DispatchSettings dispatch_settings(const Config& config) {
     DispatchSettings settings;
     settings.expiration_s = config.delivery.expiration_s;
@@ -83,6 +86,7 @@ std::size_t Pipeline::reconfigure(const Config& config, Routes routes) {
 }
 
 Pipeline::~Pipeline() {
+    deps_.timers.cancel(writer_retry_);
     coalescer_.drop_all();
     holds_->stop();
     dispatcher_.reset();
@@ -129,19 +133,33 @@ void Pipeline::accept(const std::vector<OutboxEntry>& entries, bool stored) {
 void Pipeline::run_round(Round round) {
     if (stopping_) return;
     ledger_.open(round);
-    for (auto it = expanding_.begin(); it != expanding_.end();) {
-        if (it->round.group == round.group) {
-            ledger_.close_fanout(it->round.id);
-            it = expanding_.erase(it);
-        } else {
-            ++it;
+    // Looked for only when the group has one: while the fan-out waits (for the writer, or for
+    // room on the wire), thousands of rounds of other groups may be waiting here.
+    if (expanding_groups_.contains(round.group)) {
+        for (auto it = expanding_.begin(); it != expanding_.end();) {
+            if (it->round.group == round.group) {
+                ledger_.close_fanout(it->round.id);
+                forget_expanding(it->round.group);
+                it = expanding_.erase(it);
+            } else {
+                ++it;
+            }
         }
     }
+    ++expanding_groups_[round.group];
     expanding_.push_back(Expansion{std::move(round), {}, {}});
     expand();
 }
 
+void Pipeline::forget_expanding(const std::string& group) {
+    const auto it = expanding_groups_.find(group);
+    if (it != expanding_groups_.end() && --it->second == 0) expanding_groups_.erase(it);
+}
+
 void Pipeline::expand() {
+    // No page while the holds' writes wait for the writer: not even a turn through the rounds.
+    waiting_for_writer_ = !expanding_.empty() && !holds_->has_room();
+    if (waiting_for_writer_) return;
     for (bool progress = true; progress && !stopping_;) {
         progress = false;
         for (std::size_t turns = expanding_.size(); turns > 0 && !stopping_; --turns) {
@@ -149,14 +167,19 @@ void Pipeline::expand() {
             expanding_.pop_front();
             if (wants_page(expansion)) {
                 progress = true;
-                if (expand_page(expansion)) continue;
+                if (expand_page(expansion)) {
+                    forget_expanding(expansion.round.group);
+                    continue;
+                }
             }
             expanding_.push_back(std::move(expansion));
         }
     }
+    waiting_for_writer_ = !expanding_.empty() && !holds_->has_room();
 }
 
 bool Pipeline::wants_page(const Expansion& expansion) const {
+    if (!holds_->has_room()) return false;
     if (expansion.connections.empty()) return true;  // its first page, or nothing routable so far
     return std::any_of(expansion.connections.begin(), expansion.connections.end(),
                        [this](std::size_t connection) { return dispatcher_->has_room(connection); });
@@ -222,6 +245,7 @@ void Pipeline::flush() {
         }
         dedupe_.forget_written(deps_.writer->written());
         holds_->forget_written(deps_.writer->written());
+        retry_when_written();
         return;
     }
     try {
@@ -235,14 +259,26 @@ void Pipeline::flush() {
     } catch (const StoreError& e) {
         deps_.log.error("store.write_failed", "error=\"" + log_escape(e.what()) + "\"");
     }
+    retry_when_written();
+}
+
+void Pipeline::retry_when_written() {
+    if (!waiting_for_writer_ || writer_retry_ != 0 || stopping_) return;
+    writer_retry_ = deps_.timers.after(writer_retry_ms, [this] {
+        writer_retry_ = 0;
+        expand();
+    });
 }
 
 void Pipeline::stop(std::uint32_t deadline_ms) {
     if (stopping_) return;
     stopping_ = true;
+    deps_.timers.cancel(writer_retry_);
+    writer_retry_ = 0;
     coalescer_.drop_all();
     holds_->stop();
     expanding_.clear();  // their rounds stay open, their entries in the outbox
+    expanding_groups_.clear();
     dispatcher_->stop(deadline_ms);
 }
 

@@ -12,6 +12,8 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sender/backoff.hpp"
@@ -91,6 +93,8 @@ private:
     void expand();
     bool wants_page(const Expansion& expansion) const;
     bool expand_page(Expansion& expansion);  // true: the round's fan-out is over
+    void retry_when_written();
+    void forget_expanding(const std::string& group);
 
     Deps deps_;
     Routes routes_;
@@ -103,6 +107,11 @@ private:
     std::unique_ptr<Holds> holds_;
     Coalescer coalescer_;
     std::deque<Expansion> expanding_;
+    std::unordered_map<std::string, std::size_t> expanding_groups_;  // group -> its rounds in expanding_
+    // The fan-out waits for the writer to store the holds' writes (Holds::has_room); this timer
+    // looks again soon, as nothing else may wake the loop.
+    bool waiting_for_writer_ = false;
+    TimerQueue::Id writer_retry_ = 0;
     bool stopping_ = false;
 };
 

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "bench/options.hpp"
+#include "bench/sender/sender_setup.hpp"
 #include "sender/jwt.hpp"
 #include "shared/device.hpp"
 #include "shared/queue.hpp"
@@ -38,81 +39,8 @@ namespace {
 
 using namespace pushsync;
 using namespace pushsync::test;
+using namespace pushsync::bench;
 using Ms = std::chrono::milliseconds;
-
-std::string token_of(std::uint64_t i) {
-    char buf[65];
-    std::snprintf(buf, sizeof buf, "%064llx", static_cast<unsigned long long>(i + 1));
-    return buf;
-}
-
-struct Setup {
-    ApnsSimFixture& sim;
-    TempDir dir;
-    std::string config_path = (dir / "pushsync.yaml").string();
-    std::uint32_t capacity = 65536;
-
-    Setup(ApnsSimFixture& s, const std::string& delivery, const std::string& map_size, std::uint32_t timeout_ms = 10000,
-          const std::string& sync = "always")
-        : sim(s) {
-        write_file(config_path,
-                   "store:\n  path: " + (dir / "store").string() + "\n  map_size: " + map_size +
-                       "\n  sync: " + sync + "\nqueue:\n  path: " + (dir / "queue").string() +
-                       "\n  capacity: 65536\ndelivery:\n" + delivery + "apns:\n  production: " + sim.url() +
-                       "\n  sandbox: " + sim.url() + "\n  ca_file: " + sim.ca_file().string() +
-                       "\n  request_timeout_ms: " + std::to_string(timeout_ms) +
-                       "\napps:\n  - bundle_id: com.example.app\n    auth:\n      type: token\n      team_id: " +
-                       sim.team_id() + "\n      key_id: " + sim.key_id() + "\n      key_file: " +
-                       sim.key_file().string() + "\nsender:\n  log_level: warn\n");
-    }
-    Config config() const { return load_config(config_path); }
-
-    // groups × per_group devices, group names g<i> (or `name` for a single group).
-    void register_devices(std::uint64_t groups, std::uint64_t per_group, const std::string& name = "") {
-        Store store(StoreOptions::from(config().store));
-        std::vector<Registration> batch;
-        std::uint64_t n = 0;
-        for (std::uint64_t g = 0; g < groups; ++g) {
-            for (std::uint64_t d = 0; d < per_group; ++d) {
-                batch.push_back(Registration{token_of(n++), name.empty() ? "g" + std::to_string(g) : name,
-                                             "com.example.app", Environment::production, ""});
-                if (batch.size() == 20000) {
-                    store.register_devices(batch, now_unix_ms());
-                    batch.clear();
-                }
-            }
-        }
-        if (!batch.empty()) store.register_devices(batch, now_unix_ms());
-    }
-
-    Process start_sender() {
-        Process p = Process::spawn({(binary_dir() / "sender" / "pushsync-sender").string(), "--config", config_path},
-                                   dir / "sender.log");
-        auto queue = open_queue();
-        if (!wait_until([&] { return queue->stats().consumer_heartbeat_ms > 0; }, Ms(10000))) {
-            std::fprintf(stderr, "sender did not start:\n%s\n", read_file(dir / "sender.log").c_str());
-            std::exit(1);
-        }
-        return p;
-    }
-    std::unique_ptr<Queue> open_queue() const { return Queue::open((dir / "queue").string(), capacity); }
-};
-
-// Puts one notify in the queue, waiting out full and passed_over (they pass with time); any other
-// answer (invalid) never will, so the benchmark stops loudly instead of measuring nothing.
-void enqueue_or_die(Queue& q, const Notify& n) {
-    for (;;) {
-        const auto result = q.enqueue(n);
-        if (result == EnqueueResult::accepted) return;
-        if (result != EnqueueResult::full && result != EnqueueResult::passed_over) {
-            std::fprintf(stderr, "bench_sender: enqueue of group=%.*s tail=%.*s refused (invalid)\n",
-                         static_cast<int>(n.group.size()), n.group.data(), static_cast<int>(n.tail.size()),
-                         n.tail.data());
-            std::exit(1);
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-}
 
 std::uint64_t sent_counter(Queue& q) { return q.stats().counters[static_cast<unsigned>(Counter::pushes_sent)]; }
 
@@ -130,14 +58,6 @@ double cpu_ms(pid_t pid) {
         if (i == 15) stime = std::stoull(field);
     }
     return static_cast<double>(utime + stime) * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-long rss_kib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(status, line))
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    return -1;
 }
 
 double h2load_rate(const ApnsSimFixture& sim, const std::string& jwt, const std::string& payload_file,
@@ -314,14 +234,14 @@ void bench_rss(std::uint64_t devices) {
     }
     const double reg_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     Process sender = setup.start_sender();
-    const long idle = rss_kib(sender.pid());
+    const long idle = proc_status_kib(sender.pid(), "VmRSS");
     sim.add_fault({{"kind", "silence"}, {"count", -1}});  // nothing is answered: all stay in flight
     auto queue = setup.open_queue();
     enqueue_or_die(*queue, Notify{"inflight", "R1", "", now_unix_ms()});
     // The simulator holds the 1,000 streams one connection allows; the other 9,000 wait in the client.
     const bool streams_full = sim.wait_for_requests(1000, Ms(60000));
     wait_until([] { return false; }, Ms(500));  // let the fan-out settle before reading RSS
-    const long loaded = rss_kib(sender.pid());
+    const long loaded = proc_status_kib(sender.pid(), "VmRSS");
     std::printf("rss: simulator holds %llu unanswered pushes%s; the rest of the %llu wait in the client\n",
                 static_cast<unsigned long long>(sim.counters().value("log_seq", std::uint64_t{0})),
                 streams_full ? "" : " (fewer than 1000!)", static_cast<unsigned long long>(inflight));

@@ -339,6 +339,60 @@ TEST(QueueConsumer, ASlowOutboxWriteHoldsUpNeitherTheHandoffNorTheReadingOfLater
     consumer.stop();
 }
 
+// The per-device push budget: a burst that makes many devices wait holds their store writes in
+// memory only up to a bound while the writer cannot keep up; the fan-out waits for the writer.
+struct HoldsPipelineTest : PipelineTest {
+    HoldsPipelineTest() : PipelineTest("  coalesce_ms: 0\n  device_min_interval_s: 3600\n") {}
+};
+
+TEST_F(HoldsPipelineTest, WritesWaitingForAStalledWriterStayBoundedAndEveryPushWaitsOnceItIsBack) {
+    constexpr std::uint64_t groups = 2000, per_group = 10, devices = groups * per_group;
+    std::vector<Registration> registrations;
+    std::vector<BudgetWrite> pushed;  // every device pushed just now: any push due to it waits
+    std::vector<OutboxEntry> entries;
+    for (std::uint64_t n = 0; n < devices; ++n) {
+        char token[65];
+        std::snprintf(token, sizeof token, "%064llx", static_cast<unsigned long long>(n + 1));
+        registrations.push_back(Registration{token, "g" + std::to_string(n / per_group), "com.example.app",
+                                             Environment::production, ""});
+        BudgetWrite write;
+        write.hold.token = token;
+        write.device.last_push_ms = clock.unix_ms();
+        pushed.push_back(std::move(write));
+    }
+    for (std::uint64_t g = 0; g < groups; ++g) entries.push_back(OutboxEntry{g + 1, "g" + std::to_string(g), "T1", "", 1});
+    h.store->register_devices(registrations, clock.unix_ms());
+    h.store->budget_write(pushed);
+    put(entries, false);
+
+    StoreWriter writer(*h.store, log);
+    pipeline = std::make_unique<Pipeline>(
+        h.config, Pipeline::Deps{*h.store, timers, random, log, {}, transports.factory(), &writer});
+    StoreWriterLockHolder slow_disk(h.config.store.path);
+    ASSERT_TRUE(slow_disk.held());
+    pipeline->accept(entries);
+    for (int turn = 0; turn < 20; ++turn) {  // loop iterations while the writer is stuck
+        pipeline->flush();
+        advance(5);
+    }
+    EXPECT_LE(pipeline->holds().unwritten(), Holds::max_unwritten + 2 * Pipeline::fanout_page);
+    EXPECT_GT(pipeline->expanding(), 0u) << "the fan-out did not wait for the writer";
+    EXPECT_LT(pipeline->holds().waiting(), devices);
+
+    slow_disk.release();
+    ASSERT_TRUE(wait_until([&] {
+        pipeline->flush();
+        advance(5);
+        return pipeline->expanding() == 0 && pipeline->holds().unwritten() == 0;
+    }, std::chrono::seconds(60)));
+    EXPECT_EQ(pipeline->holds().waiting(), devices);
+    EXPECT_EQ(h.store->held_count(), devices);
+    EXPECT_EQ(pipeline->holds().stats().held, devices);
+    for (const auto* transport : transports.all) EXPECT_EQ(transport->sent, 0);
+    pipeline.reset();
+    writer.stop();
+}
+
 // A transport answering 200 to everything at once, from the loop (as the real client does).
 class EchoTransport final : public PushTransport {
 public:

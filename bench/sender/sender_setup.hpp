@@ -1,0 +1,123 @@
+#pragma once
+// What the sender's benchmarks share: a pushsync.yaml in a temp dir pointing at an apns-sim,
+// devices registered straight into the store, the real pushsync-sender started on it, notifies
+// put in its queue, and the kernel's figures of a process.
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "shared/config.hpp"
+#include "shared/device.hpp"
+#include "shared/queue.hpp"
+#include "shared/store.hpp"
+#include "tests/support/apns_sim_fixture.hpp"
+#include "tests/support/process.hpp"
+
+namespace pushsync::bench {
+
+inline std::string token_of(std::uint64_t i) {
+    char buf[65];
+    std::snprintf(buf, sizeof buf, "%064llx", static_cast<unsigned long long>(i + 1));
+    return buf;
+}
+
+struct Setup {
+    test::ApnsSimFixture& sim;
+    test::TempDir dir;
+    std::string config_path = (dir / "pushsync.yaml").string();
+    std::uint32_t capacity = 65536;
+
+    Setup(test::ApnsSimFixture& s, const std::string& delivery, const std::string& map_size,
+          std::uint32_t timeout_ms = 10000, const std::string& sync = "always")
+        : sim(s), map_size_(map_size), timeout_ms_(timeout_ms), sync_(sync) {
+        write_config(delivery);
+    }
+    // pushsync.yaml again with another `delivery:` section (for the next sender started).
+    void write_config(const std::string& delivery) const {
+        test::write_file(config_path,
+                         "store:\n  path: " + (dir / "store").string() + "\n  map_size: " + map_size_ +
+                             "\n  sync: " + sync_ + "\nqueue:\n  path: " + (dir / "queue").string() +
+                             "\n  capacity: 65536\ndelivery:\n" + delivery + "apns:\n  production: " + sim.url() +
+                             "\n  sandbox: " + sim.url() + "\n  ca_file: " + sim.ca_file().string() +
+                             "\n  request_timeout_ms: " + std::to_string(timeout_ms_) +
+                             "\napps:\n  - bundle_id: com.example.app\n    auth:\n      type: token\n      team_id: " +
+                             sim.team_id() + "\n      key_id: " + sim.key_id() + "\n      key_file: " +
+                             sim.key_file().string() + "\nsender:\n  log_level: warn\n");
+    }
+    Config config() const { return load_config(config_path); }
+    std::string queue_path() const { return (dir / "queue").string(); }
+
+    // groups × per_group devices, group names g<i> (or `name` for a single group).
+    void register_devices(std::uint64_t groups, std::uint64_t per_group, const std::string& name = "") {
+        Store store(StoreOptions::from(config().store));
+        std::vector<Registration> batch;
+        std::uint64_t n = 0;
+        for (std::uint64_t g = 0; g < groups; ++g) {
+            for (std::uint64_t d = 0; d < per_group; ++d) {
+                batch.push_back(Registration{token_of(n++), name.empty() ? "g" + std::to_string(g) : name,
+                                             "com.example.app", Environment::production, ""});
+                if (batch.size() == 20000) {
+                    store.register_devices(batch, now_unix_ms());
+                    batch.clear();
+                }
+            }
+        }
+        if (!batch.empty()) store.register_devices(batch, now_unix_ms());
+    }
+
+    test::Process start_sender() {
+        test::Process p = test::Process::spawn(
+            {(test::binary_dir() / "sender" / "pushsync-sender").string(), "--config", config_path},
+            dir / "sender.log");
+        auto queue = open_queue();
+        if (!test::wait_until([&] { return queue->stats().consumer_heartbeat_ms > 0; },
+                              std::chrono::milliseconds(10000))) {
+            std::fprintf(stderr, "sender did not start:\n%s\n", test::read_file(dir / "sender.log").c_str());
+            std::exit(1);
+        }
+        return p;
+    }
+    std::unique_ptr<Queue> open_queue() const { return Queue::open(queue_path(), capacity); }
+
+private:
+    std::string map_size_;
+    std::uint32_t timeout_ms_;
+    std::string sync_;
+};
+
+// Puts one notify in the queue, waiting out full and passed_over (they pass with time); any other
+// answer (invalid) never will, so the benchmark stops loudly instead of measuring nothing.
+inline void enqueue_or_die(Queue& q, const Notify& n) {
+    for (;;) {
+        const auto result = q.enqueue(n);
+        if (result == EnqueueResult::accepted) return;
+        if (result != EnqueueResult::full && result != EnqueueResult::passed_over) {
+            std::fprintf(stderr, "bench: enqueue of group=%.*s tail=%.*s refused (invalid)\n",
+                         static_cast<int>(n.group.size()), n.group.data(), static_cast<int>(n.tail.size()),
+                         n.tail.data());
+            std::exit(1);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+// A "Name:   123 kB" line of /proc/PID/status (VmRSS, VmHWM, ...) in KiB, or -1.
+inline long proc_status_kib(pid_t pid, std::string_view field) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.size() > field.size() && line.compare(0, field.size(), field) == 0 && line[field.size()] == ':') {
+            return std::stol(line.substr(field.size() + 1));
+        }
+    }
+    return -1;
+}
+
+}  // namespace pushsync::bench
