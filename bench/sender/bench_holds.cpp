@@ -8,6 +8,8 @@
 //      The same figures.
 //   3. That sender SIGKILLed and started again on the N waiting pushes: the same figures once it
 //      has found them.
+//   4. Every waiting push made due at once in the store, and a sender started on them: the same
+//      figures once it has released and sent them all.
 // RssFile (the store's pages mapped while every device is read) is part of VmHWM in 1 and 2 alike.
 // Prints Markdown rows for BENCHMARKS.md.
 #include <sys/stat.h>
@@ -56,6 +58,33 @@ void mark_pushed(const Setup& setup, std::uint64_t devices, std::int64_t at_ms) 
         write.device.last_push_ms = at_ms;
         batch.push_back(std::move(write));
         if (batch.size() == 20000 || n + 1 == devices) {
+            store.budget_write(batch);
+            batch.clear();
+        }
+    }
+}
+
+// Every waiting push in the store due at `due_ms` instead (as if the interval had passed).
+void make_all_due(const Setup& setup, std::uint64_t devices, std::int64_t due_ms) {
+    Store store(StoreOptions::from(setup.config().store));
+    const std::vector<HeldPush> held = store.held_pushes(devices);
+    std::vector<BudgetWrite> batch;
+    for (std::size_t i = 0; i < held.size(); ++i) {
+        BudgetWrite release;
+        release.kind = BudgetWrite::Kind::release;
+        release.hold = held[i];
+        BudgetWrite hold;
+        hold.kind = BudgetWrite::Kind::hold;
+        hold.hold = held[i];
+        hold.hold.due_ms = due_ms;
+        BudgetWrite device;
+        device.hold.token = held[i].token;
+        device.device = store.device_budget(held[i].token).value_or(DeviceBudget{});
+        device.device.held_until_ms = due_ms;
+        batch.push_back(std::move(release));
+        batch.push_back(std::move(hold));
+        batch.push_back(std::move(device));
+        if (batch.size() >= 30000 || i + 1 == held.size()) {
             store.budget_write(batch);
             batch.clear();
         }
@@ -185,6 +214,24 @@ int run(std::uint64_t devices, std::uint64_t group_size, std::uint32_t interval_
         const double seconds = seconds_since(start);
         wait_until([] { return false; }, Ms(settle_ms));
         row("the same after SIGKILL and a restart, all still waiting", watch.end(), seconds);
+    }
+    sender.kill_and_wait(SIGKILL);
+
+    // 4. All of them due at once: a sender started on them releases every one (at most
+    //    Holds::max_releasing at a time) and apns-sim gets them all.
+    make_all_due(setup, devices, now_unix_ms());
+    const std::uint64_t sent_held = sent();
+    start = std::chrono::steady_clock::now();
+    sender = setup.start_sender();
+    {
+        Watch watch(sender.pid());
+        const auto all_released = [&] {
+            return sent() >= sent_held + devices && waiting_gauge(setup) == 0 && Store(read_only).held_count() == 0;
+        };
+        if (!wait_until(all_released, Ms(900'000), Ms(200))) die(setup, "the waiting pushes were not all sent in 15 minutes");
+        const double seconds = seconds_since(start);
+        wait_until([] { return false; }, Ms(settle_ms));
+        row("all of them due at once after a restart: every waiting push released and sent", watch.end(), seconds);
     }
     sender.kill_and_wait(SIGKILL);
     std::printf("store after: %.0f MiB\n", store_mib(setup));
