@@ -72,9 +72,10 @@ ngx_int_t reject(ngx_http_request_t* r, const ApiError& error) {
 }
 
 // The body as one string: in memory buffers, or (small client_body_buffer_size) a temp file.
-std::variant<std::string, ApiError> collect_body(ngx_http_request_t* r) {
-    std::string body;
-    if (r->request_body == nullptr || r->request_body->bufs == nullptr) return body;
+// A body in one memory buffer (the usual small JSON) is viewed where nginx read it, not copied;
+// otherwise it is assembled in `storage`.
+std::variant<std::string_view, ApiError> collect_body(ngx_http_request_t* r, std::string& storage) {
+    if (r->request_body == nullptr || r->request_body->bufs == nullptr) return std::string_view{};
     std::size_t total = 0;
     for (ngx_chain_t* cl = r->request_body->bufs; cl; cl = cl->next) {
         const ngx_buf_t* b = cl->buf;
@@ -82,19 +83,23 @@ std::variant<std::string, ApiError> collect_body(ngx_http_request_t* r) {
                                       : static_cast<std::size_t>(b->file_last - b->file_pos);
     }
     if (auto error = api::check_body_size(total)) return *error;
-    body.reserve(total);
+    const ngx_buf_t* first = r->request_body->bufs->buf;
+    if (r->request_body->bufs->next == nullptr && ngx_buf_in_memory(first)) {
+        return std::string_view(reinterpret_cast<const char*>(first->pos), total);
+    }
+    storage.reserve(total);
     for (ngx_chain_t* cl = r->request_body->bufs; cl; cl = cl->next) {
         ngx_buf_t* b = cl->buf;
         if (ngx_buf_in_memory(b)) {
-            body.append(reinterpret_cast<const char*>(b->pos), static_cast<std::size_t>(b->last - b->pos));
+            storage.append(reinterpret_cast<const char*>(b->pos), static_cast<std::size_t>(b->last - b->pos));
         } else if (b->in_file && b->file) {
             std::string chunk(static_cast<std::size_t>(b->file_last - b->file_pos), '\0');
             const ssize_t n = ngx_read_file(b->file, reinterpret_cast<u_char*>(chunk.data()), chunk.size(), b->file_pos);
             if (n != static_cast<ssize_t>(chunk.size())) return make_error(ErrorCode::internal_error);
-            body += chunk;
+            storage += chunk;
         }
     }
-    return body;
+    return std::string_view(storage);
 }
 
 // pushsync_push: off, 0 or empty disable pushes for this request.
@@ -157,24 +162,27 @@ ngx_int_t notify(ngx_http_request_t* r, WorkerState& worker, const api::Route& r
         return send_json(r, NGX_HTTP_OK, api::notify_body("disabled", targets));
     }
 
-    Queue* queue = worker.queue();
+    Queue* queue = worker.queue_as_opened();
     if (queue == nullptr) return send_error(r, make_error(ErrorCode::store_unavailable));
-    const EnqueueResult result =
-        queue->enqueue(Notify{route.group, request.tail, request.origin, now_unix_ms()});
+    const Notify entry{route.group, request.tail, request.origin, now_unix_ms()};
+    EnqueueResult result = queue->enqueue_counted(entry);
+    if (result == EnqueueResult::full && queue->retired()) {
+        // `pushsyncctl queue reset` swapped the file: queue() opens the new one.
+        queue = worker.queue();
+        if (queue == nullptr) return send_error(r, make_error(ErrorCode::store_unavailable));
+        result = queue->enqueue_counted(entry);
+    }
     if (result == EnqueueResult::invalid) {
         // parse_notify_body and the route bound group, tail and origin to what a slot holds, so
         // this is a bug between the two: a 500, never a 202 for a cut-short entry.
-        queue->add(Counter::notifies_rejected);
         ngx_log_error(NGX_LOG_ERR, log, 0, "pushsync: notify refused by the queue group=%V invalid entry",
                       LogText(route.group).get());
         return send_error(r, make_error(ErrorCode::internal_error));
     }
     if (result != EnqueueResult::accepted) {
-        queue->add(Counter::notifies_rejected);
         ngx_log_error(NGX_LOG_WARN, log, 0, "pushsync: notify rejected group=%V queue full", LogText(route.group).get());
         return send_error(r, make_error(ErrorCode::queue_full));
     }
-    queue->add(Counter::notifies_accepted);
     if (request.origin.empty()) {
         ngx_log_error(NGX_LOG_INFO, log, 0, "pushsync: notify queued group=%V devices=%uz", LogText(route.group).get(),
                       targets);
@@ -210,11 +218,12 @@ ngx_int_t handle_body(ngx_http_request_t* r) {
     const auto* ctx = static_cast<RequestContext*>(ngx_http_get_module_ctx(r, ngx_http_pushsync_module));
     WorkerState* worker = main_conf(r)->worker;
     if (ctx != nullptr && ctx->error) return send_error(r, *ctx->error);
-    auto body = collect_body(r);
+    std::string storage;
+    auto body = collect_body(r, storage);
     if (auto* error = std::get_if<ApiError>(&body)) return send_error(r, *error);
     if (ctx == nullptr || worker == nullptr) return send_error(r, make_error(ErrorCode::internal_error));
-    if (ctx->route.endpoint == api::Endpoint::notify) return notify(r, *worker, ctx->route, std::get<std::string>(body));
-    return start_register(r, *worker, ctx->route, std::get<std::string>(body));
+    if (ctx->route.endpoint == api::Endpoint::notify) return notify(r, *worker, ctx->route, std::get<std::string_view>(body));
+    return start_register(r, *worker, ctx->route, std::get<std::string_view>(body));
 }
 
 void body_ready(ngx_http_request_t* r) noexcept {

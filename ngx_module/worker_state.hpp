@@ -23,6 +23,9 @@ public:
     // fixed permission problem heals without a restart.
     Store* store() noexcept;
     Queue* queue() noexcept;
+    // The queue as opened, without asking whether `pushsyncctl queue reset` retired it (an fstat):
+    // for the notify path, whose enqueue answers full on a retired file and then asks queue().
+    Queue* queue_as_opened() noexcept { return queue_ ? queue_.get() : queue(); }
     Batcher& batcher() noexcept { return batcher_; }
 
     // exit_process: close the files now (the thread pool has already finished its tasks).

@@ -94,9 +94,42 @@ Txn::Txn(MDB_env* env, TxnGate& gate, bool write, const std::string& path, Commi
     }
 }
 
+SpareReader::~SpareReader() {
+    if (MDB_txn* txn = take()) mdb_txn_abort(txn);
+}
+
+void SpareReader::give(MDB_txn* txn) noexcept {
+    mdb_txn_reset(txn);
+    MDB_txn* none = nullptr;
+    if (!spare_.compare_exchange_strong(none, txn, std::memory_order_release, std::memory_order_relaxed)) {
+        mdb_txn_abort(txn);
+    }
+}
+
+Txn::Txn(MDB_env* env, TxnGate& gate, SpareReader& spare, const std::string& path)
+    : env_(env), gate_(&gate), path_(&path), durable_(nullptr) {
+    gate.enter();
+    if (MDB_txn* reset = spare.take()) {
+        if (mdb_txn_renew(reset) == MDB_SUCCESS) {
+            txn_ = reset;
+            spare_ = &spare;
+            return;
+        }
+        // A failed renew (say MDB_MAP_RESIZED) leaves the handle finished: drop it, and let a
+        // fresh begin below meet the same condition and handle it.
+        mdb_txn_abort(reset);
+    }
+    gate.leave();
+    Txn fresh(env, gate, false, path);
+    txn_ = fresh.txn_;
+    fresh.txn_ = nullptr;  // its gate entry is ours now
+    spare_ = &spare;
+}
+
 Txn::~Txn() {
     if (txn_ != nullptr) {
-        mdb_txn_abort(txn_);
+        if (spare_ != nullptr) spare_->give(txn_);
+        else mdb_txn_abort(txn_);
         end();
     }
 }

@@ -86,12 +86,35 @@ private:
     std::uint64_t synced_ = 0;  // guarded by mutex_: commits numbered up to this one are on disk
 };
 
+// One reset read transaction kept for the next reader of this process. mdb_txn_renew keeps the
+// reader slot of the reset handle, so a reader begun from it takes neither the reader table's lock
+// (MDB_NOTLS gives every new transaction a slot under that lock, shared with every process of the
+// store) nor an allocation: the nginx worker's one lookup per notify. A reset handle holds no
+// snapshot, so it keeps no old pages from reuse. Any thread may take it (MDB_NOTLS).
+class SpareReader {
+public:
+    SpareReader() = default;
+    ~SpareReader();
+    SpareReader(const SpareReader&) = delete;
+    SpareReader& operator=(const SpareReader&) = delete;
+
+    // A reset handle, or nullptr when none is spare (another thread holds it, or none ended yet).
+    MDB_txn* take() noexcept { return spare_.exchange(nullptr, std::memory_order_acquire); }
+    // Resets a finished read transaction and keeps it, or aborts it when one is kept already.
+    void give(MDB_txn* txn) noexcept;
+
+private:
+    std::atomic<MDB_txn*> spare_{nullptr};
+};
+
 // A transaction that aborts unless committed. The string_views it hands out point into the map
 // and stay valid only until the transaction ends or (write transactions) the next change.
 class Txn {
 public:
     // `durable`: a write transaction whose commit must be followed by CommitSync::after_commit.
     Txn(MDB_env* env, TxnGate& gate, bool write, const std::string& path, CommitSync* durable = nullptr);
+    // A read transaction renewed from `spare` when it holds one; handed back to it at the end.
+    Txn(MDB_env* env, TxnGate& gate, SpareReader& spare, const std::string& path);
     ~Txn();
     Txn(const Txn&) = delete;
     Txn& operator=(const Txn&) = delete;
@@ -117,6 +140,7 @@ private:
     TxnGate* gate_;
     const std::string* path_;
     CommitSync* durable_;
+    SpareReader* spare_ = nullptr;
 };
 
 // A cursor over one database. In a write transaction it must be destroyed before commit().

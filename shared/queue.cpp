@@ -406,6 +406,21 @@ std::uint64_t Queue::read_position() const noexcept { return impl_->read_positio
 
 EnqueueResult Queue::enqueue(const Notify& notify) noexcept { return impl_->enqueue(notify, NoHook{}); }
 
+EnqueueResult Queue::enqueue_counted(const Notify& notify) noexcept {
+    Impl& q = *impl_;
+    const EnqueueResult result = q.enqueue(notify, NoHook{});
+    if (result == EnqueueResult::invalid) {  // refused before enqueue looked at the file
+        add(Counter::notifies_rejected);
+        return result;
+    }
+    // enqueue() found the file intact a moment ago, or marked it broken: a truncation since then is
+    // no likelier than one during enqueue() itself, so the counter needs no fstat of its own.
+    if (q.broken.load(std::memory_order_acquire) || q.header->retired.load(std::memory_order_relaxed) != 0) return result;
+    const Counter counter = result == EnqueueResult::accepted ? Counter::notifies_accepted : Counter::notifies_rejected;
+    q.header->counters[static_cast<unsigned>(counter)].fetch_add(1, std::memory_order_relaxed);
+    return result;
+}
+
 EnqueueResult QueueTestAccess::enqueue_pausing(Queue& queue, const Notify& notify,
                                                const std::function<void()>& after_claim) {
     return queue.impl_->enqueue(notify, after_claim);

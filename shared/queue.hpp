@@ -137,6 +137,10 @@ public:
     // Never blocks; wakes the consumer only when it sleeps. A field out of Notify's limits is
     // refused whole (invalid), never cut short.
     EnqueueResult enqueue(const Notify& notify) noexcept;
+    // enqueue(), then the notifies_accepted or notifies_rejected counter to match, on the one check
+    // of the file enqueue() made (nginx's notify path: one fstat per request, not two). Counts
+    // nothing on a retired or broken file: the caller reopens the path and enqueues there.
+    EnqueueResult enqueue_counted(const Notify& notify) noexcept;
 
     // --- the consumer ------------------------------------------------------------------------
     // Appends up to `max` entries after the read position to `out`, waiting up to `wait` on the

@@ -18,6 +18,7 @@ struct Store::Impl {
     StoreOptions options;
     lmdb::EnvPtr env;
     mutable lmdb::TxnGate gate;  // this process's open transactions, for adopting a grown map
+    mutable lmdb::SpareReader spare_reader;  // closed before env (declared after it)
     // sync: always: every write transaction's commit is followed by its meta page's fsync.
     mutable lmdb::CommitSync commit_sync{options.sync == SyncMode::always && !options.read_only &&
                                          !options.meta_sync_under_writer_lock};
@@ -38,7 +39,7 @@ struct Store::Impl {
     bool budget = false;       // the same for these two
     std::jthread flusher;      // sync: interval only; declared last so it stops before env closes
 
-    lmdb::Txn read() const { return lmdb::Txn(env.get(), gate, false, options.path); }
+    lmdb::Txn read() const { return lmdb::Txn(env.get(), gate, spare_reader, options.path); }
     lmdb::Txn write() const { return lmdb::Txn(env.get(), gate, true, options.path, &commit_sync); }
 
     // Opens the named databases and checks the schema. Without `create`: false when the store is

@@ -97,18 +97,26 @@ void row(const std::string& figure, const Pair& pair, double target, const std::
 
 int main(int argc, char** argv) {
     int seconds = 10, connections = 32, rounds = 3;
+    std::string only;
     pushsync::bench::Options("module_bench",
                              "wrk against nginx with the module, each figure beside `return 204` on the same server; "
                              "prints Markdown rows\nfor BENCHMARKS.md (bench/module/run.sh runs it).")
         .positional("SECONDS", "length of each wrk run", seconds)
         .positional("CONNECTIONS", "wrk connections", connections)
         .positional("ROUNDS", "baseline/figure pairs (the median ratio is shown)", rounds)
+        .value("--only", "KIND", "only the rows of one kind: register or notify (profiling, quick checks)", only)
         .parse(argc, argv);
+    if (!only.empty() && only != "register" && only != "notify") {
+        std::fprintf(stderr, "module_bench: --only takes register or notify\n");
+        return 2;
+    }
+    const bool registers = only != "notify", notifies = only != "register";
     const auto scripts = source_dir() / "bench" / "module";
     const std::string command = "`bench/module/run.sh " + std::to_string(seconds) + " " + std::to_string(connections) +
                                 " " + std::to_string(rounds) + "`";
     try {
         for (const std::string sync : {"always", "interval"}) {
+            if (!registers && sync != "always") continue;
             NginxFixture nginx(NginxOptions{.queue_capacity = 65536,
                                             .store_sync = sync,
                                             .map_size = "1GiB",
@@ -117,14 +125,19 @@ int main(int argc, char** argv) {
             const std::string base = nginx.url("/baseline");
 
             const std::string reg_script = (scripts / "register.lua").string();
-            row("register, `sync: " + sync + "`, " + std::to_string(connections) + " connections",
-                measure(base, nginx.url("/"), reg_script, seconds, connections, rounds), 0.25, command);
-            if (sync == "always") {
+            if (registers) {
+                // Issue 15's targets: durable registrations at 32 connections 0.35, the rest 0.25.
+                row("register, `sync: " + sync + "`, " + std::to_string(connections) + " connections",
+                    measure(base, nginx.url("/"), reg_script, seconds, connections, rounds),
+                    sync == "always" ? 0.35 : 0.25, command);
+            }
+            if (registers && sync == "always") {
                 // Group commit: more concurrent registrations share each fsync.
                 const int many = connections * 8;
                 row("register, `sync: always`, " + std::to_string(many) + " connections",
                     measure(base, nginx.url("/"), reg_script, seconds, many, rounds), 0.25, command);
-
+            }
+            if (notifies && sync == "always") {
                 // The notify group: three devices, the origin is one of them.
                 for (const char* t : {"00000000000000000000000000000001", "00000000000000000000000000000002",
                                       "00000000000000000000000000000003"}) {
@@ -139,7 +152,7 @@ int main(int argc, char** argv) {
                 row("notify (queued, drained)",
                     measure(base, nginx.url("/v1/groups/bench-notify/notify"), (scripts / "notify.lua").string(),
                             seconds, connections, rounds),
-                    0.7, command);
+                    0.8, command);
             }
         }
     } catch (const std::exception& e) {

@@ -131,6 +131,34 @@ TEST(ApiBody, NotifyFields) {
     EXPECT_EQ(body_error(parse_notify_body(R"({"tail":"t","origin":5})")), "invalid_field");
 }
 
+// Plain bodies (flat, ASCII strings, no escapes) take a direct reader, the rest nlohmann's parser:
+// both must answer as one JSON parser would.
+TEST(ApiBody, EveryShapeOfBodyReadsAsJson) {
+    const auto tail_of = [](const std::string& body) {
+        auto parsed = parse_notify_body(body);
+        return std::holds_alternative<NotifyBody>(parsed) ? std::get<NotifyBody>(parsed).tail
+                                                          : "error:" + body_error(parsed);
+    };
+    EXPECT_EQ(tail_of(" \t\r\n{ \"tail\" :\n\"T-1\" , \"x\":\"y\" }\n"), "T-1");
+    EXPECT_EQ(tail_of(R"({"tail":"T\u002d1"})"), "T-1");              // an escape: the full parser
+    EXPECT_EQ(tail_of(R"({"tail":"first","tail":"second"})"), "second");  // the last of duplicates
+    EXPECT_EQ(tail_of(R"({"tail":"first","n":1,"tail":"second"})"), "second");
+    EXPECT_EQ(tail_of(R"({"tail":"t","tail":7})"), "error:invalid_field");
+    EXPECT_EQ(tail_of(R"({"tail":7,"tail":"t"})"), "t");
+    EXPECT_EQ(tail_of(R"({"inner":{"tail":"nested"},"tail":"top"})"), "top");
+    EXPECT_EQ(tail_of(R"({"inner":{"tail":"nested"}})"), "error:invalid_tail");
+    EXPECT_EQ(tail_of(R"({"tail":["t"]})"), "error:invalid_field");
+    EXPECT_EQ(tail_of(R"({"tail":null})"), "error:invalid_field");
+    for (const std::string bad : {R"({"tail":"t"}x)", R"({"tail":"t",})", R"({"tail" "t"})", R"({"tail":"t")",
+                                  R"({tail:"t"})", R"(["tail","t"])", R"("tail")", "{\"tail\":\"t\x01\"}",
+                                  "{\"tail\":\"t\xff\"}", R"({"tail":"t"}{})"}) {
+        SCOPED_TRACE(bad);
+        EXPECT_EQ(tail_of(bad), "error:invalid_json");
+    }
+    // Non-ASCII that is valid UTF-8 is JSON (the tail check then refuses it, not the parser).
+    EXPECT_EQ(tail_of("{\"x\":\"\xc3\xa9\",\"tail\":\"t\"}"), "t");
+}
+
 TEST(ApiResponses, ErrorAndNotifyBodiesFollowTheContract) {
     const auto error = nlohmann::json::parse(error_body({404, "not_found", "no such endpoint", {}}));
     EXPECT_EQ(error["error"], "not_found");

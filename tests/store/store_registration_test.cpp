@@ -198,6 +198,25 @@ TEST_F(StoreRegistration, ThreadsWriteWhileAnotherReads) {
     EXPECT_TRUE(store.check().empty());
 }
 
+// Reads reuse one kept (reset) read transaction, renewed each time and handed between threads:
+// each must still see every commit made before it began.
+TEST_F(StoreRegistration, EachReadSeesEveryCommitBeforeItFromAnyThread) {
+    for (int i = 0; i < 40; ++i) {
+        store.register_device(registration(token_of(i), "g"), 1'000);
+        const auto expected = static_cast<std::size_t>(i + 1);
+        if (i % 2 == 0) {
+            EXPECT_EQ(store.group_info("g", "").devices, expected);
+        } else {
+            std::size_t seen = 0;
+            std::jthread([&] { seen = store.group_info("g", token_of(i)).devices; }).join();
+            EXPECT_EQ(seen, expected);
+        }
+        EXPECT_TRUE(store.group_info("g", token_of(i)).origin_member);
+    }
+    // Two readers at once: one takes the kept transaction, the other begins its own.
+    store.for_each_in_group("g", [&](const Device&) { EXPECT_EQ(store.group_info("g", "").devices, 40u); });
+}
+
 // An input that hands out its text only when released, and says when the first read came:
 // import_jsonl reads it inside its open write transaction.
 class GatedInput : public std::streambuf {
