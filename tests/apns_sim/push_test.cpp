@@ -1,6 +1,8 @@
 // The happy path through independent clients: curl --http2, nghttp, and the nghttp2 test client.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "tests/apns_sim/sim_test_support.hpp"
 
 namespace pushsync::test {
@@ -69,6 +71,8 @@ TEST_F(Push, RequestLogRecordsEachRequest) {
     EXPECT_EQ(e["payload"], background_payload);
     EXPECT_EQ(e["apns_id"], r.header("apns-id"));
     EXPECT_GT(e["time_ms"].get<std::int64_t>(), 0);
+    // The real clock in microseconds, within a second of the millisecond field (no offset moved).
+    EXPECT_LT(std::abs(e["received_us"].get<std::int64_t>() / 1000 - e["time_ms"].get<std::int64_t>()), 1000);
     EXPECT_GT(e["connection"].get<std::int64_t>(), 0);
     // the same line went to the log file
     ASSERT_TRUE(wait_until([&] { return read_file(sim().log_file()).find(device_token) != std::string::npos; }));

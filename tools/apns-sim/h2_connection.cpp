@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 
 #include <algorithm>
+#include <chrono>
 #include <iostream>
 
 #include "apns_server.hpp"
@@ -303,6 +304,8 @@ void H2Connection::handle_request(Stream& s) {
     const Request& r = s.request;
     LogEntry& e = s.entry;
     e.time_ms = sim_.clock.now_ms();
+    e.received_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     e.connection = id_;
     e.stream = s.id;
     e.method = r.method;

@@ -86,6 +86,7 @@ void RequestLog::add(const LogEntry& e) {
     line += "{\"seq\":";
     line += std::to_string(seq_);
     field(line, "time_ms", e.time_ms);
+    field(line, "received_us", e.received_us);
     field(line, "connection", static_cast<std::int64_t>(e.connection));
     field(line, "stream", e.stream);
     field(line, "method", e.method);

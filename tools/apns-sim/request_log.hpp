@@ -13,6 +13,9 @@ namespace apns_sim {
 
 struct LogEntry {
     std::int64_t time_ms = 0;
+    // The real clock (no control-API offset) in microseconds, when the request was complete:
+    // benchmarks measure notify-to-push latency against it.
+    std::int64_t received_us = 0;
     std::uint64_t connection = 0;
     std::int32_t stream = 0;
     std::string method;
