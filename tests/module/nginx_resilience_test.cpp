@@ -119,6 +119,31 @@ TEST(ModuleResilience, ReloadAndKilledWorkerLoseNoAnsweredRegistration) {
     EXPECT_EQ(nginx.request("PUT", "/v1/groups/after/devices/" + make_token(1), register_body()).status, 201);
 }
 
+// The upgrade of nginx's docs (USR2, then QUIT to the old master) with the module loaded: the new
+// master opens the store and the queue again beside the old one's workers, and nothing answered
+// is lost.
+TEST(ModuleResilience, BinaryUpgradeLosesNoAnsweredRegistration) {
+    NginxFixture nginx(NginxOptions{.daemon = true});
+    RegistrationLoad load(nginx);
+    ASSERT_TRUE(load.advance(30));
+    const pid_t old_master = nginx.master_pid();
+    nginx.upgrade_binary();
+    EXPECT_NE(nginx.master_pid(), old_master);
+    EXPECT_NE(nginx.error_log().find("signal 12 (SIGUSR2) received"), std::string::npos);
+    ASSERT_TRUE(load.advance(30));
+    load.stop();
+    for (const auto& a : load.answered()) {
+        const auto device = stored_device(nginx.store_path(), a.token);
+        ASSERT_TRUE(device) << a.token;
+        EXPECT_EQ(device->group, a.group);
+    }
+    expect_store_clean(nginx);
+    for (const char* level : {"[emerg]", "[alert]", "[crit]"}) {
+        EXPECT_EQ(nginx.error_log().find(level), std::string::npos) << nginx.error_log();
+    }
+    EXPECT_EQ(nginx.request("PUT", "/v1/groups/after/devices/" + make_token(1), register_body()).status, 201);
+}
+
 TEST(ModuleResilience, IntervalSyncAlsoKeepsAnsweredRegistrationsAcrossReload) {
     NginxFixture nginx(NginxOptions{.store_sync = "interval"});
     RegistrationLoad load(nginx, 2);

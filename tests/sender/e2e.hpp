@@ -44,6 +44,7 @@ struct Stack {
         std::uint32_t queue_capacity = 4096;
         std::string key_file{};  // instead of the simulator's .p8 (never delete that one: tests share it)
         std::string nginx_server_extra{};  // more locations in nginx's server{} (NginxOptions::server_extra)
+        bool nginx_daemon = false;         // NginxOptions::daemon, for upgrade_binary()
         ApnsSimOptions sim_options{};
     };
 
@@ -60,6 +61,7 @@ struct Stack {
         n.queue_capacity = options.queue_capacity;
         n.start = options.start_nginx;
         n.server_extra = options.nginx_server_extra;
+        n.daemon = options.nginx_daemon;
         n.apps_yaml = "apps:\n  - bundle_id: com.example.app\n    auth:\n      type: token\n      team_id: " +
                       sim.team_id() + "\n      key_id: " + sim.key_id() + "\n      key_file: " +
                       (options.key_file.empty() ? sim.key_file().string() : options.key_file) + "\n";

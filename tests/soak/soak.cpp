@@ -36,7 +36,7 @@ struct Options {
 };
 
 const std::vector<std::string> fault_kinds = {
-    "sender_kill",  "sender_term", "worker_kill", "nginx_reload", "nginx_restart", "apns_503",
+    "sender_kill",  "sender_term", "worker_kill", "nginx_reload", "nginx_restart", "nginx_upgrade", "apns_503",
     "apns_429",     "apns_500",    "goaway",      "goaway_last_stream_id", "silence", "delay",
     "connection_drop", "unregistered_410", "expired_provider_token", "queue_fill"};
 
@@ -357,6 +357,8 @@ private:
         } else if (kind == "nginx_restart") {
             s.nginx.stop();
             s.nginx.start();
+        } else if (kind == "nginx_upgrade") {
+            s.nginx.upgrade_binary();
         } else if (kind == "apns_503") {
             status_fault(503, "ServiceUnavailable", 40);
         } else if (kind == "apns_429") {
@@ -487,6 +489,7 @@ int soak(const Options& o) {
     so.request_timeout_ms = 1000;
     so.queue_capacity = 1024;
     so.start_sender = false;
+    so.nginx_daemon = true;  // for the binary upgrade
     Stack stack(so);
     Run run;
     run.options = o;

@@ -1,6 +1,7 @@
 #include "tests/support/nginx_fixture.hpp"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -149,7 +150,7 @@ void NginxFixture::write_files() {
          << "worker_processes " << options_.workers << ";\n"
          << (geteuid() == 0 ? "user root;\n" : "")
          << "pid logs/nginx.pid;\n"
-         << "daemon off;\n"
+         << (options_.daemon ? "daemon on;\n" : "daemon off;\n")
          << "master_process on;\n"
          << "error_log logs/error.log " << options_.error_log_level << ";\n"
          << "thread_pool default threads=" << options_.thread_pool_threads << ";\n"
@@ -193,7 +194,21 @@ CommandResult NginxFixture::test_config() const {
 }
 
 void NginxFixture::start() {
-    master_ = Process::spawn(nginx_argv(), dir_ / "logs/stderr.log");
+    if (options_.daemon) {
+        // The detached master is orphaned under this process instead of init, so it stays ours
+        // to signal and wait for.
+        if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) throw std::runtime_error("prctl(PR_SET_CHILD_SUBREAPER) failed");
+        std::filesystem::remove(pid_file_path());
+        Process starter = Process::spawn(nginx_argv(), dir_ / "logs/stderr.log");
+        const int code = starter.wait(std::chrono::seconds(20));
+        if (code != 0 || !wait_until([this] { return pid_in_file() > 0; })) {
+            throw std::runtime_error("nginx did not start (exit " + std::to_string(code) + "):\n" +
+                                     read_file(dir_ / "logs/stderr.log") + error_log());
+        }
+        master_ = Process::adopt(pid_in_file());
+    } else {
+        master_ = Process::spawn(nginx_argv(), dir_ / "logs/stderr.log");
+    }
     const bool up = wait_until(
         [this] {
             if (!master_.running()) return true;
@@ -232,9 +247,40 @@ void NginxFixture::reload() {
     if (!renewed) throw std::runtime_error("nginx reload did not bring up new workers:\n" + error_log());
 }
 
+void NginxFixture::upgrade_binary() {
+    if (!options_.daemon) throw std::logic_error("upgrade_binary() needs NginxOptions::daemon");
+    const pid_t old_master = master_.pid();
+    master_.signal(SIGUSR2);
+    pid_t new_master = 0;
+    const bool up = wait_until(
+        [&] {
+            new_master = pid_in_file();
+            return new_master > 0 && new_master != old_master &&
+                   static_cast<int>(workers_of(new_master).size()) == options_.workers;
+        },
+        std::chrono::seconds(20));
+    if (!up) throw std::runtime_error("nginx binary upgrade: no new master with workers:\n" + error_log());
+    master_.signal(SIGQUIT);
+    if (master_.wait(std::chrono::seconds(20)) == -1) throw std::runtime_error("nginx binary upgrade: the old master did not quit");
+    master_ = Process::adopt(new_master);
+}
+
+pid_t NginxFixture::pid_in_file() const {
+    const std::string text = read_file(pid_file_path());
+    if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) return 0;
+    try {
+        return static_cast<pid_t>(std::stol(text));
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
 std::vector<pid_t> NginxFixture::worker_pids() const {
+    return workers_of(master_.pid());
+}
+
+std::vector<pid_t> NginxFixture::workers_of(pid_t master) const {
     std::vector<pid_t> pids;
-    const pid_t master = master_.pid();
     if (master <= 0) return pids;
     for (const auto& entry : fs::directory_iterator("/proc")) {
         const std::string name = entry.path().filename().string();

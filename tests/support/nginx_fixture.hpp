@@ -45,6 +45,9 @@ struct NginxOptions {
     std::string error_log_level = "info";
     int thread_pool_threads = 4;
     bool start = true;                // false: call start() yourself
+    // The master detaches (daemon on), which upgrade_binary() needs: nginx ignores USR2 in a
+    // master whose parent is still the process that started it.
+    bool daemon = false;
 };
 
 class NginxFixture {
@@ -61,11 +64,16 @@ public:
     void stop();
     // SIGHUP; returns once a full new set of workers runs (old ones may still be finishing).
     void reload();
+    // The binary upgrade of nginx's docs (options().daemon only): USR2 starts a new master from
+    // the same binary on the inherited sockets; once its workers run, the old master is stopped
+    // gracefully (QUIT). Returns once only the new master is left.
+    void upgrade_binary();
     bool running();
 
     pid_t master_pid() const noexcept { return master_.pid(); }
     // The current generation's workers (not those "shutting down").
     std::vector<pid_t> worker_pids() const;
+    std::filesystem::path pid_file_path() const { return dir_ / "logs/nginx.pid"; }
 
     // method, path ("/v1/groups/g/devices"), body (sent when non-empty, with
     // Content-Type: application/json unless `headers` has a Content-Type line; "Content-Type:"
@@ -96,6 +104,8 @@ public:
 private:
     void write_files();
     std::vector<std::string> nginx_argv() const;
+    std::vector<pid_t> workers_of(pid_t master) const;
+    pid_t pid_in_file() const;  // 0 when absent or unreadable
 
     NginxOptions options_;
     TempDir dir_;

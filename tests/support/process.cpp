@@ -182,6 +182,12 @@ Process Process::spawn(const std::vector<std::string>& argv, const std::filesyst
     return p;
 }
 
+Process Process::adopt(pid_t pid) noexcept {
+    Process p;
+    p.pid_ = pid;
+    return p;
+}
+
 Process::Process(Process&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)), status_(std::exchange(other.status_, -1)) {}
 

@@ -48,6 +48,9 @@ public:
     Process() = default;
     static Process spawn(const std::vector<std::string>& argv, const std::filesystem::path& log_file = {},
                          const std::map<std::string, std::string>& extra_env = {});
+    // A process that became this one's child by being orphaned under it (PR_SET_CHILD_SUBREAPER),
+    // such as a daemonized nginx master.
+    static Process adopt(pid_t pid) noexcept;
     Process(Process&& other) noexcept;
     Process& operator=(Process&& other) noexcept;
     ~Process();
