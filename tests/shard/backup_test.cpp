@@ -35,7 +35,7 @@ TEST(HotBackup, CopyDuringRegistrationsHoldsEveryAnsweredOneAndPassesCheck) {
                 const int n = w * 1000000 + i;
                 const std::string group = group_of(n / 3);
                 const Call reg = register_call(group, token_of(n, 'd'));
-                const ClientResponse r = client.request(reg.method, reg.path, reg.body);
+                const HttpAnswer r = client.request(reg.method, reg.path, reg.body);
                 if (r.status != 201) {
                     ++failures;
                     continue;

@@ -69,7 +69,7 @@ public:
     ClientRecord record;
 
 private:
-    void record_registration(const Call& call, const ClientResponse& r) {
+    void record_registration(const Call& call, const HttpAnswer& r) {
         const std::uint64_t now = ++step_counter_;
         if (r.status != 200 && r.status != 201) {
             record.failures.push_back(call.method + " " + call.path + ": " + std::to_string(r.status) + " " + r.body);
@@ -98,7 +98,7 @@ private:
         default: call = notify_call(group_of(g), "T" + std::to_string(k)); break;
         }
         const std::uint64_t sent_step = ++step_counter_;
-        const ClientResponse r = client.request(call.method, call.path, call.body);
+        const HttpAnswer r = client.request(call.method, call.path, call.body);
         if (call.method == "PUT") {
             record_registration(call, r);
         } else if (r.status == 202) {
@@ -193,7 +193,7 @@ TEST(MovingGroups, AddingAShardUnderTrafficMovesOnlyItsGroupsIntact) {
     std::size_t moved = 0;
     for (int g = 0; g < groups; ++g) {
         const std::string group = group_of(g);
-        const ClientResponse r = check.request("GET", "/v1/groups/" + group + "/devices");
+        const HttpAnswer r = check.request("GET", "/v1/groups/" + group + "/devices");
         ASSERT_EQ(r.status, 200) << group << " " << r.body;
         const std::string routed = r.header("X-Pushsync-Shard");
         ASSERT_EQ(shards.at(routed)->ring_name(), ring.owner(group)->name) << group;

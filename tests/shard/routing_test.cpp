@@ -160,7 +160,7 @@ TEST(FrontRouting, StoppedShardsGroupsGetTheApis503AndComeBackWhole) {
     for (int g : groups_of["b"]) {
         for (const Call& call : {notify_call(group_of(g), "down"), register_call(group_of(g), token_of(100000 + g, 'b')),
                                  Call{"GET", "/v1/groups/" + group_of(g) + "/devices", ""}}) {
-            const ClientResponse r = client.request(call.method, call.path, call.body);
+            const HttpAnswer r = client.request(call.method, call.path, call.body);
             ASSERT_EQ(r.status, 503) << call.method << " " << call.path << " " << r.body;
             EXPECT_EQ(r.header("Content-Type"), "application/json");
             EXPECT_EQ(r.header("Retry-After"), "1");
@@ -174,7 +174,7 @@ TEST(FrontRouting, StoppedShardsGroupsGetTheApis503AndComeBackWhole) {
     for (int g : groups_of["a"]) {
         const Call added = register_call(group_of(g), token_of(100000 + g, 'b'));
         ASSERT_EQ(client.request(added.method, added.path, added.body).status, 201);
-        const ClientResponse r = client.request("POST", "/v1/groups/" + group_of(g) + "/notify", R"({"tail":"while-b-down"})");
+        const HttpAnswer r = client.request("POST", "/v1/groups/" + group_of(g) + "/notify", R"({"tail":"while-b-down"})");
         ASSERT_EQ(r.status, 202) << r.body;
         expected_pushes += 3;
     }
@@ -188,11 +188,11 @@ TEST(FrontRouting, StoppedShardsGroupsGetTheApis503AndComeBackWhole) {
         EXPECT_EQ(device_to_json(now), device_to_json(device));
     }
     for (int g : groups_of["b"]) {
-        const ClientResponse list = client.request("GET", "/v1/groups/" + group_of(g) + "/devices");
+        const HttpAnswer list = client.request("GET", "/v1/groups/" + group_of(g) + "/devices");
         ASSERT_EQ(list.status, 200) << list.body;
         EXPECT_EQ(list.header("X-Pushsync-Shard"), "b");
         EXPECT_EQ(nlohmann::json::parse(list.body).at("devices").size(), 2u);
-        const ClientResponse r = client.request("POST", "/v1/groups/" + group_of(g) + "/notify", R"({"tail":"b-back"})");
+        const HttpAnswer r = client.request("POST", "/v1/groups/" + group_of(g) + "/notify", R"({"tail":"b-back"})");
         ASSERT_EQ(r.status, 202) << r.body;
         expected_pushes += 2;
     }

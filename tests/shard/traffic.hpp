@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/shard/http_client.hpp"
+#include "tests/support/http_client.hpp"
 
 namespace pushsync::test {
 
@@ -37,8 +37,8 @@ inline Call notify_call(const std::string& group, const std::string& tail, const
 }
 
 // Runs the calls over `connections` keep-alive connections; answers in the calls' order.
-inline std::vector<ClientResponse> run_calls(int port, const std::vector<Call>& calls, int connections = 4) {
-    std::vector<ClientResponse> answers(calls.size());
+inline std::vector<HttpAnswer> run_calls(int port, const std::vector<Call>& calls, int connections = 4) {
+    std::vector<HttpAnswer> answers(calls.size());
     std::vector<std::thread> threads;
     for (int c = 0; c < connections; ++c) {
         threads.emplace_back([&, c] {

@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "tests/sender/e2e.hpp"
-#include "tests/soak/http_client.hpp"
+#include "tests/support/http_client.hpp"
 #include "tests/soak/record.hpp"
 
 namespace pushsync::soak {
@@ -23,6 +23,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using pushsync::sender::e2e::Stack;
+using pushsync::test::HttpAnswer;
+using pushsync::test::HttpClient;
 using pushsync::test::Protocol;
 using Clock = std::chrono::steady_clock;
 
@@ -88,15 +90,15 @@ public:
 private:
     int random_group() { return std::uniform_int_distribution<int>(0, static_cast<int>(record_.groups.size()) - 1)(rng_); }
 
-    void count(const std::string& kind, const Answer& a) {
-        const int status = a.outcome == Answer::Outcome::answered ? a.status
-                           : a.outcome == Answer::Outcome::not_sent ? 0 : -1;
+    void count(const std::string& kind, const HttpAnswer& a) {
+        const int status = a.outcome == HttpAnswer::Outcome::answered ? a.status
+                           : a.outcome == HttpAnswer::Outcome::not_sent ? 0 : -1;
         std::lock_guard lock(record_.mutex);
         ++record_.requests[kind][status];
-        if (a.outcome == Answer::Outcome::answered && a.status >= 500 && a.status != 503) {
+        if (a.outcome == HttpAnswer::Outcome::answered && a.status >= 500 && a.status != 503) {
             record_.violations.push_back(kind + " answered " + std::to_string(a.status) + ": " + a.body.substr(0, 200));
         }
-        if (a.outcome == Answer::Outcome::answered) {
+        if (a.outcome == HttpAnswer::Outcome::answered) {
             const auto body = nlohmann::json::parse(a.body, nullptr, false);
             if (!a.body.empty() && !body.is_object()) record_.violations.push_back(kind + ": a body that is not JSON");
             if (a.status >= 400 && !(body.is_object() && body.contains("error"))) {
@@ -105,9 +107,9 @@ private:
         }
     }
 
-    Answer call(const std::string& kind, std::string_view method, const std::string& path, const std::string& body) {
-        Answer a = http_.request(method, path, body);
-        if (a.outcome == Answer::Outcome::not_sent) std::this_thread::sleep_for(20ms);  // nginx restarting
+    HttpAnswer call(const std::string& kind, std::string_view method, const std::string& path, const std::string& body) {
+        HttpAnswer a = http_.request(method, path, body);
+        if (a.outcome == HttpAnswer::Outcome::not_sent) std::this_thread::sleep_for(20ms);  // nginx restarting
         count(kind, a);
         return a;
     }
@@ -143,12 +145,12 @@ private:
     }
 
     // Applies an answered (or lost) registration of device i into group g to the model.
-    void registered(int i, int g, const Answer& a) {
+    void registered(int i, int g, const HttpAnswer& a) {
         std::lock_guard lock(record_.mutex);
         Device& d = record_.devices[static_cast<std::size_t>(i)];
-        if (a.outcome == Answer::Outcome::unknown) {
+        if (a.outcome == HttpAnswer::Outcome::unknown) {
             d.uncertain = true;
-        } else if (a.outcome == Answer::Outcome::answered && (a.status == 200 || a.status == 201)) {
+        } else if (a.outcome == HttpAnswer::Outcome::answered && (a.status == 200 || a.status == 201)) {
             if (!d.registered || d.group != g) d.changed_at = record_.next_seq++;
             d.registered = true;
             d.group = g;
@@ -168,8 +170,8 @@ private:
         const Device& d = record_.devices[static_cast<std::size_t>(i)];
         const auto r = run_.stack->nginx.request("PUT", device_path(g, d), R"({"bundle_id":"com.example.app"})", {},
                                                  Protocol::h2c);
-        Answer a;
-        a.outcome = r.status == 0 ? Answer::Outcome::unknown : Answer::Outcome::answered;
+        HttpAnswer a;
+        a.outcome = r.status == 0 ? HttpAnswer::Outcome::unknown : HttpAnswer::Outcome::answered;
         a.status = r.status;
         a.body = r.body;
         count("register_h2c", a);
@@ -189,11 +191,11 @@ private:
     void delete_device(int g) {
         const int i = pick(g, true);
         if (i < 0) return;
-        const Answer a = call("delete", "DELETE", device_path(g, record_.devices[static_cast<std::size_t>(i)]), "");
+        const HttpAnswer a = call("delete", "DELETE", device_path(g, record_.devices[static_cast<std::size_t>(i)]), "");
         std::lock_guard lock(record_.mutex);
         Device& d = record_.devices[static_cast<std::size_t>(i)];
-        if (a.outcome == Answer::Outcome::unknown) d.uncertain = true;
-        if (a.outcome == Answer::Outcome::answered && a.status == 204) {
+        if (a.outcome == HttpAnswer::Outcome::unknown) d.uncertain = true;
+        if (a.outcome == HttpAnswer::Outcome::answered && a.status == 204) {
             d.registered = false;
             d.changed_at = record_.next_seq++;
         }
@@ -221,21 +223,21 @@ private:
         }
         const std::string body = origin.empty() ? nlohmann::json{{"tail", n.tail}}.dump()
                                                 : nlohmann::json{{"tail", n.tail}, {"origin", origin}}.dump();
-        const Answer a = call(origin.empty() ? "notify" : "notify_origin", "POST",
+        const HttpAnswer a = call(origin.empty() ? "notify" : "notify_origin", "POST",
                               "/v1/groups/" + record_.groups[static_cast<std::size_t>(g)].id + "/notify", body);
-        if (a.outcome == Answer::Outcome::answered && a.status == 503) {
+        if (a.outcome == HttpAnswer::Outcome::answered && a.status == 503) {
             const auto j = nlohmann::json::parse(a.body, nullptr, false);
             if (j.is_object() && j.value("error", "") == "queue_full") {
                 ++run_.queue_full_seen;
                 run_.fill_queue = false;
-                if (a.retry_after != "1") {
+                if (a.header("retry-after") != "1") {
                     std::lock_guard lock(record_.mutex);
                     record_.violations.push_back("503 queue_full without Retry-After: 1");
                 }
             }
         }
-        n.accepted = a.outcome == Answer::Outcome::answered && a.status == 202;
-        n.unknown = a.outcome == Answer::Outcome::unknown;
+        n.accepted = a.outcome == HttpAnswer::Outcome::answered && a.status == 202;
+        n.unknown = a.outcome == HttpAnswer::Outcome::unknown;
         if (n.accepted) {
             const auto j = nlohmann::json::parse(a.body, nullptr, false);
             n.answered_devices = j.is_object() ? j.value("devices", -1) : -1;
@@ -261,8 +263,8 @@ private:
         if (const auto at = path.find("{g}"); at != std::string::npos) {
             path.replace(at, 3, record_.groups[static_cast<std::size_t>(g)].id);
         }
-        const Answer a = call("bad", path.find("/devices/") != std::string::npos ? "PUT" : "POST", path, body);
-        if (a.outcome == Answer::Outcome::answered && (a.status < 400 || a.status >= 500)) {
+        const HttpAnswer a = call("bad", path.find("/devices/") != std::string::npos ? "PUT" : "POST", path, body);
+        if (a.outcome == HttpAnswer::Outcome::answered && (a.status < 400 || a.status >= 500)) {
             std::lock_guard lock(record_.mutex);
             record_.violations.push_back("a bad request to " + path + " answered " + std::to_string(a.status));
         }
