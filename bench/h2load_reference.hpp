@@ -1,0 +1,33 @@
+#pragma once
+// h2load against apns-sim with the sender's request shape (background push, a valid JWT): the
+// ceiling a benchmark's pushes/s is read against, measured in the same run.
+#include <cstdint>
+#include <cstdio>
+#include <regex>
+#include <string>
+
+#include "tests/support/apns_sim_fixture.hpp"
+#include "tests/support/process.hpp"
+
+namespace pushsync::bench {
+
+// Requests per second h2load got answered 200 for `count` pushes over one connection with
+// `window` streams; 0 (and h2load's output on stderr) when it did not finish them all.
+inline double h2load_rate(const test::ApnsSimFixture& sim, const std::string& jwt, const std::string& payload_file,
+                          const std::string& token, std::uint64_t count, std::uint32_t window) {
+    const auto r = test::run({"h2load", "-n", std::to_string(count), "-c", "1", "-m", std::to_string(window), "-d",
+                              payload_file, "-H", "apns-topic: com.example.app", "-H", "apns-push-type: background",
+                              "-H", "apns-priority: 5", "-H", "apns-expiration: 1900000000", "-H",
+                              "authorization: bearer " + jwt, sim.url() + "/3/device/" + token});
+    std::smatch m;
+    static const std::regex finished(R"(finished in ([0-9.]+)(m?s))");
+    static const std::regex codes(R"(status codes: (\d+) 2xx)");
+    double seconds = 0;
+    std::uint64_t ok = 0;
+    if (std::regex_search(r.out, m, finished)) seconds = std::stod(m[1]) / (m[2] == "ms" ? 1000.0 : 1.0);
+    if (std::regex_search(r.out, m, codes)) ok = std::stoull(m[1]);
+    if (seconds == 0 || ok != count) std::fprintf(stderr, "h2load: %s%s\n", r.out.c_str(), r.err.c_str());
+    return seconds > 0 && ok == count ? static_cast<double>(ok) / seconds : 0;
+}
+
+}  // namespace pushsync::bench
