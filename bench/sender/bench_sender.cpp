@@ -26,7 +26,9 @@
 #include <thread>
 #include <vector>
 
+#include "bench/h2load_reference.hpp"
 #include "bench/options.hpp"
+#include "bench/proc_stat.hpp"
 #include "bench/sender/sender_setup.hpp"
 #include "sender/jwt.hpp"
 #include "shared/device.hpp"
@@ -44,38 +46,8 @@ using Ms = std::chrono::milliseconds;
 
 std::uint64_t sent_counter(Queue& q) { return q.stats().counters[static_cast<unsigned>(Counter::pushes_sent)]; }
 
-// CPU time (user + system) a process has used so far, in ms.
-double cpu_ms(pid_t pid) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string all((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    const auto close = all.rfind(')');
-    if (close == std::string::npos) return 0;
-    std::istringstream fields(all.substr(close + 2));
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && fields >> field; ++i) {
-        if (i == 14) utime = std::stoull(field);
-        if (i == 15) stime = std::stoull(field);
-    }
-    return static_cast<double>(utime + stime) * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double h2load_rate(const ApnsSimFixture& sim, const std::string& jwt, const std::string& payload_file,
-                   const std::string& token, std::uint64_t count, std::uint32_t window) {
-    const auto r = run({"h2load", "-n", std::to_string(count), "-c", "1", "-m", std::to_string(window), "-d",
-                        payload_file, "-H", "apns-topic: com.example.app", "-H", "apns-push-type: background", "-H",
-                        "apns-priority: 5", "-H", "apns-expiration: 1900000000", "-H", "authorization: bearer " + jwt,
-                        sim.url() + "/3/device/" + token});
-    std::smatch m;
-    static const std::regex finished(R"(finished in ([0-9.]+)(m?s))");
-    static const std::regex codes(R"(status codes: (\d+) 2xx)");
-    double seconds = 0;
-    std::uint64_t ok = 0;
-    if (std::regex_search(r.out, m, finished)) seconds = std::stod(m[1]) / (m[2] == "ms" ? 1000.0 : 1.0);
-    if (std::regex_search(r.out, m, codes)) ok = std::stoull(m[1]);
-    if (seconds == 0 || ok != count) std::fprintf(stderr, "h2load: %s%s\n", r.out.c_str(), r.err.c_str());
-    return seconds > 0 ? ok / seconds : 0;
-}
+using pushsync::bench::cpu_ms;
+using pushsync::bench::h2load_rate;
 
 void bench_throughput(std::uint64_t pushes, int rounds) {
     ApnsSimOptions so;
