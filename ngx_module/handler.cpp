@@ -59,8 +59,11 @@ bool has_body(ngx_http_request_t* r) noexcept {
 // still sends makes nginx reset the stream and clients such as curl then drop the answer.
 ngx_int_t reject(ngx_http_request_t* r, const ApiError& error) {
     if (r->stream != nullptr && has_body(r)) {
-        auto* ctx = pool_emplace<RequestContext>(r->pool, RequestContext{{}, error});
+        // Made empty, then given the error: g++ 12 at -O3 calls the empty route of a temporary
+        // RequestContext{{}, error} "maybe uninitialized" when it is destroyed (a false warning).
+        auto* ctx = pool_emplace<RequestContext>(r->pool);
         if (ctx == nullptr) return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ctx->error = error;
         ngx_http_set_ctx(r, ctx, ngx_http_pushsync_module);
         const ngx_int_t rc = ngx_http_read_client_request_body(r, body_ready);
         if (rc >= NGX_HTTP_SPECIAL_RESPONSE) return rc;
