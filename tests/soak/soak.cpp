@@ -70,7 +70,7 @@ public:
     Client(Run& run, int index)
         : run_(run), index_(index), record_(*run.records[static_cast<std::size_t>(index)]),
           rng_(run.options.seed * 1000003 + static_cast<std::uint64_t>(index)),
-          http_(run.stack->nginx.http_port(), 5s) {}
+          http_(run.stack->nginx.http_port(), 5s, HttpClient::OnUnansweredClose::unknown) {}
 
     void operator()() {
         const auto period = std::chrono::duration<double>(run_.options.clients / run_.options.rate);

@@ -92,11 +92,14 @@ bool HttpClient::fill() {
     }
 }
 
-bool HttpClient::read_response(HttpAnswer& answer) {
+bool HttpClient::read_response(HttpAnswer& answer, bool& nothing_read) {
+    nothing_read = true;
     std::size_t head_end;
     while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
         if (!fill()) return false;
+        nothing_read = false;
     }
+    nothing_read = false;
     const std::string head = buffer_.substr(0, head_end);
     buffer_.erase(0, head_end + 4);
     // "HTTP/1.1 202 Accepted"
@@ -141,15 +144,6 @@ bool HttpClient::read_response(HttpAnswer& answer) {
 }
 
 HttpAnswer HttpClient::request(std::string_view method, std::string_view path, std::string_view body) {
-    HttpAnswer answer;
-    if (fd_ >= 0) {
-        // nginx closes idle kept-alive connections (reload, keepalive_timeout): find out before
-        // sending, so that a request is `unknown` only when the server may really have run it.
-        char probe;
-        const ssize_t n = ::recv(fd_, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) close_connection();
-    }
-    if (fd_ < 0 && !connect_once()) return answer;  // not_sent
     std::string request;
     request.reserve(256 + body.size());
     request.append(method).append(" ").append(path).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
@@ -159,14 +153,27 @@ HttpAnswer HttpClient::request(std::string_view method, std::string_view path, s
         request.append("Content-Length: 0\r\n");
     }
     request.append("\r\n").append(body);
-    if (!send_all(request) || !read_response(answer)) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (fd_ >= 0) {
+            // An idle connection the server has closed already: find out before sending.
+            char probe;
+            const ssize_t n = ::recv(fd_, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) close_connection();
+        }
+        const bool reused = fd_ >= 0;
+        if (!reused && !connect_once()) return HttpAnswer{};  // not_sent
+        HttpAnswer answer;
+        bool nothing_read = true;
+        if (send_all(request) && read_response(answer, nothing_read)) {
+            answer.outcome = HttpAnswer::Outcome::answered;
+            return answer;
+        }
         close_connection();
-        answer = HttpAnswer{};
-        answer.outcome = HttpAnswer::Outcome::unknown;
-        return answer;
+        if (!reused || !nothing_read || on_close_ == OnUnansweredClose::unknown) break;
     }
-    answer.outcome = HttpAnswer::Outcome::answered;
-    return answer;
+    HttpAnswer lost;
+    lost.outcome = HttpAnswer::Outcome::unknown;
+    return lost;
 }
 
 }  // namespace pushsync::test

@@ -21,14 +21,21 @@ struct HttpAnswer {
 
 class HttpClient {
 public:
-    explicit HttpClient(int port, std::chrono::milliseconds timeout = std::chrono::seconds(30))
-        : port_(port), timeout_(timeout) {}
+    // What a kept-alive connection closed before any byte of the answer means. nginx closes idle
+    // ones at reload or keepalive_timeout, racing a request just sent: `resend` sends it once more
+    // on a new connection, as browsers do (right where no process is killed mid-request);
+    // `unknown` reports it (the soak, whose killed workers also close connections unanswered).
+    enum class OnUnansweredClose { resend, unknown };
+
+    explicit HttpClient(int port, std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                        OnUnansweredClose on_close = OnUnansweredClose::resend)
+        : port_(port), timeout_(timeout), on_close_(on_close) {}
     ~HttpClient();
     HttpClient(const HttpClient&) = delete;
     HttpClient& operator=(const HttpClient&) = delete;
 
-    // A JSON body is sent with Content-Type: application/json. Never retried: after a send, a
-    // failure is `unknown`, since the server may have run the request.
+    // A JSON body is sent with Content-Type: application/json. Any other failure after the send
+    // is `unknown`: the server may have run the request.
     HttpAnswer request(std::string_view method, std::string_view path, std::string_view body = {});
 
 private:
@@ -36,10 +43,11 @@ private:
     void close_connection() noexcept;
     bool send_all(std::string_view data);
     bool fill();  // reads more into buffer_; false on EOF, error or timeout
-    bool read_response(HttpAnswer& answer);
+    bool read_response(HttpAnswer& answer, bool& nothing_read);
 
     int port_;
     std::chrono::milliseconds timeout_;
+    OnUnansweredClose on_close_;
     int fd_ = -1;
     std::string buffer_;
 };
