@@ -21,6 +21,9 @@ void StoreWriter::submit(std::uint64_t generation, Sent sent, std::vector<std::u
         move_append(budget_, std::move(budget));
         removed_.insert(removed_.end(), removed.begin(), removed.end());
         pending_generation_ = std::max(pending_generation_, generation);
+        // In its pause between commits the writer takes this on waking anyway: a wake now
+        // would only cost it (and this loop) a context switch per loop iteration.
+        if (pausing_) return;
     }
     wake_.notify_one();
 }
@@ -54,12 +57,7 @@ void StoreWriter::run() {
         lock.unlock();
         for (int attempt = 1;; ++attempt) {
             try {
-                store_.record_delivery(sent, delivery.outcomes, delivery.events);
-                sent.clear();
-                delivery = DeliveryBatch{};
-                if (!budget.empty()) store_.budget_write(budget);
-                budget.clear();
-                if (!removed.empty()) store_.outbox_remove(removed);
+                store_.write_loop_batch(Store::LoopWrites{sent, delivery.outcomes, delivery.events, budget, removed});
                 break;
             } catch (const StoreError& e) {
                 log_.error("store.write_failed", "attempt=" + std::to_string(attempt) + " tails=" +
@@ -76,7 +74,9 @@ void StoreWriter::run() {
         // These writes are not urgent: committing at most every few milliseconds leaves LMDB's
         // one writer lock (and, with store.sync: always, the disk) to the consumer's outbox puts,
         // which are on the notify's path.
+        pausing_ = true;
         wake_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stop_; });
+        pausing_ = false;
     }
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The loop's store writes (delivered tails with the delivery statistics, finished outbox entries) on their own thread, so a
-// store.sync: always fsync (milliseconds) never stalls dispatch. Batches are written in order,
-// tails before removals, coalescing whatever piled up during the previous commit. Losing a batch
+// store.sync: always fsync (milliseconds) never stalls dispatch. Batches are written in order, each
+// in one transaction (Store::write_loop_batch), coalescing whatever piled up during the previous commit. Losing a batch
 // (a crash before it is written) only repeats work: at least once, never lost.
 #include <atomic>
 #include <condition_variable>
@@ -50,6 +50,7 @@ private:
     std::uint64_t pending_generation_ = 0;
     std::atomic<std::uint64_t> written_{0};
     bool stop_ = false;
+    bool pausing_ = false;  // guarded by mutex_: in the pause between commits
     std::thread thread_;
 };
 

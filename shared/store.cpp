@@ -446,6 +446,18 @@ void Store::outbox_remove(std::span<const std::uint64_t> ids) {
     txn.commit();
 }
 
+void Store::write_loop_batch(const LoopWrites& writes) {
+    if (writes.token_tail.empty() && writes.outcomes.empty() && writes.events.empty() && writes.budget.empty() &&
+        writes.outbox_removed.empty()) {
+        return;
+    }
+    auto txn = impl_->write();
+    impl_->write_delivery(txn, writes.token_tail, writes.outcomes, writes.events);
+    impl_->write_budget(txn, writes.budget);
+    for (auto id : writes.outbox_removed) txn.erase(impl_->outbox, codec::outbox_key(id));
+    txn.commit();
+}
+
 std::optional<std::string> Store::last_sent_tail(std::string_view token) const {
     auto txn = impl_->read();
     auto tail = txn.find(impl_->sent, token);

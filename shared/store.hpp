@@ -240,6 +240,18 @@ public:
     std::optional<HeldPush> held_push(std::int64_t due_ms, std::string_view token) const;
     std::size_t held_count() const;
 
+    // --- the sender loop's writes (sender/store_writer.hpp) ---------------------------------
+    // record_delivery's, budget_write's and outbox_remove's writes, in that order, in one
+    // transaction: one commit (and with sync: always one fsync) for all that a loop collected.
+    struct LoopWrites {
+        std::span<const std::pair<std::string, std::string>> token_tail;
+        std::span<const PushOutcome> outcomes;
+        std::span<const StoreEvent> events;
+        std::span<const BudgetWrite> budget;
+        std::span<const std::uint64_t> outbox_removed;
+    };
+    void write_loop_batch(const LoopWrites& writes);
+
     // Forces an fsync now (interval mode); no-op with sync: always.
     void sync();
 

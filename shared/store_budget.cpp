@@ -73,20 +73,24 @@ HeldPush decode_held(std::string_view key, std::string_view record) {
 void Store::budget_write(std::span<const BudgetWrite> writes) {
     if (writes.empty()) return;
     auto txn = impl_->write();
+    impl_->write_budget(txn, writes);
+    txn.commit();
+}
+
+void Store::Impl::write_budget(lmdb::Txn& txn, std::span<const BudgetWrite> writes) const {
     for (const BudgetWrite& write : writes) {
         switch (write.kind) {
             case BudgetWrite::Kind::device:
-                txn.put(impl_->budgets, write.hold.token, encode_budget(write.device));
+                txn.put(budgets, write.hold.token, encode_budget(write.device));
                 break;
             case BudgetWrite::Kind::hold:
-                txn.put(impl_->held, held_key(write.hold.due_ms, write.hold.token), encode_held(write.hold));
+                txn.put(held, held_key(write.hold.due_ms, write.hold.token), encode_held(write.hold));
                 break;
             case BudgetWrite::Kind::release:
-                txn.erase(impl_->held, held_key(write.hold.due_ms, write.hold.token));
+                txn.erase(held, held_key(write.hold.due_ms, write.hold.token));
                 break;
         }
     }
-    txn.commit();
 }
 
 std::vector<std::optional<DeviceBudget>> Store::device_budgets(std::span<const std::string_view> tokens) const {

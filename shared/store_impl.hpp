@@ -73,6 +73,11 @@ struct Store::Impl {
     // here stays. Throws std::invalid_argument naming the problem.
     void put_delivery_record(lmdb::Txn& txn, std::string_view token, const nlohmann::json& record, bool merge) const;
     std::vector<StoreEvent> read_events(const lmdb::Txn& txn, std::size_t limit, std::uint64_t before_seq) const;
+    // record_delivery's and budget_write's writes inside the caller's transaction, so the sender's
+    // loop commits them with its outbox removals at once (Store::write_loop_batch).
+    void write_delivery(lmdb::Txn& txn, std::span<const std::pair<std::string, std::string>> token_tail,
+                        std::span<const PushOutcome> outcomes, std::span<const StoreEvent> new_events) const;
+    void write_budget(lmdb::Txn& txn, std::span<const BudgetWrite> writes) const;
     std::vector<AppDeviceCount> read_device_counts(const lmdb::Txn& txn) const;
     // Every device of the group, and any stray index entry of it; returns the devices removed.
     std::size_t remove_group(lmdb::Txn& txn, std::string_view group) const;

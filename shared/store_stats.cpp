@@ -143,13 +143,19 @@ void Store::record_delivery(std::span<const std::pair<std::string, std::string>>
                             std::span<const PushOutcome> outcomes, std::span<const StoreEvent> events) {
     if (token_tail.empty() && outcomes.empty() && events.empty()) return;
     auto txn = impl_->write();
-    for (const auto& [token, tail] : token_tail) txn.put(impl_->sent, token, tail);
-    if (impl_->statistics) {
+    impl_->write_delivery(txn, token_tail, outcomes, events);
+    txn.commit();
+}
+
+void Store::Impl::write_delivery(lmdb::Txn& txn, std::span<const std::pair<std::string, std::string>> token_tail,
+                                 std::span<const PushOutcome> outcomes, std::span<const StoreEvent> new_events) const {
+    for (const auto& [token, tail] : token_tail) txn.put(sent, token, tail);
+    if (statistics) {
         for (const PushOutcome& outcome : outcomes) {
             // Only registered devices keep statistics: a prune or unregistration removed them.
-            if (!txn.find(impl_->devices, outcome.token)) continue;
+            if (!txn.find(devices, outcome.token)) continue;
             DeviceStats stats;
-            if (auto stored = txn.find(impl_->device_stats, outcome.token)) {
+            if (auto stored = txn.find(device_stats, outcome.token)) {
                 try {
                     stats = decode_device_stats(outcome.token, *stored);
                 } catch (const StoreError&) {
@@ -159,33 +165,32 @@ void Store::record_delivery(std::span<const std::pair<std::string, std::string>>
             if (outcome.answer) stats.last_push = outcome.answer;
             if (outcome.count == PushOutcome::Count::sent) ++stats.sent;
             if (outcome.count == PushOutcome::Count::failed) ++stats.failed;
-            txn.put(impl_->device_stats, outcome.token, encode_device_stats(stats));
+            txn.put(device_stats, outcome.token, encode_device_stats(stats));
         }
-        if (!events.empty()) {
+        if (!new_events.empty()) {
             std::uint64_t seq = 0;
             {
-                lmdb::Cursor cursor(txn, impl_->events);
+                lmdb::Cursor cursor(txn, events);
                 if (cursor.last()) seq = codec::outbox_id(cursor.key());
             }
-            for (const StoreEvent& event : events) {
+            for (const StoreEvent& event : new_events) {
                 ++seq;
-                txn.put(impl_->events, codec::outbox_key(seq), encode_event(event));
+                txn.put(events, codec::outbox_key(seq), encode_event(event));
             }
             // The ring: what fell out of the newest recent_events_kept goes.
             std::vector<std::string> old;
             {
-                lmdb::Cursor cursor(txn, impl_->events);
-                const std::size_t excess = txn.entries(impl_->events) > recent_events_kept
-                                               ? txn.entries(impl_->events) - recent_events_kept
+                lmdb::Cursor cursor(txn, events);
+                const std::size_t excess = txn.entries(events) > recent_events_kept
+                                               ? txn.entries(events) - recent_events_kept
                                                : 0;
                 for (bool more = cursor.first(); more && old.size() < excess; more = cursor.next()) {
                     old.emplace_back(cursor.key());
                 }
             }
-            for (const auto& key : old) txn.erase(impl_->events, key);
+            for (const auto& key : old) txn.erase(events, key);
         }
     }
-    txn.commit();
 }
 
 DeviceStats Store::device_stats(std::string_view token) const {
