@@ -1,13 +1,16 @@
 #include "sender/consumer.hpp"
 
+#include <algorithm>
+
 #include "sender/move_append.hpp"
 #include "shared/log_escape.hpp"
 
 namespace pushsync::sender {
 
 QueueConsumer::QueueConsumer(Queue& queue, Store& store, Logger& log, Handoff handoff, Stored stored,
-                             std::size_t batch)
-    : queue_(queue), store_(store), log_(log), handoff_(std::move(handoff)), stored_(std::move(stored)), batch_(batch) {}
+                             std::chrono::milliseconds store_delay, std::size_t batch)
+    : queue_(queue), store_(store), log_(log), handoff_(std::move(handoff)), stored_(std::move(stored)),
+      store_delay_(store_delay), batch_(batch) {}
 
 QueueConsumer::~QueueConsumer() { stop(); }
 
@@ -31,7 +34,7 @@ void QueueConsumer::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
-bool QueueConsumer::pause(std::chrono::milliseconds how_long) {
+bool QueueConsumer::pause(std::chrono::microseconds how_long) {
     std::unique_lock lock(mutex_);
     return !wake_.wait_for(lock, how_long, [this] { return stop_.load(); });
 }
@@ -55,8 +58,8 @@ void QueueConsumer::run() {
     while (!stop_) {
         commit_stored();
         read.clear();
-        // While a write is outstanding, look back soon to commit it; otherwise sleep until a notify.
-        const auto wait = handed > committed ? std::chrono::milliseconds(2) : std::chrono::milliseconds(500);
+        // The writer wakes this read when it has stored something; the timeout only bounds the nap.
+        const auto wait = handed > committed ? store_delay_ : std::chrono::milliseconds(500);
         const std::size_t n = queue_.read(read, batch_, wait);
         report_rejected();
         if (n == 0) {
@@ -79,11 +82,20 @@ void QueueConsumer::run() {
         }
         handed = entries.back().id + 1;
         handoff_(entries);
+        bool writer_idle = false;
         {
             std::lock_guard lock(mutex_);
+            writer_idle = unwritten_.empty();
+            if (writer_idle) unwritten_since_ = std::chrono::steady_clock::now();
             move_append(unwritten_, std::move(entries));
+            handed_end_ = handed;
         }
-        wake_.notify_all();
+        // A writer with entries already waiting wakes by their delay, and takes these too.
+        if (writer_idle) wake_.notify_all();
+        // Busy: a moment's nap lets the next notifies gather in the ring, so one wake-up, one
+        // handoff and one loop iteration serve several, and producers make no futex wake (nobody
+        // is announced asleep). The first notify after a quiet spell still goes at once.
+        if (n < batch_ && !pause(kGatherWindow)) break;
     }
     // The writer stores what it was handed (unless the store refuses until now); then the last commit.
     {
@@ -113,33 +125,73 @@ void QueueConsumer::report_rejected() {
     unreported_rejected_ = 0;
 }
 
+std::vector<std::uint64_t> QueueConsumer::forget_unwritten(std::vector<std::uint64_t> finished_ids) {
+    std::vector<std::uint64_t> forgotten;
+    bool nothing_left = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (unwritten_.empty()) return forgotten;
+        for (const auto id : finished_ids) {
+            const auto it = std::lower_bound(unwritten_.begin(), unwritten_.end(), id,
+                                             [](const OutboxEntry& entry, std::uint64_t value) { return entry.id < value; });
+            if (it == unwritten_.end() || it->id != id) continue;  // being stored already
+            forgotten.push_back(id);
+            forgotten_.push_back(id);  // left out when the writer takes unwritten_
+        }
+        nothing_left = forgotten_.size() == unwritten_.size();
+    }
+    if (nothing_left) wake_.notify_all();  // the writer reports them at once
+    return forgotten;
+}
+
 void QueueConsumer::write_outbox() {
     std::chrono::milliseconds store_backoff{100};
     std::vector<OutboxEntry> entries;
+    std::uint64_t entries_end = 0;  // what the queue may be committed below once `entries` are stored
     for (;;) {
         if (entries.empty()) {
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [this] { return writer_stop_ || !unwritten_.empty(); });
-            if (unwritten_.empty()) return;
+            for (;;) {
+                if (unwritten_.size() == forgotten_.size() && handed_end_ > stored_below_.load()) break;  // all forgotten
+                if (!unwritten_.empty() &&
+                    (writer_stop_ || std::chrono::steady_clock::now() >= unwritten_since_ + store_delay_)) {
+                    break;
+                }
+                if (writer_stop_ && unwritten_.empty()) return;
+                if (unwritten_.empty()) {
+                    wake_.wait(lock);
+                } else {
+                    wake_.wait_until(lock, unwritten_since_ + store_delay_);
+                }
+            }
             entries.swap(unwritten_);
+            entries_end = handed_end_;
+            if (!forgotten_.empty()) {
+                std::sort(forgotten_.begin(), forgotten_.end());
+                std::erase_if(entries, [this](const OutboxEntry& entry) {
+                    return std::binary_search(forgotten_.begin(), forgotten_.end(), entry.id);
+                });
+                forgotten_.clear();
+            }
         }
-        try {
-            // Everything handed over while the previous write ran goes in one transaction.
-            store_.outbox_put(entries);
-        } catch (const StoreError& e) {
-            // Not committed: the entries stay in the ring (and in `entries`) until the store takes them.
-            log_.error("outbox.put_failed", "entries=" + std::to_string(entries.size()) + " error=\"" + log_escape(e.what()) +
-                                                "\" retry_ms=" + std::to_string(store_backoff.count()));
-            std::unique_lock lock(mutex_);
-            if (wake_.wait_for(lock, store_backoff, [this] { return writer_stop_; })) return;
-            store_backoff = std::min(store_backoff * 2, std::chrono::milliseconds(5000));
-            continue;
+        if (!entries.empty()) {
+            try {
+                // Everything handed over while the previous write ran goes in one transaction.
+                store_.outbox_put(entries);
+            } catch (const StoreError& e) {
+                // Not committed: the entries stay in the ring (and in `entries`) until the store takes them.
+                log_.error("outbox.put_failed", "entries=" + std::to_string(entries.size()) + " error=\"" +
+                                                    log_escape(e.what()) + "\" retry_ms=" + std::to_string(store_backoff.count()));
+                std::unique_lock lock(mutex_);
+                if (wake_.wait_for(lock, store_backoff, [this] { return writer_stop_; })) return;
+                store_backoff = std::min(store_backoff * 2, std::chrono::milliseconds(5000));
+                continue;
+            }
+            store_backoff = std::chrono::milliseconds(100);
+            log_.debug("queue.taken", "entries=" + std::to_string(entries.size()) + " first=" +
+                                          std::to_string(entries.front().id) + " last=" + std::to_string(entries.back().id));
         }
-        store_backoff = std::chrono::milliseconds(100);
-        taken_ += entries.size();
-        log_.debug("queue.taken", "entries=" + std::to_string(entries.size()) + " first=" +
-                                      std::to_string(entries.front().id) + " last=" + std::to_string(entries.back().id));
-        stored_below_.store(entries.back().id + 1, std::memory_order_release);
+        stored_below_.store(entries_end, std::memory_order_release);
         queue_.wake_consumer();  // the reader commits at once instead of at its next look
         entries.clear();
     }

@@ -2,6 +2,7 @@
 
 #include <ev.h>
 
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <mutex>
@@ -89,6 +90,10 @@ struct Daemon::Impl {
     std::unique_ptr<metrics::MetricsWriter> metrics;  // null: unavailable (logged), pushes go on
     std::unique_ptr<Pipeline> pipeline;
     std::unique_ptr<QueueConsumer> consumer;
+
+    // The loop's counts, added to the queue file's counters once per loop iteration: every
+    // Queue::add first checks the file (an fstat), which a push would otherwise pay for.
+    std::array<std::uint64_t, static_cast<std::size_t>(Counter::count_)> unadded_counts{};
 
     // Hand-over from the consumer thread.
     std::mutex inbox_mutex;
@@ -234,6 +239,11 @@ struct Daemon::Impl {
     void flush_pipeline() {
         pipeline->stored_below(stored_below.load());
         pipeline->flush();
+        for (std::size_t i = 0; i < unadded_counts.size(); ++i) {
+            if (unadded_counts[i] == 0) continue;
+            queue->add(static_cast<Counter>(i), unadded_counts[i]);
+            unadded_counts[i] = 0;
+        }
     }
 
     void arm_timer() {
@@ -435,8 +445,14 @@ Daemon::Daemon(const Config& config, Logger& log, MakeFactory make_factory, Daem
     if (d.options.load_credentials) d.expiries = d.options.load_credentials(config, routes);
     d.pipeline = std::make_unique<Pipeline>(
         config, std::move(routes), Pipeline::Deps{*d.store, d.timers, d.random, log,
-                               [&d](Counter counter, std::uint64_t n) { d.queue->add(counter, n); },
-                               make_factory(d.loop.get()), d.writer.get(), d.metrics.get()});
+                               [&d](Counter counter, std::uint64_t n) {
+                                   if (counter < Counter::count_) d.unadded_counts[static_cast<std::size_t>(counter)] += n;
+                               },
+                               make_factory(d.loop.get()), d.writer.get(), d.metrics.get(),
+                               [&d](std::vector<std::uint64_t> ids) {
+                                   return d.consumer ? d.consumer->forget_unwritten(std::move(ids))
+                                                     : std::vector<std::uint64_t>{};
+                               }});
     d.consumer = d.make_consumer();
 
     struct ev_loop* loop = d.loop.get();

@@ -60,8 +60,8 @@ void Holds::erase_hold(std::int64_t due_ms, const std::string& token) {
     hold_order_.emplace_back(batch_, std::move(key));
 }
 
-void Holds::filter(const Round& round, std::vector<Target>& targets, std::string_view origin) {
-    if (!enabled() || stopped_) return;
+bool Holds::filter(const Round& round, std::vector<Target>& targets, std::string_view origin) {
+    if (!enabled() || stopped_) return false;
     std::vector<std::string_view> tokens;
     tokens.reserve(targets.size() + 1);
     for (const Target& target : targets) tokens.push_back(target.token);
@@ -72,13 +72,16 @@ void Holds::filter(const Round& round, std::vector<Target>& targets, std::string
         round.entry_ids.empty() ? 0 : *std::max_element(round.entry_ids.begin(), round.entry_ids.end());
 
     std::size_t kept = 0;
+    bool waits = false;
     for (std::size_t i = 0; i < targets.size(); ++i) {
         const std::string& token = targets[i].token;
         DeviceBudget budget = budget_of(token, stored[i]);
         if (budget.held_until_ms != 0) {
             wait(token, budget, round, tail_id, budget.held_until_ms);
+            waits = true;
         } else if (budget.last_push_ms != 0 && now - budget.last_push_ms < interval_ms_) {
             wait(token, budget, round, tail_id, budget.last_push_ms + interval_ms_);
+            waits = true;
         } else {
             budget.last_push_ms = now;
             put_budget(token, budget);
@@ -91,8 +94,12 @@ void Holds::filter(const Round& round, std::vector<Target>& targets, std::string
     if (!origin.empty()) {
         const std::string token(origin);
         const DeviceBudget budget = budget_of(token, stored.back());
-        if (budget.held_until_ms != 0) wait(token, budget, round, tail_id, budget.held_until_ms);
+        if (budget.held_until_ms != 0) {
+            wait(token, budget, round, tail_id, budget.held_until_ms);
+            waits = true;
+        }
     }
+    return waits;
 }
 
 void Holds::wait(const std::string& token, DeviceBudget budget, const Round& round, std::uint64_t tail_id,

@@ -64,8 +64,9 @@ public:
     // A page of a round's fan-out: the targets that may be pushed now stay in `targets` (their
     // last push is now); the others wait, or their waiting push takes this round's newer tail.
     // `origin`: the round's origin when the fan-out skipped it; a push waiting for it takes the
-    // newer tail too (the newest tail of its group, as the budget promises).
-    void filter(const Round& round, std::vector<Target>& targets, std::string_view origin = {});
+    // newer tail too (the newest tail of its group, as the budget promises). True when a push
+    // waits (or took the tail): the round's notifies must then stay in the outbox until stored.
+    bool filter(const Round& round, std::vector<Target>& targets, std::string_view origin = {});
 
     // Released pushes carry a round id of their own, never one of the Ledger's.
     static bool owns(std::uint64_t round_id) noexcept { return (round_id & released_bit) != 0; }

@@ -1,5 +1,7 @@
 #include "sender/ledger.hpp"
 
+#include <algorithm>
+
 namespace pushsync::sender {
 
 bool Ledger::admit(const OutboxEntry& entry, bool stored) {
@@ -67,12 +69,36 @@ void Ledger::release_prefix(const std::string& group) {
         const auto rit = rounds_.find(order.front());
         if (rit != rounds_.end() && !rit->second.finished) break;
         if (rit != rounds_.end()) {
-            for (const auto id : rit->second.entry_ids) to_remove_.push_back(id);
+            for (const auto id : rit->second.entry_ids) {
+                const bool forgettable = !rit->second.keep_stored && unstored_.contains(id);
+                (forgettable ? finished_unstored_ : to_remove_).push_back(id);
+            }
             rounds_.erase(rit);
         }
         order.pop_front();
     }
     if (order.empty()) by_group_.erase(git);
+}
+
+void Ledger::keep_stored(std::uint64_t round_id) {
+    if (const auto it = rounds_.find(round_id); it != rounds_.end()) it->second.keep_stored = true;
+}
+
+void Ledger::forget_unstored(const std::function<std::vector<std::uint64_t>(std::vector<std::uint64_t>)>& forget) {
+    if (finished_unstored_.empty()) return;
+    std::vector<std::uint64_t> ids;
+    ids.swap(finished_unstored_);
+    std::vector<std::uint64_t> forgotten;
+    if (forget) forgotten = forget(ids);
+    std::sort(forgotten.begin(), forgotten.end());
+    for (const auto id : ids) {
+        if (std::binary_search(forgotten.begin(), forgotten.end(), id)) {
+            live_.erase(id);
+            unstored_.erase(id);
+        } else {
+            to_remove_.push_back(id);
+        }
+    }
 }
 
 void Ledger::flush() {

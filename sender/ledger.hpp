@@ -7,6 +7,7 @@
 // it was already sent.
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -35,6 +36,13 @@ public:
     // Every push of the round has been added.
     void close_fanout(std::uint64_t round_id);
     void push_finished(std::uint64_t round_id);
+    // The round's pushes left writes that must be stored before its entries may be forgotten
+    // (held pushes, sender/holds.hpp): its entries go through the outbox even if finished early.
+    void keep_stored(std::uint64_t round_id);
+    // Freed entries the consumer has not stored yet: `forget` drops those it still can from its
+    // outbox write (QueueConsumer::forget_unwritten) and returns them; they are forgotten here.
+    // The others leave the outbox once stored, as usual.
+    void forget_unstored(const std::function<std::vector<std::uint64_t>(std::vector<std::uint64_t>)>& forget);
     // Removes the freed entries from the outbox (one transaction); throws StoreError, keeping them.
     void flush();
     // For an asynchronous writer: the freed ids, forgotten here as if written.
@@ -53,6 +61,7 @@ private:
         std::size_t outstanding = 0;
         bool fanout_closed = false;
         bool finished = false;
+        bool keep_stored = false;
     };
     void maybe_finish(std::uint64_t round_id);
     void release_prefix(const std::string& group);
@@ -65,6 +74,7 @@ private:
     std::map<std::uint64_t, State> rounds_;
     std::unordered_map<std::string, std::deque<std::uint64_t>> by_group_;  // open round ids, oldest first
     std::vector<std::uint64_t> to_remove_;
+    std::vector<std::uint64_t> finished_unstored_;  // freed, not in the outbox yet, forgettable
     std::uint64_t next_round_ = 1;
     std::uint64_t finished_rounds_ = 0;
 };

@@ -209,7 +209,9 @@ bool Pipeline::expand_page(Expansion& expansion) {
                                         " unroutable=" + std::to_string(result.unroutable.size()) +
                                         " more=" + (result.resume_after ? "1" : "0"));
     // Devices within their push budget wait in the store; their part of the round is done.
-    holds_->filter(round, result.targets, result.origin_skipped ? std::string_view(round.origin) : std::string_view());
+    if (holds_->filter(round, result.targets, result.origin_skipped ? std::string_view(round.origin) : std::string_view())) {
+        ledger_.keep_stored(round.id);
+    }
     ledger_.add_pushes(round.id, result.targets.size());
     std::vector<Push> pushes;
     pushes.reserve(result.targets.size());
@@ -233,6 +235,7 @@ void Pipeline::flush() {
     dispatcher_->collect_retired();
     dispatcher_->pump();
     expand();
+    ledger_.forget_unstored(deps_.forget_unwritten);
     if (deps_.writer) {
         std::vector<std::uint64_t> removals = ledger_.take_removals();
         if (dedupe_.unflushed() != 0 || !removals.empty() || !recorder_.empty() || holds_->has_writes()) {

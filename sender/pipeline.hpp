@@ -47,6 +47,9 @@ public:
         TransportFactory factory;
         StoreWriter* writer = nullptr;  // null: flush() writes itself, synchronously
         metrics::MetricsWriter* metrics = nullptr;  // null: no metrics file
+        // Finished entries not stored yet that need never be (QueueConsumer::forget_unwritten);
+        // may be empty.
+        std::function<std::vector<std::uint64_t>(std::vector<std::uint64_t>)> forget_unwritten = {};
     };
 
     Pipeline(const Config& config, Deps deps);

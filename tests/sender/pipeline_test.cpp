@@ -257,6 +257,49 @@ TEST(QueueConsumer, HandsBatchesOnAtOnceThenStoresAndCommitsThemAndSaysSo) {
     EXPECT_EQ(queue->stats().depth, 0u);
 }
 
+TEST(QueueConsumer, EntriesFinishedBeforeTheirStoreDelayNeverEnterTheOutbox) {
+    test::Harness h;
+    auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
+    Logger log{LogLevel::error, [](std::string_view) {}};
+    std::mutex mutex;
+    std::vector<OutboxEntry> handed;
+    std::atomic<std::uint64_t> stored_below{0};
+    // A delay far longer than the test takes to answer, so the forgetting always comes first.
+    QueueConsumer consumer(
+        *queue, *h.store, log,
+        [&](std::vector<OutboxEntry> entries) {
+            std::lock_guard lock(mutex);
+            handed.insert(handed.end(), entries.begin(), entries.end());
+        },
+        [&](std::uint64_t below) { stored_below = below; }, std::chrono::seconds(2));
+    auto handed_ids = [&] {
+        std::lock_guard lock(mutex);
+        std::vector<std::uint64_t> ids;
+        for (const auto& entry : handed) ids.push_back(entry.id);
+        return ids;
+    };
+    consumer.start();
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(queue->enqueue(Notify{"g", "T" + std::to_string(i), "", 1}), EnqueueResult::accepted);
+    ASSERT_TRUE(wait_until([&] { return handed_ids().size() == 3; }));
+    const std::vector<std::uint64_t> ids = handed_ids();
+    // The first and the last finished; the middle one is still in flight.
+    EXPECT_EQ(consumer.forget_unwritten({ids[0], ids[2]}), (std::vector<std::uint64_t>{ids[0], ids[2]}));
+    EXPECT_EQ(stored_below.load(), 0u);  // the one in flight waits for its store delay
+    EXPECT_EQ(queue->stats().committed_position, ids[0]);
+    EXPECT_EQ(consumer.forget_unwritten({ids[1]}), std::vector<std::uint64_t>{ids[1]});
+    // Nothing left to store: the queue is committed past all three at once, the outbox untouched.
+    ASSERT_TRUE(wait_until([&] { return stored_below.load() == ids[2] + 1; }));
+    EXPECT_EQ(queue->stats().committed_position, ids[2] + 1);
+    EXPECT_TRUE(h.store->outbox_load(0).empty());
+    // A later entry that does not finish is stored after its delay, as before.
+    ASSERT_EQ(queue->enqueue(Notify{"g", "T3", "", 1}), EnqueueResult::accepted);
+    ASSERT_TRUE(wait_until([&] { return stored_below.load() == ids[2] + 2; }, std::chrono::seconds(30)));
+    ASSERT_EQ(h.store->outbox_load(0).size(), 1u);
+    EXPECT_EQ(h.store->outbox_load(0).front().tail, "T3");
+    EXPECT_TRUE(consumer.forget_unwritten({ids[2] + 1}).empty());  // too late: it must leave the outbox instead
+    consumer.stop();
+}
+
 // A child process holding the store's LMDB writer lock (an open write transaction) until released:
 // to the sender, a disk whose fsync takes as long as the test likes.
 class StoreWriterLockHolder {

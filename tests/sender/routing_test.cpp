@@ -180,6 +180,8 @@ TEST(Ledger, AFinishedEntryLeavesTheOutboxOnlyOnceTheConsumerHasStoredIt) {
     ledger.open(r8);
     ledger.close_fanout(r7.id);  // no devices: finished before the outbox write even began
     ledger.close_fanout(r8.id);
+    // The consumer had begun writing both: it could forget neither.
+    ledger.forget_unstored([](std::vector<std::uint64_t>) { return std::vector<std::uint64_t>{}; });
     EXPECT_TRUE(ledger.take_removals().empty());  // removing now would race the consumer's put
     ledger.stored_below(8);                        // entry 7 is in the outbox, 8 not yet
     EXPECT_EQ(ledger.take_removals(), std::vector<std::uint64_t>{7});
@@ -189,6 +191,51 @@ TEST(Ledger, AFinishedEntryLeavesTheOutboxOnlyOnceTheConsumerHasStoredIt) {
     ledger.flush();
     EXPECT_TRUE(h.store->outbox_load(0).empty());
     EXPECT_EQ(ledger.live_entries(), 0u);
+}
+
+TEST(Ledger, AnEntryFinishedBeforeTheConsumerStoredItIsForgottenAndNeverEntersOrLeavesTheOutbox) {
+    Harness h;
+    Ledger ledger(*h.store);
+    const OutboxEntry first{7, "g", "t7", "", 1}, second{8, "g", "t8", "", 2};
+    ASSERT_TRUE(ledger.admit(first, false));
+    ASSERT_TRUE(ledger.admit(second, false));
+    Round r7{0, "g", "t7", "", {7}, 1}, r8{0, "g", "t8", "", {8}, 2};
+    ledger.open(r7);
+    ledger.open(r8);
+    std::vector<std::uint64_t> offered;
+    auto forget_all = [&](std::vector<std::uint64_t> ids) {
+        offered.insert(offered.end(), ids.begin(), ids.end());
+        return ids;
+    };
+    ledger.close_fanout(r8.id);
+    ledger.forget_unstored(forget_all);
+    EXPECT_TRUE(offered.empty());  // a group's entries are freed in queue order: 8 waits for 7
+    ledger.close_fanout(r7.id);
+    ledger.forget_unstored(forget_all);
+    EXPECT_EQ(offered, (std::vector<std::uint64_t>{7, 8}));
+    EXPECT_TRUE(ledger.take_removals().empty());
+    EXPECT_EQ(ledger.live_entries(), 0u);
+    EXPECT_EQ(ledger.unstored(), 0u);
+}
+
+TEST(Ledger, ARoundWhosePushesWaitForTheirBudgetKeepsItsEntriesThroughTheOutbox) {
+    Harness h;
+    Ledger ledger(*h.store);
+    const OutboxEntry entry{7, "g", "t7", "", 1};
+    ASSERT_TRUE(ledger.admit(entry, false));
+    Round round{0, "g", "t7", "", {7}, 1};
+    ledger.open(round);
+    ledger.keep_stored(round.id);  // its held pushes' writes must be stored before the notify may go
+    ledger.close_fanout(round.id);
+    bool offered = false;
+    ledger.forget_unstored([&](std::vector<std::uint64_t> ids) {
+        offered = true;
+        return ids;
+    });
+    EXPECT_FALSE(offered);
+    EXPECT_TRUE(ledger.take_removals().empty());  // not before the consumer has stored it
+    ledger.stored_below(8);
+    EXPECT_EQ(ledger.take_removals(), std::vector<std::uint64_t>{7});
 }
 
 }  // namespace
