@@ -215,44 +215,61 @@ TEST_F(PipelineTest, ANewerRoundTakesOverTheDevicesAnExpandingOlderRoundHasNotRe
 
 // ---- the consumer thread and the daemon, with the real queue --------------------------------
 
+// What a QueueConsumer handed to the loop (its thread adds, the test reads).
+class Handed {
+public:
+    QueueConsumer::Handoff sink() {
+        return [this](std::vector<OutboxEntry> entries) {
+            std::lock_guard lock(mutex_);
+            entries_.insert(entries_.end(), entries.begin(), entries.end());
+        };
+    }
+    std::vector<OutboxEntry> entries() const {
+        std::lock_guard lock(mutex_);
+        return entries_;
+    }
+    std::vector<std::uint64_t> ids() const {
+        std::vector<std::uint64_t> ids;
+        for (const auto& entry : entries()) ids.push_back(entry.id);
+        return ids;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<OutboxEntry> entries_;
+};
+
 TEST(QueueConsumer, HandsBatchesOnAtOnceThenStoresAndCommitsThemAndSaysSo) {
     test::Harness h;
     auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
     Logger log{LogLevel::error, [](std::string_view) {}};
-    std::mutex mutex;
-    std::vector<OutboxEntry> handed;
-    std::uint64_t stored_below = 0;
-    QueueConsumer consumer(
-        *queue, *h.store, log,
-        [&](std::vector<OutboxEntry> entries) {
-            std::lock_guard lock(mutex);
-            handed.insert(handed.end(), entries.begin(), entries.end());
-        },
-        [&](std::uint64_t below) {
-            // Reported only once the entries are in the outbox and the queue is committed past them.
-            std::size_t in_outbox = 0;
-            for (const auto& e : h.store->outbox_load(0)) in_outbox += e.id < below;
-            std::lock_guard lock(mutex);
-            std::size_t handed_below = 0;
-            for (const auto& e : handed) handed_below += e.id < below;
-            EXPECT_EQ(in_outbox, handed_below);
-            EXPECT_GT(handed_below, 0u);  // handed over before they were stored
-            EXPECT_EQ(queue->stats().committed_position, below);
-            stored_below = below;
-        });
+    Handed handed;
+    std::atomic<std::uint64_t> stored_below{0};
+    QueueConsumer consumer(*queue, *h.store, log, handed.sink(), [&](std::uint64_t below) {
+        // Reported only once the entries are in the outbox and the queue is committed past them.
+        std::size_t in_outbox = 0;
+        for (const auto& e : h.store->outbox_load(0)) in_outbox += e.id < below;
+        std::size_t handed_below = 0;
+        for (const auto id : handed.ids()) handed_below += id < below;
+        EXPECT_EQ(in_outbox, handed_below);
+        EXPECT_GT(handed_below, 0u);  // handed over before they were stored
+        EXPECT_EQ(queue->stats().committed_position, below);
+        stored_below = below;
+    });
     consumer.start();
     for (int i = 0; i < 10; ++i) {
         const std::string tail = "T" + std::to_string(i);
         ASSERT_EQ(queue->enqueue(Notify{"g", tail, i == 9 ? test::token_a : "", 42}), EnqueueResult::accepted);
     }
     ASSERT_TRUE(wait_until([&] {
-        std::lock_guard lock(mutex);
-        return handed.size() == 10 && stored_below == handed.back().id + 1;
+        const auto ids = handed.ids();
+        return ids.size() == 10 && stored_below.load() == ids.back() + 1;
     }));
     consumer.stop();
-    EXPECT_EQ(handed[9].tail, "T9");
-    EXPECT_EQ(handed[9].origin, test::token_a);
-    EXPECT_EQ(handed[9].enqueued_ms, 42);
+    const OutboxEntry last = handed.entries().at(9);
+    EXPECT_EQ(last.tail, "T9");
+    EXPECT_EQ(last.origin, test::token_a);
+    EXPECT_EQ(last.enqueued_ms, 42);
     EXPECT_EQ(h.store->outbox_load(0).size(), 10u);
     EXPECT_EQ(queue->stats().depth, 0u);
 }
@@ -261,27 +278,15 @@ TEST(QueueConsumer, EntriesFinishedBeforeTheirStoreDelayNeverEnterTheOutbox) {
     test::Harness h;
     auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
     Logger log{LogLevel::error, [](std::string_view) {}};
-    std::mutex mutex;
-    std::vector<OutboxEntry> handed;
+    Handed handed;
     std::atomic<std::uint64_t> stored_below{0};
     // A delay far longer than the test takes to answer, so the forgetting always comes first.
-    QueueConsumer consumer(
-        *queue, *h.store, log,
-        [&](std::vector<OutboxEntry> entries) {
-            std::lock_guard lock(mutex);
-            handed.insert(handed.end(), entries.begin(), entries.end());
-        },
-        [&](std::uint64_t below) { stored_below = below; }, std::chrono::seconds(2));
-    auto handed_ids = [&] {
-        std::lock_guard lock(mutex);
-        std::vector<std::uint64_t> ids;
-        for (const auto& entry : handed) ids.push_back(entry.id);
-        return ids;
-    };
+    QueueConsumer consumer(*queue, *h.store, log, handed.sink(), [&](std::uint64_t below) { stored_below = below; },
+                           std::chrono::seconds(2));
     consumer.start();
     for (int i = 0; i < 3; ++i) ASSERT_EQ(queue->enqueue(Notify{"g", "T" + std::to_string(i), "", 1}), EnqueueResult::accepted);
-    ASSERT_TRUE(wait_until([&] { return handed_ids().size() == 3; }));
-    const std::vector<std::uint64_t> ids = handed_ids();
+    ASSERT_TRUE(wait_until([&] { return handed.ids().size() == 3; }));
+    const std::vector<std::uint64_t> ids = handed.ids();
     // The first and the last finished; the middle one is still in flight.
     EXPECT_EQ(consumer.forget_unwritten({ids[0], ids[2]}), (std::vector<std::uint64_t>{ids[0], ids[2]}));
     EXPECT_EQ(stored_below.load(), 0u);  // the one in flight waits for its store delay
@@ -348,20 +353,11 @@ TEST(QueueConsumer, ASlowOutboxWriteHoldsUpNeitherTheHandoffNorTheReadingOfLater
     test::Harness h;
     auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
     Logger log{LogLevel::error, [](std::string_view) {}};
-    std::mutex mutex;
-    std::vector<OutboxEntry> handed;
+    Handed handed;
     std::atomic<std::uint64_t> stored_below{0};
-    QueueConsumer consumer(
-        *queue, *h.store, log,
-        [&](std::vector<OutboxEntry> entries) {
-            std::lock_guard lock(mutex);
-            handed.insert(handed.end(), entries.begin(), entries.end());
-        },
-        [&](std::uint64_t below) { stored_below = below; });
-    auto handed_count = [&] {
-        std::lock_guard lock(mutex);
-        return handed.size();
-    };
+    // No store delay: each write starts at once and gets stuck behind the held lock.
+    QueueConsumer consumer(*queue, *h.store, log, handed.sink(), [&](std::uint64_t below) { stored_below = below; },
+                           std::chrono::milliseconds(0));
     const auto start = queue->committed_position();
     consumer.start();
     ASSERT_EQ(queue->enqueue(Notify{"g", "T0", "", 1}), EnqueueResult::accepted);
@@ -371,7 +367,7 @@ TEST(QueueConsumer, ASlowOutboxWriteHoldsUpNeitherTheHandoffNorTheReadingOfLater
     for (int i = 1; i <= 3; ++i) {
         ASSERT_EQ(queue->enqueue(Notify{"g", "T" + std::to_string(i), "", 1}), EnqueueResult::accepted);
         // Each is handed on while the write of the first of them is stuck.
-        ASSERT_TRUE(wait_until([&] { return handed_count() == static_cast<std::size_t>(i) + 1; }));
+        ASSERT_TRUE(wait_until([&] { return handed.ids().size() == static_cast<std::size_t>(i) + 1; }));
     }
     EXPECT_EQ(queue->stats().committed_position, start + 1);  // nothing committed that is not stored
     EXPECT_EQ(stored_below.load(), start + 1);
