@@ -9,6 +9,7 @@
 #include "shared/config.hpp"
 #include "tests/module/store_probe.hpp"
 #include "tests/module/test_helpers.hpp"
+#include "tests/support/example_conf.hpp"
 
 namespace pushsync::test {
 namespace {
@@ -39,28 +40,7 @@ TEST(ConfExample, NginxConfServesTheApiOverTls) {
     replace_all(yaml, "/run/pushsync/queue", nginx.queue_path().string());
     write_file(nginx.config_path(), yaml);
 
-    std::string conf = read_file(source_dir() / "conf/nginx.conf");
-    const std::vector<std::pair<std::string, std::string>> swaps = {
-        {"/usr/lib/nginx/modules/ngx_http_pushsync_module.so", NginxFixture::module_path().string()},
-        {"user www-data;", geteuid() == 0 ? "user root;" : ""},
-        {"worker_processes auto;", "worker_processes 2;\ndaemon off;"},
-        {"/run/nginx.pid", (p / "logs/nginx.pid").string()},
-        {"/var/log/nginx/", (p / "logs").string() + "/"},
-        {"/etc/pushsync/pushsync.yaml", nginx.config_path().string()},
-        {"listen 443 ssl http2;",
-         "listen 127.0.0.1:" + std::to_string(nginx.tls_port()) + " ssl http2;\n        listen 127.0.0.1:" +
-             std::to_string(nginx.http_port()) + ";\n        listen 127.0.0.1:" + std::to_string(nginx.h2c_port()) +
-             " http2;"},
-        {"listen [::]:443 ssl http2;", ""},
-        {"/etc/ssl/certs/sync.example.com.pem", nginx.cert_path().string()},
-        {"/etc/ssl/private/sync.example.com.key", (p / "conf/key.pem").string()},
-        {"http {", "http {\n    client_body_temp_path " + (p / "tmp/body").string() + ";\n    proxy_temp_path " +
-                       (p / "tmp/proxy").string() + ";\n    fastcgi_temp_path " + (p / "tmp/fastcgi").string() +
-                       ";\n    uwsgi_temp_path " + (p / "tmp/uwsgi").string() + ";\n    scgi_temp_path " +
-                       (p / "tmp/scgi").string() + ";"},
-    };
-    for (const auto& [from, to] : swaps) replace_all(conf, from, to);
-    write_file(nginx.nginx_conf_path(), conf);
+    write_example_nginx_conf(nginx, "conf/nginx.conf", {{"/etc/pushsync/pushsync.yaml", nginx.config_path().string()}});
 
     const auto tested = nginx.test_config();
     ASSERT_EQ(tested.exit_code, 0) << tested.err << nginx.error_log();
