@@ -9,26 +9,13 @@
 #include <memory>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
+#include "tools/apns-sim/jwt.hpp"
+
 namespace pushsync::test {
 
 namespace {
-
-std::string b64url(const std::string& in) {
-    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (unsigned char c : in) {
-        acc = (acc << 8) | c;
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out += alphabet[(acc >> bits) & 0x3f];
-        }
-    }
-    if (bits > 0) out += alphabet[(acc << (6 - bits)) & 0x3f];
-    return out;
-}
 
 using Pkey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 
@@ -48,8 +35,9 @@ std::int64_t unix_now_s() {
 
 std::string make_jwt(const std::filesystem::path& p8, const std::string& key_id, const std::string& team_id,
                      std::int64_t iat, SignatureEncoding encoding) {
-    std::string input = b64url(R"({"alg":"ES256","kid":")" + key_id + "\"}") + "." +
-                        b64url(R"({"iss":")" + team_id + R"(","iat":)" + std::to_string(iat) + "}");
+    using apns_sim::base64url_encode;
+    const std::string input = base64url_encode(nlohmann::json{{"alg", "ES256"}, {"kid", key_id}}.dump()) + "." +
+                              base64url_encode(nlohmann::json{{"iss", team_id}, {"iat", iat}}.dump());
     auto key = load_key(p8);
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     std::size_t len = 0;
@@ -63,7 +51,7 @@ std::string make_jwt(const std::filesystem::path& p8, const std::string& key_id,
         throw std::runtime_error("EVP_DigestSign failed");
     }
     der.resize(len);
-    if (encoding == SignatureEncoding::der) return input + "." + b64url(der);
+    if (encoding == SignatureEncoding::der) return input + "." + apns_sim::base64url_encode(der);
     const auto* p = reinterpret_cast<const unsigned char*>(der.data());
     std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())),
                                                              ECDSA_SIG_free);
@@ -71,7 +59,7 @@ std::string make_jwt(const std::filesystem::path& p8, const std::string& key_id,
     std::string raw(64, '\0');
     BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), reinterpret_cast<unsigned char*>(raw.data()), 32);
     BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), reinterpret_cast<unsigned char*>(raw.data()) + 32, 32);
-    return input + "." + b64url(raw);
+    return input + "." + apns_sim::base64url_encode(raw);
 }
 
 void write_new_p256_key(const std::filesystem::path& p8) {
