@@ -27,14 +27,11 @@ bool is(const PendingWrite& write) noexcept {
     return std::holds_alternative<Change>(write.change);
 }
 
-struct TaskContext {
-    Batcher* batcher;
-};
-
 }  // namespace
 
 Batcher::Batcher(WorkerState& worker, ngx_thread_pool_t* pool, ngx_log_t* log)
     : worker_(worker), pool_(pool), log_(log) {
+    for (Batch& batch : batches_) batch.batcher = this;
     keep_alive_.handler = keep_alive;
     keep_alive_.data = this;
     keep_alive_.log = log;
@@ -43,45 +40,70 @@ Batcher::Batcher(WorkerState& worker, ngx_thread_pool_t* pool, ngx_log_t* log)
 
 void Batcher::submit(PendingWrite write, RequestRef ref) {
     ngx_http_request_t* r = write.request;
-    pending_.push_back(std::move(write));  // may throw: then nothing was taken
+    {
+        std::lock_guard lock(pending_mutex_);
+        pending_.push_back(std::move(write));  // may throw: then nothing was taken
+    }
     // From here nothing throws. Counted before post_batch(), which may answer (and finalize) at once.
     if (ref == RequestRef::take) r->main->count++;
     r->main->blocked++;
-    if (!running_) post_batch();
+    post_batch();
 }
 
 void Batcher::post_batch() noexcept {
-    if (pending_.empty()) return;
-    if (task_ == nullptr) {
-        // Allocated once from the cycle pool: one batch is in flight at a time, so one task will do.
-        task_ = ngx_thread_task_alloc(ngx_cycle->pool, sizeof(TaskContext));
-        if (task_ == nullptr) {
-            fail_pending();
-            return;
-        }
-        static_cast<TaskContext*>(task_->ctx)->batcher = this;
-        task_->handler = run_in_thread;
-        task_->event.handler = completed;
-        task_->event.data = task_;
-        task_->event.log = log_;
+    {
+        std::lock_guard lock(pending_mutex_);
+        if (pending_.empty()) return;
+    }
+    for (Batch& batch : batches_) {
+        if (batch.posted) continue;
+        if (post(batch)) return;
+        break;
+    }
+    // Every task in flight: the first to complete posts again. None, because posting failed (the
+    // pool's queue overflowed): answer with an error rather than hang.
+    for (const Batch& batch : batches_) {
+        if (batch.posted) return;
+    }
+    fail_pending();
+}
+
+bool Batcher::post(Batch& batch) noexcept {
+    if (batch.task == nullptr) {
+        // The task's context is a pointer to its batch.
+        batch.task = ngx_thread_task_alloc(ngx_cycle->pool, sizeof(Batch*));
+        if (batch.task == nullptr) return false;
+        *static_cast<Batch**>(batch.task->ctx) = &batch;
+        batch.task->handler = run_in_thread;
+        batch.task->event.handler = completed;
+        batch.task->event.data = batch.task;
+        batch.task->event.log = log_;
     }
     // Opened here on the event loop (store() may open lazily); the task only uses it.
-    batch_store_ = worker_.store();
-    in_flight_.swap(pending_);
-    pending_.clear();
-    running_ = true;
+    batch.store = worker_.store();
+    batch.posted = true;
     if (!keep_alive_.timer_set) ngx_add_timer(&keep_alive_, keep_alive_ms);
-    if (ngx_thread_task_post(pool_, task_) != NGX_OK) {
-        // The pool's queue overflowed: answer this batch with an error rather than hang it.
-        running_ = false;
-        pending_.swap(in_flight_);
-        fail_pending();
+    if (ngx_thread_task_post(pool_, batch.task) != NGX_OK) {
+        batch.posted = false;
+        return false;
     }
+    return true;
+}
+
+bool Batcher::idle() noexcept {
+    for (const Batch& batch : batches_) {
+        if (batch.posted) return false;
+    }
+    std::lock_guard lock(pending_mutex_);
+    return pending_.empty();
 }
 
 void Batcher::fail_pending() noexcept {
     std::vector<PendingWrite> failed;
-    failed.swap(pending_);
+    {
+        std::lock_guard lock(pending_mutex_);
+        failed.swap(pending_);
+    }
     for (auto& w : failed) {
         w.outcome = api::ErrorCode::store_unavailable;
         answer(w);
@@ -89,75 +111,93 @@ void Batcher::fail_pending() noexcept {
 }
 
 template <class Change, class Commit>
-void Batcher::commit_kind(ngx_log_t* log, Commit&& commit) noexcept {
+void Batcher::commit_kind(Batch& batch, ngx_log_t* log, Commit&& commit) noexcept {
     guard([&] {
-        if (batch_store_ == nullptr) throw StoreError(StoreErrc::unavailable, "the device store is not open");
-        commit(*batch_store_);
+        if (batch.store == nullptr) throw StoreError(StoreErrc::unavailable, "the device store is not open");
+        commit(*batch.store);
     }, [&](const Failure& failure) noexcept {
         log_failure(log, NGX_LOG_ERR, "store write failed", failure);
         const api::ErrorCode code = store_error_code(failure);
-        for (auto& w : in_flight_) {
+        for (auto& w : batch.writes) {
             if (is<Change>(w)) w.outcome = code;
         }
     });
 }
 
 void Batcher::run_in_thread(void* data, ngx_log_t* log) noexcept {
-    Batcher& self = *static_cast<TaskContext*>(data)->batcher;
-    // Only this thread touches in_flight_ until `completed` runs on the event loop.
-    auto& writes = self.in_flight_;
-    self.commit_kind<Registration>(log, [&writes](Store& store) {
-        std::vector<Registration> batch;
-        for (const auto& w : writes) {
-            if (const auto* registration = std::get_if<Registration>(&w.change)) batch.push_back(*registration);
+    Batch& batch = **static_cast<Batch**>(data);
+    Batcher& self = *batch.batcher;
+    // Only this thread touches batch.writes until `completed` runs on the event loop.
+    auto& writes = batch.writes;
+    DeferredSync durable;
+    {
+        std::lock_guard turn(self.write_turn_);
+        {
+            std::lock_guard lock(self.pending_mutex_);
+            writes.swap(self.pending_);  // writes was left empty by the last completion
         }
-        if (batch.empty()) return;
-        auto results = store.register_devices(batch, now_unix_ms());
-        std::size_t i = 0;
+        commit_kind<Registration>(batch, log, [&writes, &durable](Store& store) {
+            std::vector<Registration> registrations;
+            for (const auto& w : writes) {
+                if (const auto* registration = std::get_if<Registration>(&w.change)) {
+                    registrations.push_back(*registration);
+                }
+            }
+            if (registrations.empty()) return;
+            auto results = store.register_devices(registrations, now_unix_ms(), &durable);
+            std::size_t i = 0;
+            for (auto& w : writes) {
+                if (!is<Registration>(w)) continue;
+                RegisterResult& result = results.at(i++);
+                if (result.group_full) w.outcome = api::ErrorCode::group_full;
+                else w.outcome = std::move(result);
+            }
+        });
+        commit_kind<Removal>(batch, log, [&writes, &durable](Store& store) {
+            std::vector<std::pair<std::string, std::string>> removals;
+            for (const auto& w : writes) {
+                if (const auto* removal = std::get_if<Removal>(&w.change)) removals.emplace_back(removal->group, removal->token);
+            }
+            if (removals.empty()) return;
+            const auto results = store.unregister_devices(removals, &durable);
+            std::size_t i = 0;
+            for (auto& w : writes) {
+                if (is<Removal>(w)) w.outcome = Removed{results.at(i++)};
+            }
+        });
+    }
+    // The writer turn is released: the next task writes while this one's commits reach the disk.
+    // Its answers wait for that; a sync that fails answers what it would have confirmed with 503.
+    guard([&durable] { durable.wait(); }, [&](const Failure& failure) noexcept {
+        log_failure(log, NGX_LOG_ERR, "store sync failed", failure);
         for (auto& w : writes) {
-            if (!is<Registration>(w)) continue;
-            RegisterResult& result = results.at(i++);
-            if (result.group_full) w.outcome = api::ErrorCode::group_full;
-            else w.outcome = std::move(result);
-        }
-    });
-    self.commit_kind<Removal>(log, [&writes](Store& store) {
-        std::vector<std::pair<std::string, std::string>> batch;
-        for (const auto& w : writes) {
-            if (const auto* removal = std::get_if<Removal>(&w.change)) batch.emplace_back(removal->group, removal->token);
-        }
-        if (batch.empty()) return;
-        const auto results = store.unregister_devices(batch);
-        std::size_t i = 0;
-        for (auto& w : writes) {
-            if (is<Removal>(w)) w.outcome = Removed{results.at(i++)};
+            if (!std::holds_alternative<api::ErrorCode>(w.outcome)) w.outcome = api::ErrorCode::store_unavailable;
         }
     });
 }
 
 void Batcher::completed(ngx_event_t* event) noexcept {
     auto* task = static_cast<ngx_thread_task_t*>(event->data);
-    Batcher& self = *static_cast<TaskContext*>(task->ctx)->batcher;
+    Batch& batch = **static_cast<Batch**>(task->ctx);
+    Batcher& self = *batch.batcher;
     std::vector<PendingWrite> done;
-    done.swap(self.in_flight_);
-    self.running_ = false;
+    done.swap(batch.writes);
+    batch.posted = false;
     if (self.log_->log_level >= NGX_LOG_INFO) {
         std::size_t registrations = 0;
         for (const auto& w : done) registrations += is<Registration>(w) ? 1 : 0;
         ngx_log_error(NGX_LOG_INFO, self.log_, 0, "pushsync: write batch committed registrations=%uz unregistrations=%uz",
                       registrations, done.size() - registrations);
     }
-    // Start the next transaction before answering: what arrives while we answer joins it.
+    // Post the next task before answering: what arrives while we answer joins it.
     self.post_batch();
     for (auto& w : done) self.answer(w);
-    if (!self.running_ && self.pending_.empty() && self.keep_alive_.timer_set) {
-        ngx_del_timer(&self.keep_alive_);
-    }
+    if (self.keep_alive_.timer_set && self.idle()) ngx_del_timer(&self.keep_alive_);
 }
 
 void Batcher::keep_alive(ngx_event_t* event) noexcept {
     auto* self = static_cast<Batcher*>(event->data);
-    if (self->running_ || !self->pending_.empty()) ngx_add_timer(event, keep_alive_ms);
+    if (!self->idle()) ngx_add_timer(event, keep_alive_ms);
 }
 
 void Batcher::answer(PendingWrite& write) noexcept {
@@ -172,9 +212,14 @@ void Batcher::answer(PendingWrite& write) noexcept {
 
 void Batcher::abandon() noexcept {
     if (keep_alive_.timer_set) ngx_del_timer(&keep_alive_);
-    pending_.clear();
-    in_flight_.clear();
-    running_ = false;
+    {
+        std::lock_guard lock(pending_mutex_);
+        pending_.clear();
+    }
+    for (Batch& batch : batches_) {
+        batch.writes.clear();
+        batch.posted = false;
+    }
 }
 
 }  // namespace pushsync::ngx

@@ -1,8 +1,13 @@
 #pragma once
-// Group commit: registrations and unregistrations wait in the worker; while no write task runs,
-// one task takes every pending write to the thread pool and commits them in one LMDB transaction
-// per kind. Its completion (back on the event loop) answers each request, after posting the next
-// batch made of whatever arrived meanwhile. The event loop never waits for the disk.
+// Group commit: registrations and unregistrations wait in the worker; a write task on the thread
+// pool takes every pending write and commits them in one LMDB transaction per kind. Two tasks may
+// be in flight: the second takes its writes and begins its transaction as soon as the first has
+// committed (LMDB's writer lock released), while the first still waits for its meta page's fsync.
+// Each task's completion (back on the event loop) answers its own requests, only once their
+// transaction is on disk, after posting the next task for whatever arrived meanwhile. The event
+// loop never waits for the disk.
+#include <array>
+#include <mutex>
 #include <vector>
 
 #include "ngx_module/ngx_headers.hpp"
@@ -32,24 +37,39 @@ public:
     void abandon() noexcept;
 
 private:
+    // One write task: the writes it took and, once it ran, what the store did with them.
+    struct Batch {
+        Batcher* batcher = nullptr;
+        ngx_thread_task_t* task = nullptr;  // allocated once from the cycle pool, then reused
+        Store* store = nullptr;             // opened on the event loop when posted; the task only uses it
+        bool posted = false;                // event loop only: queued or running on the pool
+        std::vector<PendingWrite> writes;   // the task's while posted, else the event loop's
+    };
+    // A second one overlaps the first's meta-page fsync; a third would only wait for the writer turn.
+    static constexpr std::size_t max_in_flight = 2;
+
     static void run_in_thread(void* data, ngx_log_t* log) noexcept;  // thread pool: the transactions
     static void completed(ngx_event_t* event) noexcept;             // event loop: the answers
     static void keep_alive(ngx_event_t* event) noexcept;
+    // Posts a task for the pending writes when fewer than max_in_flight are in flight.
     void post_batch() noexcept;
+    bool post(Batch& batch) noexcept;
+    bool idle() noexcept;      // nothing pending, no task in flight
     void fail_pending() noexcept;  // answers every pending write with 503
     void answer(PendingWrite& write) noexcept;
-    // One transaction for the in-flight writes of one kind; a failure fails them all.
+    // One transaction for the writes of one kind in the batch; a failure fails them all.
     template <class Change, class Commit>
-    void commit_kind(ngx_log_t* log, Commit&& commit) noexcept;
+    static void commit_kind(Batch& batch, ngx_log_t* log, Commit&& commit) noexcept;
 
     WorkerState& worker_;
     ngx_thread_pool_t* pool_;
     ngx_log_t* log_;
-    ngx_thread_task_t* task_ = nullptr;  // one task, reused: at most one batch in flight
-    bool running_ = false;
-    Store* batch_store_ = nullptr;
-    std::vector<PendingWrite> pending_;    // event loop only
-    std::vector<PendingWrite> in_flight_;  // the task's while running_, else the event loop's
+    std::array<Batch, max_in_flight> batches_;
+    std::mutex pending_mutex_;          // the event loop adds to pending_, a task takes all of it
+    std::vector<PendingWrite> pending_;
+    // Held by a task from taking its writes until its transactions committed: batches commit in
+    // the order they took their writes, so a later one reads what an earlier one wrote.
+    std::mutex write_turn_;
     // A non-cancelable timer armed while writes are outstanding: a worker that is shutting down
     // (reload) waits for it, so every request that was taken gets its answer.
     ngx_event_t keep_alive_{};

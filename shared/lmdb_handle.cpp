@@ -63,11 +63,20 @@ bool TxnGate::adopt_new_size(MDB_env* env, std::chrono::milliseconds timeout) {
     return adopted;
 }
 
-void CommitSync::after_commit(MDB_env* env, const std::string& path) {
-    if (!enabled_) return;
+std::uint64_t CommitSync::number_commit() noexcept {
+    if (!enabled_) return 0;
     // Numbered after mdb_txn_commit returned: every commit numbered <= n had written its meta
     // page (into the page cache) before anyone read n.
-    std::uint64_t mine = committed_.fetch_add(1) + 1;
+    return committed_.fetch_add(1) + 1;
+}
+
+void CommitSync::sync_through(std::uint64_t mine, MDB_env* env, TxnGate& gate, const std::string& path) {
+    if (!enabled_ || mine == 0) return;
+    gate.enter();
+    struct LeaveGate {
+        TxnGate* gate;
+        ~LeaveGate() { gate->leave(); }
+    } leave{&gate};
     std::lock_guard lock(mutex_);
     if (synced_ >= mine) return;  // a sync that began after our commit has finished
     std::uint64_t covered = committed_.load();
@@ -140,20 +149,20 @@ void Txn::end() noexcept {
 }
 
 void Txn::commit() {
+    const std::uint64_t number = commit_unsynced();
+    // Outside LMDB's writer lock (released by mdb_txn_commit): other writers proceed meanwhile.
+    if (number != 0) durable_->sync_through(number, env_, *gate_, *path_);
+}
+
+std::uint64_t Txn::commit_unsynced() {
     int rc = mdb_txn_commit(txn_);
     txn_ = nullptr;  // mdb_txn_commit frees the transaction even when it fails
-    // Counted in the gate until the sync is done too: mdb_env_sync reads the meta pages through the
-    // map, which adopt_new_size must not remap meanwhile.
-    struct LeaveGate {
-        TxnGate* gate;
-        ~LeaveGate() { gate->leave(); }
-    } leave{gate_};
+    gate_->leave();
     // LMDB reports a short page write as EIO: a disk that filled up writes short, so EIO on a
     // nearly full filesystem is the disk's ENOSPC (507 store_full to clients, not 503).
     if (rc == EIO && filesystem_nearly_full(*path_)) rc = ENOSPC;
     check(rc, "commit", *path_);
-    // Outside LMDB's writer lock (released by mdb_txn_commit): other writers proceed meanwhile.
-    if (durable_ != nullptr) durable_->after_commit(env_, *path_);
+    return durable_ != nullptr ? durable_->number_commit() : 0;
 }
 
 std::optional<std::string_view> Txn::find(MDB_dbi dbi, std::string_view key) const {

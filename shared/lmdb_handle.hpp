@@ -59,7 +59,7 @@ private:
 
 // sync: always without holding LMDB's writer lock for the meta page's fsync. The environment is
 // opened with MDB_NOMETASYNC: mdb_txn_commit still fdatasyncs the data pages under the writer lock,
-// then only writes the meta page. after_commit() makes that meta page durable with mdb_env_sync,
+// then only writes the meta page. sync_through() makes that meta page durable with mdb_env_sync,
 // which takes no lock (liblmdb 0.9.24: mdb_env_sync0 is an fdatasync of the data file), so another
 // process's or thread's commit runs meanwhile. The caller returns (and answers 200/201) only after
 // it, so "answered means durable" holds as with LMDB's default commit; LMDB's crash safety holds
@@ -73,15 +73,19 @@ public:
     CommitSync& operator=(const CommitSync&) = delete;
 
     bool enabled() const noexcept { return enabled_; }
-    // Call after mdb_txn_commit succeeded; returns once that commit is on disk. Throws StoreError
-    // {unavailable} when the sync fails: the transaction is committed but may not be durable.
-    void after_commit(MDB_env* env, const std::string& path);
+    // Call once mdb_txn_commit succeeded: the commit's number (0 when disabled: nothing to sync).
+    std::uint64_t number_commit() noexcept;
+    // Returns once every commit numbered up to `commit` is on disk; the caller may begin its next
+    // transaction before calling it. Counted in `gate` while syncing: mdb_env_sync reads the meta
+    // pages through the map, which TxnGate::adopt_new_size must not remap meanwhile. Throws
+    // StoreError{unavailable} when the sync fails: the transaction is committed but may not be durable.
+    void sync_through(std::uint64_t commit, MDB_env* env, TxnGate& gate, const std::string& path);
     std::uint64_t syncs() const noexcept { return syncs_.load(std::memory_order_relaxed); }  // for tests
 
 private:
     bool enabled_;
     std::atomic<std::uint64_t> committed_{0};  // commits of this process that have returned
-    std::atomic<std::uint64_t> syncs_{0};      // fdatasyncs done by after_commit
+    std::atomic<std::uint64_t> syncs_{0};      // fdatasyncs done by sync_through
     std::mutex mutex_;          // one sync at a time: the commits queued behind it are often covered
     std::uint64_t synced_ = 0;  // guarded by mutex_: commits numbered up to this one are on disk
 };
@@ -111,7 +115,7 @@ private:
 // and stay valid only until the transaction ends or (write transactions) the next change.
 class Txn {
 public:
-    // `durable`: a write transaction whose commit must be followed by CommitSync::after_commit.
+    // `durable`: a write transaction whose commit must be followed by CommitSync::sync_through.
     Txn(MDB_env* env, TxnGate& gate, bool write, const std::string& path, CommitSync* durable = nullptr);
     // A read transaction renewed from `spare` when it holds one; handed back to it at the end.
     Txn(MDB_env* env, TxnGate& gate, SpareReader& spare, const std::string& path);
@@ -125,6 +129,9 @@ public:
     // Throws StoreError; the transaction is gone either way. With a CommitSync: returns only once
     // the commit is durable.
     void commit();
+    // The same, except that the sync is the caller's: returns the commit's number for
+    // CommitSync::sync_through (0: nothing to sync), to be awaited before anyone learns of it.
+    std::uint64_t commit_unsynced();
 
     std::optional<std::string_view> find(MDB_dbi dbi, std::string_view key) const;
     void put(MDB_dbi dbi, std::string_view key, std::string_view value);

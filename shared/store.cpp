@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -290,7 +291,8 @@ bool Store::Impl::group_is_full(const lmdb::Txn& txn, std::string_view group) co
     return count && codec::decode_u64(*count, "group count") >= options.max_devices_per_group;
 }
 
-std::vector<RegisterResult> Store::register_devices(std::span<const Registration> batch, std::int64_t now_ms) {
+std::vector<RegisterResult> Store::register_devices(std::span<const Registration> batch, std::int64_t now_ms,
+                                                    DeferredSync* deferred) {
     std::vector<RegisterResult> results;
     results.reserve(batch.size());
     auto txn = impl_->write();
@@ -319,7 +321,8 @@ std::vector<RegisterResult> Store::register_devices(std::span<const Registration
         impl_->put_device(txn, device, previous);
         results.push_back(std::move(result));
     }
-    txn.commit();
+    if (deferred != nullptr) deferred->record(*this, txn.commit_unsynced());
+    else txn.commit();
     return results;
 }
 
@@ -332,7 +335,8 @@ bool Store::unregister_device(std::string_view group, std::string_view token) {
     return unregister_devices(std::span(&one, 1)).front();
 }
 
-std::vector<bool> Store::unregister_devices(std::span<const std::pair<std::string, std::string>> group_token) {
+std::vector<bool> Store::unregister_devices(std::span<const std::pair<std::string, std::string>> group_token,
+                                            DeferredSync* deferred) {
     std::vector<bool> results;
     results.reserve(group_token.size());
     auto txn = impl_->write();
@@ -342,7 +346,8 @@ std::vector<bool> Store::unregister_devices(std::span<const std::pair<std::strin
         if (member) impl_->remove_device(txn, *device);
         results.push_back(member);
     }
-    txn.commit();
+    if (deferred != nullptr) deferred->record(*this, txn.commit_unsynced());
+    else txn.commit();
     return results;
 }
 
@@ -491,6 +496,20 @@ unsigned Store::environment_flags() const {
     unsigned flags = 0;
     lmdb::check(mdb_env_get_flags(impl_->env.get(), &flags), "environment flags", impl_->options.path);
     return flags;
+}
+
+void Store::sync_through(std::uint64_t commit) {
+    impl_->commit_sync.sync_through(commit, impl_->env.get(), impl_->gate, impl_->options.path);
+}
+
+void DeferredSync::record(Store& store, std::uint64_t commit) noexcept {
+    if (commit == 0) return;
+    store_ = &store;
+    commit_ = std::max(commit_, commit);
+}
+
+void DeferredSync::wait() {
+    if (store_ != nullptr) store_->sync_through(commit_);
 }
 
 std::uint64_t Store::commit_syncs() const noexcept {

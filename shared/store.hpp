@@ -136,6 +136,27 @@ struct BudgetWrite {
     DeviceBudget device;
 };
 
+class Store;
+
+// Writes whose durability their caller awaits itself (sync: always). A write given one returns
+// once LMDB committed it and released its writer lock, before its meta page is on disk, and is
+// recorded here; nobody may learn of it before wait() returned. The module's group commit passes
+// one, so that a worker's next batch writes while this batch's meta page is synced. Where a commit
+// is durable when it returns (sync: interval, meta_sync_under_writer_lock) wait() does nothing.
+class DeferredSync {
+public:
+    // Returns once every write recorded here is on disk. Throws StoreError{unavailable} when the
+    // sync fails: the writes are committed but may not be durable.
+    void wait();
+
+private:
+    friend class Store;
+    void record(Store& store, std::uint64_t commit) noexcept;
+
+    Store* store_ = nullptr;
+    std::uint64_t commit_ = 0;  // the newest commit recorded; 0: nothing to sync
+};
+
 class Store {
 public:
     explicit Store(const StoreOptions& options);  // throws StoreError
@@ -150,12 +171,16 @@ public:
     // A token registered in another group moves (leaves the old group); registered_at is kept.
     // Throws StoreError{full} with nothing written, also when less than reserve_percent of the map
     // is free (the room the sender's outbox and removals keep).
-    std::vector<RegisterResult> register_devices(std::span<const Registration> batch, std::int64_t now_ms);
+    // With `deferred`: returns before the commit is durable (DeferredSync).
+    std::vector<RegisterResult> register_devices(std::span<const Registration> batch, std::int64_t now_ms,
+                                                 DeferredSync* deferred = nullptr);
     RegisterResult register_device(const Registration& registration, std::int64_t now_ms);
     // false: that token is not registered in that group (nothing changed).
     bool unregister_device(std::string_view group, std::string_view token);
-    // Batch form for the module's group commit: results in the same order.
-    std::vector<bool> unregister_devices(std::span<const std::pair<std::string, std::string>> group_token);
+    // Batch form for the module's group commit: results in the same order. With `deferred`:
+    // returns before the commit is durable (DeferredSync).
+    std::vector<bool> unregister_devices(std::span<const std::pair<std::string, std::string>> group_token,
+                                         DeferredSync* deferred = nullptr);
 
     // --- reads ---------------------------------------------------------------------------
     std::optional<Device> get_device(std::string_view token) const;
@@ -264,6 +289,8 @@ public:
 
 private:
     friend class StoreSnapshot;  // shared/store_snapshot.hpp: bounded reads in one transaction
+    friend class DeferredSync;
+    void sync_through(std::uint64_t commit);  // DeferredSync::wait
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

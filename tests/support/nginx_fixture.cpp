@@ -199,7 +199,7 @@ void NginxFixture::start() {
         // to signal and wait for.
         if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) throw std::runtime_error("prctl(PR_SET_CHILD_SUBREAPER) failed");
         std::filesystem::remove(pid_file_path());
-        Process starter = Process::spawn(nginx_argv(), dir_ / "logs/stderr.log");
+        Process starter = Process::spawn(nginx_argv(), dir_ / "logs/stderr.log", options_.environment);
         const int code = starter.wait(std::chrono::seconds(20));
         if (code != 0 || !wait_until([this] { return pid_in_file() > 0; })) {
             throw std::runtime_error("nginx did not start (exit " + std::to_string(code) + "):\n" +
@@ -207,7 +207,7 @@ void NginxFixture::start() {
         }
         master_ = Process::adopt(pid_in_file());
     } else {
-        master_ = Process::spawn(nginx_argv(), dir_ / "logs/stderr.log");
+        master_ = Process::spawn(nginx_argv(), dir_ / "logs/stderr.log", options_.environment);
     }
     const bool up = wait_until(
         [this] {

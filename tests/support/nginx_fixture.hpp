@@ -48,6 +48,8 @@ struct NginxOptions {
     // The master detaches (daemon on), which upgrade_binary() needs: nginx ignores USR2 in a
     // master whose parent is still the process that started it.
     bool daemon = false;
+    // More environment for the master, which its workers inherit (LD_PRELOAD of a fault injector).
+    std::map<std::string, std::string> environment{};
 };
 
 class NginxFixture {
