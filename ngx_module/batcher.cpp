@@ -54,6 +54,10 @@ void Batcher::post_batch() noexcept {
     {
         std::lock_guard lock(pending_mutex_);
         if (pending_.empty()) return;
+        // A task that has not taken its writes yet will take these too.
+        for (const Batch& batch : batches_) {
+            if (batch.posted && !batch.taken) return;
+        }
     }
     for (Batch& batch : batches_) {
         if (batch.posted) continue;
@@ -82,6 +86,10 @@ bool Batcher::post(Batch& batch) noexcept {
     // Opened here on the event loop (store() may open lazily); the task only uses it.
     batch.store = worker_.store();
     batch.posted = true;
+    {
+        std::lock_guard lock(pending_mutex_);
+        batch.taken = false;
+    }
     if (!keep_alive_.timer_set) ngx_add_timer(&keep_alive_, keep_alive_ms);
     if (ngx_thread_task_post(pool_, batch.task) != NGX_OK) {
         batch.posted = false;
@@ -135,6 +143,7 @@ void Batcher::run_in_thread(void* data, ngx_log_t* log) noexcept {
         {
             std::lock_guard lock(self.pending_mutex_);
             writes.swap(self.pending_);  // writes was left empty by the last completion
+            batch.taken = true;
         }
         commit_kind<Registration>(batch, log, [&writes, &durable](Store& store) {
             std::vector<Registration> registrations;
@@ -183,7 +192,7 @@ void Batcher::completed(ngx_event_t* event) noexcept {
     std::vector<PendingWrite> done;
     done.swap(batch.writes);
     batch.posted = false;
-    if (self.log_->log_level >= NGX_LOG_INFO) {
+    if (self.log_->log_level >= NGX_LOG_INFO && !done.empty()) {
         std::size_t registrations = 0;
         for (const auto& w : done) registrations += is<Registration>(w) ? 1 : 0;
         ngx_log_error(NGX_LOG_INFO, self.log_, 0, "pushsync: write batch committed registrations=%uz unregistrations=%uz",

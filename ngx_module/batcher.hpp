@@ -43,6 +43,7 @@ private:
         ngx_thread_task_t* task = nullptr;  // allocated once from the cycle pool, then reused
         Store* store = nullptr;             // opened on the event loop when posted; the task only uses it
         bool posted = false;                // event loop only: queued or running on the pool
+        bool taken = false;                 // pending_mutex_: the task has taken its writes
         std::vector<PendingWrite> writes;   // the task's while posted, else the event loop's
     };
     // A second one overlaps the first's meta-page fsync; a third would only wait for the writer turn.
