@@ -14,6 +14,19 @@ QueueConsumer::QueueConsumer(Queue& queue, Store& store, Logger& log, Handoff ha
 
 QueueConsumer::~QueueConsumer() { stop(); }
 
+void QueueConsumer::bound_loop(std::size_t max_entries, InLoop in_loop, Handoff hand_back,
+                               std::optional<std::uint64_t> divert_from) {
+    max_in_loop_ = max_entries;
+    in_loop_ = std::move(in_loop);
+    hand_back_ = std::move(hand_back);
+    if (divert_from && max_entries != 0) {
+        diverting_ = true;
+        reload_from_ = diverted_end_ = *divert_from;
+        log_.info("loop.overflow", "first=" + std::to_string(reload_from_) + " max=" + std::to_string(max_entries) +
+                                       " action=\"the outbox's later entries come back when the loop has room\"");
+    }
+}
+
 void QueueConsumer::start() {
     if (thread_.joinable()) return;
     stop_ = false;
@@ -55,11 +68,15 @@ void QueueConsumer::run() {
         committed = stored;
         if (stored_) stored_(stored);
     };
+    // Entries in the outbox below this were stored by an earlier run (or redelivered and stored again).
+    stored_floor_ = queue_.committed_position();
     while (!stop_) {
         commit_stored();
+        if (diverting_) hand_back();
         read.clear();
         // The writer wakes this read when it has stored something; the timeout only bounds the nap.
-        const auto wait = handed > committed ? store_delay_ : std::chrono::milliseconds(500);
+        auto wait = handed > committed ? store_delay_ : std::chrono::milliseconds(500);
+        if (diverting_) wait = std::min<std::chrono::milliseconds>(wait, kHandBackPoll);
         const std::size_t n = queue_.read(read, batch_, wait);
         report_rejected();
         if (n == 0) {
@@ -81,7 +98,12 @@ void QueueConsumer::run() {
                                           std::move(notify.origin), notify.enqueued_ms});
         }
         handed = entries.back().id + 1;
-        handoff_(entries);
+        const std::size_t direct = direct_part(entries);
+        if (direct == entries.size()) {
+            handoff_(entries);
+        } else if (direct > 0) {
+            handoff_(std::vector<OutboxEntry>(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(direct)));
+        }
         bool writer_idle = false;
         {
             std::lock_guard lock(mutex_);
@@ -105,6 +127,56 @@ void QueueConsumer::run() {
     wake_.notify_all();
     writer.join();
     commit_stored();
+}
+
+std::size_t QueueConsumer::direct_part(const std::vector<OutboxEntry>& entries) {
+    if (max_in_loop_ == 0) return entries.size();
+    std::size_t direct = 0;
+    if (!diverting_) {
+        const std::size_t in_loop = in_loop_();
+        direct = std::min(entries.size(), in_loop < max_in_loop_ ? max_in_loop_ - in_loop : 0);
+        if (direct == entries.size()) return direct;
+        diverting_ = true;
+        reload_from_ = entries[direct].id;
+        log_.info("loop.overflow", "first=" + std::to_string(reload_from_) + " in_loop=" + std::to_string(in_loop) +
+                                       " max=" + std::to_string(max_in_loop_) +
+                                       " action=\"later notifies wait in the outbox until the loop has room\"");
+    }
+    diverted_end_ = std::max(diverted_end_, entries.back().id + 1);
+    diverted_ += entries.size() - direct;
+    return direct;
+}
+
+void QueueConsumer::hand_back() {
+    const std::size_t in_loop = in_loop_ ? in_loop_() : 0;
+    // Back in chunks: below 3/4 of the bound, up to the bound.
+    if (in_loop > max_in_loop_ - max_in_loop_ / 4) return;
+    const std::size_t room = max_in_loop_ - in_loop;
+    const std::uint64_t stored_end = std::max(stored_below_.load(std::memory_order_acquire), stored_floor_);
+    std::vector<OutboxEntry> back;
+    try {
+        back = store_.outbox_load_range(reload_from_, stored_end, room);
+    } catch (const StoreError& e) {
+        // Read again at the next poll; the entries stay in the outbox.
+        if (!hand_back_failed_) log_.error("outbox.load_failed", "first=" + std::to_string(reload_from_) + " error=\"" + log_escape(e.what()) + "\"");
+        hand_back_failed_ = true;
+        return;
+    }
+    hand_back_failed_ = false;
+    const std::size_t n = back.size();
+    if (n > 0) {
+        reload_from_ = back.back().id + 1;
+        handed_back_ += n;
+        hand_back_(std::move(back));
+    }
+    // Fewer than asked for: every stored entry below stored_end is back.
+    if (n < room) reload_from_ = std::max(reload_from_, stored_end);
+    // None is left once every id diverted (and every one an earlier run stored) is back.
+    if (reload_from_ < diverted_end_ || reload_from_ < stored_floor_) return;
+    diverting_ = false;
+    const std::uint64_t diverted = diverted_.load();
+    handed_back_.store(diverted);  // redelivered duplicates were stored once, counted twice
+    log_.info("loop.overflow_over", "diverted=" + std::to_string(diverted) + " below=" + std::to_string(reload_from_));
 }
 
 void QueueConsumer::report_rejected() {

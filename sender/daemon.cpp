@@ -95,9 +95,19 @@ struct Daemon::Impl {
     // Queue::add first checks the file (an fstat), which a push would otherwise pay for.
     std::array<std::uint64_t, static_cast<std::size_t>(Counter::count_)> unadded_counts{};
 
-    // Hand-over from the consumer thread.
+    // Hand-over from the consumer thread, in id order: batches handed on at once (not stored yet)
+    // and batches taken back from the outbox (stored).
+    struct Handed {
+        std::vector<OutboxEntry> entries;
+        bool stored = false;
+    };
     std::mutex inbox_mutex;
-    std::vector<OutboxEntry> inbox;
+    std::vector<Handed> inbox;
+    std::size_t inbox_entries = 0;  // guarded by inbox_mutex, with `accepting`
+    std::size_t accepting = 0;      // taken from the inbox, not yet in loop_live
+    // The Ledger's live entries, published by the loop for the consumer's bound (in_loop()).
+    std::atomic<std::size_t> loop_live{0};
+    std::size_t loop_live_peak = 0;  // the most live at once since the start (sender.stats)
     std::atomic<std::uint64_t> stored_below{0};  // the consumer's outbox writes, for the Ledger
 
     ev_async inbox_watcher{};
@@ -235,10 +245,35 @@ struct Daemon::Impl {
         ev_timer_start(loop.get(), &shutdown_watcher);
     }
 
+    // Entries in the loop or on their way to it: an upper bound for QueueConsumer's bound (an
+    // entry taken from the inbox counts in `accepting` until loop_live has it).
+    std::size_t in_loop() {
+        std::lock_guard lock(inbox_mutex);
+        return inbox_entries + accepting + loop_live.load();
+    }
+    void publish_live() {
+        const std::size_t live = pipeline->ledger().live_entries();
+        loop_live_peak = std::max(loop_live_peak, live);
+        loop_live.store(live);
+    }
+    void hand_over(std::vector<OutboxEntry> entries, bool stored) {
+        {
+            std::lock_guard lock(inbox_mutex);
+            inbox_entries += entries.size();
+            if (!inbox.empty() && inbox.back().stored == stored) {
+                move_append(inbox.back().entries, std::move(entries));
+            } else {
+                inbox.push_back(Handed{std::move(entries), stored});
+            }
+        }
+        ev_async_send(loop.get(), &inbox_watcher);
+    }
+
     // Writes what the loop collected; outbox removals only of entries the consumer has stored.
     void flush_pipeline() {
         pipeline->stored_below(stored_below.load());
         pipeline->flush();
+        publish_live();
         for (std::size_t i = 0; i < unadded_counts.size(); ++i) {
             if (unadded_counts[i] == 0) continue;
             queue->add(static_cast<Counter>(i), unadded_counts[i]);
@@ -268,12 +303,19 @@ struct Daemon::Impl {
         guard_ev(
             loop,
             [&] {
-                std::vector<OutboxEntry> entries;
+                std::vector<Handed> batches;
                 {
                     std::lock_guard lock(d.inbox_mutex);
-                    entries.swap(d.inbox);
+                    batches.swap(d.inbox);
+                    d.accepting = d.inbox_entries;
+                    d.inbox_entries = 0;
                 }
-                d.pipeline->accept(entries, false);
+                for (const Handed& batch : batches) d.pipeline->accept(batch.entries, batch.stored);
+                d.publish_live();
+                {
+                    std::lock_guard lock(d.inbox_mutex);
+                    d.accepting = 0;
+                }
                 d.pipeline->stored_below(d.stored_below.load());
             },
             d.callback_failed("on_inbox"));
@@ -353,6 +395,7 @@ struct Daemon::Impl {
         }
         last_reopen_error.clear();
         consumer->stop();
+        divert_from = consumer->overflow_from();  // what waits in the outbox still comes back
         consumer.reset();
         queue = std::move(fresh);
         consumer = make_consumer();
@@ -361,12 +404,8 @@ struct Daemon::Impl {
     }
 
     std::unique_ptr<QueueConsumer> make_consumer() {
-        return std::make_unique<QueueConsumer>(*queue, *store, log, [this](std::vector<OutboxEntry> entries) {
-            {
-                std::lock_guard lock(inbox_mutex);
-                move_append(inbox, std::move(entries));
-            }
-            ev_async_send(this->loop.get(), &inbox_watcher);
+        auto consumer = std::make_unique<QueueConsumer>(*queue, *store, log, [this](std::vector<OutboxEntry> entries) {
+            hand_over(std::move(entries), false);
         }, [this](std::uint64_t below) {
             // Only ever forward: a queue file that was reset continues the position space.
             std::uint64_t seen = stored_below.load();
@@ -374,7 +413,14 @@ struct Daemon::Impl {
             }
             ev_async_send(this->loop.get(), &inbox_watcher);  // finished entries may leave the outbox now
         });
+        consumer->bound_loop(
+            options.max_loop_entries, [this] { return in_loop(); },
+            [this](std::vector<OutboxEntry> entries) { hand_over(std::move(entries), true); },
+            std::exchange(divert_from, std::nullopt));
+        return consumer;
     }
+    // Set by run(): the start-up took the outbox only below this id.
+    std::optional<std::uint64_t> divert_from;
 
     static void on_heartbeat(struct ev_loop* loop, ev_timer* w, int) noexcept {
         Impl& d = self(w->data);
@@ -389,8 +435,11 @@ struct Daemon::Impl {
                                 "on_wire=" + std::to_string(d.pipeline->dispatcher().on_wire()) +
                                     " backlog=" + std::to_string(d.pipeline->dispatcher().backlog()) +
                                     " rounds_expanding=" + std::to_string(d.pipeline->expanding()) +
+                                    " rounds_waiting=" + std::to_string(d.pipeline->waiting_rounds()) +
                                     " rounds_open=" + std::to_string(d.pipeline->ledger().open_rounds()) +
                                     " outbox_live=" + std::to_string(d.pipeline->ledger().live_entries()) +
+                                    " outbox_live_peak=" + std::to_string(d.loop_live_peak) +
+                                    " outbox_waiting=" + std::to_string(d.consumer->waiting_in_outbox()) +
                                     " delivered=" + std::to_string(stats.delivered) +
                                     " failed=" + std::to_string(stats.failed) +
                                     " retries=" + std::to_string(stats.retries));
@@ -453,7 +502,6 @@ Daemon::Daemon(const Config& config, Logger& log, MakeFactory make_factory, Daem
                                    return d.consumer ? d.consumer->forget_unwritten(std::move(ids))
                                                      : std::vector<std::uint64_t>{};
                                }});
-    d.consumer = d.make_consumer();
 
     struct ev_loop* loop = d.loop.get();
     ev_async_init(&d.inbox_watcher, &Impl::on_inbox);
@@ -507,7 +555,13 @@ Daemon::~Daemon() {
 int Daemon::run() {
     Impl& d = *impl_;
     d.queue->heartbeat(d.clock.unix_ms());
-    const std::size_t recovered = d.pipeline->recover();
+    // At most the loop's bound at once; the rest comes back through the consumer as the loop has room.
+    const std::size_t recovered = d.pipeline->recover(d.options.max_loop_entries);
+    if (d.options.max_loop_entries != 0 && recovered == d.options.max_loop_entries) {
+        d.divert_from = d.pipeline->recovered_below();
+    }
+    d.publish_live();
+    d.consumer = d.make_consumer();
     d.log.info("sender.started", "config=" + d.config.file + " connections=" +
                                      std::to_string(d.pipeline->routes().connections().size()) +
                                      " recovered=" + std::to_string(recovered) +

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "sender/consumer.hpp"
 #include "sender/credentials.hpp"
 #include "sender/logger.hpp"
 #include "sender/routes.hpp"
@@ -27,6 +28,8 @@ struct DaemonOptions {
     // A client certificate closer than this to its expiry is warned about (at start, at each
     // reload, and daily).
     std::int64_t expiry_warning_s = 30 * 86400;
+    // Entries the loop holds at most (QueueConsumer::bound_loop); 0: unbounded.
+    std::size_t max_loop_entries = QueueConsumer::kLoopEntries;
 };
 
 class Daemon {

@@ -92,8 +92,9 @@ Pipeline::~Pipeline() {
     dispatcher_.reset();
 }
 
-std::size_t Pipeline::recover() {
-    const std::vector<OutboxEntry> entries = deps_.store.outbox_load(0);
+std::size_t Pipeline::recover(std::size_t limit) {
+    const std::vector<OutboxEntry> entries = deps_.store.outbox_load(limit);
+    if (!entries.empty()) recovered_below_ = entries.back().id + 1;
     // Per group, everything left merges into one round: the newest tail supersedes the rest.
     std::map<std::string, Round> rounds;
     std::map<std::string, std::uint64_t> newest;
@@ -133,22 +134,44 @@ void Pipeline::accept(const std::vector<OutboxEntry>& entries, bool stored) {
 void Pipeline::run_round(Round round) {
     if (stopping_) return;
     ledger_.open(round);
-    // Looked for only when the group has one: while the fan-out waits (for the writer, or for
-    // room on the wire), thousands of rounds of other groups may be waiting here.
-    if (expanding_groups_.contains(round.group)) {
-        for (auto it = expanding_.begin(); it != expanding_.end();) {
-            if (it->round.group == round.group) {
-                ledger_.close_fanout(it->round.id);
-                forget_expanding(it->round.group);
-                it = expanding_.erase(it);
-            } else {
-                ++it;
+    // In order behind those already waiting for room in the backlog; the newest of a group
+    // stops the older ones when its turn comes.
+    newest_waiting_[round.group] = round.id;
+    waiting_.push_back(std::move(round));
+    expand();
+}
+
+void Pipeline::start_waiting() {
+    while (!waiting_.empty() && !stopping_) {
+        const auto newest = newest_waiting_.find(waiting_.front().group);
+        if (newest != newest_waiting_.end() && newest->second != waiting_.front().id) {
+            // A newer round of its group waits behind it and reaches every device: none needed.
+            ledger_.close_fanout(waiting_.front().id);
+            waiting_.pop_front();
+            continue;
+        }
+        if (dispatcher_->backlog() >= max_backlog || !holds_->has_room()) return;
+        Round round = std::move(waiting_.front());
+        waiting_.pop_front();
+        newest_waiting_.erase(round.group);
+        // Looked for only when the group has one: while the fan-out waits (for the writer, or
+        // for room on the wire), thousands of rounds of other groups may be expanding.
+        if (expanding_groups_.contains(round.group)) {
+            for (auto it = expanding_.begin(); it != expanding_.end();) {
+                if (it->round.group == round.group) {
+                    ledger_.close_fanout(it->round.id);
+                    forget_expanding(it->round.group);
+                    it = expanding_.erase(it);
+                } else {
+                    ++it;
+                }
             }
         }
+        Expansion expansion{std::move(round), {}, {}};
+        if (expand_page(expansion)) continue;  // its first page was its last
+        ++expanding_groups_[expansion.round.group];
+        expanding_.push_back(std::move(expansion));
     }
-    ++expanding_groups_[round.group];
-    expanding_.push_back(Expansion{std::move(round), {}, {}});
-    expand();
 }
 
 void Pipeline::forget_expanding(const std::string& group) {
@@ -157,8 +180,9 @@ void Pipeline::forget_expanding(const std::string& group) {
 }
 
 void Pipeline::expand() {
+    start_waiting();
     // No page while the holds' writes wait for the writer: not even a turn through the rounds.
-    waiting_for_writer_ = !expanding_.empty() && !holds_->has_room();
+    waiting_for_writer_ = (!expanding_.empty() || !waiting_.empty()) && !holds_->has_room();
     if (waiting_for_writer_) return;
     for (bool progress = true; progress && !stopping_;) {
         progress = false;
@@ -175,12 +199,12 @@ void Pipeline::expand() {
             expanding_.push_back(std::move(expansion));
         }
     }
-    waiting_for_writer_ = !expanding_.empty() && !holds_->has_room();
+    waiting_for_writer_ = (!expanding_.empty() || !waiting_.empty()) && !holds_->has_room();
 }
 
 bool Pipeline::wants_page(const Expansion& expansion) const {
     if (!holds_->has_room()) return false;
-    if (expansion.connections.empty()) return true;  // its first page, or nothing routable so far
+    if (expansion.connections.empty()) return true;  // nothing routable so far
     return std::any_of(expansion.connections.begin(), expansion.connections.end(),
                        [this](std::size_t connection) { return dispatcher_->has_room(connection); });
 }
@@ -282,6 +306,8 @@ void Pipeline::stop(std::uint32_t deadline_ms) {
     holds_->stop();
     expanding_.clear();  // their rounds stay open, their entries in the outbox
     expanding_groups_.clear();
+    waiting_.clear();
+    newest_waiting_.clear();
     dispatcher_->stop(deadline_ms);
 }
 

@@ -59,9 +59,11 @@ public:
     Pipeline(const Pipeline&) = delete;
     Pipeline& operator=(const Pipeline&) = delete;
 
-    // Start-up: reloads the outbox; each group's entries merge into one round at once (newest
-    // tail). Returns how many entries were reloaded.
-    std::size_t recover();
+    // Start-up: reloads the outbox, its first `limit` entries (0: all); each group's entries
+    // merge into one round at once (newest tail). Returns how many entries were reloaded.
+    std::size_t recover(std::size_t limit = 0);
+    // The id after the last entry recover() reloaded.
+    std::uint64_t recovered_below() const noexcept { return recovered_below_; }
     // Entries from the consumer; `stored`: already in the outbox (else stored_below() says when).
     void accept(const std::vector<OutboxEntry>& entries, bool stored = true);
     // The consumer's outbox write has passed every entry with a smaller id.
@@ -83,8 +85,16 @@ public:
     const Coalescer& coalescer() const noexcept { return coalescer_; }
     const Holds& holds() const noexcept { return *holds_; }
     std::size_t expanding() const noexcept { return expanding_.size(); }
+    // Rounds whose first page waits for room in the backlog (max_backlog).
+    std::size_t waiting_rounds() const noexcept { return waiting_.size(); }
 
     static constexpr std::size_t fanout_page = 1024;
+    // A round's first page waits (in waiting_) while the Dispatcher's backlog holds this many
+    // pushes (~240 B each with the token: 16 MiB; a round waiting costs only its Round), else a
+    // burst of rounds would each put a page of up to 1024 pushes there at once. Later pages are
+    // paced by their connections' room already. Normal traffic keeps the backlog near empty
+    // (APNs answers within the window of 2,000 per connection): only a burst or a stall reaches it.
+    static constexpr std::size_t max_backlog = 65536;
 
 private:
     struct Expansion {
@@ -93,6 +103,7 @@ private:
         std::vector<std::size_t> connections;  // those its pushes went to so far
     };
     void run_round(Round round);
+    void start_waiting();  // first pages of waiting_ while the backlog has room
     void expand();
     bool wants_page(const Expansion& expansion) const;
     bool expand_page(Expansion& expansion);  // true: the round's fan-out is over
@@ -111,11 +122,14 @@ private:
     Coalescer coalescer_;
     std::deque<Expansion> expanding_;
     std::unordered_map<std::string, std::size_t> expanding_groups_;  // group -> its rounds in expanding_
+    std::deque<Round> waiting_;  // opened, first page not yet out (max_backlog), in order
+    std::unordered_map<std::string, std::uint64_t> newest_waiting_;  // group -> its newest round in waiting_
     // The fan-out waits for the writer to store the holds' writes (Holds::has_room); this timer
     // looks again soon, as nothing else may wake the loop.
     bool waiting_for_writer_ = false;
     TimerQueue::Id writer_retry_ = 0;
     bool stopping_ = false;
+    std::uint64_t recovered_below_ = 0;
 };
 
 }  // namespace pushsync::sender

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 #include <system_error>
 #include <vector>
@@ -436,11 +437,19 @@ void Store::outbox_put(std::span<const OutboxEntry> entries) {
 }
 
 std::vector<OutboxEntry> Store::outbox_load(std::size_t limit) const {
+    return outbox_load_range(0, std::numeric_limits<std::uint64_t>::max(),
+                             limit == 0 ? std::numeric_limits<std::size_t>::max() : limit);
+}
+
+std::vector<OutboxEntry> Store::outbox_load_range(std::uint64_t from, std::uint64_t below, std::size_t limit) const {
     std::vector<OutboxEntry> entries;
+    if (from >= below || limit == 0) return entries;
     auto txn = impl_->read();
     lmdb::Cursor cursor(txn, impl_->outbox);
-    for (bool more = cursor.first(); more && (limit == 0 || entries.size() < limit); more = cursor.next()) {
-        entries.push_back(codec::decode_outbox(codec::outbox_id(cursor.key()), cursor.value()));
+    for (bool more = cursor.seek(codec::outbox_key(from)); more && entries.size() < limit; more = cursor.next()) {
+        const std::uint64_t id = codec::outbox_id(cursor.key());
+        if (id >= below) break;
+        entries.push_back(codec::decode_outbox(id, cursor.value()));
     }
     return entries;
 }

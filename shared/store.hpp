@@ -231,6 +231,9 @@ public:
     // --- the sender's outbox and per-device dedupe --------------------------------------
     void outbox_put(std::span<const OutboxEntry> entries);  // one transaction; existing ids are kept
     std::vector<OutboxEntry> outbox_load(std::size_t limit) const;  // by id, ascending; 0 = all
+    // Entries with from <= id < below, by id ascending, at most `limit` (> 0): the sender takes
+    // back in order what its consumer stored without handing it to the loop.
+    std::vector<OutboxEntry> outbox_load_range(std::uint64_t from, std::uint64_t below, std::size_t limit) const;
     void outbox_remove(std::span<const std::uint64_t> ids);
     // The newest tail pushed to a token (so the same tail never goes twice to a device).
     std::optional<std::string> last_sent_tail(std::string_view token) const;

@@ -274,6 +274,87 @@ TEST(QueueConsumer, HandsBatchesOnAtOnceThenStoresAndCommitsThemAndSaysSo) {
     EXPECT_EQ(queue->stats().depth, 0u);
 }
 
+TEST(QueueConsumer, PastItsBoundTheLoopGetsNothingMoreUntilItHasRoomThenTheOutboxInIdOrderThenDirectAgain) {
+    test::Harness h;
+    auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
+    Logger log{LogLevel::error, [](std::string_view) {}};
+    std::mutex mutex;
+    std::vector<std::pair<OutboxEntry, bool>> handed;  // entry, came back from the outbox
+    std::size_t finished = 0;                          // of those handed, as the loop would say
+    QueueConsumer consumer(
+        *queue, *h.store, log,
+        [&](std::vector<OutboxEntry> entries) {
+            std::lock_guard lock(mutex);
+            for (auto& e : entries) handed.emplace_back(std::move(e), false);
+        },
+        {}, std::chrono::milliseconds(1));
+    consumer.bound_loop(
+        8,
+        [&] {
+            std::lock_guard lock(mutex);
+            return handed.size() - finished;
+        },
+        [&](std::vector<OutboxEntry> entries) {
+            std::lock_guard lock(mutex);
+            for (auto& e : entries) handed.emplace_back(std::move(e), true);
+        });
+    auto handed_count = [&] {
+        std::lock_guard lock(mutex);
+        return handed.size();
+    };
+    auto finish = [&](std::size_t n) {
+        std::lock_guard lock(mutex);
+        finished = n;
+    };
+    consumer.start();
+    for (int i = 0; i < 20; ++i) ASSERT_EQ(queue->enqueue(Notify{"g", "T" + std::to_string(i), "", 1}), EnqueueResult::accepted);
+    // Every entry read is stored and committed in the queue; only the bound's 8 reached the loop.
+    ASSERT_TRUE(wait_until([&] { return queue->stats().depth == 0 && h.store->outbox_load(0).size() == 20; }));
+    EXPECT_EQ(handed_count(), 8u);
+    EXPECT_EQ(consumer.waiting_in_outbox(), 12u);
+    finish(1);  // 7 in the loop, above 3/4 of the bound: still nothing
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(handed_count(), 8u);
+    finish(4);  // room for 4: they come back from the outbox, the oldest first
+    ASSERT_TRUE(wait_until([&] { return handed_count() == 12; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(handed_count(), 12u);  // full again
+    finish(12);
+    ASSERT_TRUE(wait_until([&] { return handed_count() == 20 && consumer.waiting_in_outbox() == 0; }));
+    // Once none waits, notifies go to the loop directly again.
+    finish(20);
+    ASSERT_EQ(queue->enqueue(Notify{"g", "T20", "", 1}), EnqueueResult::accepted);
+    ASSERT_TRUE(wait_until([&] { return handed_count() == 21; }));
+    consumer.stop();
+    std::lock_guard lock(mutex);
+    for (std::size_t i = 0; i < handed.size(); ++i) {
+        EXPECT_EQ(handed[i].first.tail, "T" + std::to_string(i)) << i;  // queue order, always
+        EXPECT_EQ(handed[i].second, i >= 8 && i < 20) << i;
+        if (i > 0) {
+            EXPECT_LT(handed[i - 1].first.id, handed[i].first.id);
+        }
+    }
+}
+
+TEST(QueueConsumer, AStartUpThatTookPartOfTheOutboxGetsTheRestBackBeforeAnythingNew) {
+    test::Harness h;
+    std::vector<OutboxEntry> old;
+    for (std::uint64_t id = 1; id <= 6; ++id) old.push_back(OutboxEntry{id, "g", "O" + std::to_string(id), "", 1});
+    h.store->outbox_put(old);
+    auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
+    Logger log{LogLevel::error, [](std::string_view) {}};
+    Handed handed;
+    QueueConsumer consumer(*queue, *h.store, log, handed.sink(), {}, std::chrono::milliseconds(1));
+    consumer.bound_loop(100, [] { return std::size_t{0}; }, handed.sink(), 4);  // the start-up took ids 1-3
+    consumer.start();
+    ASSERT_EQ(queue->enqueue(Notify{"g", "N", "", 1}), EnqueueResult::accepted);
+    ASSERT_TRUE(wait_until([&] { return handed.entries().size() == 4; }));
+    consumer.stop();
+    std::vector<std::string> tails;
+    for (const auto& entry : handed.entries()) tails.push_back(entry.tail);
+    EXPECT_EQ(tails, (std::vector<std::string>{"O4", "O5", "O6", "N"}));
+}
+
 TEST(QueueConsumer, EntriesFinishedBeforeTheirStoreDelayNeverEnterTheOutbox) {
     test::Harness h;
     auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
@@ -415,14 +496,14 @@ TEST_F(HoldsPipelineTest, WritesWaitingForAStalledWriterStayBoundedAndEveryPushW
         advance(5);
     }
     EXPECT_LE(pipeline->holds().unwritten(), Holds::max_unwritten + 2 * Pipeline::fanout_page);
-    EXPECT_GT(pipeline->expanding(), 0u) << "the fan-out did not wait for the writer";
+    EXPECT_GT(pipeline->expanding() + pipeline->waiting_rounds(), 0u) << "the fan-out did not wait for the writer";
     EXPECT_LT(pipeline->holds().waiting(), devices);
 
     slow_disk.release();
     ASSERT_TRUE(wait_until([&] {
         pipeline->flush();
         advance(5);
-        return pipeline->expanding() == 0 && pipeline->holds().unwritten() == 0;
+        return pipeline->expanding() + pipeline->waiting_rounds() == 0 && pipeline->holds().unwritten() == 0;
     }, std::chrono::seconds(60)));
     EXPECT_EQ(pipeline->holds().waiting(), devices);
     EXPECT_EQ(h.store->held_count(), devices);

@@ -40,6 +40,27 @@ TEST(StoreOutbox, PutLoadRemoveInIdOrderAcrossReopen) {
     EXPECT_TRUE(store.check().empty());
 }
 
+TEST(StoreOutbox, ARangeLoadsTheIdsFromItsStartBelowItsEndInOrderUpToItsLimit) {
+    TempDir dir;
+    Store store(store_options(dir / "store"));
+    std::vector<OutboxEntry> entries;
+    for (std::uint64_t id : {3, 5, 256, 300, 301, 70000}) entries.push_back({id, "g", "T-" + std::to_string(id), "", 1});
+    store.outbox_put(entries);
+    auto ids = [](const std::vector<OutboxEntry>& loaded) {
+        std::vector<std::uint64_t> out;
+        for (const auto& e : loaded) out.push_back(e.id);
+        return out;
+    };
+    EXPECT_EQ(ids(store.outbox_load_range(4, 301, 100)), (std::vector<std::uint64_t>{5, 256, 300}));
+    EXPECT_EQ(ids(store.outbox_load_range(5, 70001, 2)), (std::vector<std::uint64_t>{5, 256}));
+    EXPECT_EQ(ids(store.outbox_load_range(301, 70000, 100)), (std::vector<std::uint64_t>{301}));
+    EXPECT_TRUE(store.outbox_load_range(302, 70000, 100).empty());
+    EXPECT_TRUE(store.outbox_load_range(300, 300, 100).empty());
+    EXPECT_TRUE(store.outbox_load_range(0, 100, 0).empty());
+    EXPECT_EQ(store.outbox_load_range(256, 257, 1).front().tail, "T-256");
+    EXPECT_EQ(store.outbox_load(0).size(), 6u);
+}
+
 TEST(StoreOutbox, RecordSentAndLastSentTail) {
     TempDir dir;
     Store store(store_options(dir / "store"));
