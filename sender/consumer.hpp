@@ -45,10 +45,11 @@ public:
     // within it, and an entry still in flight after it costs one more write at most.
     static constexpr std::chrono::milliseconds kStoreDelay{100};
     // The loop's bound (bound_loop): entries live in the loop (the Ledger's, and those handed
-    // over and not yet taken). Each costs the loop about 3 KB with its round and a group of ten's
-    // pushes (BENCHMARKS.md, the budget section), so this is ~50 MiB at most. Normal traffic
-    // never reaches it: an entry stays in the loop for kStoreDelay plus the writer's commit and
-    // APNs's answer, 0.1-0.3 s, so 20,000 notifies/s keep 2,000-6,000 live.
+    // over and not yet taken). An entry costs the loop its Round and Ledger state, a few hundred
+    // bytes; its pushes are bounded apart (Pipeline::max_backlog). With both, 100,000 notifies at
+    // once peak at 78 MiB private instead of 374 (BENCHMARKS.md, the budget section). Normal
+    // traffic never reaches it: an entry stays in the loop for kStoreDelay plus the writer's
+    // commit and APNs's answer, 0.1-0.3 s, so 20,000 notifies/s keep 2,000-6,000 live.
     static constexpr std::size_t kLoopEntries = 16384;
     // How many entries in the loop the callback of bound_loop() says.
     using InLoop = std::function<std::size_t()>;
