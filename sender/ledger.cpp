@@ -84,10 +84,15 @@ void Ledger::keep_stored(std::uint64_t round_id) {
     if (const auto it = rounds_.find(round_id); it != rounds_.end()) it->second.keep_stored = true;
 }
 
-void Ledger::forget_unstored(const std::function<std::vector<std::uint64_t>(std::vector<std::uint64_t>)>& forget) {
-    if (finished_unstored_.empty()) return;
+std::vector<std::uint64_t> Ledger::take_finished_unstored() {
     std::vector<std::uint64_t> ids;
     ids.swap(finished_unstored_);
+    return ids;
+}
+
+void Ledger::forget_unstored(std::vector<std::uint64_t> ids,
+                             const std::function<std::vector<std::uint64_t>(std::vector<std::uint64_t>)>& forget) {
+    if (ids.empty()) return;
     std::vector<std::uint64_t> forgotten;
     if (forget) forgotten = forget(ids);
     std::sort(forgotten.begin(), forgotten.end());

@@ -39,10 +39,14 @@ public:
     // The round's pushes left writes that must be stored before its entries may be forgotten
     // (held pushes, sender/holds.hpp): its entries go through the outbox even if finished early.
     void keep_stored(std::uint64_t round_id);
-    // Freed entries the consumer has not stored yet: `forget` drops those it still can from its
-    // outbox write (QueueConsumer::forget_unwritten) and returns them; they are forgotten here.
-    // The others leave the outbox once stored, as usual.
-    void forget_unstored(const std::function<std::vector<std::uint64_t>(std::vector<std::uint64_t>)>& forget);
+    // Freed entries the consumer had not stored yet, for forget_unstored() once what their
+    // pushes left to write (delivered tails, statistics) is in the store.
+    std::vector<std::uint64_t> take_finished_unstored();
+    // `forget` drops from the consumer's outbox write those of `ids` it still can
+    // (QueueConsumer::forget_unwritten) and returns them; they are forgotten here. The others
+    // leave the outbox once stored, as usual.
+    void forget_unstored(std::vector<std::uint64_t> ids,
+                         const std::function<std::vector<std::uint64_t>(std::vector<std::uint64_t>)>& forget);
     // Removes the freed entries from the outbox (one transaction); throws StoreError, keeping them.
     void flush();
     // For an asynchronous writer: the freed ids, forgotten here as if written.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "sender/move_append.hpp"
 #include "shared/log_escape.hpp"
 
 namespace pushsync::sender {
@@ -259,8 +260,8 @@ void Pipeline::flush() {
     dispatcher_->collect_retired();
     dispatcher_->pump();
     expand();
-    ledger_.forget_unstored(deps_.forget_unwritten);
     if (deps_.writer) {
+        std::vector<std::uint64_t> finished_unstored = ledger_.take_finished_unstored();
         std::vector<std::uint64_t> removals = ledger_.take_removals();
         if (dedupe_.unflushed() != 0 || !removals.empty() || !recorder_.empty() || holds_->has_writes()) {
             const std::uint64_t generation = dedupe_.generation();
@@ -270,8 +271,18 @@ void Pipeline::flush() {
             deps_.writer->submit(generation, dedupe_.take_batch(), std::move(removals), recorder_.take(),
                                  std::move(budget));
         }
-        dedupe_.forget_written(deps_.writer->written());
-        holds_->forget_written(deps_.writer->written());
+        // A finished notify leaves the queue unstored only once what its pushes left to write is
+        // written, as a stored one leaves the outbox: the queue's commit then still means "done".
+        if (!finished_unstored.empty()) forgettable_.emplace_back(dedupe_.generation() - 1, std::move(finished_unstored));
+        const std::uint64_t written = deps_.writer->written();
+        std::vector<std::uint64_t> ready;
+        while (!forgettable_.empty() && forgettable_.front().first <= written) {
+            move_append(ready, std::move(forgettable_.front().second));
+            forgettable_.pop_front();
+        }
+        ledger_.forget_unstored(std::move(ready), deps_.forget_unwritten);
+        dedupe_.forget_written(written);
+        holds_->forget_written(written);
         retry_when_written();
         return;
     }
@@ -286,6 +297,7 @@ void Pipeline::flush() {
     } catch (const StoreError& e) {
         deps_.log.error("store.write_failed", "error=\"" + log_escape(e.what()) + "\"");
     }
+    ledger_.forget_unstored(ledger_.take_finished_unstored(), deps_.forget_unwritten);
     retry_when_written();
 }
 

@@ -459,6 +459,39 @@ TEST(QueueConsumer, ASlowOutboxWriteHoldsUpNeitherTheHandoffNorTheReadingOfLater
     consumer.stop();
 }
 
+struct QuickPipelineTest : PipelineTest {
+    QuickPipelineTest() : PipelineTest("  coalesce_ms: 0\n") {}
+};
+
+TEST_F(QuickPipelineTest, AFinishedNotifyIsOfferedForForgettingOnlyOnceTheWriterHasItsDeliveredTails) {
+    h.add(test::token_a, "g");
+    StoreWriter writer(*h.store, log);
+    std::vector<std::uint64_t> offered;
+    pipeline = std::make_unique<Pipeline>(
+        h.config, Pipeline::Deps{*h.store, timers, random, log, {}, transports.factory(), &writer, nullptr,
+                                 [&](std::vector<std::uint64_t> ids) {
+                                     offered.insert(offered.end(), ids.begin(), ids.end());
+                                     return ids;
+                                 }});
+    StoreWriterLockHolder slow_disk(h.config.store.path);
+    ASSERT_TRUE(slow_disk.held());
+    pipeline->accept({{1, "g", "T1", "", 0}}, false);  // handed over, not stored
+    ASSERT_EQ(prod().waiting.size(), 1u);
+    prod().answer(200);
+    for (int turn = 0; turn < 5; ++turn) pipeline->flush();  // finished, but its tail not written
+    EXPECT_TRUE(offered.empty()) << "offered before the delivered tail was in the store";
+    slow_disk.release();
+    ASSERT_TRUE(wait_until([&] {
+        pipeline->flush();
+        return !offered.empty();
+    }));
+    EXPECT_EQ(offered, std::vector<std::uint64_t>{1});
+    EXPECT_EQ(h.store->last_sent_tail(test::token_a), "T1");
+    EXPECT_TRUE(h.store->outbox_load(0).empty());
+    EXPECT_EQ(pipeline->ledger().live_entries(), 0u);
+    pipeline.reset();
+}
+
 // The per-device push budget: a burst that makes many devices wait holds their store writes in
 // memory only up to a bound while the writer cannot keep up; the fan-out waits for the writer.
 struct HoldsPipelineTest : PipelineTest {

@@ -181,7 +181,8 @@ TEST(Ledger, AFinishedEntryLeavesTheOutboxOnlyOnceTheConsumerHasStoredIt) {
     ledger.close_fanout(r7.id);  // no devices: finished before the outbox write even began
     ledger.close_fanout(r8.id);
     // The consumer had begun writing both: it could forget neither.
-    ledger.forget_unstored([](std::vector<std::uint64_t>) { return std::vector<std::uint64_t>{}; });
+    ledger.forget_unstored(ledger.take_finished_unstored(),
+                           [](std::vector<std::uint64_t>) { return std::vector<std::uint64_t>{}; });
     EXPECT_TRUE(ledger.take_removals().empty());  // removing now would race the consumer's put
     ledger.stored_below(8);                        // entry 7 is in the outbox, 8 not yet
     EXPECT_EQ(ledger.take_removals(), std::vector<std::uint64_t>{7});
@@ -208,10 +209,9 @@ TEST(Ledger, AnEntryFinishedBeforeTheConsumerStoredItIsForgottenAndNeverEntersOr
         return ids;
     };
     ledger.close_fanout(r8.id);
-    ledger.forget_unstored(forget_all);
-    EXPECT_TRUE(offered.empty());  // a group's entries are freed in queue order: 8 waits for 7
+    EXPECT_TRUE(ledger.take_finished_unstored().empty());  // a group's entries are freed in queue order: 8 waits for 7
     ledger.close_fanout(r7.id);
-    ledger.forget_unstored(forget_all);
+    ledger.forget_unstored(ledger.take_finished_unstored(), forget_all);
     EXPECT_EQ(offered, (std::vector<std::uint64_t>{7, 8}));
     EXPECT_TRUE(ledger.take_removals().empty());
     EXPECT_EQ(ledger.live_entries(), 0u);
@@ -227,12 +227,7 @@ TEST(Ledger, ARoundWhosePushesWaitForTheirBudgetKeepsItsEntriesThroughTheOutbox)
     ledger.open(round);
     ledger.keep_stored(round.id);  // its held pushes' writes must be stored before the notify may go
     ledger.close_fanout(round.id);
-    bool offered = false;
-    ledger.forget_unstored([&](std::vector<std::uint64_t> ids) {
-        offered = true;
-        return ids;
-    });
-    EXPECT_FALSE(offered);
+    EXPECT_TRUE(ledger.take_finished_unstored().empty());
     EXPECT_TRUE(ledger.take_removals().empty());  // not before the consumer has stored it
     ledger.stored_below(8);
     EXPECT_EQ(ledger.take_removals(), std::vector<std::uint64_t>{7});
