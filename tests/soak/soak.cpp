@@ -10,7 +10,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -452,6 +455,33 @@ Options parse(int argc, char** argv) {
     return o;
 }
 
+// The sender's push.failed lines by status and reason, with the first and last time of each: a
+// run with failed pushes but no violation deletes its logs, and this is what one would look for.
+void print_failed_pushes(const std::filesystem::path& sender_log) {
+    struct Seen {
+        std::uint64_t count = 0;
+        std::string first, last;
+    };
+    std::map<std::string, Seen> kinds;
+    std::ifstream in(sender_log);
+    for (std::string line; std::getline(in, line);) {
+        if (line.find(" push.failed ") == std::string::npos) continue;
+        std::string kind;
+        for (const char* field : {" status=", " reason=", " gave_up="}) {
+            const auto at = line.find(field);
+            if (at != std::string::npos) kind += line.substr(at + 1, line.find(' ', at + 1) - at - 1) + " ";
+        }
+        Seen& seen = kinds[kind];
+        const std::string time = line.substr(0, line.find(' '));
+        if (seen.count++ == 0) seen.first = time;
+        seen.last = time;
+    }
+    for (const auto& [kind, seen] : kinds) {
+        std::printf("%-22s %llu × %s(%s … %s)\n", "push.failed in log", static_cast<unsigned long long>(seen.count),
+                    kind.c_str(), seen.first.c_str(), seen.last.c_str());
+    }
+}
+
 void print_table(const Options& o, double seconds, const Run& run, const FaultThread& faults, const Verdict& v) {
     std::map<std::string, std::map<int, std::uint64_t>> requests;
     for (const auto& r : run.records)
@@ -557,6 +587,7 @@ int soak(const Options& o) {
     if (faults.injected.size() + o.without.size() != fault_kinds.size()) v.violations.push_back("not every fault kind was injected");
     if (run.queue_full_seen == 0) v.violations.push_back("no 503 queue_full was seen");
     print_table(o, std::chrono::duration<double>(Clock::now() - started).count(), run, faults, v);
+    print_failed_pushes(stack.sender_log());
     if (!v.violations.empty()) {
         // The stack's folder goes with it: keep what a post-mortem needs.
         const std::filesystem::path keep = std::filesystem::temp_directory_path() / ("pushsync-soak-" + std::to_string(o.seed));
