@@ -124,11 +124,11 @@ private:
     std::unordered_map<std::string, std::size_t> expanding_groups_;  // group -> its rounds in expanding_
     std::deque<Round> waiting_;  // opened, first page not yet out (max_backlog), in order
     std::unordered_map<std::string, std::uint64_t> newest_waiting_;  // group -> its newest round in waiting_
-    // The fan-out waits for the writer to store the holds' writes (Holds::has_room); this timer
-    // looks again soon, as nothing else may wake the loop.
     // Finished notifies the consumer has not stored, each batch with the writer's generation that
     // holds what their pushes left to write: offered to forget_unwritten once it is written.
     std::deque<std::pair<std::uint64_t, std::vector<std::uint64_t>>> forgettable_;
+    // The fan-out waits for the writer to store the holds' writes (Holds::has_room); this timer
+    // looks again soon, as nothing else may wake the loop.
     bool waiting_for_writer_ = false;
     TimerQueue::Id writer_retry_ = 0;
     bool stopping_ = false;
