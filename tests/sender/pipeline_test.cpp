@@ -239,12 +239,19 @@ private:
     std::vector<OutboxEntry> entries_;
 };
 
-TEST(QueueConsumer, HandsBatchesOnAtOnceThenStoresAndCommitsThemAndSaysSo) {
+// A consumer's world: the real queue and store, what it handed over, what it reported stored.
+struct QueueConsumerTest : ::testing::Test {
     test::Harness h;
-    auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
+    std::unique_ptr<Queue> queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
     Logger log{LogLevel::error, [](std::string_view) {}};
     Handed handed;
     std::atomic<std::uint64_t> stored_below{0};
+    QueueConsumer::Stored record_stored() {
+        return [this](std::uint64_t below) { stored_below = below; };
+    }
+};
+
+TEST_F(QueueConsumerTest, HandsBatchesOnAtOnceThenStoresAndCommitsThemAndSaysSo) {
     QueueConsumer consumer(*queue, *h.store, log, handed.sink(), [&](std::uint64_t below) {
         // Reported only once the entries are in the outbox and the queue is committed past them.
         std::size_t in_outbox = 0;
@@ -274,33 +281,30 @@ TEST(QueueConsumer, HandsBatchesOnAtOnceThenStoresAndCommitsThemAndSaysSo) {
     EXPECT_EQ(queue->stats().depth, 0u);
 }
 
-TEST(QueueConsumer, PastItsBoundTheLoopGetsNothingMoreUntilItHasRoomThenTheOutboxInIdOrderThenDirectAgain) {
-    test::Harness h;
-    auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
-    Logger log{LogLevel::error, [](std::string_view) {}};
+TEST_F(QueueConsumerTest, PastItsBoundTheLoopGetsNothingMoreUntilItHasRoomThenTheOutboxInIdOrderThenDirectAgain) {
     std::mutex mutex;
-    std::vector<std::pair<OutboxEntry, bool>> handed;  // entry, came back from the outbox
-    std::size_t finished = 0;                          // of those handed, as the loop would say
+    std::vector<std::pair<OutboxEntry, bool>> to_loop;  // entry, came back from the outbox
+    std::size_t finished = 0;                          // of those handed to the loop, as it would say
     QueueConsumer consumer(
         *queue, *h.store, log,
         [&](std::vector<OutboxEntry> entries) {
             std::lock_guard lock(mutex);
-            for (auto& e : entries) handed.emplace_back(std::move(e), false);
+            for (auto& e : entries) to_loop.emplace_back(std::move(e), false);
         },
         {}, std::chrono::milliseconds(1));
     consumer.bound_loop(
         8,
         [&] {
             std::lock_guard lock(mutex);
-            return handed.size() - finished;
+            return to_loop.size() - finished;
         },
         [&](std::vector<OutboxEntry> entries) {
             std::lock_guard lock(mutex);
-            for (auto& e : entries) handed.emplace_back(std::move(e), true);
+            for (auto& e : entries) to_loop.emplace_back(std::move(e), true);
         });
     auto handed_count = [&] {
         std::lock_guard lock(mutex);
-        return handed.size();
+        return to_loop.size();
     };
     auto finish = [&](std::size_t n) {
         std::lock_guard lock(mutex);
@@ -327,23 +331,19 @@ TEST(QueueConsumer, PastItsBoundTheLoopGetsNothingMoreUntilItHasRoomThenTheOutbo
     ASSERT_TRUE(wait_until([&] { return handed_count() == 21; }));
     consumer.stop();
     std::lock_guard lock(mutex);
-    for (std::size_t i = 0; i < handed.size(); ++i) {
-        EXPECT_EQ(handed[i].first.tail, "T" + std::to_string(i)) << i;  // queue order, always
-        EXPECT_EQ(handed[i].second, i >= 8 && i < 20) << i;
+    for (std::size_t i = 0; i < to_loop.size(); ++i) {
+        EXPECT_EQ(to_loop[i].first.tail, "T" + std::to_string(i)) << i;  // queue order, always
+        EXPECT_EQ(to_loop[i].second, i >= 8 && i < 20) << i;
         if (i > 0) {
-            EXPECT_LT(handed[i - 1].first.id, handed[i].first.id);
+            EXPECT_LT(to_loop[i - 1].first.id, to_loop[i].first.id);
         }
     }
 }
 
-TEST(QueueConsumer, AStartUpThatTookPartOfTheOutboxGetsTheRestBackBeforeAnythingNew) {
-    test::Harness h;
+TEST_F(QueueConsumerTest, AStartUpThatTookPartOfTheOutboxGetsTheRestBackBeforeAnythingNew) {
     std::vector<OutboxEntry> old;
     for (std::uint64_t id = 1; id <= 6; ++id) old.push_back(OutboxEntry{id, "g", "O" + std::to_string(id), "", 1});
     h.store->outbox_put(old);
-    auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
-    Logger log{LogLevel::error, [](std::string_view) {}};
-    Handed handed;
     QueueConsumer consumer(*queue, *h.store, log, handed.sink(), {}, std::chrono::milliseconds(1));
     consumer.bound_loop(100, [] { return std::size_t{0}; }, handed.sink(), 4);  // the start-up took ids 1-3
     consumer.start();
@@ -355,15 +355,9 @@ TEST(QueueConsumer, AStartUpThatTookPartOfTheOutboxGetsTheRestBackBeforeAnything
     EXPECT_EQ(tails, (std::vector<std::string>{"O4", "O5", "O6", "N"}));
 }
 
-TEST(QueueConsumer, EntriesFinishedBeforeTheirStoreDelayNeverEnterTheOutbox) {
-    test::Harness h;
-    auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
-    Logger log{LogLevel::error, [](std::string_view) {}};
-    Handed handed;
-    std::atomic<std::uint64_t> stored_below{0};
+TEST_F(QueueConsumerTest, EntriesFinishedBeforeTheirStoreDelayNeverEnterTheOutbox) {
     // A delay far longer than the test takes to answer, so the forgetting always comes first.
-    QueueConsumer consumer(*queue, *h.store, log, handed.sink(), [&](std::uint64_t below) { stored_below = below; },
-                           std::chrono::seconds(2));
+    QueueConsumer consumer(*queue, *h.store, log, handed.sink(), record_stored(), std::chrono::seconds(2));
     consumer.start();
     for (int i = 0; i < 3; ++i) ASSERT_EQ(queue->enqueue(Notify{"g", "T" + std::to_string(i), "", 1}), EnqueueResult::accepted);
     ASSERT_TRUE(wait_until([&] { return handed.ids().size() == 3; }));
@@ -430,15 +424,9 @@ private:
     bool held_ = false;
 };
 
-TEST(QueueConsumer, ASlowOutboxWriteHoldsUpNeitherTheHandoffNorTheReadingOfLaterNotifies) {
-    test::Harness h;
-    auto queue = Queue::open(h.config.queue.path, h.config.queue.capacity);
-    Logger log{LogLevel::error, [](std::string_view) {}};
-    Handed handed;
-    std::atomic<std::uint64_t> stored_below{0};
+TEST_F(QueueConsumerTest, ASlowOutboxWriteHoldsUpNeitherTheHandoffNorTheReadingOfLaterNotifies) {
     // No store delay: each write starts at once and gets stuck behind the held lock.
-    QueueConsumer consumer(*queue, *h.store, log, handed.sink(), [&](std::uint64_t below) { stored_below = below; },
-                           std::chrono::milliseconds(0));
+    QueueConsumer consumer(*queue, *h.store, log, handed.sink(), record_stored(), std::chrono::milliseconds(0));
     const auto start = queue->committed_position();
     consumer.start();
     ASSERT_EQ(queue->enqueue(Notify{"g", "T0", "", 1}), EnqueueResult::accepted);
