@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "shared/config.hpp"
+#include "shared/config/config.hpp"
 
 namespace pushsync::cli {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "shared/config.hpp"
-#include "shared/store.hpp"
+#include "shared/config/config.hpp"
+#include "shared/store/store.hpp"
 
 namespace pushsync::cli {
 

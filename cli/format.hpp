@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shared/device.hpp"
-#include "shared/store_stats.hpp"
+#include "shared/store/stats.hpp"
 
 namespace pushsync::cli {
 

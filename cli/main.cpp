@@ -7,9 +7,9 @@
 #include "cli/args.hpp"
 #include "pushsync_version.hpp"
 #include "cli/cli.hpp"
-#include "shared/config.hpp"
-#include "shared/queue.hpp"
-#include "shared/store.hpp"
+#include "shared/config/config.hpp"
+#include "shared/queue/queue.hpp"
+#include "shared/store/store.hpp"
 
 namespace {
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "ngx_module/admin_view.hpp"
+#include "ngx_module/admin/view.hpp"
 #include "ngx_module/guard.hpp"
 #include "ngx_module/module_conf.hpp"
 #include "ngx_module/response.hpp"

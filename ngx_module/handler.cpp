@@ -6,13 +6,13 @@
 #include <string>
 #include <variant>
 
-#include "ngx_module/api_body.hpp"
-#include "ngx_module/api_cursor.hpp"
-#include "ngx_module/api_list.hpp"
-#include "ngx_module/api_report.hpp"
-#include "ngx_module/api_responses.hpp"
-#include "ngx_module/api_route.hpp"
-#include "ngx_module/batcher.hpp"
+#include "ngx_module/api/body.hpp"
+#include "ngx_module/api/cursor.hpp"
+#include "ngx_module/api/list.hpp"
+#include "ngx_module/api/report.hpp"
+#include "ngx_module/api/responses.hpp"
+#include "ngx_module/api/route.hpp"
+#include "ngx_module/writes/batcher.hpp"
 #include "ngx_module/guard.hpp"
 #include "ngx_module/log_text.hpp"
 #include "ngx_module/module_conf.hpp"

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "ngx_module/admin_handler.hpp"
-#include "ngx_module/front.hpp"
+#include "ngx_module/front/front.hpp"
 #include "ngx_module/guard.hpp"
 #include "ngx_module/handler.hpp"
 #include "ngx_module/module_conf.hpp"

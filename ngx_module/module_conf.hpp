@@ -7,9 +7,9 @@
 #include <type_traits>
 #include <utility>
 
-#include "ngx_module/api_cursor.hpp"
+#include "ngx_module/api/cursor.hpp"
 #include "ngx_module/ngx_headers.hpp"
-#include "shared/config.hpp"
+#include "shared/config/config.hpp"
 
 extern "C" ngx_module_t ngx_http_pushsync_module;
 

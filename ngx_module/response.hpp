@@ -2,7 +2,7 @@
 // Sending answers: JSON bodies, the contract's errors, and empty 204s.
 #include <string_view>
 
-#include "ngx_module/api_error.hpp"
+#include "ngx_module/api/error.hpp"
 #include "ngx_module/guard.hpp"
 #include "ngx_module/ngx_headers.hpp"
 

@@ -3,11 +3,11 @@
 // Created in init_process (after fork: LMDB must not cross a fork), closed in exit_process.
 #include <memory>
 
-#include "ngx_module/batcher.hpp"
+#include "ngx_module/writes/batcher.hpp"
 #include "ngx_module/ngx_headers.hpp"
-#include "shared/config.hpp"
-#include "shared/queue.hpp"
-#include "shared/store.hpp"
+#include "shared/config/config.hpp"
+#include "shared/queue/queue.hpp"
+#include "shared/store/store.hpp"
 
 namespace pushsync::ngx {
 

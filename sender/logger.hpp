@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "shared/config.hpp"
+#include "shared/config/config.hpp"
 
 namespace pushsync::sender {
 

@@ -16,23 +16,23 @@
 #include <unordered_map>
 #include <vector>
 
-#include "sender/backoff.hpp"
+#include "sender/dispatch/backoff.hpp"
 #include "sender/clock.hpp"
-#include "sender/coalescer.hpp"
-#include "sender/dedupe.hpp"
-#include "sender/delivery_recorder.hpp"
-#include "sender/dispatcher.hpp"
-#include "sender/fanout.hpp"
-#include "sender/holds.hpp"
-#include "sender/ledger.hpp"
+#include "sender/intake/coalescer.hpp"
+#include "sender/fanout/dedupe.hpp"
+#include "sender/dispatch/recorder.hpp"
+#include "sender/dispatch/dispatcher.hpp"
+#include "sender/fanout/fanout.hpp"
+#include "sender/dispatch/holds.hpp"
+#include "sender/intake/ledger.hpp"
 #include "sender/logger.hpp"
-#include "sender/routes.hpp"
-#include "sender/store_writer.hpp"
+#include "sender/fanout/routes.hpp"
+#include "sender/dispatch/store_writer.hpp"
 #include "sender/timers.hpp"
 #include "sender/transport.hpp"
-#include "shared/config.hpp"
-#include "shared/queue.hpp"
-#include "shared/store.hpp"
+#include "shared/config/config.hpp"
+#include "shared/queue/queue.hpp"
+#include "shared/store/store.hpp"
 
 namespace pushsync::sender {
 

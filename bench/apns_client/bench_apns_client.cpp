@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "bench/options.hpp"
-#include "sender/apns_client.hpp"
-#include "sender/jwt.hpp"
-#include "tests/apns_client/sim_process.hpp"
+#include "sender/apns/client.hpp"
+#include "sender/apns/jwt.hpp"
+#include "tests/sender/apns/sim_process.hpp"
 #include "tests/support/process.hpp"
 
 namespace {

@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "bench/options.hpp"
-#include "shared/queue.hpp"
+#include "shared/queue/queue.hpp"
 
 namespace {
 

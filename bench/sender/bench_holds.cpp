@@ -25,7 +25,7 @@
 
 #include "bench/options.hpp"
 #include "bench/sender/sender_setup.hpp"
-#include "shared/metrics_file.hpp"
+#include "shared/metrics/file.hpp"
 
 namespace {
 

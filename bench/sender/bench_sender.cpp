@@ -30,10 +30,10 @@
 #include "bench/options.hpp"
 #include "bench/proc_stat.hpp"
 #include "bench/sender/sender_setup.hpp"
-#include "sender/jwt.hpp"
+#include "sender/apns/jwt.hpp"
 #include "shared/device.hpp"
-#include "shared/queue.hpp"
-#include "shared/store.hpp"
+#include "shared/queue/queue.hpp"
+#include "shared/store/store.hpp"
 #include "tests/support/apns_sim_fixture.hpp"
 #include "tests/support/process.hpp"
 

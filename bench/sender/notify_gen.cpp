@@ -10,7 +10,7 @@
 
 #include "bench/options.hpp"
 #include "shared/device.hpp"
-#include "shared/queue.hpp"
+#include "shared/queue/queue.hpp"
 
 int main(int argc, char** argv) {
     using namespace pushsync;

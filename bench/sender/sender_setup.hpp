@@ -13,10 +13,10 @@
 #include <thread>
 #include <vector>
 
-#include "shared/config.hpp"
+#include "shared/config/config.hpp"
 #include "shared/device.hpp"
-#include "shared/queue.hpp"
-#include "shared/store.hpp"
+#include "shared/queue/queue.hpp"
+#include "shared/store/store.hpp"
 #include "tests/support/apns_sim_fixture.hpp"
 #include "tests/support/process.hpp"
 

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "shared/store.hpp"
+#include "shared/store/store.hpp"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "shared/store.hpp"
+#include "shared/store/store.hpp"
 #include "tests/support/process.hpp"
 
 namespace pushsync::test {

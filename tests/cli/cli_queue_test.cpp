@@ -2,9 +2,9 @@
 // test made with Queue.
 #include <nlohmann/json.hpp>
 
-#include "shared/queue.hpp"
+#include "shared/queue/queue.hpp"
 #include "tests/cli/cli_fixture.hpp"
-#include "tests/queue/queue_forger.hpp"
+#include "tests/shared/queue/queue_forger.hpp"
 
 namespace pushsync::test {
 namespace {

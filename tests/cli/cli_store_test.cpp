@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "shared/store_codec.hpp"
+#include "shared/store/codec.hpp"
 #include "tests/cli/cli_fixture.hpp"
 
 namespace pushsync::test {

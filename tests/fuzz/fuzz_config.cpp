@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "shared/config.hpp"
+#include "shared/config/config.hpp"
 
 namespace {
 

@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
-#include "shared/queue.hpp"
-#include "shared/queue_layout.hpp"
+#include "shared/queue/queue.hpp"
+#include "shared/queue/layout.hpp"
 #include "shared/validation.hpp"
 
 using namespace pushsync;

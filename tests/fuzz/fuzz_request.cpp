@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ngx_module/api_body.hpp"
-#include "ngx_module/api_route.hpp"
+#include "ngx_module/api/body.hpp"
+#include "ngx_module/api/route.hpp"
 #include "shared/validation.hpp"
 
 using namespace pushsync;

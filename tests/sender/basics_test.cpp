@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "sender/backoff.hpp"
-#include "sender/classify.hpp"
-#include "sender/dispatcher.hpp"
+#include "sender/dispatch/backoff.hpp"
+#include "sender/dispatch/classify.hpp"
+#include "sender/dispatch/dispatcher.hpp"
 #include "sender/timers.hpp"
 #include "tests/sender/fakes.hpp"
 

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "sender/coalescer.hpp"
+#include "sender/intake/coalescer.hpp"
 #include "tests/sender/fakes.hpp"
 
 namespace pushsync::sender {

@@ -3,7 +3,7 @@
 
 #include <map>
 
-#include "sender/dispatcher.hpp"
+#include "sender/dispatch/dispatcher.hpp"
 #include "tests/sender/fakes.hpp"
 #include "tests/sender/harness.hpp"
 

@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
-#include "shared/config.hpp"
-#include "shared/queue.hpp"
-#include "shared/store.hpp"
+#include "shared/config/config.hpp"
+#include "shared/queue/queue.hpp"
+#include "shared/store/store.hpp"
 #include "tests/support/process.hpp"
 
 namespace pushsync::sender::test {

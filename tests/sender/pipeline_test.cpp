@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sender/consumer.hpp"
-#include "sender/daemon.hpp"
+#include "sender/intake/consumer.hpp"
+#include "sender/daemon/daemon.hpp"
 #include "sender/pipeline.hpp"
 #include "tests/sender/fakes.hpp"
 #include "tests/sender/harness.hpp"

@@ -1,4 +1,4 @@
-// sender/resolver.hpp: host lookups run off the libev loop. An IP literal resolves at once; a
+// sender/net/resolver.hpp: host lookups run off the libev loop. An IP literal resolves at once; a
 // name comes back through the loop; a lookup that blocks never stalls other watchers, can be
 // cancelled without waiting for it, and an ApnsConnection's connect timeout ends it.
 #include <gtest/gtest.h>
@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "sender/apns_connection.hpp"
-#include "sender/resolver.hpp"
-#include "sender/tls_context.hpp"
+#include "sender/apns/connection.hpp"
+#include "sender/net/resolver.hpp"
+#include "sender/net/tls_context.hpp"
 #include "tests/support/process.hpp"
 
 namespace pushsync::sender {

@@ -3,11 +3,11 @@
 
 #include <sys/stat.h>
 
-#include "sender/dedupe.hpp"
-#include "sender/fanout.hpp"
-#include "sender/ledger.hpp"
-#include "sender/routes.hpp"
-#include "sender/secrets.hpp"
+#include "sender/fanout/dedupe.hpp"
+#include "sender/fanout/fanout.hpp"
+#include "sender/intake/ledger.hpp"
+#include "sender/fanout/routes.hpp"
+#include "sender/daemon/secrets.hpp"
 #include "tests/sender/harness.hpp"
 
 namespace pushsync::sender {

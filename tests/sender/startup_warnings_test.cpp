@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "sender/startup_warnings.hpp"
+#include "sender/daemon/startup_warnings.hpp"
 #include "tests/support/process.hpp"
 
 namespace pushsync::sender {

@@ -3,7 +3,7 @@
 
 #include "sender/logger.hpp"
 #include "sender/pipeline.hpp"
-#include "sender/store_writer.hpp"
+#include "sender/dispatch/store_writer.hpp"
 #include "tests/sender/fakes.hpp"
 #include "tests/sender/harness.hpp"
 

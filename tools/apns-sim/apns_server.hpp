@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "lingering_close.hpp"
-#include "openssl_ptr.hpp"
+#include "net/lingering_close.hpp"
+#include "net/openssl_ptr.hpp"
 #include "simulator.hpp"
-#include "unique_fd.hpp"
+#include "net/unique_fd.hpp"
 
 namespace apns_sim {
 

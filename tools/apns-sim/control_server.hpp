@@ -9,7 +9,7 @@
 #include <string>
 
 #include "simulator.hpp"
-#include "unique_fd.hpp"
+#include "net/unique_fd.hpp"
 
 namespace apns_sim {
 

@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "apns_server.hpp"
-#include "tls_context.hpp"
+#include "auth/tls_context.hpp"
 
 namespace apns_sim {
 

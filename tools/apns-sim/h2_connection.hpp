@@ -11,12 +11,12 @@
 #include <string>
 #include <unordered_map>
 
-#include "connection_auth.hpp"
-#include "openssl_ptr.hpp"
-#include "request_log.hpp"
-#include "request_validation.hpp"
+#include "auth/connection_auth.hpp"
+#include "net/openssl_ptr.hpp"
+#include "requests/log.hpp"
+#include "requests/validation.hpp"
 #include "simulator.hpp"
-#include "unique_fd.hpp"
+#include "net/unique_fd.hpp"
 
 namespace apns_sim {
 

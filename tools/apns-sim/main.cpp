@@ -8,7 +8,7 @@
 #include "control_server.hpp"
 #include "options.hpp"
 #include "simulator.hpp"
-#include "tls_context.hpp"
+#include "auth/tls_context.hpp"
 
 namespace {
 

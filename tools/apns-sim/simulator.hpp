@@ -3,13 +3,13 @@
 #include <random>
 #include <string>
 
-#include "device_registry.hpp"
+#include "requests/device_registry.hpp"
 #include "faults.hpp"
 #include "options.hpp"
-#include "request_log.hpp"
+#include "requests/log.hpp"
 #include "sim_clock.hpp"
-#include "token_keys.hpp"
-#include "token_rate.hpp"
+#include "auth/token_keys.hpp"
+#include "auth/token_rate.hpp"
 
 namespace apns_sim {
 

@@ -1,0 +1,29 @@
+#pragma once
+// `pushsyncctl check`, credentials half: every key, certificate and CA file pushsync.yaml names,
+// as the sender would find them — readable by its user (`pushsync` when that user exists, else
+// the one running pushsyncctl), parsable, matching, not expired. Never prints a secret: paths,
+// key ids and dates only.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "shared/config/config.hpp"
+
+namespace pushsync::cli {
+
+struct CertificateExpiry {
+    std::string bundle_id;
+    std::string cert_file;
+    std::int64_t not_after_unix_s = 0;
+};
+
+struct CredentialReport {
+    std::string user;                      // whose reading was checked
+    std::vector<std::string> problems;     // "FILE:LINE: apps[i].auth.key_file: PATH: PROBLEM"
+    std::vector<std::string> warnings;     // a certificate within 30 days of its end
+    std::vector<CertificateExpiry> certificates;
+};
+
+CredentialReport check_credentials(const Config& config, std::int64_t now_unix_s);
+
+}  // namespace pushsync::cli

@@ -1,0 +1,157 @@
+#include "sender/daemon/credentials.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <tuple>
+
+#include "sender/apns/jwt.hpp"
+#include "sender/net/tls_context.hpp"
+
+namespace pushsync::sender {
+
+namespace {
+
+std::string file_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path + " (" + std::strerror(errno) + ")");
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return bytes.str();
+}
+
+std::string sha256_hex(const std::string& bytes) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
+        throw std::runtime_error("SHA-256 failed");
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < size; ++i) {
+        out.push_back(hex[digest[i] >> 4]);
+        out.push_back(hex[digest[i] & 15]);
+    }
+    return out;
+}
+
+// The first app with these credentials: its entry names the file in errors.
+std::size_t owner_of(const Config& config, const AppAuth& auth) {
+    for (std::size_t i = 0; i < config.apps.size(); ++i) {
+        const AppAuth& a = config.apps[i].auth;
+        if (a.type == auth.type && a.key_file == auth.key_file && a.cert_file == auth.cert_file) return i;
+    }
+    return 0;
+}
+
+[[noreturn]] void fail(const Config& config, std::size_t app, const char* key, int line, const std::string& problem) {
+    throw ConfigError(config.file + ":" + std::to_string(line > 0 ? line : config.apps.at(app).line) + ": apps[" +
+                      std::to_string(app) + "].auth." + key + ": " + problem);
+}
+
+[[noreturn]] void fail_tls(const Config& config, std::size_t app, const TlsFileError& e) {
+    const AppAuth& auth = config.apps.at(app).auth;
+    if (e.file() == config.apns.ca_file) {
+        throw ConfigError(config.file + ":" + std::to_string(config.apns.ca_file_line) + ": apns.ca_file: " + e.what());
+    }
+    if (e.file() == auth.cert_file && auth.type == AuthType::certificate) {
+        fail(config, app, "cert_file", auth.cert_file_line, e.what());
+    }
+    fail(config, app, "key_file", auth.key_file_line, e.what());
+}
+
+struct X509Free {
+    void operator()(X509* cert) const noexcept { X509_free(cert); }
+};
+
+}  // namespace
+
+std::int64_t certificate_not_after(const std::string& cert_file) {
+    const std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(cert_file.c_str(), "rb"), &std::fclose);
+    if (!file) throw std::runtime_error("cannot read " + cert_file + " (" + std::strerror(errno) + ")");
+    const std::unique_ptr<X509, X509Free> cert(PEM_read_X509(file.get(), nullptr, nullptr, nullptr));
+    if (!cert) throw std::runtime_error(cert_file + " holds no PEM certificate: " + openssl_error_text());
+    std::tm tm{};
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) {
+        throw std::runtime_error(cert_file + ": unreadable notAfter date");
+    }
+    return static_cast<std::int64_t>(timegm(&tm));
+}
+
+std::vector<CredentialExpiry> load_credentials(const Config& config, Routes& routes) {
+    // One signer per (team, key id, key bytes): the production and sandbox connections of an app
+    // share its token, as at start.
+    std::map<std::tuple<std::string, std::string, std::string>, std::shared_ptr<JwtCache>> signers;
+    const std::string ca_bytes = config.apns.ca_file.empty() ? std::string() : [&] {
+        try {
+            return file_bytes(config.apns.ca_file);
+        } catch (const std::runtime_error& e) {
+            throw ConfigError(config.file + ":" + std::to_string(config.apns.ca_file_line) + ": apns.ca_file: " +
+                              e.what());
+        }
+    }();
+    for (ConnectionConfig& connection : routes.connections()) {
+        const AppAuth& auth = connection.auth;
+        const std::size_t app = owner_of(config, auth);
+        std::string key_bytes;
+        std::string cert_bytes;
+        try {
+            key_bytes = file_bytes(auth.key_file);
+        } catch (const std::runtime_error& e) {
+            fail(config, app, "key_file", auth.key_file_line, e.what());
+        }
+        if (auth.type == AuthType::certificate) {
+            try {
+                cert_bytes = file_bytes(auth.cert_file);
+            } catch (const std::runtime_error& e) {
+                fail(config, app, "cert_file", auth.cert_file_line, e.what());
+            }
+        }
+        connection.credential_digest = sha256_hex(key_bytes + '\0' + cert_bytes + '\0' + ca_bytes);
+        TlsClientOptions options;
+        options.ca_file = connection.ca_file;
+        if (auth.type == AuthType::certificate) {
+            options.cert_file = auth.cert_file;
+            options.key_file = auth.key_file;
+        }
+        try {
+            connection.tls = std::make_shared<const TlsContext>(options);
+        } catch (const TlsFileError& e) {
+            fail_tls(config, app, e);
+        }
+        if (auth.type != AuthType::token) continue;
+        auto& signer = signers[{auth.team_id, auth.key_id, sha256_hex(key_bytes)}];
+        if (!signer) {
+            try {
+                signer = std::make_shared<JwtCache>(Es256Key::from_pem(key_bytes, auth.key_file), auth.team_id,
+                                                    auth.key_id);
+            } catch (const std::runtime_error& e) {
+                fail(config, app, "key_file", auth.key_file_line, e.what());
+            }
+        }
+        connection.jwt_cache = signer;
+    }
+    std::vector<CredentialExpiry> expiries;
+    for (std::size_t i = 0; i < config.apps.size(); ++i) {
+        const AppAuth& auth = config.apps[i].auth;
+        if (auth.type != AuthType::certificate) continue;
+        try {
+            expiries.push_back(CredentialExpiry{config.apps[i].bundle_id, auth.cert_file,
+                                                certificate_not_after(auth.cert_file)});
+        } catch (const std::runtime_error& e) {
+            fail(config, i, "cert_file", auth.cert_file_line, e.what());
+        }
+    }
+    return expiries;
+}
+
+}  // namespace pushsync::sender

@@ -1,0 +1,359 @@
+// The metrics file (metrics_file.hpp): creating and adding to it in the sender, reading it in
+// nginx. Cells are plain integers in a shared mapping, accessed with std::atomic_ref.
+#include "shared/metrics/file.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <stdexcept>
+
+#include "shared/file_modes.hpp"
+
+namespace pushsync::metrics {
+namespace {
+
+
+std::uint64_t load(const std::uint64_t& cell) noexcept {
+    return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(cell)).load(std::memory_order_relaxed);
+}
+std::uint32_t load_published(const std::uint32_t& count) noexcept {
+    return std::atomic_ref<std::uint32_t>(const_cast<std::uint32_t&>(count)).load(std::memory_order_acquire);
+}
+void add(std::uint64_t& cell, std::uint64_t n) noexcept {
+    std::atomic_ref<std::uint64_t>(cell).fetch_add(n, std::memory_order_relaxed);
+}
+void publish(std::uint32_t& count, std::uint32_t value) noexcept {
+    std::atomic_ref<std::uint32_t>(count).store(value, std::memory_order_release);
+}
+
+template <std::size_t N>
+void observe(HistogramCells<N>& cells, const std::array<std::uint64_t, N>& bounds, std::int64_t micros) noexcept {
+    const auto value = static_cast<std::uint64_t>(std::max<std::int64_t>(0, micros));
+    const auto bucket = static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin());
+    add(cells.buckets[bucket], 1);
+    add(cells.sum_us, value);
+}
+
+template <std::size_t N>
+Histogram snapshot(const HistogramCells<N>& cells) {
+    Histogram out;
+    out.buckets.reserve(N + 1);
+    for (const auto& bucket : cells.buckets) out.buckets.push_back(load(bucket));
+    out.sum_us = load(cells.sum_us);
+    return out;
+}
+
+std::string_view text(const char* chars, std::size_t length, std::size_t capacity) noexcept {
+    return {chars, std::min(length, capacity)};
+}
+
+bool header_ok(const MetricsFile& file) noexcept {
+    return std::memcmp(file.magic, file_magic, sizeof file_magic) == 0 && file.version == file_version &&
+           file.size == sizeof(MetricsFile) && file.app_cells == app_capacity &&
+           file.response_cells == response_capacity;
+}
+
+std::string system_error(const std::string& what, const std::string& path) {
+    return "metrics file " + path + ": " + what + ": " + std::strerror(errno);
+}
+
+struct Fd {
+    int fd = -1;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+MetricsFile* map(int fd, int protection) {
+    void* address = ::mmap(nullptr, sizeof(MetricsFile), protection, MAP_SHARED, fd, 0);
+    return address == MAP_FAILED ? nullptr : static_cast<MetricsFile*>(address);
+}
+
+std::string app_key(std::string_view bundle_id, Environment environment) {
+    std::string key(bundle_id);
+    key.push_back('\0');
+    key.push_back(static_cast<char>(environment));
+    return key;
+}
+
+std::string response_key(std::uint32_t app, std::string_view status, std::string_view reason) {
+    std::string key = std::to_string(app);
+    key.push_back('\0');
+    key.append(status);
+    key.push_back('\0');
+    key.append(reason);
+    return key;
+}
+
+}  // namespace
+
+std::string path_beside_queue(const std::string& queue_path) { return queue_path + ".metrics"; }
+
+std::uint64_t Histogram::count() const noexcept {
+    std::uint64_t total = 0;
+    for (const auto bucket : buckets) total += bucket;
+    return total;
+}
+
+namespace {
+
+// The first `length` bytes of the file at `path` into `copy`; false with `error` set when the file
+// is absent, not a regular file, shorter, or not a metrics file of this version.
+bool copy_file(const std::string& path, MetricsFile& copy, std::size_t length, std::string& error) {
+    Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
+    if (file.fd < 0) {
+        error = errno == ENOENT ? "no metrics file yet (the sender has not started)" : system_error("open", path);
+        return false;
+    }
+    struct stat st {};
+    if (::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        error = "metrics file " + path + ": not a regular file";
+        return false;
+    }
+    // Copied with pread, not mapped: a file cut short under a mapping would fault nginx's worker
+    // (SIGBUS); a short read is just an error here. The header's counts come first in the file,
+    // so every cell they publish was complete before it was copied.
+    auto* bytes = reinterpret_cast<char*>(&copy);
+    std::size_t got = 0;
+    while (got < length) {
+        const ssize_t n = ::pread(file.fd, bytes + got, length - got, static_cast<off_t>(got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    if (got != length || static_cast<std::uint64_t>(st.st_size) < sizeof(MetricsFile) || !header_ok(copy)) {
+        error = "metrics file " + path + ": not a metrics file of this version";
+        return false;
+    }
+    return true;
+}
+
+HoldFigures hold_figures(const HoldCells& cells) noexcept {
+    return HoldFigures{load(cells.held), load(cells.merged), load(cells.released), load(cells.dropped),
+                       load(cells.waiting)};
+}
+
+}  // namespace
+
+std::optional<HoldFigures> read_hold_figures(const std::string& path, std::string& error) {
+    auto copy = std::make_unique<MetricsFile>();
+    if (!copy_file(path, *copy, offsetof(MetricsFile, holds) + sizeof(HoldCells), error)) return std::nullopt;
+    return hold_figures(copy->holds);
+}
+
+std::optional<Snapshot> read_metrics(const std::string& path, std::string& error) {
+    auto copy = std::make_unique<MetricsFile>();
+    if (!copy_file(path, *copy, sizeof(MetricsFile), error)) return std::nullopt;
+    const MetricsFile* copied = copy.get();
+
+    Snapshot out;
+    out.notify_to_push = snapshot(copied->notify_to_push);
+    out.holds = hold_figures(copied->holds);
+    const std::uint32_t apps = std::min(load_published(copied->apps), app_capacity);
+    // Each cell of the app table, or nullopt for one that does not check out.
+    std::vector<std::optional<std::size_t>> app_index(apps);
+    for (std::uint32_t i = 0; i < apps; ++i) {
+        const AppCell& cell = copied->app[i];
+        const auto environment = cell.environment;
+        if (environment > static_cast<std::uint8_t>(Environment::sandbox)) continue;
+        Snapshot::App app;
+        app.bundle_id = text(cell.bundle_id, cell.bundle_id_length, max_bundle_id);
+        app.environment = static_cast<Environment>(environment);
+        app.credential_expiry_s = static_cast<std::int64_t>(
+            load(reinterpret_cast<const std::uint64_t&>(cell.credential_expiry_s)));
+        app.request = snapshot(cell.request);
+        app_index[i] = out.apps.size();
+        out.apps.push_back(std::move(app));
+    }
+    const std::uint32_t responses = std::min(load_published(copied->responses), response_capacity);
+    for (std::uint32_t i = 0; i < responses; ++i) {
+        const ResponseCell& cell = copied->response[i];
+        Snapshot::Response response;
+        const std::uint32_t app = cell.app;
+        if (app != no_app) {
+            if (app >= apps || !app_index[app]) continue;
+            const Snapshot::App& known = out.apps[*app_index[app]];
+            response.bundle_id = known.bundle_id;
+            response.environment = to_string(known.environment);
+        }
+        response.status = text(cell.status, cell.status_length, max_status);
+        response.reason = text(cell.reason, cell.reason_length, max_reason);
+        response.count = load(cell.count);
+        out.responses.push_back(std::move(response));
+    }
+    return out;
+}
+
+// --- the writer ----------------------------------------------------------------------------
+
+std::unique_ptr<MetricsWriter> MetricsWriter::open(const std::string& path) {
+    // An existing file of this layout carries on (counters stay monotonic across restarts).
+    Fd existing{::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW)};
+    if (existing.fd >= 0) {
+        struct stat st {};
+        // One that others may write is replaced, not trusted (the sender's user and nginx's share
+        // the group: file_modes.hpp).
+        if (::fstat(existing.fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            st.st_size == static_cast<off_t>(sizeof(MetricsFile)) &&
+            !file_modes::writable_by_others(existing.fd, path)) {
+            // One writer: a second sender (refused by the queue a moment later) must not add cells.
+            if (::flock(existing.fd, LOCK_EX | LOCK_NB) != 0) {
+                throw MetricsError("metrics file " + path + ": another pushsync-sender writes it");
+            }
+            if (MetricsFile* file = map(existing.fd, PROT_READ | PROT_WRITE); file && header_ok(*file)) {
+                auto writer = std::make_unique<MetricsWriter>(Passkey{}, existing.fd, file);
+                existing.fd = -1;
+                return writer;
+            } else if (file) {
+                ::munmap(file, sizeof(MetricsFile));
+            }
+        }
+    }
+    // A new file, complete before it appears at the path: readers never see half a header.
+    const std::string temp = path + ".new-" + std::to_string(::getpid());
+    Fd fresh{::open(temp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, file_modes::kFile)};
+    if (fresh.fd < 0) throw MetricsError(system_error("create", temp));
+    // Explicit mode: nginx runs its daemon with umask 0, the sender with whatever systemd gives.
+    if (::fchmod(fresh.fd, file_modes::kFile) != 0 || ::ftruncate(fresh.fd, sizeof(MetricsFile)) != 0 ||
+        ::flock(fresh.fd, LOCK_EX | LOCK_NB) != 0) {
+        const std::string message = system_error("size", temp);
+        ::unlink(temp.c_str());
+        throw MetricsError(message);
+    }
+    MetricsFile* file = map(fresh.fd, PROT_READ | PROT_WRITE);
+    if (file == nullptr) {
+        const std::string message = system_error("map", temp);
+        ::unlink(temp.c_str());
+        throw MetricsError(message);
+    }
+    std::memcpy(file->magic, file_magic, sizeof file_magic);
+    file->version = file_version;
+    file->size = sizeof(MetricsFile);
+    file->app_cells = app_capacity;
+    file->response_cells = response_capacity;
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+        const std::string message = system_error("rename into place", path);
+        ::munmap(file, sizeof(MetricsFile));
+        ::unlink(temp.c_str());
+        throw MetricsError(message);
+    }
+    auto writer = std::make_unique<MetricsWriter>(Passkey{}, fresh.fd, file);
+    fresh.fd = -1;
+    return writer;
+}
+
+MetricsWriter::MetricsWriter(Passkey, int fd, MetricsFile* file) : fd_(fd), file_(file) {
+    // The cells an earlier sender made, so their counts carry on. Only this process writes the
+    // file now (the queue admits one sender), and it wrote or checked every cell it trusts here.
+    const std::uint32_t apps = std::min(file_->apps, app_capacity);
+    for (std::uint32_t i = 0; i < apps; ++i) {
+        const AppCell& cell = file_->app[i];
+        if (cell.environment > static_cast<std::uint8_t>(Environment::sandbox)) continue;
+        apps_.emplace(app_key(text(cell.bundle_id, cell.bundle_id_length, max_bundle_id),
+                              static_cast<Environment>(cell.environment)),
+                      i);
+    }
+    file_->apps = apps;
+    const std::uint32_t responses = std::min(file_->responses, response_capacity);
+    for (std::uint32_t i = 0; i < responses; ++i) {
+        const ResponseCell& cell = file_->response[i];
+        responses_.emplace(response_key(cell.app, text(cell.status, cell.status_length, max_status),
+                                        text(cell.reason, cell.reason_length, max_reason)),
+                           i);
+    }
+    file_->responses = responses;
+}
+
+MetricsWriter::~MetricsWriter() {
+    ::munmap(file_, sizeof(MetricsFile));
+    ::close(fd_);
+}
+
+std::uint32_t MetricsWriter::app(std::string_view bundle_id, Environment environment) {
+    std::string key = app_key(bundle_id, environment);
+    if (const auto it = apps_.find(key); it != apps_.end()) return it->second;
+    const std::uint32_t index = file_->apps;
+    if (index >= app_capacity || bundle_id.size() > max_bundle_id) return no_app;
+    AppCell& cell = file_->app[index];
+    cell = AppCell{};
+    cell.environment = static_cast<std::uint8_t>(environment);
+    cell.bundle_id_length = static_cast<std::uint8_t>(bundle_id.size());
+    std::memcpy(cell.bundle_id, bundle_id.data(), bundle_id.size());
+    publish(file_->apps, index + 1);
+    apps_.emplace(std::move(key), index);
+    return index;
+}
+
+void MetricsWriter::count_response(std::uint32_t app, std::string_view status, std::string_view reason) {
+    status = status.substr(0, max_status);
+    reason = reason.substr(0, max_reason);
+    std::string key = response_key(app, status, reason);
+    auto it = responses_.find(key);
+    if (it == responses_.end()) {
+        const std::uint32_t index = file_->responses;
+        // The last cell takes whatever finds the table full, so a flood of odd reasons from APNs
+        // can neither grow the file nor go uncounted.
+        const bool overflow = index + 1 >= response_capacity;
+        if (overflow) {
+            key = response_key(no_app, "other", "other");
+            it = responses_.find(key);
+        }
+        if (it == responses_.end()) {
+            if (index >= response_capacity) return;
+            ResponseCell& cell = file_->response[index];
+            cell = ResponseCell{};
+            cell.app = overflow ? no_app : app;
+            const std::string_view cell_status = overflow ? "other" : status;
+            const std::string_view cell_reason = overflow ? "other" : reason;
+            cell.status_length = static_cast<std::uint8_t>(cell_status.size());
+            cell.reason_length = static_cast<std::uint8_t>(cell_reason.size());
+            std::memcpy(cell.status, cell_status.data(), cell_status.size());
+            std::memcpy(cell.reason, cell_reason.data(), cell_reason.size());
+            publish(file_->responses, index + 1);
+            it = responses_.emplace(std::move(key), index).first;
+        }
+    }
+    add(file_->response[it->second].count, 1);
+}
+
+void MetricsWriter::observe_request(std::uint32_t app, std::int64_t micros) {
+    if (app >= std::min(file_->apps, app_capacity)) return;
+    observe(file_->app[app].request, request_bounds_us, micros);
+}
+
+void MetricsWriter::observe_notify_to_push(std::int64_t micros) {
+    observe(file_->notify_to_push, notify_bounds_us, micros);
+}
+
+void MetricsWriter::set_credential_expiry(std::string_view bundle_id, std::int64_t unix_s) {
+    for (const auto environment : {Environment::production, Environment::sandbox}) {
+        const auto it = apps_.find(app_key(bundle_id, environment));
+        if (it == apps_.end()) continue;
+        std::atomic_ref<std::int64_t>(file_->app[it->second].credential_expiry_s)
+            .store(unix_s, std::memory_order_relaxed);
+    }
+}
+
+void MetricsWriter::count_hold(HoldEvent event) noexcept {
+    HoldCells& cells = file_->holds;
+    switch (event) {
+        case HoldEvent::held: add(cells.held, 1); break;
+        case HoldEvent::merged: add(cells.merged, 1); break;
+        case HoldEvent::released: add(cells.released, 1); break;
+        case HoldEvent::dropped: add(cells.dropped, 1); break;
+    }
+}
+
+void MetricsWriter::set_waiting_pushes(std::uint64_t waiting) noexcept {
+    std::atomic_ref<std::uint64_t>(file_->holds.waiting).store(waiting, std::memory_order_relaxed);
+}
+
+}  // namespace pushsync::metrics

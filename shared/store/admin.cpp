@@ -1,0 +1,324 @@
+// Store administration for pushsyncctl: removing groups, gc, export/import as JSON lines, the
+// consistency check and statistics.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <istream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <stdexcept>
+
+#include "shared/store/store.hpp"
+#include "shared/store/codec.hpp"
+#include "shared/store/impl.hpp"
+
+namespace pushsync {
+namespace {
+
+namespace codec = store_codec;
+
+std::string printable(std::string_view bytes) {
+    std::string out;
+    for (char c : bytes) {
+        if (c >= 0x20 && c < 0x7f) {
+            out.push_back(c);
+        } else {
+            static constexpr char hex[] = "0123456789abcdef";
+            auto byte = static_cast<unsigned char>(c);
+            out += "\\x";
+            out.push_back(hex[byte >> 4]);
+            out.push_back(hex[byte & 0xf]);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::size_t Store::Impl::remove_group(lmdb::Txn& txn, std::string_view group) const {
+    std::vector<std::string> tokens;
+    {
+        lmdb::Cursor cursor(txn, groups);
+        std::string prefix = codec::group_prefix(group);
+        for (bool more = cursor.seek(prefix); more && cursor.key().starts_with(prefix); more = cursor.next()) {
+            tokens.emplace_back(cursor.key().substr(prefix.size()));
+        }
+    }
+    std::size_t removed = 0;
+    for (const auto& token : tokens) {
+        auto device = find_device(txn, token);
+        if (device && device->group == group) {
+            remove_device(txn, *device);
+            ++removed;
+        } else {
+            // A stray index entry (check() reports those): it goes, a device of another group stays.
+            remove_from_group(txn, group, token);
+        }
+    }
+    return removed;
+}
+
+std::size_t Store::remove_group(std::string_view group) {
+    auto txn = impl_->write();
+    const std::size_t removed = impl_->remove_group(txn, group);
+    txn.commit();
+    return removed;
+}
+
+std::size_t Store::gc(std::int64_t cutoff_ms, bool dry_run, const std::function<void(const Device&)>& visit) {
+    auto txn = dry_run ? impl_->read() : impl_->write();
+    std::vector<Device> stale;
+    {
+        lmdb::Cursor cursor(txn, impl_->devices);
+        for (bool more = cursor.first(); more; more = cursor.next()) {
+            Device device = codec::decode_device(cursor.key(), cursor.value());
+            if (device.last_seen_ms >= cutoff_ms) continue;
+            if (visit) visit(device);
+            stale.push_back(std::move(device));
+        }
+    }
+    if (dry_run) return stale.size();
+    for (const auto& device : stale) impl_->remove_device(txn, device);
+    txn.commit();
+    return stale.size();
+}
+
+std::size_t Store::export_jsonl(std::ostream& out, const std::function<bool(std::string_view group)>& include,
+                               bool with_delivery) const {
+    auto txn = impl_->read();
+    lmdb::Cursor cursor(txn, impl_->devices);
+    std::size_t count = 0;
+    for (bool more = cursor.first(); more; more = cursor.next()) {
+        const Device device = codec::decode_device(cursor.key(), cursor.value());
+        if (include && !include(device.group)) continue;
+        if (with_delivery) {
+            nlohmann::json line = nlohmann::json::parse(device_to_json(device));
+            line["delivery"] = impl_->delivery_record(txn, device.token);
+            out << line.dump() << '\n';
+        } else {
+            out << device_to_json(device) << '\n';
+        }
+        ++count;
+    }
+    return count;
+}
+
+std::size_t Store::import_jsonl(std::istream& in, ImportMode mode) {
+    auto txn = impl_->write();
+    std::string line;
+    std::size_t line_number = 0;
+    std::size_t count = 0;
+    while (std::getline(in, line)) {
+        ++line_number;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        // "delivery" (export --delivery) is the store's own addition to the device object.
+        nlohmann::json fields = nlohmann::json::parse(line, nullptr, false);
+        nlohmann::json delivery = nullptr;
+        if (fields.is_object() && fields.contains("delivery")) {
+            delivery = std::move(fields["delivery"]);
+            fields.erase("delivery");
+            line = fields.dump();
+        }
+        Device device;
+        try {
+            device = device_from_json(line);  // checks every identifier rule
+        } catch (const std::exception& e) {
+            // The transaction aborts on the way out: nothing of the file is imported.
+            throw std::invalid_argument("line " + std::to_string(line_number) + ": " + e.what());
+        }
+        const std::optional<Device> stored = impl_->find_device(txn, device.token);
+        if (mode == ImportMode::merge && stored) {
+            const std::int64_t registered_at = std::min(stored->registered_at_ms, device.registered_at_ms);
+            if (stored->last_seen_ms > device.last_seen_ms) device = *stored;
+            device.registered_at_ms = registered_at;
+        }
+        impl_->put_device(txn, device, stored);
+        if (!delivery.is_null()) {
+            try {
+                impl_->put_delivery_record(txn, device.token, delivery, mode == ImportMode::merge);
+            } catch (const std::invalid_argument& e) {
+                throw std::invalid_argument("line " + std::to_string(line_number) + ": " + e.what());
+            }
+        }
+        ++count;
+    }
+    txn.commit();
+    return count;
+}
+
+std::pair<std::size_t, std::size_t> Store::remove_groups(const std::function<bool(std::string_view group)>& include) {
+    auto txn = impl_->write();
+    std::vector<std::string> groups;
+    {
+        lmdb::Cursor cursor(txn, impl_->group_counts);
+        for (bool more = cursor.first(); more; more = cursor.next()) {
+            if (include(cursor.key())) groups.emplace_back(cursor.key());
+        }
+    }
+    std::size_t devices = 0;
+    for (const std::string& group : groups) devices += impl_->remove_group(txn, group);
+    txn.commit();
+    return {groups.size(), devices};
+}
+
+void Store::backup(const std::string& dir) const {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) {
+        // mkdir with an explicit mode, whatever the caller's umask.
+        if (::mkdir(dir.c_str(), 0770) != 0 || ::chmod(dir.c_str(), 0770) != 0) {
+            throw StoreError(StoreErrc::unavailable, "backup " + dir + ": cannot create (" + std::strerror(errno) + ")");
+        }
+    } else if (!fs::is_directory(dir, ec)) {
+        throw StoreError(StoreErrc::unavailable, "backup " + dir + ": not a directory");
+    } else if (fs::exists(fs::path(dir) / "data.mdb", ec)) {
+        throw StoreError(StoreErrc::unavailable, "backup " + dir + ": already holds a data.mdb (choose an empty folder)");
+    }
+    const int rc = mdb_env_copy2(impl_->env.get(), dir.c_str(), MDB_CP_COMPACT);
+    if (rc != MDB_SUCCESS) {
+        fs::remove(fs::path(dir) / "data.mdb", ec);
+        throw StoreError(StoreErrc::unavailable, "backup " + dir + ": " + mdb_strerror(rc));
+    }
+    if (::chmod((fs::path(dir) / "data.mdb").c_str(), 0660) != 0) {
+        throw StoreError(StoreErrc::unavailable, "backup " + dir + ": cannot set the mode of data.mdb (" +
+                                                     std::strerror(errno) + ")");
+    }
+}
+
+std::vector<std::string> Store::check() const {
+    std::vector<std::string> problems;
+    auto txn = impl_->read();
+    std::map<std::string, std::uint64_t> indexed;  // group -> index entries
+    std::map<std::pair<std::string, Environment>, std::uint64_t> per_app;  // from the records
+
+    {  // every record decodes and is indexed under its group
+        lmdb::Cursor cursor(txn, impl_->devices);
+        for (bool more = cursor.first(); more; more = cursor.next()) {
+            std::string token = printable(cursor.key());
+            try {
+                Device device = codec::decode_device(cursor.key(), cursor.value());
+                ++per_app[{device.bundle_id, device.environment}];
+                if (!txn.find(impl_->groups, codec::group_key(device.group, device.token))) {
+                    problems.push_back("device " + token + ": not in the index of its group " + device.group);
+                }
+            } catch (const StoreError& e) {
+                problems.push_back("device " + token + ": " + e.what());
+            }
+        }
+    }
+    {  // every index entry has a record of that group
+        lmdb::Cursor cursor(txn, impl_->groups);
+        for (bool more = cursor.first(); more; more = cursor.next()) {
+            auto separator = cursor.key().find('\0');
+            if (separator == std::string_view::npos || separator == 0) {
+                problems.push_back("index entry " + printable(cursor.key()) + ": no group separator");
+                continue;
+            }
+            auto group = cursor.key().substr(0, separator);
+            auto token = cursor.key().substr(separator + 1);
+            ++indexed[std::string(group)];
+            auto record = txn.find(impl_->devices, token);
+            if (!record) {
+                problems.push_back("index entry " + printable(group) + "/" + printable(token) + ": no device record");
+                continue;
+            }
+            try {
+                Device device = codec::decode_device(token, *record);
+                if (device.group != group) {
+                    problems.push_back("index entry " + printable(group) + "/" + printable(token) +
+                                       ": the device is in group " + device.group);
+                }
+            } catch (const StoreError&) {
+                // Reported with the record above.
+            }
+        }
+    }
+    {  // the counts match the index, both ways
+        lmdb::Cursor cursor(txn, impl_->group_counts);
+        std::map<std::string, std::uint64_t> counted;
+        for (bool more = cursor.first(); more; more = cursor.next()) {
+            std::string group(cursor.key());
+            try {
+                counted[group] = codec::decode_u64(cursor.value(), "group count");
+            } catch (const StoreError& e) {
+                problems.push_back("group " + printable(group) + ": " + e.what());
+                counted[group] = 0;
+            }
+        }
+        for (const auto& [group, devices] : indexed) {
+            auto found = counted.find(group);
+            std::uint64_t stored = found == counted.end() ? 0 : found->second;
+            if (stored != devices) {
+                problems.push_back("group " + printable(group) + ": count says " + std::to_string(stored) +
+                                   ", index holds " + std::to_string(devices));
+            }
+        }
+        for (const auto& [group, devices] : counted) {
+            if (!indexed.contains(group)) {
+                problems.push_back("group " + printable(group) + ": count says " + std::to_string(devices) +
+                                   ", index holds 0");
+            }
+        }
+    }
+    if (impl_->statistics) {  // the kept device counts match the records
+        std::map<std::pair<std::string, Environment>, std::uint64_t> counted;
+        try {
+            for (const AppDeviceCount& app : impl_->read_device_counts(txn)) counted[{app.bundle_id, app.environment}] = app.devices;
+        } catch (const StoreError& e) {
+            problems.push_back(std::string("device counts: ") + e.what());
+        }
+        for (const auto& [app, devices] : per_app) {
+            const auto found = counted.find(app);
+            const std::uint64_t stored = found == counted.end() ? 0 : found->second;
+            if (stored != devices) {
+                problems.push_back("devices of " + printable(app.first) + "/" + std::string(to_string(app.second)) +
+                                   ": count says " + std::to_string(stored) + ", records hold " +
+                                   std::to_string(devices));
+            }
+        }
+        for (const auto& [app, devices] : counted) {
+            if (!per_app.contains(app)) {
+                problems.push_back("devices of " + printable(app.first) + "/" + std::string(to_string(app.second)) +
+                                   ": count says " + std::to_string(devices) + ", records hold 0");
+            }
+        }
+    }
+    {  // outbox entries decode
+        lmdb::Cursor cursor(txn, impl_->outbox);
+        for (bool more = cursor.first(); more; more = cursor.next()) {
+            try {
+                codec::decode_outbox(codec::outbox_id(cursor.key()), cursor.value());
+            } catch (const StoreError& e) {
+                problems.push_back(std::string("outbox: ") + e.what());
+            }
+        }
+    }
+    return problems;
+}
+
+StoreStats Store::stats() const {
+    StoreStats stats;
+    auto txn = impl_->read();
+    stats.devices = txn.entries(impl_->devices);
+    stats.groups = txn.entries(impl_->group_counts);
+    stats.outbox = txn.entries(impl_->outbox);
+    // The kept counts, not a scan of the devices (the metrics endpoint asks on every scrape), in
+    // the same snapshot as the other figures.
+    for (const AppDeviceCount& app : impl_->read_device_counts(txn)) {
+        stats.per_app.push_back({app.bundle_id, app.environment, static_cast<std::size_t>(app.devices)});
+    }
+    MDB_envinfo info{};
+    MDB_stat env_stat{};
+    lmdb::check(mdb_env_info(impl_->env.get(), &info), "environment info", impl_->options.path);
+    lmdb::check(mdb_env_stat(impl_->env.get(), &env_stat), "environment stat", impl_->options.path);
+    stats.map_used = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * env_stat.ms_psize;
+    stats.map_size = info.me_mapsize;
+    return stats;
+}
+
+}  // namespace pushsync

@@ -1,0 +1,62 @@
+#pragma once
+// The byte layout of what the store keeps: device records, outbox entries, group counts and the
+// keys of the group index and the outbox. Compact and versioned so a record written by a newer
+// layout is recognised, not misread. Decoding failures throw StoreError{corrupt}.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "shared/device.hpp"
+#include "shared/store/store.hpp"
+
+namespace pushsync::store_codec {
+
+// The meta database's key for the schema version, and the version this code writes and reads.
+inline constexpr std::string_view schema_version_key = "schema_version";
+inline constexpr std::uint32_t schema_version = 1;
+
+// Field helpers shared by every record layout (store_codec.cpp, store_stats.cpp).
+[[noreturn]] void corrupt(std::string_view what);  // throws StoreError{corrupt}
+void put_le(std::string& out, std::uint64_t value, int bytes);
+void put_string(std::string& out, std::string_view text);  // u16 length, then the bytes
+
+// Reads fields in order; any overrun marks the record corrupt.
+class Reader {
+public:
+    Reader(std::string_view bytes, std::string_view what) : bytes_(bytes), what_(what) {}
+    std::uint64_t le(int bytes);
+    std::string text();
+    void finish() const;  // throws corrupt unless every byte was read
+
+private:
+    void need(std::size_t size) const;
+
+    std::string_view bytes_;
+    std::string_view what_;
+    std::size_t pos_ = 0;
+};
+
+std::string encode_u32(std::uint32_t value);
+std::uint32_t decode_u32(std::string_view bytes, std::string_view what);  // throws corrupt
+std::string encode_u64(std::uint64_t value);                               // little-endian
+std::uint64_t decode_u64(std::string_view bytes, std::string_view what);   // throws corrupt
+
+// The record of a device without its token (the token is the key).
+std::string encode_device(const Device& device);
+Device decode_device(std::string_view token, std::string_view record);  // throws corrupt
+
+std::string encode_outbox(const OutboxEntry& entry);  // without the id (the key)
+OutboxEntry decode_outbox(std::uint64_t id, std::string_view record);  // throws corrupt
+// Big-endian, so LMDB's byte order of keys is the numeric order of ids.
+std::string outbox_key(std::uint64_t id);
+std::uint64_t outbox_id(std::string_view key);  // throws corrupt
+
+// `group \0 token`: a group's devices are one prefix scan, in token order. Group names never
+// contain \0 (validation.hpp), so the prefix of one group never matches another.
+std::string group_prefix(std::string_view group);
+std::string group_key(std::string_view group, std::string_view token);
+// {group, token}; throws corrupt when there is no separator.
+std::pair<std::string_view, std::string_view> split_group_key(std::string_view key);
+
+}  // namespace pushsync::store_codec

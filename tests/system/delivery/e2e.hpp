@@ -1,0 +1,175 @@
+#pragma once
+// End to end: real nginx with the module (NginxFixture), the real pushsync-sender binary, and
+// apns-sim (ApnsSimFixture), all on loopback, sharing one pushsync.yaml.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "shared/device.hpp"
+#include "shared/queue/queue.hpp"
+#include "tests/support/apns_sim_fixture.hpp"
+#include "tests/support/nginx_fixture.hpp"
+#include "tests/support/process.hpp"
+
+namespace pushsync::sender::e2e {
+
+using namespace pushsync::test;
+using pushsync::now_unix_ms;
+
+// "name{labels}" -> value, for every sample line of a Prometheus text page.
+inline std::map<std::string, double> samples(const std::string& page) {
+    std::map<std::string, double> out;
+    std::istringstream in(page);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        const auto space = line.rfind(' ');
+        out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+    }
+    return out;
+}
+
+
+struct Stack {
+    struct Options {
+        std::string delivery = "  coalesce_ms: 0\n  retry_base_ms: 50\n  retry_max_ms: 400\n  max_attempts: 8\n";
+        std::uint32_t request_timeout_ms = 2000;
+        bool start_nginx = true;
+        bool start_sender = true;
+        std::uint32_t queue_capacity = 4096;
+        std::string key_file{};  // instead of the simulator's .p8 (never delete that one: tests share it)
+        std::string nginx_server_extra{};  // more locations in nginx's server{} (NginxOptions::server_extra)
+        bool nginx_daemon = false;         // NginxOptions::daemon, for upgrade_binary()
+        ApnsSimOptions sim_options{};
+    };
+
+    explicit Stack(Options o) : options(std::move(o)), sim(options.sim_options), nginx(nginx_options()) {
+        if (options.start_sender) start_sender();
+    }
+    Stack() : Stack(Options{}) {}
+    ~Stack() {
+        if (sender.running()) sender.kill_and_wait(9);
+    }
+
+    NginxOptions nginx_options() {
+        NginxOptions n;
+        n.queue_capacity = options.queue_capacity;
+        n.start = options.start_nginx;
+        n.server_extra = options.nginx_server_extra;
+        n.daemon = options.nginx_daemon;
+        n.apps_yaml = "apps:\n  - bundle_id: com.example.app\n    auth:\n      type: token\n      team_id: " +
+                      sim.team_id() + "\n      key_id: " + sim.key_id() + "\n      key_file: " +
+                      (options.key_file.empty() ? sim.key_file().string() : options.key_file) + "\n";
+        n.extra_yaml = "delivery:\n" + options.delivery + "apns:\n  production: " + sim.url() +
+                       "\n  sandbox: " + sim.url() + "\n  ca_file: " + sim.ca_file().string() +
+                       "\n  request_timeout_ms: " + std::to_string(options.request_timeout_ms) +
+                       "\nsender:\n  log_level: debug\n";
+        return n;
+    }
+
+    static std::filesystem::path sender_binary() { return binary_dir() / "sender" / "pushsync-sender"; }
+    std::filesystem::path sender_log() const { return nginx.prefix() / "sender.log"; }
+
+    void start_sender() {
+        sender = Process::spawn({sender_binary().string(), "--config", nginx.config_path().string()}, sender_log());
+        // Up once its heartbeat is in the queue header.
+        const bool up = wait_until([&] { return heartbeat() > started_heartbeat_after_; });
+        if (!up) throw std::runtime_error("pushsync-sender did not start:\n" + read_file(sender_log()));
+        started_heartbeat_after_ = heartbeat();
+    }
+    int stop_sender(int sig = SIGTERM) {
+        sender.signal(sig);
+        return sender.wait(std::chrono::seconds(20));
+    }
+
+    std::int64_t heartbeat() const {
+        if (!std::filesystem::exists(nginx.queue_path())) return 0;
+        try {
+            return Queue::open_existing(nginx.queue_path().string())->stats().consumer_heartbeat_ms;
+        } catch (const std::exception&) {
+            return 0;
+        }
+    }
+    std::uint64_t counter(Counter c) const {
+        return Queue::open_existing(nginx.queue_path().string())->stats().counters[static_cast<unsigned>(c)];
+    }
+
+    void register_device(const std::string& group, const std::string& token) {
+        const auto r = nginx.request("PUT", "/v1/groups/" + group + "/devices/" + token,
+                                     R"({"bundle_id":"com.example.app"})");
+        ASSERT_TRUE(r.status == 201 || r.status == 200) << r.status << " " << r.body << r.error;
+    }
+    void notify(const std::string& group, const std::string& tail, const std::string& origin = "") {
+        const std::string body = origin.empty() ? R"({"tail":")" + tail + "\"}"
+                                                : R"({"tail":")" + tail + R"(","origin":")" + origin + "\"}";
+        const auto r = nginx.request("POST", "/v1/groups/" + group + "/notify", body);
+        ASSERT_EQ(r.status, 202) << r.body << r.error;
+    }
+
+    // Registers many devices at once through `pushsyncctl import` (nginx serves the notifies);
+    // returns its exit code.
+    int import_devices(const std::vector<std::pair<std::string, std::string>>& token_group) {
+        std::string jsonl;
+        for (const auto& [token, group] : token_group) {
+            jsonl += R"({"token":")" + token + R"(","group":")" + group +
+                     R"(","bundle_id":"com.example.app","environment":"production",)" +
+                     R"("registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:00:00Z"})" + "\n";
+        }
+        write_file(nginx.prefix() / "devices.jsonl", jsonl);
+        return run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config", nginx.config_path().string(), "import",
+                    (nginx.prefix() / "devices.jsonl").string()})
+            .exit_code;
+    }
+
+    // The simulator's request log: every request, in arrival order.
+    std::vector<nlohmann::json> requests() const {
+        std::vector<nlohmann::json> out;
+        for (const auto& e : sim.request_log(0)) out.push_back(e);
+        return out;
+    }
+    std::vector<nlohmann::json> requests_for(const std::string& token) const {
+        std::vector<nlohmann::json> out;
+        for (const auto& e : sim.request_log(0))
+            if (e.value("token", "") == token) out.push_back(e);
+        return out;
+    }
+    std::size_t delivered_to(const std::string& token) const {
+        std::size_t n = 0;
+        for (const auto& e : requests_for(token)) n += e.value("status", 0) == 200;
+        return n;
+    }
+    // Waits until the sender has finished every notify it took: the outbox is empty.
+    bool wait_outbox_empty(std::chrono::milliseconds timeout = std::chrono::seconds(20)) const {
+        return wait_until(
+            [&] {
+                // The queue first: an entry leaves it only once it is in the outbox.
+                if (Queue::open_existing(nginx.queue_path().string())->stats().depth != 0) return false;
+                const auto r = run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config",
+                                    nginx.config_path().string(), "stats", "--json"});
+                if (r.exit_code != 0) return false;
+                const auto j = nlohmann::json::parse(r.out, nullptr, false);
+                return j.is_object() && j.contains("outbox") && j["outbox"] == 0;
+            },
+            timeout, std::chrono::milliseconds(20));
+    }
+
+    Options options;
+    ApnsSimFixture sim;
+    NginxFixture nginx;
+    Process sender;
+
+private:
+    std::int64_t started_heartbeat_after_ = 0;
+};
+
+inline std::string token(int i, char fill = 'a') {
+    std::string t = std::to_string(i);
+    return std::string(64 - t.size(), fill) + t;
+}
+
+}  // namespace pushsync::sender::e2e
