@@ -1,5 +1,5 @@
 #pragma once
-// pushsync_admin: the read-only admin page (admin_view.hpp) on nginx.
+// pushsync_admin: the read-only admin page (ngx_module/admin/view.hpp) on nginx.
 #include "ngx_module/ngx_headers.hpp"
 
 namespace pushsync::ngx {

@@ -1,7 +1,7 @@
 #pragma once
 // The sender's stages wired together, on the loop thread: outbox entries → coalesce → fan-out →
 // dedupe → dispatch → classify → ledger (finished work leaves the outbox). The queue consumer
-// (consumer.hpp) feeds accept() from its own thread through the daemon's loop.
+// (intake/consumer.hpp) feeds accept() from its own thread through the daemon's loop.
 //
 // A round fans out a page of its group at a time, the open rounds taking turns, each while a
 // connection its devices went to has room: the first pushes leave at once, memory stays flat for
@@ -53,7 +53,7 @@ public:
     };
 
     Pipeline(const Config& config, Deps deps);
-    // With routes whose connections carry loaded credentials (credentials.hpp).
+    // With routes whose connections carry loaded credentials (daemon/credentials.hpp).
     Pipeline(const Config& config, Routes routes, Deps deps);
     ~Pipeline();
     Pipeline(const Pipeline&) = delete;

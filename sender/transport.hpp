@@ -50,7 +50,7 @@ struct ConnectionConfig {
     // Token auth: share one cache per (team_id, key_id) across clients; empty: the client reads
     // auth.key_file and keeps its own.
     std::shared_ptr<JwtCache> jwt_cache;
-    // Loaded ahead (credentials.hpp, off the event loop at a reload); empty: the client builds
+    // Loaded ahead (sender/daemon/credentials.hpp, off the event loop at a reload); empty: the client builds
     // its own from ca_file and auth.
     std::shared_ptr<const TlsContext> tls;
     // SHA-256 of the key, certificate and CA files' bytes when loaded: a reload replaces the

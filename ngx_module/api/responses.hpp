@@ -9,7 +9,7 @@
 
 namespace pushsync::api {
 
-// {"group": "…", "devices": [device, …]}: one page with full tokens (api_list.hpp has the listing).
+// {"group": "…", "devices": [device, …]}: one page with full tokens (ngx_module/api/list.hpp has the listing).
 std::string group_body(std::string_view group, const std::vector<Device>& devices);
 // {"status": "queued"|"nothing_to_notify"|"disabled", "devices": N}
 std::string notify_body(std::string_view status, std::size_t devices);

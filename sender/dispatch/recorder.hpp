@@ -1,6 +1,6 @@
 #pragma once
 // What became of each push, for people: per-device statistics and recent events for the store
-// (store_stats.hpp), and the APNs metrics in the metrics file (metrics_file.hpp). Runs on the
+// (shared/store/stats.hpp), and the APNs metrics in the metrics file (shared/metrics/file.hpp). Runs on the
 // loop thread beside the dispatcher. The metrics are added to at once (relaxed atomics, no
 // lock); the store's part piles up here until Pipeline::flush hands it to the StoreWriter, which
 // writes it in the transaction it commits anyway for the delivered tails: no fsync of its own.

@@ -20,7 +20,7 @@ public:
 
     // One per (credentials, environment); the index is the transport's.
     const std::vector<ConnectionConfig>& connections() const noexcept { return connections_; }
-    // For the credential loader (credentials.hpp), which hands each its TLS context and signer.
+    // For the credential loader (sender/daemon/credentials.hpp), which hands each its TLS context and signer.
     std::vector<ConnectionConfig>& connections() noexcept { return connections_; }
     // nullopt: the app is no longer configured, or not for that environment.
     std::optional<std::size_t> find(std::string_view bundle_id, Environment environment) const;

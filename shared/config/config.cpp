@@ -1,5 +1,5 @@
 // pushsync.yaml (config.md): the schema, its defaults and its cross-key rules. The generic,
-// position-aware reading lives in config_yaml.cpp.
+// position-aware reading lives in shared/config/yaml.cpp.
 #include "shared/config/config.hpp"
 
 #include <cerrno>
@@ -36,7 +36,7 @@ void read_queue(const Map& root, QueueConfig& queue) {
     const Map map = root.child("queue", {"path", "capacity"});
     if (!map.has("path")) map.fail_missing("path");
     map.read_string("path", queue.path, false);
-    // The ring's own bounds (queue_layout.hpp): below 2 there is no ring, above 2^22 slots the
+    // The ring's own bounds (shared/queue/layout.hpp): below 2 there is no ring, above 2^22 slots the
     // file passes 2 GiB.
     map.read_u32("capacity", queue.capacity, 2, 1u << 22);
     if (!is_power_of_two(queue.capacity)) {

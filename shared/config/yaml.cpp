@@ -1,4 +1,4 @@
-// Typed, position-aware reading of a yaml-cpp tree (see config_yaml.hpp).
+// Typed, position-aware reading of a yaml-cpp tree (see shared/config/yaml.hpp).
 #include "shared/config/yaml.hpp"
 
 #include <charconv>

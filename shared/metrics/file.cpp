@@ -1,4 +1,4 @@
-// The metrics file (metrics_file.hpp): creating and adding to it in the sender, reading it in
+// The metrics file (shared/metrics/file.hpp): creating and adding to it in the sender, reading it in
 // nginx. Cells are plain integers in a shared mapping, accessed with std::atomic_ref.
 #include "shared/metrics/file.hpp"
 

@@ -1,5 +1,5 @@
 #pragma once
-// The metrics file beside the queue (queue.path + ".metrics", metrics_layout.hpp): the sender
+// The metrics file beside the queue (queue.path + ".metrics", shared/metrics/layout.hpp): the sender
 // writes it (MetricsWriter), nginx's workers read a snapshot of it per scrape (read_metrics).
 #include <cstdint>
 #include <memory>

@@ -3,7 +3,7 @@
 // notify-to-push times, credential expiry, the per-device push budget's holds), shared with nginx's workers for /pushsync/metrics
 // without locks: one writer (the sender's loop thread) adds to 64-bit cells with relaxed atomics
 // and publishes a new cell by bumping a count with release order; readers load with acquire and
-// trust nothing else (metrics_file.cpp bounds-checks every count, index and length).
+// trust nothing else (shared/metrics/file.cpp bounds-checks every count, index and length).
 // A fixed size, so a reader maps exactly sizeof(MetricsFile) after checking the file's size.
 #include <array>
 #include <cstdint>

@@ -34,7 +34,7 @@ static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 // Each slot's state word: (round << 3) | tag, where round = position >> log2(capacity).
 // Carrying the round makes every state of every use of a slot distinct, so a late CAS by a
 // producer from an earlier round can never succeed. Every file, first-created or reset, starts
-// at a later round (queue_file.cpp: positions never repeat at a path) and so writes every slot's
+// at a later round (shared/queue/file.cpp: positions never repeat at a path) and so writes every slot's
 // state when it is built: a file is never sparse.
 enum Tag : std::uint64_t {
     kFree = 0,         // may be claimed by the producer of this round's position

@@ -16,7 +16,7 @@ namespace pushsync::store_codec {
 inline constexpr std::string_view schema_version_key = "schema_version";
 inline constexpr std::uint32_t schema_version = 1;
 
-// Field helpers shared by every record layout (store_codec.cpp, store_stats.cpp).
+// Field helpers shared by every record layout (shared/store/codec.cpp, shared/store/stats.cpp).
 [[noreturn]] void corrupt(std::string_view what);  // throws StoreError{corrupt}
 void put_le(std::string& out, std::uint64_t value, int bytes);
 void put_string(std::string& out, std::string_view text);  // u16 length, then the bytes

@@ -1,6 +1,6 @@
 #pragma once
 // The inside of Store, shared by store.cpp (opening, registrations, reads, pruning, the outbox)
-// and store_admin.cpp (gc, export/import, check, stats). Not for use outside shared/.
+// and shared/store/admin.cpp (gc, export/import, check, stats). Not for use outside shared/.
 #include <lmdb.h>
 
 #include <nlohmann/json_fwd.hpp>
@@ -28,14 +28,14 @@ struct Store::Impl {
     MDB_dbi meta = 0;          // schema_version -> u32
     MDB_dbi outbox = 0;        // big-endian id -> outbox entry
     MDB_dbi sent = 0;          // token -> the newest tail pushed to it
-    // Delivery statistics (store_stats.cpp). A read-only open of a store that no writer of this
+    // Delivery statistics (shared/store/stats.cpp). A read-only open of a store that no writer of this
     // version has opened yet finds none: `statistics` is false and reads answer empty.
     MDB_dbi device_stats = 0;  // token -> DeviceStats record
     MDB_dbi app_counts = 0;    // bundle_id \0 environment -> u64 devices
     MDB_dbi events = 0;        // big-endian seq -> StoreEvent record
     bool statistics = false;
-    MDB_dbi budgets = 0;       // token -> DeviceBudget (store_budget.cpp)
-    MDB_dbi held = 0;          // big-endian due_ms, token -> held push (store_budget.cpp)
+    MDB_dbi budgets = 0;       // token -> DeviceBudget (shared/store/budget.cpp)
+    MDB_dbi held = 0;          // big-endian due_ms, token -> held push (shared/store/budget.cpp)
     bool budget = false;       // the same for these two
     std::jthread flusher;      // sync: interval only; declared last so it stops before env closes
 
@@ -59,14 +59,14 @@ struct Store::Impl {
     // Writes the record and moves the index entry when the group changed.
     void put_device(lmdb::Txn& txn, const Device& device, const std::optional<Device>& previous) const;
     void remove_device(lmdb::Txn& txn, const Device& device) const;
-    // app_counts += delta for the device's app and environment (store_stats.cpp).
+    // app_counts += delta for the device's app and environment (shared/store/stats.cpp).
     void count_app(lmdb::Txn& txn, const Device& device, std::int64_t delta) const;
-    // Fills app_counts from the devices: once, when a store gets the database (store_stats.cpp).
+    // Fills app_counts from the devices: once, when a store gets the database (shared/store/stats.cpp).
     void rebuild_app_counts(lmdb::Txn& txn) const;
-    // The statistics' reads inside the caller's transaction (store_stats.cpp), so a reader such
+    // The statistics' reads inside the caller's transaction (shared/store/stats.cpp), so a reader such
     // as StoreSnapshot sees them and the devices at one moment. Empty without statistics.
     DeviceStats read_device_stats(const lmdb::Txn& txn, std::string_view token) const;
-    // A device's delivery state for moving it between shards (store_stats.cpp): its statistics and
+    // A device's delivery state for moving it between shards (shared/store/stats.cpp): its statistics and
     // the newest tail sent to it, {"sent","failed","last_push","last_sent_tail"}; null when none.
     nlohmann::json delivery_record(const lmdb::Txn& txn, std::string_view token) const;
     // Writes one back (import). merge: the larger counts, the later last push, and a tail already

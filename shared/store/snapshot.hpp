@@ -48,7 +48,7 @@ public:
     // Devices whose token starts with `prefix` (lowercase hex), in token order, after `after`.
     StorePage<Device> devices_by_token(std::string_view prefix, std::string_view after, std::size_t limit) const;
 
-    // Delivery statistics (store_stats.hpp); empty in a store no writer of this version opened.
+    // Delivery statistics (shared/store/stats.hpp); empty in a store no writer of this version opened.
     DeviceStats device_stats(std::string_view token) const;
     // Devices per app and environment (a handful of kept counts, not a scan of the devices).
     std::vector<AppDeviceCount> device_counts() const;

@@ -1,4 +1,4 @@
-// Delivery statistics in the store (store_stats.hpp): per-device records, devices per app and
+// Delivery statistics in the store (shared/store/stats.hpp): per-device records, devices per app and
 // environment, and the ring of recent events. Their layouts live here, beside the only code that
 // reads and writes them.
 #include <algorithm>

@@ -1,6 +1,6 @@
 // The LMDB store: opening the environment (schema, map size, stale readers, durability mode),
 // registrations, reads, APNs-driven pruning and the sender's outbox. Administration lives in
-// store_admin.cpp.
+// shared/store/admin.cpp.
 #include "shared/store/store.hpp"
 
 #include <sys/stat.h>

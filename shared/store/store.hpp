@@ -227,7 +227,7 @@ public:
     std::vector<bool> were_sent(std::span<const std::pair<std::string_view, std::string_view>> token_tail) const;
     void record_sent(std::span<const std::pair<std::string, std::string>> token_tail);
 
-    // --- delivery statistics (store_stats.hpp) -------------------------------------------
+    // --- delivery statistics (shared/store/stats.hpp) -------------------------------------------
     // The sender's batch in one write transaction: delivered tails (as record_sent), outcomes
     // added to devices still registered (a device pruned meanwhile gets none), events appended
     // to the ring (the oldest beyond recent_events_kept dropped).

@@ -39,7 +39,7 @@ void require(bool condition) {
     if (!condition) std::abort();
 }
 
-// The bytes of an empty queue file at kStart, as queue_file.cpp builds one.
+// The bytes of an empty queue file at kStart, as shared/queue/file.cpp builds one.
 const std::vector<char>& empty_file() {
     static const std::vector<char> bytes = [] {
         std::vector<char> b(kFileSize, 0);

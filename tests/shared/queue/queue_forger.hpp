@@ -1,6 +1,6 @@
 #pragma once
 // What a hostile local process does to the queue file: its own MAP_SHARED mapping, through which
-// it writes slots and positions the protocol never would. Test-only; knows queue_layout.hpp.
+// it writes slots and positions the protocol never would. Test-only; knows shared/queue/layout.hpp.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
