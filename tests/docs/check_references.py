@@ -10,7 +10,10 @@ them nothing. This walks every text file of the tree (but build*/, node_modules/
   - every other mention of a document, "see X.md", "X.md §2", "docs/api.md, "List a group"",
     in code comments, man pages, configs and prose: the file exists relative to the mentioning
     file or to the repo root, and where a section follows (§N or a quoted heading) that section
-    is one of the document's headings.
+    is one of the document's headings;
+  - every source path the documents in docs/ cite in backticks (`ngx_module/api/route.cpp`,
+    `shared/store/`): it exists, so the documents follow the tree when files move. A path in a
+    "Planned (not built yet)" block names what is yet to come and is not checked.
 
 Prints each dangling reference as FILE:LINE: REFERENCE (why) and exits 1 when there is one.
 usage: check_references.py [REPO_ROOT]   (default: two folders above this file)
@@ -117,6 +120,27 @@ def inside(root: Path, path: Path) -> bool:
         return False
 
 
+def source_paths(root: Path, rel: Path, text: str) -> list[str]:
+    """The backticked repo paths of a document in docs/ that do not exist."""
+    tops = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "build", "node_modules")))
+    cited = re.compile(r"`((?:%s)/[^`\s]*)`" % "|".join(map(re.escape, tops)))
+    problems = []
+    planned = False
+    for number, line in enumerate(text.splitlines(), 1):
+        quoted = line.startswith(">")
+        planned = quoted and (planned or "Planned (not built yet)" in line)
+        if planned:
+            continue
+        for m in cited.finditer(line):
+            path = m.group(1)
+            if re.search(r"[*{}<>\[\]$]", path):
+                continue  # a pattern or a placeholder, not one path
+            path = re.sub(r"[:#].*$", "", path).rstrip(".,;")
+            if not (root / path).exists():
+                problems.append(f"{rel}:{number}: {path} (no such file or folder in the tree)")
+    return problems
+
+
 def check(root: Path) -> list[str]:
     problems: list[str] = []
     headings = Headings()
@@ -125,6 +149,8 @@ def check(root: Path) -> list[str]:
         if path.resolve() == Path(__file__).resolve():
             continue  # its own description names example references
         is_markdown = path.suffix == ".md"
+        if is_markdown and rel.parts[0] == "docs":
+            problems.extend(source_paths(root, rel, text))
         in_code = False
         for number, line in enumerate(text.splitlines(), 1):
             if is_markdown and line.lstrip().startswith("```"):
