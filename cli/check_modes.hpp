@@ -1,6 +1,6 @@
 #pragma once
 // `pushsyncctl check`'s file modes: the store's folder and files and the queue file, each with its
-// mode, and a problem for each that others may read or write (architecture.md, "Trust and
+// mode, and a problem for each that others may read or write (docs/architecture.md, "Trust and
 // ownership": nothing of pushsync is readable or writable by others).
 #include <string>
 #include <vector>

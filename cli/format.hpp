@@ -12,7 +12,7 @@ namespace pushsync::cli {
 
 using Json = nlohmann::ordered_json;
 
-// The device object of http-api.md as a JSON value (same text as device_to_json).
+// The device object of docs/api.md as a JSON value (same text as device_to_json).
 Json device_json(const Device& device);
 // A device's delivery statistics: {"sent":N,"failed":N,"last_push":{...}|null}.
 Json delivery_json(const DeviceStats& stats);

@@ -1,4 +1,4 @@
-// The device record of http-api.md: its JSON form (export/import, API answers) and the
+// The device record of docs/api.md: its JSON form (export/import, API answers) and the
 // RFC 3339 times it shows.
 #include "shared/device.hpp"
 

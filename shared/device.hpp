@@ -1,5 +1,5 @@
 #pragma once
-// The device record of http-api.md, as the store keeps it and the API returns it.
+// The device record of docs/api.md, as the store keeps it and the API returns it.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,7 +27,7 @@ struct Device {
     bool operator==(const Device&) const = default;
 };
 
-// The device object of http-api.md, compact, fields in the contract's order:
+// The device object of docs/api.md, compact, fields in the contract's order:
 // {"token":…,"group":…,"bundle_id":…,"environment":…,"app_version":…,"registered_at":…,"last_seen":…}
 std::string device_to_json(const Device& device);
 // The inverse, for import; throws std::invalid_argument naming the problem.

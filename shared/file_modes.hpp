@@ -1,6 +1,6 @@
 #pragma once
 // The modes of what pushsync creates on disk, set explicitly whatever the umask (nginx's daemon
-// runs with umask 0): architecture.md, "Trust and ownership". Files 0660, folders setgid 2770,
+// runs with umask 0): docs/architecture.md, "Trust and ownership". Files 0660, folders setgid 2770,
 // and nothing used if others may write it.
 #include <sys/types.h>
 

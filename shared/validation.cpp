@@ -1,4 +1,4 @@
-// The identifier rules of http-api.md ("Identifiers"). Character classes are spelled out rather
+// The identifier rules of docs/api.md ("Identifiers"). Character classes are spelled out rather
 // than using <cctype>, whose answers depend on the process locale.
 #include "shared/validation.hpp"
 

@@ -1,5 +1,5 @@
 #pragma once
-// The identifier rules of http-api.md ("Identifiers"). Pure functions, no allocation.
+// The identifier rules of docs/api.md ("Identifiers"). Pure functions, no allocation.
 #include <string>
 #include <string_view>
 

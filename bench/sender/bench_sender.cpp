@@ -65,7 +65,7 @@ void bench_throughput(std::uint64_t pushes, int rounds) {
     wait_until([&] { return sent_counter(*queue) >= pushes; }, Ms(120000), Ms(1));
     // Each round: h2load, then the sender, back to back. The simulator is the one fixed part and
     // runs near a full core in both, so its CPU per push tells what each client's requests cost it
-    // (the sender must send `authorization` and `:path` never indexed, apns.md; h2load indexes all).
+    // (the sender must send `authorization` and `:path` never indexed, docs/apns.md; h2load indexes all).
     std::vector<double> ratios;
     double best_sender = 0, best_h2load = 0;
     for (int round = 1; round <= rounds; ++round) {

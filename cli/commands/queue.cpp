@@ -13,7 +13,7 @@
 namespace pushsync::cli {
 namespace {
 
-// The same bound as the status endpoint's sender.alive (http-api.md): a consumer seen this
+// The same bound as the status endpoint's sender.alive (docs/api.md): a consumer seen this
 // recently is taken to be running.
 constexpr std::int64_t consumer_fresh_ms = 5000;
 

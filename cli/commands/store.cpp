@@ -111,7 +111,7 @@ int run_device(const Invocation& inv) {
     const auto store = open_store(inv.config, true);
     const std::optional<Device> device = store->get_device(token);
     if (!device) throw NotFound("device " + token + " is not registered");
-    // Kept beside the device, never in its object (http-api.md): shown after it.
+    // Kept beside the device, never in its object (docs/api.md): shown after it.
     const DeviceStats delivery = store->device_stats(token);
     const Json budget = budget_json(*store, token, inv.config.delivery.device_min_interval_s, now_unix_ms());
     if (inv.json) {

@@ -1,5 +1,5 @@
 #pragma once
-// Request bodies of http-api.md: media type, size and the JSON of register and notify.
+// Request bodies of docs/api.md: media type, size and the JSON of register and notify.
 #include <cstddef>
 #include <optional>
 #include <string>

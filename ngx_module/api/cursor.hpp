@@ -1,5 +1,5 @@
 #pragma once
-// The opaque `cursor` of a group listing (http-api.md, "List a group"): where the next page starts,
+// The opaque `cursor` of a group listing (docs/api.md, "List a group"): where the next page starts,
 // readable only by the server that issued it.
 //
 // A cursor must name the last token of a page exactly (the store seeks past it, so a page never

@@ -1,5 +1,5 @@
 #pragma once
-// The error answers of http-api.md, {"error": "<code>", "message": "<sentence>"}, and the one
+// The error answers of docs/api.md, {"error": "<code>", "message": "<sentence>"}, and the one
 // catalogue they all come from: each code has one status and one default message, so two places
 // can no longer answer the same failure differently. nginx-free so the unit tests and the fuzzer
 // use exactly what the module answers.

@@ -1,5 +1,5 @@
 #pragma once
-// The operations endpoints of http-api.md: status (JSON) and metrics (Prometheus text).
+// The operations endpoints of docs/api.md: status (JSON) and metrics (Prometheus text).
 #include <cstdint>
 #include <string>
 

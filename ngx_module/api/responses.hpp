@@ -1,5 +1,5 @@
 #pragma once
-// Success bodies of http-api.md that are more than one device object.
+// Success bodies of docs/api.md that are more than one device object.
 #include <cstddef>
 #include <string>
 #include <string_view>

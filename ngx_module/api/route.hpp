@@ -1,5 +1,5 @@
 #pragma once
-// Maps (method, path under the pushsync_api location) to an endpoint of http-api.md, with the
+// Maps (method, path under the pushsync_api location) to an endpoint of docs/api.md, with the
 // group and token checked and the token in its stored (lowercase) form.
 #include <string>
 #include <string_view>

@@ -119,7 +119,7 @@ std::string Es256Key::sign(std::string_view data) const {
 
 std::string make_provider_token(const Es256Key& key, std::string_view key_id, std::string_view team_id,
                                 std::int64_t issued_at_s) {
-    // Fixed member order, compact: exactly the JSON apns.md §3 shows.
+    // Fixed member order, compact: exactly the JSON docs/apns.md §3 shows.
     nlohmann::ordered_json header = {{"alg", "ES256"}, {"kid", key_id}};
     nlohmann::ordered_json claims = {{"iss", team_id}, {"iat", issued_at_s}};
     std::string signing_input = base64url_encode(header.dump()) + "." + base64url_encode(claims.dump());

@@ -1,5 +1,5 @@
 #pragma once
-// ES256 provider tokens for APNs token auth (apns.md §3), and the rules for sharing them:
+// ES256 provider tokens for APNs token auth (docs/apns.md §3), and the rules for sharing them:
 // one cache per (team, key), one ConnectionToken per HTTP/2 connection.
 #include <cstdint>
 #include <functional>

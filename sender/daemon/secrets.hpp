@@ -1,5 +1,5 @@
 #pragma once
-// The sender reads the apps' secret files itself (config.md "Rules"); a file it cannot read is a
+// The sender reads the apps' secret files itself (docs/config.md "Rules"); a file it cannot read is a
 // configuration error reported like any other: "FILE:LINE: apps[i].auth.key_file: cannot read
 // PATH (reason)".
 #include "shared/config/config.hpp"

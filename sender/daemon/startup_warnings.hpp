@@ -7,7 +7,7 @@
 namespace pushsync::sender {
 
 // Logs `secrets.key_file_readable` for every key file readable by group or others (the sender's
-// user alone should read the APNs keys: architecture.md "Trust and ownership"), and
+// user alone should read the APNs keys: docs/architecture.md "Trust and ownership"), and
 // `apns.ca_file_with_apple` when apns.ca_file is set while an endpoint is Apple's
 // (api.push.apple.com, api.sandbox.push.apple.com): the file adds to the system's trust, so it
 // lets whoever holds that CA speak for Apple.

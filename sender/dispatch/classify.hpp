@@ -1,5 +1,5 @@
 #pragma once
-// What an APNs answer means for a push (apns.md §4, architecture.md "Failure semantics").
+// What an APNs answer means for a push (docs/apns.md §4, docs/architecture.md "Failure semantics").
 #include <string_view>
 
 namespace pushsync::sender {

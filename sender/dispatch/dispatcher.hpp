@@ -59,7 +59,7 @@ struct DispatchStats {
     std::uint64_t delivered = 0, pruned = 0, failed = 0, superseded = 0, duplicate = 0, retries = 0;
 };
 
-// The exact body of http-api.md "What reaches APNs".
+// The exact body of docs/api.md "What reaches APNs".
 std::string silent_payload(std::string_view tail);
 
 class Dispatcher {

@@ -1,7 +1,7 @@
 #pragma once
 // Which connection configuration carries a device's push: one per (credentials, environment)
 // from pushsync.yaml's apps, shared by apps with the same credentials and environment (APNs binds
-// a connection to one team; config.md "Rules").
+// a connection to one team; docs/config.md "Rules").
 #include <cstddef>
 #include <optional>
 #include <string>

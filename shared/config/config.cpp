@@ -1,4 +1,4 @@
-// pushsync.yaml (config.md): the schema, its defaults and its cross-key rules. The generic,
+// pushsync.yaml (docs/config.md): the schema, its defaults and its cross-key rules. The generic,
 // position-aware reading lives in shared/config/yaml.cpp.
 #include "shared/config/config.hpp"
 
@@ -115,7 +115,7 @@ void read_auth(const Map& app_map, AppAuth& auth) {
     const Map map = app_map.child("auth",
                                   {"type", "team_id", "key_id", "key_file", "cert_file"});
     auth.type = map.read_choice("type", {"token", "certificate"}, 0) == 0 ? AuthType::token : AuthType::certificate;
-    // Only the paths are kept: the secrets are read by the sender alone (config.md, "Rules").
+    // Only the paths are kept: the secrets are read by the sender alone (docs/config.md, "Rules").
     if (auth.type == AuthType::token) {
         for (std::string_view key : {"team_id", "key_id", "key_file"}) {
             if (!map.has(key)) map.fail_missing(key);

@@ -1,5 +1,5 @@
 #pragma once
-// pushsync.yaml (config.md), shared by the module, the sender and the CLI.
+// pushsync.yaml (docs/config.md), shared by the module, the sender and the CLI.
 #include <cstdint>
 #include <stdexcept>
 #include <string>

@@ -56,7 +56,7 @@ void fail(const std::string& file, int line, std::string_view path, std::string_
     if (!path.empty()) what += std::string(path) + ": ";
     what += problem;
     // Keys, values and yaml-cpp's messages quote the file's bytes: a control character among them
-    // (yaml-cpp echoes a bad escape raw) must not split config.md's one line or reach a terminal.
+    // (yaml-cpp echoes a bad escape raw) must not split docs/config.md's one line or reach a terminal.
     std::string line_text;
     line_text.reserve(what.size());
     for (const char c : what) {

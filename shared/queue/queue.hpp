@@ -1,6 +1,6 @@
 #pragma once
 // The notify queue: a file mapped MAP_SHARED by every nginx worker (producers) and the sender
-// (the one consumer). architecture.md, "The queue".
+// (the one consumer). docs/architecture.md, "The queue".
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -56,7 +56,7 @@ enum class Counter : unsigned {
     count_  // not a counter
 };
 
-// A slot read() passed because what it holds breaks the API's rules (http-api.md "Identifiers"):
+// A slot read() passed because what it holds breaks the API's rules (docs/api.md "Identifiers"):
 // the file was forged or is corrupt. The fields are raw bytes from the file: escape before logging.
 struct RejectedSlot {
     std::uint64_t position = 0;

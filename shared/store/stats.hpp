@@ -4,7 +4,7 @@
 // environment, and a bounded ring of recent events (failures, prunes, credential alerts).
 // The sender writes them (Store::record_delivery) in the transactions it already commits; the
 // admin page, the CLI and the metrics endpoint read them. None of it is part of the device object
-// of http-api.md: export leaves it out.
+// of docs/api.md: export leaves it out.
 #include <cstddef>
 #include <cstdint>
 #include <optional>

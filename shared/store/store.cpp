@@ -226,7 +226,7 @@ void Store::Impl::remove_from_group(lmdb::Txn& txn, std::string_view group, std:
     if (!txn.erase(groups, codec::group_key(group, token))) return;
     auto count = txn.find(group_counts, group);
     std::uint64_t devices_before = count ? codec::decode_u64(*count, "group count") : 0;
-    // A group exists while it has a device (http-api.md): its count goes with its last device.
+    // A group exists while it has a device (docs/api.md): its count goes with its last device.
     if (devices_before <= 1) {
         txn.erase(group_counts, group);
     } else {

@@ -1,5 +1,5 @@
 #pragma once
-// The LMDB store shared by the module, the sender and the CLI (architecture.md, "The store").
+// The LMDB store shared by the module, the sender and the CLI (docs/architecture.md, "The store").
 // One Store per process, opened after any fork. Every method that changes several databases does
 // so in one write transaction. Thread-safe: LMDB serialises writers; reads use their own txn
 // (the environment is opened with MDB_NOTLS).
@@ -181,7 +181,7 @@ public:
     std::vector<GroupCount> list_groups(std::size_t limit) const;  // sorted by group; 0 = all
     StoreStats stats() const;
 
-    // --- APNs rejections (architecture.md, "Failure semantics") ---------------------------
+    // --- APNs rejections (docs/architecture.md, "Failure semantics") ---------------------------
     // 410 Unregistered: removed unless the device registered again after apns_timestamp_ms
     // (last_seen_ms > apns_timestamp_ms), or it is registered for the other environment now.
     PruneOutcome prune_unregistered(std::string_view token, Environment environment, std::int64_t apns_timestamp_ms);

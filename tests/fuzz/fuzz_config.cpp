@@ -1,5 +1,5 @@
 // libFuzzer target: any bytes as a pushsync.yaml. Every input either parses into a configuration
-// or is refused with config.md's one line "FILE:LINE: problem"; nothing else escapes, nothing
+// or is refused with docs/config.md's one line "FILE:LINE: problem"; nothing else escapes, nothing
 // crashes (yaml-cpp's own exceptions included).
 #include <cstddef>
 #include <cstdint>

@@ -23,7 +23,7 @@ void require(bool condition) {
     if (!condition) std::abort();
 }
 
-// Each step may answer only the errors http-api.md gives it.
+// Each step may answer only the errors docs/api.md gives it.
 void check_error(const ApiError& e, std::initializer_list<std::string_view> allowed_codes) {
     require(std::find(allowed_codes.begin(), allowed_codes.end(), e.code) != allowed_codes.end());
     require(e.status >= 400 && e.status < 500);
@@ -85,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             require(body_is_object == (e->code != "invalid_json"));
         } else {
             // bundle_id may be any string, "" included: only the apps[] lookup can tell whether it
-            // names an app, and it answers 422 unknown_bundle (http-api.md). The parser promises
+            // names an app, and it answers 422 unknown_bundle (docs/api.md). The parser promises
             // a present string field and a valid app_version when one is given.
             const auto& b = std::get<RegistrationBody>(parsed);
             const auto doc = nlohmann::json::parse(body, nullptr, false);

@@ -130,7 +130,7 @@ void H2Connection::start_session() {
     }
     session_.reset(s);
 
-    // APNs' SETTINGS (apns.md §1); a token connection starts with one stream until a valid JWT.
+    // APNs' SETTINGS (docs/apns.md §1); a token connection starts with one stream until a valid JWT.
     stream_limit_ = auth_->certificate_mode() ? sim_.opt.max_streams : sim_.opt.initial_streams;
     nghttp2_settings_entry settings[] = {
         {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, 4096},

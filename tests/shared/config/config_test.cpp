@@ -1,4 +1,4 @@
-// pushsync.yaml (config.md): the full example, the defaults, and every kind of error as one line
+// pushsync.yaml (docs/config.md): the full example, the defaults, and every kind of error as one line
 // "FILE:LINE: KEY.PATH: problem" with the right line.
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 namespace pushsync {
 namespace {
 
-// The example of config.md, verbatim.
+// The example of docs/config.md, verbatim.
 constexpr const char* full_example = R"(store:
   path: /var/lib/pushsync/store        # LMDB environment directory (required)
   map_size: 1GiB                       # LMDB map size; units B, KiB, MiB, GiB (1GiB)

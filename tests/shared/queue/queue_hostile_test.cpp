@@ -1,7 +1,7 @@
 // The consumer's view of a hostile queue file: a slot breaking the API's rules is counted and
 // skipped, never handed out; forged positions, an overwritten header and a truncated file make the
 // Queue answer "retired" (reopen) instead of looping, waiting forever or faulting; and after
-// `queue reset` the path works again. architecture.md, "Trust and ownership".
+// `queue reset` the path works again. docs/architecture.md, "Trust and ownership".
 #include <gtest/gtest.h>
 
 #include <chrono>

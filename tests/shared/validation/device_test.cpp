@@ -1,4 +1,4 @@
-// The device object of http-api.md: field order, omitted app_version, RFC 3339 times, strict import.
+// The device object of docs/api.md: field order, omitted app_version, RFC 3339 times, strict import.
 #include <gtest/gtest.h>
 
 #include <stdexcept>

@@ -1,4 +1,4 @@
-// Every identifier rule of http-api.md, at its edges, accepted and rejected.
+// Every identifier rule of docs/api.md, at its edges, accepted and rejected.
 #include <gtest/gtest.h>
 
 #include <string>

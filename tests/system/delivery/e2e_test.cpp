@@ -42,7 +42,7 @@ TEST(SenderE2E, OneNotifyGivesExactlyOnePushToEachOtherDeviceWithTheContractHead
     }
     EXPECT_EQ(tokens, (std::set<std::string>{b, c}));
     EXPECT_EQ(s.counter(Counter::pushes_sent), 2u);
-    // apns.md's HPACK rule: the per-device path and the JWT go "never indexed".
+    // docs/apns.md's HPACK rule: the per-device path and the JWT go "never indexed".
     EXPECT_EQ(s.sim.counters().value("sensitive_headers_indexed", 0), 0);
     EXPECT_EQ(s.sim.counters().value("priority_frames", 0), 0);
     const std::string sender_log = read_file(s.sender_log());

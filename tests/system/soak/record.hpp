@@ -1,6 +1,6 @@
 #pragma once
 // The soak's client record: what each client thread was answered, kept as a model of the groups it
-// owns, and the checks of architecture.md's promises against the simulator's log and the store.
+// owns, and the checks of docs/architecture.md's promises against the simulator's log and the store.
 // Every group belongs to one client thread, so "the newest 202 of a group" is well defined.
 #include <cstdint>
 #include <map>

@@ -1,6 +1,6 @@
 // pushsync-soak: the whole stack on 127.0.0.1 (nginx with 2 workers and the module, the sender,
 // apns-sim) under a mixed client load with faults on a seeded schedule; then it drains and checks
-// architecture.md's promises from the client's record, the simulator's log and the store.
+// docs/architecture.md's promises from the client's record, the simulator's log and the store.
 //   pushsync-soak --seconds 60 --seed 1 [--rate 300] [--clients 4] [--groups 2000]
 // Exit status: 0 no violation, 1 violations, 2 usage or the stack did not start.
 #include <signal.h>

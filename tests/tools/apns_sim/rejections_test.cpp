@@ -1,4 +1,4 @@
-// Every rejection reason of apns.md §4 that a request (not a fault) can cause, with its status,
+// Every rejection reason of docs/apns.md §4 that a request (not a fault) can cause, with its status,
 // in the order pushy's mock validates. Faults give the rest (faults_test.cpp); provider-token
 // reasons are in auth_test.cpp.
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 #pragma once
-// Authentication state of one APNs connection (apns.md §3): either a client certificate that
+// Authentication state of one APNs connection (docs/apns.md §3): either a client certificate that
 // names its topic, or provider tokens bound to one team, refreshed at most every 20 minutes.
 #include <cstdint>
 #include <optional>

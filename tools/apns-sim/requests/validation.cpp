@@ -13,7 +13,7 @@ struct PushTypeRule {
     std::string_view topic_suffix;
 };
 
-// apns.md §2 "Topic by push type". mdm topics are the MDM certificate's UID: no suffix rule.
+// docs/apns.md §2 "Topic by push type". mdm topics are the MDM certificate's UID: no suffix rule.
 constexpr std::array<PushTypeRule, 11> push_types = {{
     {"alert", ""},
     {"background", ""},

@@ -1,5 +1,5 @@
 #pragma once
-// The stateless request checks of apns.md §2, in pushy's order, each answering APNs' exact status
+// The stateless request checks of docs/apns.md §2, in pushy's order, each answering APNs' exact status
 // and reason. Authentication (stateful, per connection) is in connection_auth.hpp.
 #include <cstdint>
 #include <optional>
