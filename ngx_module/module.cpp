@@ -1,6 +1,7 @@
 // The nginx module object: directives, configuration, worker start and stop, $pushsync_group.
-// This file and handler.cpp are the extern "C" boundary; every callback is noexcept and runs its
-// body through guard().
+// Every function nginx calls — the directive setters, variables and phase hooks here, and the
+// handlers, timers and cleanups of handler.cpp, admin_handler.cpp, front/, writes/, response.cpp and
+// worker_state.cpp — is noexcept and runs its body through guard(): no exception reaches C frames.
 #include <string>
 
 #include "ngx_module/admin_handler.hpp"

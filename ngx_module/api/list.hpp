@@ -1,5 +1,5 @@
 #pragma once
-// The group listing of docs/api.md (1.1): its query (`limit`, `cursor`) and its page body.
+// The group listing of docs/api.md: its query (`limit`, `cursor`) and its page body.
 #include <cstddef>
 #include <string>
 #include <string_view>

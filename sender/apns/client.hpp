@@ -62,7 +62,7 @@ public:
     bool drained() const noexcept;
     // Credential errors (403) hold an app's pushes: the pipeline asks before sending.
     bool credentials_rejected() const noexcept;
-    ApnsClientStats stats() const noexcept;  // added by apns-client
+    ApnsClientStats stats() const noexcept;
 
 private:
     struct Impl;

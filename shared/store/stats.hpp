@@ -1,5 +1,5 @@
 #pragma once
-// What the store keeps about deliveries, beside the devices (issue 11, "Statistics"): per device
+// What the store keeps about deliveries, beside the devices (docs/hosting.md, "Delivery statistics and metrics"): per device
 // the last push and how many were sent and failed, the number of devices per app and
 // environment, and a bounded ring of recent events (failures, prunes, credential alerts).
 // The sender writes them (Store::record_delivery) in the transactions it already commits; the

@@ -150,8 +150,8 @@ bool Store::Impl::open_databases(bool create) {
         if (!opened) return false;
         *dbi = *opened;
     }
-    // The statistics came later (issue 11): a writer adds them to an older store, filling the
-    // device counts from the devices once; a read-only open goes on without them.
+    // A store written before the statistics existed lacks their databases: a writer adds them,
+    // filling the device counts from the devices once; a read-only open goes on without them.
     std::pair<MDB_dbi*, const char*> statistics_databases[] = {
         {&device_stats, "device_stats"}, {&app_counts, "app_counts"}, {&events, "events"}};
     bool counts_missing = false;
@@ -170,7 +170,7 @@ bool Store::Impl::open_databases(bool create) {
         *dbi = *opened;
     }
     if (counts_missing) rebuild_app_counts(txn);
-    // The push budget came later too (issue 15): created by a writer, absent for a read-only open.
+    // The push budget's databases likewise: created by a writer, absent for a read-only open.
     std::pair<MDB_dbi*, const char*> budget_databases[] = {{&budgets, "device_budget"}, {&held, "held_pushes"}};
     budget = true;
     for (auto [dbi, name] : budget_databases) {

@@ -31,7 +31,7 @@ struct StoreOptions {
     // sync: always only. false (the default): the environment is opened with MDB_NOMETASYNC and
     // each write fsyncs the meta page after LMDB's writer lock is released, before returning
     // (lmdb_handle.hpp, CommitSync). true: LMDB's plain durable commit, both fsyncs under the
-    // writer lock, as before 2026-11-26; kept so bench_store can measure the two side by side.
+    // writer lock; kept so bench_store can measure the two side by side.
     bool meta_sync_under_writer_lock = false;
     // Limits on registrations only (register_devices), 0 = none. pushsync.yaml's defaults are 1000
     // and 10; StoreOptions leaves them off for the CLI, tests and benchmarks that build it by hand.

@@ -119,7 +119,7 @@ TEST_P(ApiOverProtocol, EveryEndpointStatusAndErrorCode) {
     body = json_of(r);
     EXPECT_EQ(body["group"], g);
     ASSERT_EQ(body["devices"].size(), 2u);
-    // sorted by token; tokens only by their prefix without pushsync_list_tokens (contract 1.1)
+    // sorted by token; tokens only by their prefix without pushsync_list_tokens
     EXPECT_EQ(body["devices"][0]["token_prefix"], t1.substr(0, 8));
     EXPECT_EQ(body["devices"][1]["token_prefix"], t2.substr(0, 8));
     EXPECT_FALSE(body["devices"][0].contains("token"));

@@ -1,4 +1,4 @@
-// delivery.device_min_interval_s end to end (issue 15, "Must show" 1): real nginx + module, the
+// delivery.device_min_interval_s end to end: real nginx + module, the
 // real pushsync-sender binary, apns-sim. Times are the simulator's arrival times; the test asserts
 // order, contents and a generous lower bound, never a tight time.
 #include <gtest/gtest.h>

@@ -53,7 +53,7 @@ TEST(SenderE2E, OneNotifyGivesExactlyOnePushToEachOtherDeviceWithTheContractHead
 
 TEST(SenderE2E, Unregistered410PrunesTheTokenButKeepsOneRegisteredAgainAfterTheTimestamp) {
     Stack::Options o;
-    // Listings carry whole tokens only where the hoster says so (contract 1.1).
+    // Listings carry whole tokens only where the hoster says so.
     o.nginx_server_extra = "location /full/ { pushsync_api; pushsync_list_tokens on; }";
     Stack s(o);
     const std::string a = token(1), gone = token(2), back = token(3);

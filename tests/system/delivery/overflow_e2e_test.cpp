@@ -1,5 +1,5 @@
 // The sender's loop holds a bounded number of outbox entries (QueueConsumer::kLoopEntries) and
-// pushes (Pipeline::max_backlog), issue 15:
+// pushes (Pipeline::max_backlog):
 // real nginx + module, the real pushsync-sender binary, apns-sim stalled (every answer delayed)
 // while more notifies arrive than the bound. The queue keeps being read into the outbox on disk,
 // the loop never holds more than the bound (the sender's own figures in its sender.stats line),

@@ -1,4 +1,4 @@
-// Must show 2 of issue 13: a local attacker writes garbage, truncates, and forges slots and
+// A local attacker writes garbage, truncates, and forges slots and
 // positions in the queue file while nginx and the sender run. No process dies, no push carries
 // anything but the contract's body, every forged or broken slot is counted and skipped, and
 // notifies made afterwards are delivered (after `pushsyncctl queue reset` where the file itself

@@ -1,4 +1,4 @@
-// Must show 1 of issue 13: nginx started as its daemon runs (umask 0: ngx_daemon() sets it; the
+// nginx started as its daemon runs (umask 0: ngx_daemon() sets it; the
 // fixture runs `daemon off`, so the test sets the umask the master inherits) creates the queue
 // file and the store with no permission for others, and refuses a queue file or store others may
 // write with one error-log line naming the path and the mode.
