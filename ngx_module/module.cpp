@@ -1,7 +1,8 @@
 // The nginx module object: directives, configuration, worker start and stop, $pushsync_group.
 // Every function nginx calls — the directive setters, variables and phase hooks here, and the
 // handlers, timers and cleanups of handler.cpp, admin_handler.cpp, front/, writes/, response.cpp and
-// worker_state.cpp — is noexcept and runs its body through guard(): no exception reaches C frames.
+// worker_state.cpp — is noexcept, and one whose body can throw runs it through guard(): no
+// exception reaches C frames.
 #include <string>
 
 #include "ngx_module/admin_handler.hpp"

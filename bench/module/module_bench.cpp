@@ -126,7 +126,8 @@ int main(int argc, char** argv) {
 
             const std::string reg_script = (scripts / "register.lua").string();
             if (registers) {
-                // Issue 15's targets: durable registrations at 32 connections 0.35, the rest 0.25.
+                // The targets, as shares of the baseline's rate: durable registrations at 32 connections
+                // 0.35, the rest 0.25.
                 row("register, `sync: " + sync + "`, " + std::to_string(connections) + " connections",
                     measure(base, nginx.url("/"), reg_script, seconds, connections, rounds),
                     sync == "always" ? 0.35 : 0.25, command);

@@ -1,4 +1,4 @@
-// A million devices waiting for their push budget (issue 15, "Must show" 2): the real
+// A million devices waiting for their push budget: the real
 // pushsync-sender, driven through its queue, against apns-sim, N devices in groups of G.
 //   1. Baseline: device_min_interval_s 0, one notify per group: N pushes go to apns-sim. The
 //      sender's peak RSS (VmHWM), and its peak private memory (RssAnon, sampled every 10 ms).

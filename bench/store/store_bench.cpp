@@ -2,8 +2,8 @@
 // filesystem the tests use). Figures are items_per_second over wall time, because with
 // sync: always the cost is the fsync wait, not CPU.
 //
-// mode 0 is sync: always as shipped, mode 1 the same before 2026-11-26 (both fsyncs under LMDB's
-// writer lock), in the same run.
+// mode 0 is sync: always as shipped, mode 1 LMDB's plain durable commit (both fsyncs under its
+// writer lock), in the same run: what the meta page's fsync outside the lock gains.
 //
 //   bench_store --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>

@@ -1,7 +1,7 @@
 #pragma once
 // The error answers of docs/api.md, {"error": "<code>", "message": "<sentence>"}, and the one
-// catalogue they all come from: each code has one status and one default message, so two places
-// can no longer answer the same failure differently. nginx-free so the unit tests and the fuzzer
+// catalogue they all come from: each code has one status and one default message, so no two
+// places can answer the same failure differently. nginx-free so the unit tests and the fuzzer
 // use exactly what the module answers.
 #include <array>
 #include <cstdint>

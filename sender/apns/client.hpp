@@ -41,7 +41,7 @@ public:
     ApnsClient& operator=(const ApnsClient&) = delete;
 
     // Queues a push; exactly one response comes back through the callback for each, later.
-    // (apns-client notes:) Never from inside send(); the callback may call send() again. Status 0
+    // Never from inside send(); the callback may call send() again. Status 0
     // reasons: "Timeout" (request_timeout_ms counted from send(), queueing included; the stream
     // is RST_STREAM CANCELled), "ConnectionLost" (sent, connection closed before an answer:
     // possibly delivered), "StreamReset" (the server reset it), "Shutdown". Streams APNs never

@@ -12,7 +12,7 @@
 // The writer lets an entry wait a moment (kStoreDelay) before storing it: with APNs answering in
 // milliseconds most small notifies are finished by then, and an entry whose pushes are all
 // finished need never enter the outbox (forget_unwritten). A notify then costs the store no write
-// of its own; one still in flight by then is stored as before.
+// of its own; one still in flight by then is stored.
 //
 // The loop's memory is bounded (bound_loop): past a number of entries live in the loop, the reader
 // keeps reading the queue and storing what it reads in the outbox (committed in the queue as

@@ -29,8 +29,9 @@ from pathlib import Path
 SKIP_DIRS = {".git", "node_modules"}
 SKIP_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".mdb", ".gz", ".der", ".p8", ".pem", ".key", ".so", ".o"}
 
-# A Markdown link or image target: [text](target) or [text](<target>).
-MD_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# A Markdown link or image, [text](target) or [text](<target>): its text names the target, it is
+# not a mention of its own.
+MD_LINK = re.compile(r"\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 # A document named in text: an optional relative path, a name, ".md" not followed by another
 # name character ("data.mdb" is LMDB's file, not a document), an optional #anchor.
 MENTION = re.compile(r"(?<![\w./:-])((?:\.{1,2}/)*(?:[\w.-]+/)*[\w-]+\.md)(?![\w])(#[\w-]+)?")

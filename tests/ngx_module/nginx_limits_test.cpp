@@ -27,7 +27,7 @@ TEST(ModuleLimits, FullGroupAnswers409AndKeepsRefreshesAndMembers) {
     EXPECT_EQ(stored_device(nginx.store_path(), make_token(9))->group, "other");
     EXPECT_FALSE(stored_device(nginx.store_path(), make_token(4)));
     EXPECT_EQ(stored_group(nginx.store_path(), "g").size(), 3u);
-    // A member refreshes as before; once one leaves, a newcomer fits.
+    // A member still refreshes; once one leaves, a newcomer fits.
     EXPECT_TRUE(answers(nginx.request("PUT", dev("g", 2), register_body()), 200));
     EXPECT_EQ(nginx.request("DELETE", dev("g", 1)).status, 204);
     EXPECT_TRUE(answers(nginx.request("PUT", dev("g", 4), register_body()), 201));

@@ -1,4 +1,4 @@
-// Group listings of contract 1.1 through a real nginx: token_prefix instead of tokens unless
+// Group listings through a real nginx: token_prefix instead of tokens unless
 // pushsync_list_tokens (merged http -> location), paging with limit and an opaque cursor.
 #include <gtest/gtest.h>
 

@@ -371,7 +371,7 @@ TEST_F(QueueConsumerTest, EntriesFinishedBeforeTheirStoreDelayNeverEnterTheOutbo
     ASSERT_TRUE(wait_until([&] { return stored_below.load() == ids[2] + 1; }));
     EXPECT_EQ(queue->stats().committed_position, ids[2] + 1);
     EXPECT_TRUE(h.store->outbox_load(0).empty());
-    // A later entry that does not finish is stored after its delay, as before.
+    // A later entry that does not finish is still stored after its delay.
     ASSERT_EQ(queue->enqueue(Notify{"g", "T3", "", 1}), EnqueueResult::accepted);
     ASSERT_TRUE(wait_until([&] { return stored_below.load() == ids[2] + 2; }, std::chrono::seconds(30)));
     ASSERT_EQ(h.store->outbox_load(0).size(), 1u);

@@ -1,4 +1,4 @@
-// The "Must show" list of the sender issue, end to end: real nginx + module, the real
+// The sender's promises, end to end: real nginx + module, the real
 // pushsync-sender binary, apns-sim. Waits on conditions (the simulator's log, the outbox, the
 // queue's counters), never on time.
 #include <gtest/gtest.h>

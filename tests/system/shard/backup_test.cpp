@@ -1,4 +1,4 @@
-// Must show 4: `pushsyncctl backup` taken while nginx registers devices and the sender writes its
+// `pushsyncctl backup` taken while nginx registers devices and the sender writes its
 // outbox: the copy opens, passes `check`, and holds every registration answered before it began.
 #include <gtest/gtest.h>
 

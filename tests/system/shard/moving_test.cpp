@@ -1,4 +1,4 @@
-// Must show 2: a third shard is added while a client keeps registering and notifying through the
+// A third shard is added while a client keeps registering and notifying through the
 // front, by the procedure of docs/scaling.md ("Adding a shard"): mirror to the new ring, copy,
 // switch, copy what changed, drain, remove. Afterwards every group lives on exactly one shard,
 // the one the front routes it to; no device record was lost or changed; every device got its

@@ -70,7 +70,7 @@ TEST(FrontRouting, RingIsNginxsOwn) {
     EXPECT_GT(per_server["s1"], per_server["s0"]);  // weight 3
 }
 
-// Must show 1: two shards behind the front, 2,000 groups registered through it.
+// Two shards behind the front, 2,000 groups registered through it.
 TEST(FrontRouting, TwoShardsHoldEachGroupOnceAndNotifiesPushEveryOtherDevice) {
     ApnsSimFixture sim;
     Shard a("a", sim), b("b", sim);
@@ -129,7 +129,7 @@ TEST(FrontRouting, TwoShardsHoldEachGroupOnceAndNotifiesPushEveryOtherDevice) {
     }
 }
 
-// Must show 3: a stopped shard's groups get the API's 503 through the front; the others work;
+// A stopped shard's groups get the API's 503 through the front; the others work;
 // started again, its groups work with everything they had.
 TEST(FrontRouting, StoppedShardsGroupsGetTheApis503AndComeBackWhole) {
     ApnsSimFixture sim;
