@@ -6,13 +6,15 @@
 #include <regex>
 #include <string>
 
+#include "bench/fail_loudly.hpp"
 #include "tests/support/apns_sim_fixture.hpp"
 #include "tests/support/process.hpp"
 
 namespace pushsync::bench {
 
 // Requests per second h2load got answered 200 for `count` pushes over one connection with
-// `window` streams (h2load's output on stderr when not all were); 0 when it did not finish.
+// `window` streams. Throws bench::Failure (with h2load's output) unless all `count` were answered
+// 200: a reference that did not run is no reference.
 inline double h2load_rate(const test::ApnsSimFixture& sim, const std::string& jwt, const std::string& payload_file,
                           const std::string& token, std::uint64_t count, std::uint32_t window) {
     const auto r = test::run({"h2load", "-n", std::to_string(count), "-c", "1", "-m", std::to_string(window), "-d",
@@ -26,8 +28,11 @@ inline double h2load_rate(const test::ApnsSimFixture& sim, const std::string& jw
     std::uint64_t ok = 0;
     if (std::regex_search(r.out, m, finished)) seconds = std::stod(m[1]) / (m[2] == "ms" ? 1000.0 : 1.0);
     if (std::regex_search(r.out, m, codes)) ok = std::stoull(m[1]);
-    if (seconds == 0 || ok != count) std::fprintf(stderr, "h2load: %s%s\n", r.out.c_str(), r.err.c_str());
-    return seconds > 0 ? static_cast<double>(ok) / seconds : 0;
+    if (seconds == 0 || ok != count) {
+        throw Failure("the h2load reference did not run: " + std::to_string(ok) + " of " + std::to_string(count) +
+                      " answered 200 (exit " + std::to_string(r.exit_code) + "):\n" + r.out + r.err);
+    }
+    return static_cast<double>(ok) / seconds;
 }
 
 }  // namespace pushsync::bench

@@ -11,7 +11,9 @@
 //   4. Every waiting push made due at once in the store, and a sender started on them: the same
 //      figures once it has released and sent them all.
 // RssFile (the store's pages mapped while every device is read) is part of VmHWM in 1 and 2 alike.
-// Prints Markdown rows for BENCHMARKS.md.
+// Prints Markdown rows for BENCHMARKS.md. A phase that did not end as described (a registration
+// refused, a wait timed out, more or fewer pushes than devices) ends it with one line and exit 1.
+// ctest's bench_smoke runs it with `--devices 4000 --group-size 2000 --settle-ms 100`.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -23,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/fail_loudly.hpp"
 #include "bench/options.hpp"
 #include "bench/sender/sender_setup.hpp"
 #include "shared/metrics/file.hpp"
@@ -126,19 +129,25 @@ private:
     std::thread thread_;
 };
 
-void die(const Setup& setup, const char* what) {
-    std::fprintf(stderr, "bench_holds: %s\n%s\n", what, read_file(setup.dir / "sender.log").c_str());
-    std::exit(1);
+// Ends the benchmark (bench::Failure) with what did not happen and the sender's log.
+[[noreturn]] void fail(const Setup& setup, const std::string& what) {
+    throw Failure(what + "\n" + read_file(setup.dir / "sender.log"));
+}
+
+void stop(const Setup& setup, Process& sender) {
+    sender.signal(SIGTERM);
+    if (sender.wait(Ms(30'000)) < 0) fail(setup, "timed out: the sender did not stop within 30 s of SIGTERM");
 }
 
 void row(const char* what, const Watch::Figures& f, double seconds) {
-    std::printf("| %s (%.0f s) | **%.1f MiB** | %.1f MiB | %.1f MiB | %.1f MiB, %.1f MiB |\n", what, seconds, mib(f.hwm),
+    std::printf("| %s (%.0f s; load %s) | **%.1f MiB** | %.1f MiB | %.1f MiB | %.1f MiB, %.1f MiB |\n", what, seconds,
+                load_average().c_str(), mib(f.hwm),
                 mib(f.peak_anon), mib(f.anon), mib(f.rss), mib(f.file));
     std::fflush(stdout);
 }
 
 void notify_every_group(Queue& queue, std::uint64_t groups, const std::string& tail) {
-    for (std::uint64_t g = 0; g < groups; ++g) enqueue_or_die(queue, Notify{"g" + std::to_string(g), tail, "", now_unix_ms()});
+    for (std::uint64_t g = 0; g < groups; ++g) enqueue_or_fail(queue, Notify{"g" + std::to_string(g), tail, "", now_unix_ms()});
 }
 
 int run(std::uint64_t devices, std::uint64_t group_size, std::uint32_t interval_s, std::uint32_t settle_ms,
@@ -171,14 +180,15 @@ int run(std::uint64_t devices, std::uint64_t group_size, std::uint32_t interval_
         start = std::chrono::steady_clock::now();
         notify_every_group(*queue, groups, "T1");
         if (!wait_until([&] { return sent() >= devices && outbox_empty(); }, Ms(900'000), Ms(200))) {
-            die(setup, "the baseline's pushes were not all sent in 15 minutes");
+            fail(setup, "timed out: " + std::to_string(sent()) + " of " + std::to_string(devices) +
+                            " sent in the baseline (15 minutes)");
         }
+        if (sent() != devices) fail(setup, "sent " + std::to_string(sent()) + " pushes to " + std::to_string(devices) + " devices");
         const double seconds = seconds_since(start);
-        wait_until([] { return false; }, Ms(settle_ms));
+        std::this_thread::sleep_for(Ms(settle_ms));
         row("baseline: device_min_interval_s 0, every push sent to apns-sim", watch.end(), seconds);
     }
-    sender.signal(SIGTERM);
-    sender.wait(Ms(30'000));
+    stop(setup, sender);
 
     // 2. The budget on, every device pushed a moment ago: every push waits.
     mark_pushed(setup, devices, now_unix_ms());
@@ -193,11 +203,15 @@ int run(std::uint64_t devices, std::uint64_t group_size, std::uint32_t interval_
         const auto all_waiting = [&] {
             return waiting_gauge(setup) == devices && Store(read_only).held_count() == devices && outbox_empty();
         };
-        if (!wait_until(all_waiting, Ms(900'000), Ms(200))) die(setup, "the pushes did not all wait in 15 minutes");
+        if (!wait_until(all_waiting, Ms(900'000), Ms(200))) {
+            fail(setup, "timed out: " + std::to_string(Store(read_only).held_count()) + " of " +
+                            std::to_string(devices) + " pushes waiting in the store (gauge " +
+                            std::to_string(waiting_gauge(setup)) + ", 15 minutes)");
+        }
         const double seconds = seconds_since(start);
-        wait_until([] { return false; }, Ms(settle_ms));
+        std::this_thread::sleep_for(Ms(settle_ms));
         if (sent() != sent_before || sim.counters().value("log_seq", std::uint64_t{0}) != apns_before) {
-            die(setup, "a push went to APNs instead of waiting");
+            fail(setup, "a push went to APNs instead of waiting");
         }
         row("device_min_interval_s on: every push waits, all of them stored", watch.end(), seconds);
     }
@@ -209,10 +223,11 @@ int run(std::uint64_t devices, std::uint64_t group_size, std::uint32_t interval_
     {
         Watch watch(sender.pid());
         if (!wait_until([&] { return waiting_gauge(setup) == devices; }, Ms(60'000))) {
-            die(setup, "the restarted sender did not find the waiting pushes");
+            fail(setup, "timed out: the restarted sender found " + std::to_string(waiting_gauge(setup)) + " of " +
+                            std::to_string(devices) + " waiting pushes (60 s)");
         }
         const double seconds = seconds_since(start);
-        wait_until([] { return false; }, Ms(settle_ms));
+        std::this_thread::sleep_for(Ms(settle_ms));
         row("the same after SIGKILL and a restart, all still waiting", watch.end(), seconds);
     }
     sender.kill_and_wait(SIGKILL);
@@ -228,9 +243,16 @@ int run(std::uint64_t devices, std::uint64_t group_size, std::uint32_t interval_
         const auto all_released = [&] {
             return sent() >= sent_held + devices && waiting_gauge(setup) == 0 && Store(read_only).held_count() == 0;
         };
-        if (!wait_until(all_released, Ms(900'000), Ms(200))) die(setup, "the waiting pushes were not all sent in 15 minutes");
+        if (!wait_until(all_released, Ms(900'000), Ms(200))) {
+            fail(setup, "timed out: " + std::to_string(sent() - sent_held) + " of " + std::to_string(devices) +
+                            " released pushes sent (15 minutes)");
+        }
+        if (sent() != sent_held + devices) {
+            fail(setup, "sent " + std::to_string(sent() - sent_held) + " released pushes for " +
+                            std::to_string(devices) + " waiting");
+        }
         const double seconds = seconds_since(start);
-        wait_until([] { return false; }, Ms(settle_ms));
+        std::this_thread::sleep_for(Ms(settle_ms));
         row("all of them due at once after a restart: every waiting push released and sent", watch.end(), seconds);
     }
     sender.kill_and_wait(SIGKILL);
@@ -259,5 +281,14 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_holds: --devices, --group-size and --interval must be above 0\n");
         return 2;
     }
-    return run(devices, group_size, interval_s, settle_ms, map_size);
+    try {
+        std::printf("load average at start: %s\n", load_average().c_str());
+        run(devices, group_size, interval_s, settle_ms, map_size);
+        std::printf("load average at end: %s\n", load_average().c_str());
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "bench_holds: %s\n", e.what());
+        return 1;
+    }
+    return 0;
 }

@@ -5,7 +5,9 @@
 //   2. notify → push latency (queue enqueue → request received by the simulator) at 1,000
 //      notifies/s with coalesce_ms 0, p50/p99;
 //   3. sender RSS with 1,000,000 devices registered and 10,000 pushes in flight.
-// Usage: bench_sender [--pushes N] [--rounds R] [--rate N] [--seconds S] [--devices N] [--skip-rss]
+// Usage: bench_sender [--pushes N] [--rounds R] [--rate N] [--seconds S] [--devices N] [--skip-rss] [--smoke]
+// Any figure not measured as described (a registration refused, a wait timed out, h2load not run,
+// fewer pushes or tails than asked for) ends it with one line on stderr and exit 1.
 #include <algorithm>
 #include <csignal>
 #include <chrono>
@@ -26,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/fail_loudly.hpp"
 #include "bench/h2load_reference.hpp"
 #include "bench/options.hpp"
 #include "bench/proc_stat.hpp"
@@ -49,6 +52,24 @@ std::uint64_t sent_counter(Queue& q) { return q.stats().counters[static_cast<uns
 using pushsync::bench::cpu_ms;
 using pushsync::bench::h2load_rate;
 
+// Every one of `devices` devices (token numbers 0..devices-1) has `tail` as its newest pushed tail in
+// the store, within 30 s (the sender's StoreWriter commits them behind the pushes); else Failure.
+void expect_newest_tail(const Setup& setup, std::uint64_t devices, const std::string& tail) {
+    StoreOptions read_only = StoreOptions::from(setup.config().store);
+    read_only.read_only = true;
+    const Store store(read_only);
+    std::vector<std::string> tokens;
+    for (std::uint64_t n = 0; n < devices; ++n) tokens.push_back(token_of(n));
+    const auto with_tail = [&] {
+        std::vector<std::pair<std::string_view, std::string_view>> pairs;
+        for (const auto& t : tokens) pairs.emplace_back(t, tail);
+        const std::vector<bool> sent = store.were_sent(pairs);
+        return static_cast<std::uint64_t>(std::count(sent.begin(), sent.end(), true));
+    };
+    wait_for_count(with_tail, devices, "devices with the newest tail " + tail, "the delivered tails in the store",
+                   Ms(30000), Ms(20));
+}
+
 void bench_throughput(std::uint64_t pushes, int rounds) {
     ApnsSimOptions so;
     so.extra_args = {"--quiet", "--initial-streams", "1000", "--log-memory", "0"};
@@ -57,47 +78,59 @@ void bench_throughput(std::uint64_t pushes, int rounds) {
     setup.register_devices(1, pushes, "bench");
     Process sender = setup.start_sender();
     auto queue = setup.open_queue();
+    const auto sent = [&] { return sent_counter(*queue); };
     const std::string jwt = sender::make_provider_token(sender::Es256Key::from_pem_file(sim.key_file().string()),
                                                         sim.key_id(), sim.team_id(), std::time(nullptr));
     write_file(setup.dir / "payload.json", R"({"aps":{"content-available":1},"tail":"T-round-1"})");
     // Warm-up round, off the clock: connection, JWT, LMDB pages.
-    enqueue_or_die(*queue, Notify{"bench", "warm", "", now_unix_ms()});
-    wait_until([&] { return sent_counter(*queue) >= pushes; }, Ms(120000), Ms(1));
+    const std::uint64_t sent0 = sent();
+    enqueue_or_fail(*queue, Notify{"bench", "warm", "", now_unix_ms()});
+    wait_for_count(sent, sent0 + pushes, "sent", "throughput warm-up round", Ms(120000), Ms(1));
     // Each round: h2load, then the sender, back to back. The simulator is the one fixed part and
     // runs near a full core in both, so its CPU per push tells what each client's requests cost it
     // (the sender must send `authorization` and `:path` never indexed, docs/apns.md; h2load indexes all).
     std::vector<double> ratios;
     double best_sender = 0, best_h2load = 0;
+    std::string tail;
     for (int round = 1; round <= rounds; ++round) {
         const double sim_cpu0 = cpu_ms(sim.pid());
         const double h2 = h2load_rate(sim, jwt, (setup.dir / "payload.json").string(), token_of(0), pushes, 1000);
         const double sim_cpu1 = cpu_ms(sim.pid());
         const double sender_cpu0 = cpu_ms(sender.pid());
-        const std::uint64_t before = sent_counter(*queue);
+        const std::uint64_t before = sent();
         const auto start = std::chrono::steady_clock::now();
-        const std::string tail = "T-round-" + std::to_string(round);
-        enqueue_or_die(*queue, Notify{"bench", tail, "", now_unix_ms()});
-        wait_until([&] { return sent_counter(*queue) >= before + pushes; }, Ms(120000), Ms(1));
+        tail = "T-round-" + std::to_string(round);
+        enqueue_or_fail(*queue, Notify{"bench", tail, "", now_unix_ms()});
+        wait_for_count(sent, before + pushes, "sent", "throughput round " + std::to_string(round), Ms(120000), Ms(1));
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const double sim_cpu2 = cpu_ms(sim.pid());
         const double sender_cpu1 = cpu_ms(sender.pid());
         const double ours = pushes / secs;
         const double per_k = 1000.0 / static_cast<double>(pushes);
         std::printf("round %d: h2load %.0f pushes/s, pushsync-sender %.0f pushes/s (ratio %.2f); CPU ms per 1000 "
-                    "pushes: simulator %.1f under h2load, %.1f under the sender; sender %.1f\n",
-                    round, h2, ours, h2 > 0 ? ours / h2 : 0.0, (sim_cpu1 - sim_cpu0) * per_k,
-                    (sim_cpu2 - sim_cpu1) * per_k, (sender_cpu1 - sender_cpu0) * per_k);
+                    "pushes: simulator %.1f under h2load, %.1f under the sender; sender %.1f; load %s\n",
+                    round, h2, ours, ours / h2, (sim_cpu1 - sim_cpu0) * per_k, (sim_cpu2 - sim_cpu1) * per_k,
+                    (sender_cpu1 - sender_cpu0) * per_k, load_average().c_str());
         std::fflush(stdout);
-        if (h2 > 0) ratios.push_back(ours / h2);
+        ratios.push_back(ours / h2);
         best_sender = std::max(best_sender, ours);
         best_h2load = std::max(best_h2load, h2);
     }
+    // Counted, not only timed: exactly N pushes a round (none twice), every device the newest tail.
+    const std::uint64_t expected = sent0 + pushes * static_cast<std::uint64_t>(rounds + 1);
+    if (sent() != expected) {
+        throw Failure("sent " + std::to_string(sent() - sent0) + " pushes for " + std::to_string(rounds + 1) +
+                      " rounds of " + std::to_string(pushes));
+    }
+    if (rounds > 0) expect_newest_tail(setup, pushes, tail);
     sender.signal(SIGTERM);
     sender.wait(Ms(10000));
     std::sort(ratios.begin(), ratios.end());
     const double median = ratios.empty() ? 0.0 : ratios[ratios.size() / 2];
-    std::printf("| pushes/s, one connection, 1000 streams (best of %d) | %.0f | h2load -c1 -m1000: %.0f | %.2f (median of the rounds' ratios: %.2f) |\n",
-                rounds, best_sender, best_h2load, best_h2load > 0 ? best_sender / best_h2load : 0.0, median);
+    std::printf("| pushes/s, one connection, 1000 streams (best of %d; %llu pushes a round, all sent, every device its "
+                "newest tail) | %.0f | h2load -c1 -m1000: %.0f | %.2f (median of the rounds' ratios: %.2f) |\n",
+                rounds, static_cast<unsigned long long>(pushes), best_sender, best_h2load,
+                best_h2load > 0 ? best_sender / best_h2load : 0.0, median);
 }
 
 // Writes 64 KiB and fdatasyncs it in a loop beside the store until stopped: a busy disk for the
@@ -139,8 +172,9 @@ void bench_latency(int rate, int seconds, const std::string& sync, bool busy_dis
     setup.register_devices(groups, 1);
     Process sender = setup.start_sender();
     auto queue = setup.open_queue();
-    enqueue_or_die(*queue, Notify{"g0", "warm", "", now_unix_ms()});
-    wait_until([&] { return sent_counter(*queue) >= 1; }, Ms(10000), Ms(1));
+    const auto sent = [&] { return sent_counter(*queue); };
+    enqueue_or_fail(*queue, Notify{"g0", "warm", "", now_unix_ms()});
+    wait_for_count(sent, 1, "sent", "latency warm-up", Ms(10000), Ms(1));
     const std::uint64_t seq0 = sim.counters().value("log_seq", std::uint64_t{0});
     const int total = rate * seconds;
     std::vector<std::int64_t> enqueued(total);
@@ -152,9 +186,9 @@ void bench_latency(int rate, int seconds, const std::string& sync, bool busy_dis
         const std::string group = "g" + std::to_string(i % groups);
         const std::string tail = "L-" + std::to_string(i);
         enqueued[i] = now_unix_ms();
-        enqueue_or_die(*queue, Notify{group, tail, "", enqueued[i]});
+        enqueue_or_fail(*queue, Notify{group, tail, "", enqueued[i]});
     }
-    wait_until([&] { return sent_counter(*queue) >= 1 + static_cast<std::uint64_t>(total); }, Ms(60000), Ms(5));
+    wait_for_count(sent, 1 + static_cast<std::uint64_t>(total), "sent", "latency run", Ms(60000));
     std::vector<std::int64_t> latencies;
     for (const auto& e : sim.request_log(seq0)) {
         const std::string payload = e.value("payload", "");
@@ -162,6 +196,11 @@ void bench_latency(int rate, int seconds, const std::string& sync, bool busy_dis
         if (tail.rfind("L-", 0) != 0) continue;
         const int i = std::stoi(tail.substr(2));
         latencies.push_back(e.value("time_ms", std::int64_t{0}) - enqueued[i]);
+    }
+    // Each group's notifies are a second apart: none supersedes another, so each is one push.
+    if (latencies.size() != static_cast<std::size_t>(total)) {
+        throw Failure("the simulator logged " + std::to_string(latencies.size()) + " of " + std::to_string(total) +
+                      " pushes of the latency run");
     }
     std::sort(latencies.begin(), latencies.end());
     auto pct = [&](double p) { return latencies.empty() ? -1 : latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * latencies.size()))]; };
@@ -176,10 +215,10 @@ void bench_latency(int rate, int seconds, const std::string& sync, bool busy_dis
                       fpct(0.50), fpct(0.99), fsyncs.empty() ? -1.0 : fsyncs.back(), fsyncs.size());
         baseline = buf;
     }
-    std::printf("| notify → push latency at %d notifies/s, coalesce_ms 0, store.sync %s%s (%zu pushes) | p50 %lld ms, p99 %lld ms, max %lld ms | %s | |\n",
-                rate, sync.c_str(), load ? ", a busy disk" : "", latencies.size(), static_cast<long long>(pct(0.50)),
-                static_cast<long long>(pct(0.99)), static_cast<long long>(latencies.empty() ? -1 : latencies.back()),
-                baseline.c_str());
+    std::printf("| notify → push latency at %d notifies/s, coalesce_ms 0, store.sync %s%s (%zu pushes; load %s) | p50 %lld ms, p99 %lld ms, max %lld ms | %s | |\n",
+                rate, sync.c_str(), load ? ", a busy disk" : "", latencies.size(), load_average().c_str(),
+                static_cast<long long>(pct(0.50)), static_cast<long long>(pct(0.99)),
+                static_cast<long long>(latencies.empty() ? -1 : latencies.back()), baseline.c_str());
 }
 
 void bench_rss(std::uint64_t devices) {
@@ -198,29 +237,29 @@ void bench_rss(std::uint64_t devices) {
             batch.push_back(Registration{token_of(n), "r" + std::to_string(n / 10), "com.example.app",
                                          Environment::production, ""});
             if (batch.size() == 20000) {
-                store.register_devices(batch, now_unix_ms());
+                register_or_fail(store, batch, now_unix_ms());
                 batch.clear();
             }
         }
-        if (!batch.empty()) store.register_devices(batch, now_unix_ms());
+        if (!batch.empty()) register_or_fail(store, batch, now_unix_ms());
     }
     const double reg_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     Process sender = setup.start_sender();
     const long idle = proc_status_kib(sender.pid(), "VmRSS");
     sim.add_fault({{"kind", "silence"}, {"count", -1}});  // nothing is answered: all stay in flight
     auto queue = setup.open_queue();
-    enqueue_or_die(*queue, Notify{"inflight", "R1", "", now_unix_ms()});
+    enqueue_or_fail(*queue, Notify{"inflight", "R1", "", now_unix_ms()});
     // The simulator holds the 1,000 streams one connection allows; the other 9,000 wait in the client.
-    const bool streams_full = sim.wait_for_requests(1000, Ms(60000));
-    wait_until([] { return false; }, Ms(500));  // let the fan-out settle before reading RSS
+    const auto held = [&] { return sim.counters().value("log_seq", std::uint64_t{0}); };
+    wait_for_count(held, 1000, "pushes held unanswered by the simulator", "RSS with 10,000 in flight", Ms(60000), Ms(20));
+    std::this_thread::sleep_for(Ms(500));  // let the fan-out settle before reading RSS
     const long loaded = proc_status_kib(sender.pid(), "VmRSS");
-    std::printf("rss: simulator holds %llu unanswered pushes%s; the rest of the %llu wait in the client\n",
-                static_cast<unsigned long long>(sim.counters().value("log_seq", std::uint64_t{0})),
-                streams_full ? "" : " (fewer than 1000!)", static_cast<unsigned long long>(inflight));
+    std::printf("rss: simulator holds %llu unanswered pushes; the rest of the %llu wait in the client\n",
+                static_cast<unsigned long long>(held()), static_cast<unsigned long long>(inflight));
     sender.kill_and_wait(9);
-    std::printf("| sender RSS, %llu devices registered (%.0f s to register), %llu pushes in flight | %.1f MiB | idle after start: %.1f MiB | |\n",
+    std::printf("| sender RSS, %llu devices registered (%.0f s to register), %llu pushes in flight (load %s) | %.1f MiB | idle after start: %.1f MiB | |\n",
                 static_cast<unsigned long long>(devices), reg_s, static_cast<unsigned long long>(inflight),
-                loaded / 1024.0, idle / 1024.0);
+                load_average().c_str(), loaded / 1024.0, idle / 1024.0);
 }
 
 }  // namespace
@@ -228,7 +267,7 @@ void bench_rss(std::uint64_t devices) {
 int main(int argc, char** argv) {
     std::uint64_t pushes = 50000, devices = 1000000;
     int rounds = 3, rate = 1000, seconds = 5;
-    bool rss = true, throughput = true, latency = true;
+    bool rss = true, throughput = true, latency = true, smoke = false;
     pushsync::bench::Options("bench_sender",
                              "The sender against apns-sim: pushes/s beside h2load, notify-to-push latency, RSS with "
                              "many devices;\nprints Markdown rows for BENCHMARKS.md.")
@@ -241,19 +280,42 @@ int main(int argc, char** argv) {
         .flag("--only-rss", "only the RSS figure", [&] { throughput = latency = false; })
         .flag("--only-latency", "only the latency figures", [&] { throughput = rss = false; })
         .flag("--only-throughput", "only the throughput figure", [&] { latency = rss = false; })
+        .flag("--smoke",
+              "seconds, not figures: 2,000 pushes in one group, one round, 200 notifies/s for 1 s, 20,000 devices "
+              "(ctest's bench_smoke: every figure is counted, none is timed)",
+              [&] { smoke = true; })
         .parse(argc, argv);
-    std::printf("| benchmark | pushsync-sender | baseline (same run) | ratio |\n|---|---|---|---|\n");
-    std::fflush(stdout);
-    if (throughput) bench_throughput(pushes, rounds);
-    std::fflush(stdout);
-    if (latency) {
-        bench_latency(rate, seconds, "interval");
-        std::fflush(stdout);
-        bench_latency(rate, seconds, "always");
-        std::fflush(stdout);
-        bench_latency(rate, seconds, "always", true);
+    if (smoke) {
+        pushes = 2000;
+        rounds = 1;
+        rate = 200;
+        seconds = 1;
+        devices = 20000;
     }
-    std::fflush(stdout);
-    if (rss) bench_rss(devices);
+    if (pushes == 0 || rate <= 0 || seconds <= 0 || devices < 10000) {
+        std::fprintf(stderr, "bench_sender: --pushes, --rate and --seconds must be above 0, --devices at least 10000\n");
+        return 2;
+    }
+    try {
+        std::printf("load average at start: %s\n", load_average().c_str());
+        std::printf("| benchmark | pushsync-sender | baseline (same run) | ratio |\n|---|---|---|---|\n");
+        std::fflush(stdout);
+        if (throughput) bench_throughput(pushes, rounds);
+        std::fflush(stdout);
+        if (latency) {
+            bench_latency(rate, seconds, "interval");
+            std::fflush(stdout);
+            bench_latency(rate, seconds, "always");
+            std::fflush(stdout);
+            bench_latency(rate, seconds, "always", true);
+        }
+        std::fflush(stdout);
+        if (rss) bench_rss(devices);
+        std::printf("load average at end: %s\n", load_average().c_str());
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "bench_sender: %s\n", e.what());
+        return 1;
+    }
     return 0;
 }

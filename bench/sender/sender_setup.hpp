@@ -1,7 +1,8 @@
 #pragma once
 // What the sender's benchmarks share: a pushsync.yaml in a temp dir pointing at an apns-sim,
 // devices registered straight into the store, the real pushsync-sender started on it, notifies
-// put in its queue, and the kernel's figures of a process.
+// put in its queue, and the kernel's figures of a process. Whatever fails here throws
+// bench::Failure (bench/fail_loudly.hpp): the benchmark stops instead of measuring less.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/fail_loudly.hpp"
 #include "shared/config/config.hpp"
 #include "shared/device.hpp"
 #include "shared/queue/queue.hpp"
@@ -40,10 +42,12 @@ struct Setup {
         write_config(delivery);
     }
     // pushsync.yaml again with another `delivery:` section (for the next sender started).
+    // No cap on a group's devices: the benchmarks build groups of up to a million, and the
+    // default cap (1000) would refuse all but the first thousand of each.
     void write_config(const std::string& delivery) const {
         test::write_file(config_path,
                          "store:\n  path: " + (dir / "store").string() + "\n  map_size: " + map_size_ +
-                             "\n  sync: " + sync_ + "\nqueue:\n  path: " + (dir / "queue").string() +
+                             "\n  sync: " + sync_ + "\n  max_devices_per_group: 0\nqueue:\n  path: " + (dir / "queue").string() +
                              "\n  capacity: 65536\ndelivery:\n" + delivery + "apns:\n  production: " + sim.url() +
                              "\n  sandbox: " + sim.url() + "\n  ca_file: " + sim.ca_file().string() +
                              "\n  request_timeout_ms: " + std::to_string(timeout_ms_) +
@@ -54,7 +58,8 @@ struct Setup {
     Config config() const { return load_config(config_path); }
     std::string queue_path() const { return (dir / "queue").string(); }
 
-    // groups × per_group devices, group names g<i> (or `name` for a single group).
+    // groups × per_group devices, group names g<i> (or `name` for a single group); a refused
+    // registration throws ("N registrations refused").
     void register_devices(std::uint64_t groups, std::uint64_t per_group, const std::string& name = "") {
         Store store(StoreOptions::from(config().store));
         std::vector<Registration> batch;
@@ -64,12 +69,12 @@ struct Setup {
                 batch.push_back(Registration{token_of(n++), name.empty() ? "g" + std::to_string(g) : name,
                                              "com.example.app", Environment::production, ""});
                 if (batch.size() == 20000) {
-                    store.register_devices(batch, now_unix_ms());
+                    register_or_fail(store, batch, now_unix_ms());
                     batch.clear();
                 }
             }
         }
-        if (!batch.empty()) store.register_devices(batch, now_unix_ms());
+        if (!batch.empty()) register_or_fail(store, batch, now_unix_ms());
     }
 
     test::Process start_sender() {
@@ -79,8 +84,7 @@ struct Setup {
         auto queue = open_queue();
         if (!test::wait_until([&] { return queue->stats().consumer_heartbeat_ms > 0; },
                               std::chrono::milliseconds(10000))) {
-            std::fprintf(stderr, "sender did not start:\n%s\n", test::read_file(dir / "sender.log").c_str());
-            std::exit(1);
+            throw Failure("timed out: the sender did not start in 10 s:\n" + test::read_file(dir / "sender.log"));
         }
         return p;
     }
@@ -93,16 +97,19 @@ private:
 };
 
 // Puts one notify in the queue, waiting out full and passed_over (they pass with time); any other
-// answer (invalid) never will, so the benchmark stops loudly instead of measuring nothing.
-inline void enqueue_or_die(Queue& q, const Notify& n) {
+// answer (invalid) never will, so the benchmark stops loudly instead of measuring nothing; nor
+// does a queue full for a minute (the sender stopped reading).
+inline void enqueue_or_fail(Queue& q, const Notify& n) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
     for (;;) {
         const auto result = q.enqueue(n);
         if (result == EnqueueResult::accepted) return;
         if (result != EnqueueResult::full && result != EnqueueResult::passed_over) {
-            std::fprintf(stderr, "bench: enqueue of group=%.*s tail=%.*s refused (invalid)\n",
-                         static_cast<int>(n.group.size()), n.group.data(), static_cast<int>(n.tail.size()),
-                         n.tail.data());
-            std::exit(1);
+            throw Failure("enqueue of group=" + std::string(n.group) + " tail=" + std::string(n.tail) +
+                          " refused (invalid)");
+        }
+        if (std::chrono::steady_clock::now() > give_up) {
+            throw Failure("timed out: the queue stayed full for a minute (group=" + std::string(n.group) + ")");
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }

@@ -69,22 +69,50 @@ std::size_t Store::remove_group(std::string_view group) {
     return removed;
 }
 
-std::size_t Store::gc(std::int64_t cutoff_ms, bool dry_run, const std::function<void(const Device&)>& visit) {
-    auto txn = dry_run ? impl_->read() : impl_->write();
-    std::vector<Device> stale;
-    {
-        lmdb::Cursor cursor(txn, impl_->devices);
-        for (bool more = cursor.first(); more; more = cursor.next()) {
-            Device device = codec::decode_device(cursor.key(), cursor.value());
-            if (device.last_seen_ms >= cutoff_ms) continue;
-            if (visit) visit(device);
-            stale.push_back(std::move(device));
+std::size_t Store::gc(std::int64_t cutoff_ms, bool dry_run, const std::function<void(const Device&)>& visit,
+                     std::size_t batch, const std::function<void()>& between_batches) {
+    batch = std::max<std::size_t>(batch, 1);
+    std::size_t found = 0;
+    std::string after;  // the last token scanned; the next scan goes on past it
+    for (bool started = false, done = false; !done; started = true) {
+        std::vector<Device> stale;
+        {
+            // A read transaction blocks no writer; it is kept short so LMDB can reuse the pages
+            // that registrations free meanwhile.
+            auto txn = impl_->read();
+            lmdb::Cursor cursor(txn, impl_->devices);
+            bool more = started ? cursor.seek(after) : cursor.first();
+            if (more && started && cursor.key() == after) more = cursor.next();
+            for (std::size_t scanned = 0; more && stale.size() < batch && scanned < gc_scan_batch;
+                 ++scanned, more = cursor.next()) {
+                after.assign(cursor.key());
+                Device device = codec::decode_device(cursor.key(), cursor.value());
+                if (device.last_seen_ms < cutoff_ms) stale.push_back(std::move(device));
+            }
+            done = !more;
         }
+        if (dry_run) {
+            for (const auto& device : stale)
+                if (visit) visit(device);
+            found += stale.size();
+        } else if (!stale.empty()) {
+            std::vector<Device> removed;
+            auto txn = impl_->write();
+            for (const auto& seen : stale) {
+                // Registered again (or moved, or removed) since the scan: not this gc's to remove.
+                std::optional<Device> device = impl_->find_device(txn, seen.token);
+                if (!device || device->last_seen_ms >= cutoff_ms) continue;
+                impl_->remove_device(txn, *device);
+                removed.push_back(std::move(*device));
+            }
+            txn.commit();
+            for (const auto& device : removed)
+                if (visit) visit(device);
+            found += removed.size();
+        }
+        if (!done && between_batches) between_batches();
     }
-    if (dry_run) return stale.size();
-    for (const auto& device : stale) impl_->remove_device(txn, device);
-    txn.commit();
-    return stale.size();
+    return found;
 }
 
 std::size_t Store::export_jsonl(std::ostream& out, const std::function<bool(std::string_view group)>& include,

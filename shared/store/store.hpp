@@ -190,8 +190,16 @@ public:
 
     // --- administration ------------------------------------------------------------------
     std::size_t remove_group(std::string_view group);  // devices removed
-    // Devices with last_seen_ms < cutoff_ms; removes them unless dry_run. Visits each one.
-    std::size_t gc(std::int64_t cutoff_ms, bool dry_run, const std::function<void(const Device&)>& visit = {});
+    // Devices with last_seen_ms < cutoff_ms; removes them unless dry_run. Visits each one removed
+    // (or, with dry_run, found), in token order. The scan runs in read transactions of at most
+    // gc_scan_batch devices and the removals in write transactions of at most `batch` devices, each
+    // re-checked there (a device registered again since the scan stays), so registrations wait for
+    // one small transaction, never for a scan of the whole store. `between_batches` runs after each
+    // batch (tests: a registration made meanwhile).
+    static constexpr std::size_t gc_batch = 1000;
+    static constexpr std::size_t gc_scan_batch = 10000;
+    std::size_t gc(std::int64_t cutoff_ms, bool dry_run, const std::function<void(const Device&)>& visit = {},
+                   std::size_t batch = gc_batch, const std::function<void()>& between_batches = {});
     // One device object (device_to_json) per line, in token order; with `include`, only the
     // devices of the groups it accepts (moving groups between shards). with_delivery: each line
     // also holds "delivery", the device's statistics and the newest tail sent to it, which

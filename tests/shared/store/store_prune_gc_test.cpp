@@ -1,6 +1,11 @@
 // APNs-driven pruning (410 against the re-registration time, 400 per environment) and gc.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
 #include "tests/shared/store/store_test_support.hpp"
 
 namespace pushsync::test {
@@ -74,6 +79,60 @@ TEST_F(StorePrune, GcRemovesDevicesNotSeenSinceTheCutoff) {
     EXPECT_EQ(store.group_info("g2", "").devices, 2u);
     EXPECT_EQ(store.gc(250, false), 0u);
     EXPECT_TRUE(store.check().empty());
+}
+
+// gc in bounded write transactions: 2,500 expired among 2,500 fresh, 1,000 a batch. Between the
+// first and second batch an expired device not yet scanned registers again and a new one
+// registers: both survive, every other expired device goes, no fresh one does.
+TEST_F(StorePrune, GcRemovesExactlyTheExpiredInBatchesAndKeepsARegistrationBetweenThem) {
+    std::vector<Registration> batch;
+    std::set<std::string> expired;
+    for (std::uint64_t n = 0; n < 5000; ++n) {
+        batch.push_back(registration(token_of(n), "g" + std::to_string(n % 7)));
+        if (n % 2 == 0) expired.insert(token_of(n));
+    }
+    std::vector<Registration> old_ones, fresh_ones;
+    for (auto& r : batch) (expired.count(r.token) ? old_ones : fresh_ones).push_back(r);
+    store.register_devices(old_ones, 100);
+    store.register_devices(fresh_ones, 1'000);
+
+    const std::string refreshed = token_of(4998);  // expired, and last in token order: scanned last
+    const std::string newcomer = token_of(9'999);
+    std::vector<std::string> visited;
+    std::vector<std::size_t> visited_at_each_batch_end;
+    const std::size_t removed = store.gc(
+        500, /*dry_run=*/false, [&](const Device& device) { visited.push_back(device.token); }, 1000, [&] {
+            visited_at_each_batch_end.push_back(visited.size());
+            if (visited_at_each_batch_end.size() == 1) {
+                store.register_device(registration(refreshed, "g-moved"), 2'000);
+                store.register_device(registration(newcomer, "g1"), 2'000);
+            }
+        });
+
+    EXPECT_EQ(visited_at_each_batch_end, (std::vector<std::size_t>{1000, 2000}));  // at most 1,000 a transaction
+    expired.erase(refreshed);
+    EXPECT_EQ(removed, expired.size());
+    EXPECT_EQ(std::set<std::string>(visited.begin(), visited.end()), expired);
+    EXPECT_TRUE(std::is_sorted(visited.begin(), visited.end()));
+    for (const auto& token : expired) EXPECT_EQ(store.get_device(token), std::nullopt) << token;
+    for (const auto& r : fresh_ones) EXPECT_TRUE(store.get_device(r.token).has_value()) << r.token;
+    ASSERT_TRUE(store.get_device(refreshed).has_value());
+    EXPECT_EQ(store.get_device(refreshed)->group, "g-moved");
+    EXPECT_TRUE(store.get_device(newcomer).has_value());
+    EXPECT_EQ(store.stats().devices, fresh_ones.size() + 2);
+    EXPECT_TRUE(store.check().empty());
+    EXPECT_EQ(store.gc(500, false), 0u);
+}
+
+// A dry run goes through the same batches and changes nothing.
+TEST_F(StorePrune, GcDryRunCountsEveryExpiredAcrossBatches) {
+    std::vector<Registration> batch;
+    for (std::uint64_t n = 0; n < 2500; ++n) batch.push_back(registration(token_of(n), "g1"));
+    store.register_devices(batch, 100);
+    int batches = 0;
+    EXPECT_EQ(store.gc(500, /*dry_run=*/true, {}, 1000, [&] { ++batches; }), 2500u);
+    EXPECT_EQ(batches, 2);
+    EXPECT_EQ(store.stats().devices, 2500u);
 }
 
 TEST_F(StorePrune, RemoveGroupRemovesItsDevicesOnly) {
