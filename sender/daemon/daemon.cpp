@@ -13,10 +13,10 @@
 
 #include "sender/clock.hpp"
 #include "sender/intake/consumer.hpp"
-#include "sender/loop_watcher.hpp"
+#include "sender/daemon/loop_watcher.hpp"
+#include "sender/daemon/secrets.hpp"
 #include "sender/move_append.hpp"
 #include "sender/pipeline.hpp"
-#include "sender/daemon/secrets.hpp"
 #include "sender/dispatch/store_writer.hpp"
 #include "sender/timers.hpp"
 #include "shared/device.hpp"
@@ -383,18 +383,17 @@ struct Daemon::Impl {
         queue->heartbeat(clock.unix_ms());
         if (log.enabled(LogLevel::debug)) {
             const auto& stats = pipeline->dispatcher().stats();
-            log.debug("sender.stats",
-              "on_wire=" + std::to_string(pipeline->dispatcher().on_wire()) +
-                  " backlog=" + std::to_string(pipeline->dispatcher().backlog()) +
-                  " rounds_expanding=" + std::to_string(pipeline->expanding()) +
-                  " rounds_waiting=" + std::to_string(pipeline->waiting_rounds()) +
-                  " rounds_open=" + std::to_string(pipeline->ledger().open_rounds()) +
-                  " outbox_live=" + std::to_string(pipeline->ledger().live_entries()) +
-                  " outbox_live_peak=" + std::to_string(loop_live_peak) +
-                  " outbox_waiting=" + std::to_string(consumer->waiting_in_outbox()) +
-                  " delivered=" + std::to_string(stats.delivered) +
-                  " failed=" + std::to_string(stats.failed) +
-                  " retries=" + std::to_string(stats.retries));
+            log.debug("sender.stats", "on_wire=" + std::to_string(pipeline->dispatcher().on_wire()) +
+                                          " backlog=" + std::to_string(pipeline->dispatcher().backlog()) +
+                                          " rounds_expanding=" + std::to_string(pipeline->expanding()) +
+                                          " rounds_waiting=" + std::to_string(pipeline->waiting_rounds()) +
+                                          " rounds_open=" + std::to_string(pipeline->ledger().open_rounds()) +
+                                          " outbox_live=" + std::to_string(pipeline->ledger().live_entries()) +
+                                          " outbox_live_peak=" + std::to_string(loop_live_peak) +
+                                          " outbox_waiting=" + std::to_string(consumer->waiting_in_outbox()) +
+                                          " delivered=" + std::to_string(stats.delivered) +
+                                          " failed=" + std::to_string(stats.failed) +
+                                          " retries=" + std::to_string(stats.retries));
         }
     }
     // Before the loop blocks: commit what this iteration collected and re-arm the one timer.

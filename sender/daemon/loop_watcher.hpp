@@ -1,9 +1,8 @@
 #pragma once
 // libev watchers whose callbacks are ordinary member functions of their owner. libev calls one
-// template (LoopWatchers::trampoline), which runs the member through guard_ev
-// (sender/c_callback.hpp): no exception unwinds through libev, and the owner's
-// callback_failed(name) reports the one that escaped. The owner keeps one LoopWatchers, so every
-// watcher it bound is stopped in one place.
+// template (loop_trampoline), which runs the member through guard_ev (sender/c_callback.hpp): no
+// exception unwinds through libev, and the owner's callback_failed(name) reports the one that
+// escaped. The owner keeps one LoopWatchers, so every watcher it bound is stopped in one place.
 #include <ev.h>
 
 #include <deque>
@@ -22,6 +21,23 @@ inline void stop_watcher(struct ev_loop* loop, ev_signal* w) noexcept { ev_signa
 inline void stop_watcher(struct ev_loop* loop, ev_timer* w) noexcept { ev_timer_stop(loop, w); }
 inline void stop_watcher(struct ev_loop* loop, ev_prepare* w) noexcept { ev_prepare_stop(loop, w); }
 
+// What a bound watcher's data points at: whose handler runs, and its name for reports.
+template <class Owner>
+struct LoopBinding {
+    Owner* owner;
+    const char* name;
+    void* watcher;
+    void (*stop)(struct ev_loop*, void*) noexcept;
+};
+
+// The one libev callback: calls Handler on the owner the watcher was bound to.
+template <class Owner, class Watcher, void (Owner::*Handler)(Watcher&)>
+void loop_trampoline(struct ev_loop* loop, Watcher* w, int) noexcept {
+    const LoopBinding<Owner>& binding = *static_cast<const LoopBinding<Owner>*>(w->data);
+    Owner& owner = *binding.owner;
+    guard_ev(loop, [&] { (owner.*Handler)(*w); }, owner.callback_failed(binding.name));
+}
+
 // Owner provides `auto callback_failed(const char* name) noexcept`, returning what guard_ev
 // reports an escaped exception to.
 template <class Owner>
@@ -37,7 +53,7 @@ public:
     template <auto Handler, class Watcher>
     void bind(Watcher& w, const char* name) {
         Binding& binding = bindings_.emplace_back(Binding{&owner_, name, &w, &stop<Watcher>});
-        ev_init(&w, (&trampoline<Watcher, Handler>));
+        ev_init(&w, (&loop_trampoline<Owner, Watcher, Handler>));
         w.data = &binding;
     }
     // bind(), then starts it.
@@ -53,23 +69,11 @@ public:
     }
 
 private:
-    struct Binding {
-        Owner* owner;
-        const char* name;
-        void* watcher;
-        void (*stop)(struct ev_loop*, void*) noexcept;
-    };
+    using Binding = LoopBinding<Owner>;
 
     template <class Watcher>
     static void stop(struct ev_loop* loop, void* w) noexcept {
         stop_watcher(loop, static_cast<Watcher*>(w));
-    }
-
-    template <class Watcher, auto Handler>
-    static void trampoline(struct ev_loop* loop, Watcher* w, int) noexcept {
-        const Binding& binding = *static_cast<const Binding*>(w->data);
-        Owner& owner = *binding.owner;
-        guard_ev(loop, [&] { (owner.*Handler)(*w); }, owner.callback_failed(binding.name));
     }
 
     struct ev_loop* loop_;
