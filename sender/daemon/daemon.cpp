@@ -11,12 +11,12 @@
 #include <utility>
 #include <vector>
 
-#include "sender/c_callback.hpp"
 #include "sender/clock.hpp"
 #include "sender/intake/consumer.hpp"
+#include "sender/daemon/loop_watcher.hpp"
+#include "sender/daemon/secrets.hpp"
 #include "sender/move_append.hpp"
 #include "sender/pipeline.hpp"
-#include "sender/daemon/secrets.hpp"
 #include "sender/dispatch/store_writer.hpp"
 #include "sender/timers.hpp"
 #include "shared/device.hpp"
@@ -121,6 +121,7 @@ struct Daemon::Impl {
     ev_signal sighup_watcher{};
     ev_async reload_watcher{};  // the reload thread finished
     ev_timer expiry_watcher{};  // daily certificate expiry check
+    LoopWatchers<Impl> watchers{loop.get(), *this};  // every watcher above, stopped together
     bool shutting_down = false;
     bool stopped_cleanly = false;  // the loop ended through the shutdown path, not a failed callback
     std::int64_t shutdown_deadline_ms = 0;
@@ -229,8 +230,6 @@ struct Daemon::Impl {
         }
     }
 
-    static Impl& self(void* data) { return *static_cast<Impl*>(data); }
-
     void begin_shutdown(const char* why) {
         if (shutting_down) return;
         shutting_down = true;
@@ -240,8 +239,7 @@ struct Daemon::Impl {
         consumer->stop();  // no more entries taken; what was handed over is in the outbox
         pipeline->stop(options.shutdown_grace_ms);
         shutdown_deadline_ms = clock.now_ms() + options.shutdown_grace_ms;
-        ev_timer_init(&shutdown_watcher, &Impl::on_shutdown_check, 0.0, 0.02);
-        shutdown_watcher.data = this;
+        ev_timer_set(&shutdown_watcher, 0.0, 0.02);
         ev_timer_start(loop.get(), &shutdown_watcher);
     }
 
@@ -298,83 +296,41 @@ struct Daemon::Impl {
         };
     }
 
-    static void on_inbox(struct ev_loop* loop, ev_async* w, int) noexcept {
-        Impl& d = self(w->data);
-        guard_ev(
-            loop,
-            [&] {
-                std::vector<Handed> batches;
-                {
-                    std::lock_guard lock(d.inbox_mutex);
-                    batches.swap(d.inbox);
-                    d.accepting = d.inbox_entries;
-                    d.inbox_entries = 0;
-                }
-                for (const Handed& batch : batches) d.pipeline->accept(batch.entries, batch.stored);
-                d.publish_live();
-                {
-                    std::lock_guard lock(d.inbox_mutex);
-                    d.accepting = 0;
-                }
-                d.pipeline->stored_below(d.stored_below.load());
-            },
-            d.callback_failed("on_inbox"));
+    void on_inbox(ev_async&) {
+        std::vector<Handed> batches;
+        {
+            std::lock_guard lock(inbox_mutex);
+            batches.swap(inbox);
+            accepting = inbox_entries;
+            inbox_entries = 0;
+        }
+        for (const Handed& batch : batches) pipeline->accept(batch.entries, batch.stored);
+        publish_live();
+        {
+            std::lock_guard lock(inbox_mutex);
+            accepting = 0;
+        }
+        pipeline->stored_below(stored_below.load());
     }
-    static void on_stop(struct ev_loop* loop, ev_async* w, int) noexcept {
-        Impl& d = self(w->data);
-        guard_ev(
-            loop,
-            [&] {
-                d.begin_shutdown("request");
-            },
-            d.callback_failed("on_stop"));
+    void on_stop(ev_async&) {
+        begin_shutdown("request");
     }
-    static void on_signal(struct ev_loop* loop, ev_signal* w, int) noexcept {
-        Impl& d = self(w->data);
-        guard_ev(
-            loop,
-            [&] {
-                d.begin_shutdown(w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
-            },
-            d.callback_failed("on_signal"));
+    void on_signal(ev_signal& w) {
+        begin_shutdown(w.signum == SIGTERM ? "SIGTERM" : "SIGINT");
     }
-    static void on_sighup(struct ev_loop* loop, ev_signal* w, int) noexcept {
-        Impl& d = self(w->data);
-        guard_ev(
-            loop,
-            [&] {
-                if (d.shutting_down) return;
-                d.log.info("config.reloading", "config=" + log_value(d.config.file) + " why=SIGHUP");
-                d.start_reload();
-            },
-            d.callback_failed("on_sighup"));
+    void on_sighup(ev_signal&) {
+        if (shutting_down) return;
+        log.info("config.reloading", "config=" + log_value(config.file) + " why=SIGHUP");
+        start_reload();
     }
-    static void on_reload_loaded(struct ev_loop* loop, ev_async* w, int) noexcept {
-        Impl& d = self(w->data);
-        guard_ev(
-            loop,
-            [&] {
-                d.finish_reload();
-            },
-            d.callback_failed("on_reload_loaded"));
+    void on_reload_loaded(ev_async&) {
+        finish_reload();
     }
-    static void on_expiry_check(struct ev_loop* loop, ev_timer* w, int) noexcept {
-        Impl& d = self(w->data);
-        guard_ev(
-            loop,
-            [&] {
-                d.warn_expiring();
-            },
-            d.callback_failed("on_expiry_check"));
+    void on_expiry_check(ev_timer&) {
+        warn_expiring();
     }
-    static void on_timer(struct ev_loop* loop, ev_timer* w, int) noexcept {
-        Impl& d = self(w->data);
-        guard_ev(
-            loop,
-            [&] {
-                d.timers.run_due();
-            },
-            d.callback_failed("on_timer"));
+    void on_timer(ev_timer&) {
+        timers.run_due();
     }
     // `pushsyncctl queue reset` put a new file at the path: read from that one. What the old
     // consumer handed over is in the outbox; what it read but had not committed was dropped with
@@ -422,58 +378,38 @@ struct Daemon::Impl {
     // Set by run(): the start-up took the outbox only below this id.
     std::optional<std::uint64_t> divert_from;
 
-    static void on_heartbeat(struct ev_loop* loop, ev_timer* w, int) noexcept {
-        Impl& d = self(w->data);
-        guard_ev(
-            loop,
-            [&] {
-                d.reopen_queue_if_reset();
-                d.queue->heartbeat(d.clock.unix_ms());
-                if (d.log.enabled(LogLevel::debug)) {
-                    const auto& stats = d.pipeline->dispatcher().stats();
-                    d.log.debug("sender.stats",
-                                "on_wire=" + std::to_string(d.pipeline->dispatcher().on_wire()) +
-                                    " backlog=" + std::to_string(d.pipeline->dispatcher().backlog()) +
-                                    " rounds_expanding=" + std::to_string(d.pipeline->expanding()) +
-                                    " rounds_waiting=" + std::to_string(d.pipeline->waiting_rounds()) +
-                                    " rounds_open=" + std::to_string(d.pipeline->ledger().open_rounds()) +
-                                    " outbox_live=" + std::to_string(d.pipeline->ledger().live_entries()) +
-                                    " outbox_live_peak=" + std::to_string(d.loop_live_peak) +
-                                    " outbox_waiting=" + std::to_string(d.consumer->waiting_in_outbox()) +
-                                    " delivered=" + std::to_string(stats.delivered) +
-                                    " failed=" + std::to_string(stats.failed) +
-                                    " retries=" + std::to_string(stats.retries));
-                }
-            },
-            d.callback_failed("on_heartbeat"));
+    void on_heartbeat(ev_timer&) {
+        reopen_queue_if_reset();
+        queue->heartbeat(clock.unix_ms());
+        if (log.enabled(LogLevel::debug)) {
+            const auto& stats = pipeline->dispatcher().stats();
+            log.debug("sender.stats", "on_wire=" + std::to_string(pipeline->dispatcher().on_wire()) +
+                                          " backlog=" + std::to_string(pipeline->dispatcher().backlog()) +
+                                          " rounds_expanding=" + std::to_string(pipeline->expanding()) +
+                                          " rounds_waiting=" + std::to_string(pipeline->waiting_rounds()) +
+                                          " rounds_open=" + std::to_string(pipeline->ledger().open_rounds()) +
+                                          " outbox_live=" + std::to_string(pipeline->ledger().live_entries()) +
+                                          " outbox_live_peak=" + std::to_string(loop_live_peak) +
+                                          " outbox_waiting=" + std::to_string(consumer->waiting_in_outbox()) +
+                                          " delivered=" + std::to_string(stats.delivered) +
+                                          " failed=" + std::to_string(stats.failed) +
+                                          " retries=" + std::to_string(stats.retries));
+        }
     }
-    static void on_prepare(struct ev_loop* loop, ev_prepare* w, int) noexcept {
-        // Before the loop blocks: commit what this iteration collected and re-arm the one timer.
-        Impl& d = self(w->data);
-        guard_ev(
-            loop,
-            [&] {
-                d.flush_pipeline();
-                d.arm_timer();
-            },
-            d.callback_failed("on_prepare"));
+    // Before the loop blocks: commit what this iteration collected and re-arm the one timer.
+    void on_prepare(ev_prepare&) {
+        flush_pipeline();
+        arm_timer();
     }
-    static void on_shutdown_check(struct ev_loop* loop, ev_timer* w, int) noexcept {
-        Impl& d = self(w->data);
-        guard_ev(
-            loop,
-            [&] {
-                const bool drained = d.pipeline->drained();
-                if (drained || d.clock.now_ms() >= d.shutdown_deadline_ms) {
-                    d.flush_pipeline();
-                    d.log.info("sender.stopped", std::string(drained ? "drained=1" : "drained=0") +
-                                                     " handed_back_rounds=" +
-                                                     std::to_string(d.pipeline->ledger().open_rounds()));
-                    d.stopped_cleanly = true;
-                    ev_break(loop, EVBREAK_ALL);
-                }
-            },
-            d.callback_failed("on_shutdown_check"));
+    void on_shutdown_check(ev_timer&) {
+        const bool drained = pipeline->drained();
+        if (drained || clock.now_ms() >= shutdown_deadline_ms) {
+            flush_pipeline();
+            log.info("sender.stopped", std::string(drained ? "drained=1" : "drained=0") + " handed_back_rounds=" +
+                                           std::to_string(pipeline->ledger().open_rounds()));
+            stopped_cleanly = true;
+            ev_break(loop.get(), EVBREAK_ALL);
+        }
     }
 };
 
@@ -503,48 +439,28 @@ Daemon::Daemon(const Config& config, Logger& log, MakeFactory make_factory, Daem
                                                      : std::vector<std::uint64_t>{};
                                }});
 
-    struct ev_loop* loop = d.loop.get();
-    ev_async_init(&d.inbox_watcher, &Impl::on_inbox);
-    ev_async_init(&d.stop_watcher, &Impl::on_stop);
-    ev_signal_init(&d.sigterm_watcher, &Impl::on_signal, SIGTERM);
-    ev_signal_init(&d.sigint_watcher, &Impl::on_signal, SIGINT);
-    ev_init(&d.timer_watcher, &Impl::on_timer);
-    ev_timer_init(&d.heartbeat_watcher, &Impl::on_heartbeat, 0.0, 1.0);
-    ev_prepare_init(&d.prepare_watcher, &Impl::on_prepare);
-    ev_signal_init(&d.sighup_watcher, &Impl::on_sighup, SIGHUP);
-    ev_async_init(&d.reload_watcher, &Impl::on_reload_loaded);
-    ev_timer_init(&d.expiry_watcher, &Impl::on_expiry_check, 86400.0, 86400.0);
-    d.sighup_watcher.data = d.reload_watcher.data = d.expiry_watcher.data = &d;
-    for (auto* w : {&d.inbox_watcher, &d.stop_watcher}) w->data = &d;
-    d.sigterm_watcher.data = d.sigint_watcher.data = &d;
-    d.timer_watcher.data = d.heartbeat_watcher.data = &d;
-    d.prepare_watcher.data = &d;
-    ev_async_start(loop, &d.inbox_watcher);
-    ev_async_start(loop, &d.stop_watcher);
-    ev_signal_start(loop, &d.sigterm_watcher);
-    ev_signal_start(loop, &d.sigint_watcher);
-    ev_timer_start(loop, &d.heartbeat_watcher);
-    ev_prepare_start(loop, &d.prepare_watcher);
-    ev_signal_start(loop, &d.sighup_watcher);
-    ev_async_start(loop, &d.reload_watcher);
-    ev_timer_start(loop, &d.expiry_watcher);
+    d.watchers.bind_and_start<&Impl::on_inbox>(d.inbox_watcher, "on_inbox");
+    d.watchers.bind_and_start<&Impl::on_stop>(d.stop_watcher, "on_stop");
+    ev_signal_set(&d.sigterm_watcher, SIGTERM);
+    d.watchers.bind_and_start<&Impl::on_signal>(d.sigterm_watcher, "on_signal");
+    ev_signal_set(&d.sigint_watcher, SIGINT);
+    d.watchers.bind_and_start<&Impl::on_signal>(d.sigint_watcher, "on_signal");
+    d.watchers.bind<&Impl::on_timer>(d.timer_watcher, "on_timer");  // armed by arm_timer()
+    ev_timer_set(&d.heartbeat_watcher, 0.0, 1.0);
+    d.watchers.bind_and_start<&Impl::on_heartbeat>(d.heartbeat_watcher, "on_heartbeat");
+    d.watchers.bind_and_start<&Impl::on_prepare>(d.prepare_watcher, "on_prepare");
+    ev_signal_set(&d.sighup_watcher, SIGHUP);
+    d.watchers.bind_and_start<&Impl::on_sighup>(d.sighup_watcher, "on_sighup");
+    d.watchers.bind_and_start<&Impl::on_reload_loaded>(d.reload_watcher, "on_reload_loaded");
+    ev_timer_set(&d.expiry_watcher, 86400.0, 86400.0);
+    d.watchers.bind_and_start<&Impl::on_expiry_check>(d.expiry_watcher, "on_expiry_check");
+    d.watchers.bind<&Impl::on_shutdown_check>(d.shutdown_watcher, "on_shutdown_check");  // begin_shutdown()
 }
 
 Daemon::~Daemon() {
     Impl& d = *impl_;
     if (d.consumer) d.consumer->stop();
-    struct ev_loop* loop = d.loop.get();
-    ev_async_stop(loop, &d.inbox_watcher);
-    ev_async_stop(loop, &d.stop_watcher);
-    ev_signal_stop(loop, &d.sigterm_watcher);
-    ev_signal_stop(loop, &d.sigint_watcher);
-    ev_timer_stop(loop, &d.timer_watcher);
-    ev_timer_stop(loop, &d.heartbeat_watcher);
-    ev_timer_stop(loop, &d.shutdown_watcher);
-    ev_prepare_stop(loop, &d.prepare_watcher);
-    ev_signal_stop(loop, &d.sighup_watcher);
-    ev_async_stop(loop, &d.reload_watcher);
-    ev_timer_stop(loop, &d.expiry_watcher);
+    d.watchers.stop_all();
     if (d.reload_thread.joinable()) d.reload_thread.join();
     d.consumer.reset();
     d.flush_pipeline();
