@@ -13,7 +13,7 @@
 
 #include "sender/clock.hpp"
 #include "sender/daemon/daemon.hpp"
-#include "sender/daemon/loop_watcher.hpp"
+#include "sender/loop_watcher.hpp"
 #include "sender/daemon/reload.hpp"
 #include "sender/dispatch/store_writer.hpp"
 #include "sender/intake/consumer.hpp"
