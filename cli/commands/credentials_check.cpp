@@ -1,10 +1,6 @@
 #include "cli/commands/credentials_check.hpp"
 
 #include <grp.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,15 +8,20 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
+#include <exception>
 #include <filesystem>
-#include <memory>
-#include <optional>
 
+#include "sender/apns/jwt.hpp"
+#include "sender/net/tls_context.hpp"
 #include "shared/device.hpp"
 
 namespace pushsync::cli {
 namespace {
+
+using sender::Es256Key;
+using sender::TlsClientOptions;
+using sender::TlsContext;
+using sender::TlsFileError;
 
 constexpr std::int64_t warn_before_s = 30 * 86400;  // the sender warns from then on, too
 
@@ -99,55 +100,22 @@ std::string unreadable_by(const Reader& reader, const std::string& path) {
     return {};
 }
 
-std::string openssl_error() {
-    const unsigned long code = ERR_get_error();
-    ERR_clear_error();
-    if (code == 0) return "no PEM data";
-    char text[256];
-    ERR_error_string_n(code, text, sizeof text);
-    return text;
-}
-
-struct FileFree {
-    void operator()(FILE* f) const noexcept { std::fclose(f); }
+// The sender's own check of a TLS file (sender/net/tls_context.hpp): empty when TlsContext
+// takes `options`, else which of its files failed and the sender's words for it.
+struct TlsProblem {
+    std::string file;
+    std::string what;
 };
-struct KeyFree {
-    void operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); }
-};
-struct CertFree {
-    void operator()(X509* c) const noexcept { X509_free(c); }
-};
-
-// Parses as whoever runs pushsyncctl; "" + key when it cannot even open the file itself.
-std::unique_ptr<EVP_PKEY, KeyFree> read_key(const std::string& path, std::string& problem) {
-    std::unique_ptr<FILE, FileFree> f(std::fopen(path.c_str(), "rb"));
-    if (!f) {
-        problem = std::string("cannot check its contents: ") + std::strerror(errno);
-        return nullptr;
+TlsProblem tls_problem(const TlsClientOptions& options) {
+    try {
+        TlsContext context(options);
+    } catch (const TlsFileError& e) {
+        return {e.file(), e.what()};
+    } catch (const std::exception& e) {
+        return {options.ca_file.empty() ? options.cert_file : options.ca_file, e.what()};
     }
-    std::unique_ptr<EVP_PKEY, KeyFree> key(PEM_read_PrivateKey(f.get(), nullptr, nullptr, nullptr));
-    if (!key) problem = "not a PEM private key (" + openssl_error() + ")";
-    return key;
+    return {};
 }
-
-std::unique_ptr<X509, CertFree> read_certificate(const std::string& path, std::string& problem) {
-    std::unique_ptr<FILE, FileFree> f(std::fopen(path.c_str(), "rb"));
-    if (!f) {
-        problem = std::string("cannot check its contents: ") + std::strerror(errno);
-        return nullptr;
-    }
-    std::unique_ptr<X509, CertFree> cert(PEM_read_X509(f.get(), nullptr, nullptr, nullptr));
-    if (!cert) problem = "not a PEM certificate (" + openssl_error() + ")";
-    return cert;
-}
-
-bool is_p256(EVP_PKEY* key) {
-    if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
-    char group[64] = {};
-    std::size_t length = 0;
-    return EVP_PKEY_get_group_name(key, group, sizeof group, &length) == 1 && std::string(group) == "prime256v1";
-}
-
 
 }  // namespace
 
@@ -155,8 +123,12 @@ CredentialReport check_credentials(const Config& config, std::int64_t now_unix_s
     CredentialReport report;
     const Reader reader = sender_user();
     report.user = reader.name;
+    // The sender's own messages name the file themselves; ours name it after the key.
+    const auto at = [&](int line, const std::string& key) {
+        return config.file + ":" + std::to_string(line) + ": " + key + ": ";
+    };
     const auto where = [&](int line, const std::string& key, const std::string& path) {
-        return config.file + ":" + std::to_string(line) + ": " + key + ": " + path + ": ";
+        return at(line, key) + path + ": ";
     };
     // Readable by the sender's user, then the contents. Returns false when it cannot go on.
     const auto readable = [&](int line, const std::string& key, const std::string& path) {
@@ -165,9 +137,10 @@ CredentialReport check_credentials(const Config& config, std::int64_t now_unix_s
         return why.empty();
     };
     if (!config.apns.ca_file.empty() && readable(config.apns.ca_file_line, "apns.ca_file", config.apns.ca_file)) {
-        std::string problem;
-        if (!read_certificate(config.apns.ca_file, problem)) {
-            report.problems.push_back(where(config.apns.ca_file_line, "apns.ca_file", config.apns.ca_file) + problem);
+        TlsClientOptions options;
+        options.ca_file = config.apns.ca_file;
+        if (const TlsProblem problem = tls_problem(options); !problem.what.empty()) {
+            report.problems.push_back(at(config.apns.ca_file_line, "apns.ca_file") + problem.what);
         }
     }
     for (std::size_t i = 0; i < config.apps.size(); ++i) {
@@ -176,33 +149,36 @@ CredentialReport check_credentials(const Config& config, std::int64_t now_unix_s
         const std::string prefix = "apps[" + std::to_string(i) + "].auth.";
         const int key_line = auth.key_file_line > 0 ? auth.key_file_line : app.line;
         const int cert_line = auth.cert_file_line > 0 ? auth.cert_file_line : app.line;
-        std::unique_ptr<EVP_PKEY, KeyFree> key;
-        if (readable(key_line, prefix + "key_file", auth.key_file)) {
-            std::string problem;
-            key = read_key(auth.key_file, problem);
-            if (key && auth.type == AuthType::token && !is_p256(key.get())) {
-                problem = "not a P-256 key (APNs token keys are ES256 .p8 files)";
+        const bool key_readable = readable(key_line, prefix + "key_file", auth.key_file);
+        if (auth.type != AuthType::certificate) {
+            if (!key_readable) continue;
+            try {
+                Es256Key::from_pem_file(auth.key_file);  // as the sender reads a token key
+            } catch (const std::exception& e) {
+                report.problems.push_back(at(key_line, prefix + "key_file") + e.what());
             }
-            if (!problem.empty()) report.problems.push_back(where(key_line, prefix + "key_file", auth.key_file) + problem);
-        }
-        if (auth.type != AuthType::certificate || !readable(cert_line, prefix + "cert_file", auth.cert_file)) continue;
-        std::string problem;
-        const auto cert = read_certificate(auth.cert_file, problem);
-        if (!cert) {
-            report.problems.push_back(where(cert_line, prefix + "cert_file", auth.cert_file) + problem);
             continue;
         }
-        if (key && X509_check_private_key(cert.get(), key.get()) != 1) {
-            ERR_clear_error();
-            report.problems.push_back(where(key_line, prefix + "key_file", auth.key_file) +
-                                      "does not match the certificate " + auth.cert_file);
+        if (!readable(cert_line, prefix + "cert_file", auth.cert_file)) continue;
+        if (key_readable) {
+            // The client certificate, its key and their match, as the sender's TLS context loads them.
+            TlsClientOptions options;
+            options.cert_file = auth.cert_file;
+            options.key_file = auth.key_file;
+            const TlsProblem problem = tls_problem(options);
+            if (problem.file == auth.cert_file) {
+                report.problems.push_back(at(cert_line, prefix + "cert_file") + problem.what);
+                continue;
+            }
+            if (!problem.what.empty()) report.problems.push_back(at(key_line, prefix + "key_file") + problem.what);
         }
-        std::tm tm{};
-        if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) {
-            report.problems.push_back(where(cert_line, prefix + "cert_file", auth.cert_file) + "unreadable notAfter");
+        std::int64_t not_after = 0;
+        try {
+            not_after = sender::certificate_not_after(auth.cert_file);
+        } catch (const std::exception& e) {
+            report.problems.push_back(at(cert_line, prefix + "cert_file") + e.what());
             continue;
         }
-        const std::int64_t not_after = timegm(&tm);
         report.certificates.push_back(CertificateExpiry{app.bundle_id, auth.cert_file, not_after});
         const std::string what = where(cert_line, prefix + "cert_file", auth.cert_file);
         if (not_after <= now_unix_s) {

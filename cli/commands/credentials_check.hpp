@@ -19,7 +19,9 @@ struct CertificateExpiry {
 
 struct CredentialReport {
     std::string user;                      // whose reading was checked
-    std::vector<std::string> problems;     // "FILE:LINE: apps[i].auth.key_file: PATH: PROBLEM"
+    // "FILE:LINE: apps[i].auth.key_file: PATH: PROBLEM"; a content problem in the sender's own
+    // words (Es256Key, TlsContext, certificate_not_after), which name the file themselves.
+    std::vector<std::string> problems;
     std::vector<std::string> warnings;     // a certificate within 30 days of its end
     std::vector<CertificateExpiry> certificates;
 };

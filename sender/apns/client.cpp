@@ -10,17 +10,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sender/apns/connection.hpp"
-#include "sender/c_callback.hpp"
+#include "sender/apns/connection_pool.hpp"
 #include "sender/apns/jwt.hpp"
+#include "sender/loop_watcher.hpp"
 #include "sender/net/tls_context.hpp"
 #include "shared/log_escape.hpp"
 
 namespace pushsync::sender {
 
 namespace {
-
-constexpr double max_backoff_s = 60;
 
 nghttp2_nv header(std::string_view name, std::string_view value, std::uint8_t flags = NGHTTP2_NV_FLAG_NONE) {
     return nghttp2_nv{const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(name.data())),
@@ -50,30 +48,10 @@ std::string token_prefix(const std::string& token) { return token.substr(0, 8); 
 }  // namespace
 
 struct ApnsClient::Impl final : ConnectionOwner {
-    // One HTTP/2 connection and what the client tracks about it.
-    struct Link {
-        std::unique_ptr<ApnsConnection> connection;
-        std::optional<ConnectionToken> token;  // token auth only
-        std::string bearer;                    // "bearer <jwt>" of bearer_generation
-        std::uint64_t bearer_generation = 0;
-        std::size_t slot = 0;
-        bool active = true;      // the slot's current connection (not draining, not closed)
-        bool was_ready = false;
-        bool succeeded = false;  // served a response below 500
-    };
-    // One of config.connections positions, reconnecting with backoff.
-    struct Slot {
-        Impl* impl = nullptr;
-        std::size_t index = 0;
-        Link* link = nullptr;
-        ev_timer reconnect_timer{};
-        bool may_connect = true;
-        double next_backoff_s = 1;
-    };
     struct Pending {
         PushRequest request;
         double deadline = 0;
-        Link* link = nullptr;  // set while on the wire
+        ApnsLink* link = nullptr;  // set while on the wire
         std::int32_t stream_id = 0;
         std::uint64_t jwt_generation = 0;
         bool retried_expired_token = false;
@@ -95,20 +73,19 @@ struct ApnsClient::Impl final : ConnectionOwner {
     std::vector<PushResponse> delivering;                     // deliver()'s batch; keeps its capacity
     std::string path_buffer;                                  // open_stream()'s, reused per push
     std::vector<nghttp2_nv> header_buffer;                    // open_stream()'s, reused per push
-    std::vector<std::unique_ptr<Slot>> slots;
-    std::vector<std::unique_ptr<Link>> links;      // open or draining connections
-    std::vector<std::unique_ptr<Link>> graveyard;  // closed; freed outside their own callbacks
+    ApnsClientStats counters;
     ev_timer timeout_timer{};
     ev_timer kick{};  // a zero-delay timer: deferred work runs once per loop iteration, batched
     ev_timer shutdown_timer{};
+    LoopWatchers<Impl> watchers{loop, *this};  // the three timers above
+    ConnectionPool pool{{loop, endpoint, *tls, jwt, *this, log, name, counters, [this] { schedule_kick(); },
+                         [this] { after_event(); }},
+                        config.connections, static_cast<double>(config.ping_interval_s)};
     std::uint64_t next_seq = 1;
-    std::uint64_t next_connection_id = 1;
-    std::size_t next_link = 0;
     bool shutting_down = false;
     bool draining = false;  // drain(): replaced by a reload
     bool rejected = false;
     bool in_after_event = false;
-    ApnsClientStats counters;
 
     Impl(struct ev_loop* loop_, ConnectionConfig config_, Callback on_response_)
         : loop(loop_), config(std::move(config_)), on_response(std::move(on_response_)), log(config.log),
@@ -116,28 +93,9 @@ struct ApnsClient::Impl final : ConnectionOwner {
           tls(config.tls ? config.tls : std::make_shared<const TlsContext>(tls_options(config))),
           jwt(jwt_cache_for(config)),
           name("apns " + endpoint.authority + " " + std::string(to_string(config.environment))) {
-        ev_init(&timeout_timer, on_timeout_timer);
-        timeout_timer.data = this;
-        ev_init(&kick, on_kick);
-        kick.data = this;
-        ev_init(&shutdown_timer, on_shutdown_timer);
-        shutdown_timer.data = this;
-        for (std::size_t i = 0; i < std::max<std::uint32_t>(1, config.connections); ++i) {
-            auto slot = std::make_unique<Slot>();
-            slot->impl = this;
-            slot->index = i;
-            ev_init(&slot->reconnect_timer, on_reconnect_timer);
-            slot->reconnect_timer.data = slot.get();
-            slots.push_back(std::move(slot));
-        }
-    }
-
-    ~Impl() {
-        ev_timer_stop(loop, &timeout_timer);
-        ev_timer_stop(loop, &kick);
-        ev_timer_stop(loop, &shutdown_timer);
-        for (auto& slot : slots) ev_timer_stop(loop, &slot->reconnect_timer);
-        links.clear();  // connections close silently
+        watchers.bind<&Impl::on_timeout_timer>(timeout_timer, "on_timeout_timer");
+        watchers.bind<&Impl::on_kick>(kick, "on_kick");
+        watchers.bind<&Impl::on_shutdown_timer>(shutdown_timer, "on_shutdown_timer");
     }
 
     // ---- requests ----
@@ -192,18 +150,6 @@ struct ApnsClient::Impl final : ConnectionOwner {
 
     // ---- dispatch ----
 
-    // Round robin over the connections with a free stream, spreading load as Apple asks.
-    Link* pick_link() {
-        for (std::size_t i = 0; i < links.size(); ++i) {
-            Link& link = *links[(next_link + i) % links.size()];
-            if (link.active && link.connection->can_open_stream()) {
-                next_link = (next_link + i + 1) % links.size();
-                return &link;
-            }
-        }
-        return nullptr;
-    }
-
     // A push APNs never processed goes again: here, or back to the caller while draining.
     void send_again(std::uint64_t seq) {
         if (draining) return complete(seq, 0, "NotSent");
@@ -213,7 +159,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
     void dispatch() {
         if (shutting_down || draining) return;
         while (!waiting.empty()) {
-            Link* link = pick_link();
+            ApnsLink* link = pool.pick();
             if (!link) break;
             std::uint64_t seq = waiting.front();
             waiting.pop_front();
@@ -223,7 +169,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
         }
     }
 
-    bool open_stream(Link& link, std::uint64_t seq, Pending& p) {
+    bool open_stream(ApnsLink& link, std::uint64_t seq, Pending& p) {
         // Reused buffers: nghttp2_submit_request copies every name and value (no NO_COPY flags).
         std::string& path = path_buffer;
         path.assign("/3/device/").append(p.request.token);
@@ -258,107 +204,22 @@ struct ApnsClient::Impl final : ConnectionOwner {
 
     // ---- connections ----
 
-    std::vector<ApnsConnection*> open_connections() const {
-        std::vector<ApnsConnection*> out;
-        out.reserve(links.size());
-        for (const auto& link : links) out.push_back(link->connection.get());
-        return out;
-    }
-
-    Link* find_link(ApnsConnection& connection) {
-        for (auto& link : links) {
-            if (link->connection.get() == &connection) return link.get();
-        }
-        return nullptr;
-    }
-
     void ensure_connections() {
         if (shutting_down || draining || waiting.empty()) return;  // lazy: connect when there is something to send
-        for (auto& slot : slots) {
-            if (!slot->link && slot->may_connect) connect(*slot);
-        }
-    }
-
-    void connect(Slot& slot) {
-        auto link = std::make_unique<Link>();
-        link->slot = slot.index;
-        link->connection = std::make_unique<ApnsConnection>(loop, endpoint, *tls, *this, log, next_connection_id++,
-                                                            static_cast<double>(config.ping_interval_s));
-        if (jwt) link->token.emplace(jwt);
-        std::string why;
-        log.info(name + " slot=" + std::to_string(slot.index) + " connecting conn=" +
-                 std::to_string(link->connection->id()));
-        if (!link->connection->start(why)) {
-            log.warn(name + " slot=" + std::to_string(slot.index) + " connect failed: " + why);
-            ++counters.connect_failures;
-            schedule_reconnect(slot, false);
-            return;
-        }
-        slot.link = link.get();
-        links.push_back(std::move(link));
-    }
-
-    // The slot's connection ended or drains: a new one after the backoff. A connection that
-    // served responses ended normally (GOAWAY, idle close): replace it at once and reset the
-    // backoff; one that never did is a failure: wait 1 s, doubling to 60 s.
-    void schedule_reconnect(Slot& slot, bool after_success) {
-        slot.link = nullptr;
-        if (shutting_down || draining) return;
-        double delay = 0;
-        if (after_success) {
-            slot.next_backoff_s = 1;
-        } else {
-            delay = slot.next_backoff_s;
-            slot.next_backoff_s = std::min(max_backoff_s, slot.next_backoff_s * 2);
-        }
-        if (delay <= 0) {
-            slot.may_connect = true;
-            schedule_kick();
-            return;
-        }
-        log.info(name + " slot=" + std::to_string(slot.index) + " reconnect in " + std::to_string(int(delay)) + " s");
-        slot.may_connect = false;
-        ev_timer_stop(loop, &slot.reconnect_timer);
-        ev_timer_set(&slot.reconnect_timer, delay, 0);
-        ev_timer_start(loop, &slot.reconnect_timer);
-    }
-
-    void retire(Link& link, const std::string& why) {
-        if (!link.active) return;
-        link.active = false;
-        Slot& slot = *slots[link.slot];
-        if (slot.link == &link) schedule_reconnect(slot, link.succeeded);
-        link.connection->begin_drain(why);
+        pool.connect_idle_slots();
     }
 
     // ---- ConnectionOwner ----
 
-    void on_connection_ready(ApnsConnection& connection) override {
-        Link* link = find_link(connection);
-        if (link && !link->was_ready) {
-            link->was_ready = true;
-            ++counters.connects;
-        }
-    }
+    void on_connection_ready(ApnsConnection& connection) override { pool.ready(connection); }
 
     void on_goaway(ApnsConnection& connection) override {
         ++counters.goaways;
-        if (Link* link = find_link(connection)) retire(*link, "goaway");
+        if (ApnsLink* link = pool.find(connection)) pool.retire(*link, "goaway");
     }
 
     void on_connection_closed(ApnsConnection& connection, const std::string&) override {
-        auto it = std::find_if(links.begin(), links.end(),
-                               [&](const auto& link) { return link->connection.get() == &connection; });
-        if (it == links.end()) return;
-        Link& link = **it;
-        if (!link.succeeded) ++counters.connect_failures;
-        if (link.active) {
-            link.active = false;
-            Slot& slot = *slots[link.slot];
-            if (slot.link == &link) schedule_reconnect(slot, link.succeeded);
-        }
-        graveyard.push_back(std::move(*it));
-        links.erase(it);
+        pool.closed(connection);
         schedule_kick();
     }
 
@@ -366,7 +227,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
         auto it = pending.find(seq);
         if (it == pending.end()) return;
         Pending& p = it->second;
-        Link* link = p.link ? p.link : find_link(connection);
+        ApnsLink* link = p.link ? p.link : pool.find(connection);
         p.link = nullptr;
         p.stream_id = 0;
         if (result.status == 0) {
@@ -393,10 +254,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
                 }
             }
         }
-        if (link && result.status < 500) {
-            link->succeeded = true;
-            slots[link->slot]->next_backoff_s = 1;
-        }
+        if (link && result.status < 500) pool.succeeded(*link);
         if (result.status == 200) {
             rejected = false;
         } else if (result.status == 403) {
@@ -404,7 +262,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
                 // This connection takes no new token within 20 minutes of its last (429
                 // TooManyProviderTokenUpdates), so the new token goes on a new connection.
                 jwt->expired(p.jwt_generation);
-                retire(*link, "ExpiredProviderToken");
+                pool.retire(*link, "ExpiredProviderToken");
                 if (!p.retried_expired_token) {
                     p.retried_expired_token = true;
                     log.info(name + " ExpiredProviderToken apns-id=" + log_value(result.apns_id) + ": new token, resending");
@@ -418,10 +276,10 @@ struct ApnsClient::Impl final : ConnectionOwner {
         } else if (result.status == 429 && reason == "TooManyProviderTokenUpdates") {
             // This connection keeps refusing our current token: only a new one takes it.
             log.warn(name + " 429 TooManyProviderTokenUpdates apns-id=" + log_value(result.apns_id) + ": reconnecting");
-            if (link) retire(*link, "429 TooManyProviderTokenUpdates");
+            if (link) pool.retire(*link, "429 TooManyProviderTokenUpdates");
         } else if (result.status == 503) {
             log.warn(name + " 503 reason=" + log_value(reason) + " apns-id=" + log_value(result.apns_id) + ": reconnecting");
-            if (link) retire(*link, "503 " + reason);
+            if (link) pool.retire(*link, "503 " + reason);
         } else {
             log.debug(name + " " + std::to_string(result.status) + " reason=" + log_value(reason) + " token=" +
                       log_value(token_prefix(p.request.token)) + " apns-id=" + log_value(result.apns_id));
@@ -439,11 +297,11 @@ struct ApnsClient::Impl final : ConnectionOwner {
             ensure_connections();
             dispatch();
         }
-        // A flush can close a connection, which moves its link out of `links`: iterate a copy.
-        // Closed connections stay alive in the graveyard until the next kick.
-        for (ApnsConnection* connection : open_connections()) connection->flush();
+        // A flush can close a connection, which moves its link out of the pool: iterate a copy.
+        // Closed connections stay alive in the pool's graveyard until the next kick.
+        for (ApnsConnection* connection : pool.open_connections()) connection->flush();
         in_after_event = false;
-        if (!completions.empty() || !graveyard.empty()) schedule_kick();
+        if (!completions.empty() || pool.has_dead()) schedule_kick();
         maybe_finish_shutdown();
     }
 
@@ -463,15 +321,9 @@ struct ApnsClient::Impl final : ConnectionOwner {
         };
     }
 
-    static void on_kick(struct ev_loop* loop, ev_timer* watcher, int) noexcept {
-        auto* self = static_cast<Impl*>(watcher->data);
-        guard_ev(
-            loop,
-            [&] {
-                self->graveyard.clear();  // no connection callback is on the stack here
-                self->after_event();
-            },
-            self->callback_failed("on_kick"));
+    void on_kick(ev_timer&) {
+        pool.bury();  // no connection callback is on the stack here
+        after_event();
     }
 
     void arm_timeout_timer() {
@@ -482,16 +334,10 @@ struct ApnsClient::Impl final : ConnectionOwner {
         ev_timer_start(loop, &timeout_timer);
     }
 
-    static void on_timeout_timer(struct ev_loop* loop, ev_timer* watcher, int) noexcept {
-        auto* self = static_cast<Impl*>(watcher->data);
-        guard_ev(
-            loop,
-            [&] {
-                self->expire_requests();
-                self->arm_timeout_timer();
-                self->after_event();
-            },
-            self->callback_failed("on_timeout_timer"));
+    void on_timeout_timer(ev_timer&) {
+        expire_requests();
+        arm_timeout_timer();
+        after_event();
     }
 
     void expire_requests() {
@@ -501,7 +347,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
             deadlines.pop_front();
             auto it = pending.find(seq);
             if (it == pending.end()) continue;
-            Link* link = it->second.link;
+            ApnsLink* link = it->second.link;
             std::int32_t stream_id = it->second.stream_id;
             ++counters.timeouts;
             log.debug(name + " timeout token=" + log_value(token_prefix(it->second.request.token)) +
@@ -510,17 +356,6 @@ struct ApnsClient::Impl final : ConnectionOwner {
             // RST_STREAM(CANCEL) frees the stream slot; anything the server still sends is ignored.
             if (link) link->connection->cancel(stream_id);
         }
-    }
-
-    static void on_reconnect_timer(struct ev_loop* loop, ev_timer* watcher, int) noexcept {
-        auto* slot = static_cast<Slot*>(watcher->data);
-        guard_ev(
-            loop,
-            [&] {
-                slot->may_connect = true;
-                slot->impl->after_event();
-            },
-            slot->impl->callback_failed("on_reconnect_timer"));
     }
 
     // ---- drain (a reload replaced this client) ----
@@ -536,15 +371,11 @@ struct ApnsClient::Impl final : ConnectionOwner {
             auto it = pending.find(seq);
             if (it != pending.end() && !it->second.link) complete(seq, 0, "NotSent");
         }
-        for (auto& slot : slots) ev_timer_stop(loop, &slot->reconnect_timer);
-        for (auto& link : links) {
-            link->active = false;
-            link->connection->begin_drain("reload");
-        }
+        pool.stop("reload");
         schedule_kick();
     }
 
-    bool drained() const noexcept { return pending.empty() && completions.empty() && links.empty(); }
+    bool drained() const noexcept { return pending.empty() && completions.empty() && pool.empty(); }
 
     // ---- shutdown ----
 
@@ -557,42 +388,31 @@ struct ApnsClient::Impl final : ConnectionOwner {
             if (it != pending.end() && !it->second.link) complete(seq, 0, "Shutdown");
         }
         waiting.clear();
-        for (auto& slot : slots) ev_timer_stop(loop, &slot->reconnect_timer);
-        for (auto& link : links) {
-            link->active = false;
-            link->connection->begin_drain("shutdown");
-        }
+        pool.stop("shutdown");
         ev_timer_set(&shutdown_timer, deadline_ms / 1000.0, 0);
         ev_timer_start(loop, &shutdown_timer);
         schedule_kick();
     }
 
-    static void on_shutdown_timer(struct ev_loop* loop, ev_timer* watcher, int) noexcept {
-        auto* self = static_cast<Impl*>(watcher->data);
-        guard_ev(
-            loop,
-            [&] {
-                for (ApnsConnection* connection : self->open_connections())
-                    connection->close("shutdown deadline passed");
-                for (auto& [seq, p] : self->pending) {  // whatever no connection reported
-                    PushResponse response;
-                    response.tag = p.request.tag;
-                    response.reason = "Shutdown";
-                    self->completions.push_back(std::move(response));
-                }
-                self->pending.clear();
-                self->after_event();
-            },
-            self->callback_failed("on_shutdown_timer"));
+    void on_shutdown_timer(ev_timer&) {
+        pool.close_all("shutdown deadline passed");
+        for (auto& [seq, p] : pending) {  // whatever no connection reported
+            PushResponse response;
+            response.tag = p.request.tag;
+            response.reason = "Shutdown";
+            completions.push_back(std::move(response));
+        }
+        pending.clear();
+        after_event();
     }
 
     void maybe_finish_shutdown() {
-        if (!shutting_down || !pending.empty() || !completions.empty() || !links.empty()) return;
+        if (!shutting_down || !pending.empty() || !completions.empty() || !pool.empty()) return;
         // Nothing of ours stays active, so the caller's ev_run can end.
         ev_timer_stop(loop, &shutdown_timer);
         ev_timer_stop(loop, &timeout_timer);
         deadlines.clear();
-        if (!graveyard.empty()) schedule_kick();
+        if (pool.has_dead()) schedule_kick();
     }
 };
 

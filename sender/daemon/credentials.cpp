@@ -1,12 +1,9 @@
 #include "sender/daemon/credentials.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -69,23 +66,7 @@ std::size_t owner_of(const Config& config, const AppAuth& auth) {
     fail(config, app, "key_file", auth.key_file_line, e.what());
 }
 
-struct X509Free {
-    void operator()(X509* cert) const noexcept { X509_free(cert); }
-};
-
 }  // namespace
-
-std::int64_t certificate_not_after(const std::string& cert_file) {
-    const std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(cert_file.c_str(), "rb"), &std::fclose);
-    if (!file) throw std::runtime_error("cannot read " + cert_file + " (" + std::strerror(errno) + ")");
-    const std::unique_ptr<X509, X509Free> cert(PEM_read_X509(file.get(), nullptr, nullptr, nullptr));
-    if (!cert) throw std::runtime_error(cert_file + " holds no PEM certificate: " + openssl_error_text());
-    std::tm tm{};
-    if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) {
-        throw std::runtime_error(cert_file + ": unreadable notAfter date");
-    }
-    return static_cast<std::int64_t>(timegm(&tm));
-}
 
 std::vector<CredentialExpiry> load_credentials(const Config& config, Routes& routes) {
     // One signer per (team, key id, key bytes): the production and sandbox connections of an app

@@ -24,8 +24,4 @@ struct CredentialExpiry {
 // file that cannot be used. Returns the expiry of every app's client certificate.
 std::vector<CredentialExpiry> load_credentials(const Config& config, Routes& routes);
 
-// The notAfter of the first certificate in a PEM file, as Unix seconds; throws
-// std::runtime_error naming the file.
-std::int64_t certificate_not_after(const std::string& cert_file);
-
 }  // namespace pushsync::sender

@@ -43,7 +43,7 @@ void warn_about_setup(const Config& config, Logger& log) {
         log.warn("secrets.key_file_readable",
                  "bundle_id=" + log_value(app.bundle_id) + " key_file=" + log_value(key) + " mode=" +
                      file_modes::octal(st.st_mode) +
-                     " why=\"readable by group or others: only the sender's user should read APNs keys (chmod 0600)\"");
+                     " why=\"readable by group or others: only the sender's user should read its keys (owner pushsync, chmod 0400)\"");
     }
     if (!config.apns.ca_file.empty()) {
         for (const std::string* url : {&config.apns.production, &config.apns.sandbox}) {

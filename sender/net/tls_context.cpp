@@ -2,9 +2,15 @@
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
 #include <stdexcept>
 
 namespace pushsync::sender {
@@ -16,6 +22,26 @@ std::string openssl_error_text() {
     char buf[256];
     ERR_error_string_n(code, buf, sizeof buf);
     return buf;
+}
+
+namespace {
+
+struct X509Free {
+    void operator()(X509* cert) const noexcept { X509_free(cert); }
+};
+
+}  // namespace
+
+std::int64_t certificate_not_after(const std::string& cert_file) {
+    const std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(cert_file.c_str(), "rb"), &std::fclose);
+    if (!file) throw std::runtime_error("cannot read " + cert_file + " (" + std::strerror(errno) + ")");
+    const std::unique_ptr<X509, X509Free> cert(PEM_read_X509(file.get(), nullptr, nullptr, nullptr));
+    if (!cert) throw std::runtime_error(cert_file + " holds no PEM certificate: " + openssl_error_text());
+    std::tm tm{};
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) {
+        throw std::runtime_error(cert_file + ": unreadable notAfter date");
+    }
+    return static_cast<std::int64_t>(timegm(&tm));
 }
 
 void TlsContext::Free::operator()(ssl_ctx_st* ctx) const noexcept { SSL_CTX_free(ctx); }

@@ -1,6 +1,7 @@
 #pragma once
 // The client TLS context for APNs connections: TLS 1.2+, ALPN h2, peer verification against the
 // system CAs plus an optional extra CA file, and the client certificate for certificate auth.
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -47,5 +48,9 @@ private:
 
 // The last OpenSSL error queue entry as text, clearing the queue.
 std::string openssl_error_text();
+
+// The notAfter of the first certificate in a PEM file, as Unix seconds; throws
+// std::runtime_error naming the file.
+std::int64_t certificate_not_after(const std::string& cert_file);
 
 }  // namespace pushsync::sender

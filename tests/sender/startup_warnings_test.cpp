@@ -49,6 +49,8 @@ TEST(StartupWarnings, AKeyFileReadableByGroupOrOthersIsWarnedOnce) {
             char octal[32];
             std::snprintf(octal, sizeof octal, "mode=%04o", static_cast<unsigned>(mode));
             EXPECT_EQ(c.count(octal), 1u) << c.lines[0];
+            // The one mode the docs and conf/ name too.
+            EXPECT_EQ(c.count("(owner pushsync, chmod 0400)"), 1u) << c.lines[0];
         }
     }
 }

@@ -1,0 +1,108 @@
+#pragma once
+// An ApnsClient's connections: `apns.connections` slots, each holding at most one open
+// connection and reconnecting with backoff (1 s doubling to 60 s; at once, and reset, after a
+// connection that served responses), the round robin over connections with a free stream, and
+// the retiring (drain, then close) and burying of connections. What goes on the streams is the
+// client's (client.cpp); the pool only keeps the connections.
+#include <ev.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sender/apns/client.hpp"
+#include "sender/apns/connection.hpp"
+#include "sender/apns/jwt.hpp"
+#include "sender/loop_watcher.hpp"
+
+namespace pushsync::sender {
+
+// One HTTP/2 connection and what the client tracks about it.
+struct ApnsLink {
+    std::unique_ptr<ApnsConnection> connection;
+    std::optional<ConnectionToken> token;  // token auth only
+    std::string bearer;                    // "bearer <jwt>" of bearer_generation
+    std::uint64_t bearer_generation = 0;
+    std::size_t slot = 0;
+    bool active = true;      // the slot's current connection (not draining, not closed)
+    bool was_ready = false;
+    bool succeeded = false;  // served a response below 500
+};
+
+class ConnectionPool {
+public:
+    struct Deps {
+        struct ev_loop* loop;
+        const Endpoint& endpoint;
+        const TlsContext& tls;
+        std::shared_ptr<JwtCache> jwt;  // null: certificate auth
+        ConnectionOwner& owner;         // gets every connection's events
+        const ApnsLogger& log;
+        const std::string& name;  // the client's, leading every log line
+        ApnsClientStats& counters;
+        std::function<void()> kick;            // a slot may connect again at once
+        std::function<void()> reconnect_due;   // a slot's backoff passed (from its timer)
+    };
+    ConnectionPool(Deps deps, std::uint32_t connections, double ping_interval_s);
+    ConnectionPool(const ConnectionPool&) = delete;
+    ConnectionPool& operator=(const ConnectionPool&) = delete;
+    ~ConnectionPool();  // connections close silently
+
+    // Round robin over the active connections with a free stream, spreading load as Apple asks.
+    ApnsLink* pick();
+    ApnsLink* find(ApnsConnection& connection);
+    // Copies: a flush or close can move a link out of the pool.
+    std::vector<ApnsConnection*> open_connections() const;
+    bool empty() const noexcept { return links_.empty(); }
+
+    // Every slot without a connection whose backoff has passed connects.
+    void connect_idle_slots();
+    // No new streams on it; it closes once its streams end and its slot reconnects.
+    void retire(ApnsLink& link, const std::string& why);
+    // Never reconnect again; every connection drains (a reload replaced the client, or shutdown).
+    void stop(const std::string& why);
+    void close_all(const std::string& why);
+
+    // ApnsConnection's events, the pool's part of them.
+    void ready(ApnsConnection& connection);
+    void succeeded(ApnsLink& link);  // a response below 500: the slot's backoff starts over
+    // The link goes to the graveyard, freed by bury() outside the connection's own callbacks.
+    void closed(ApnsConnection& connection);
+    bool has_dead() const noexcept { return !graveyard_.empty(); }
+    void bury() noexcept { graveyard_.clear(); }
+
+    auto callback_failed(const char* callback) noexcept {
+        return [this, callback](const std::string& what) {
+            deps_.log.error(deps_.name + " callback " + callback + " failed: " + what + "; stopping the event loop");
+        };
+    }
+
+private:
+    // One of config.connections positions, reconnecting with backoff.
+    struct Slot {
+        std::size_t index = 0;
+        ApnsLink* link = nullptr;
+        ev_timer reconnect_timer{};
+        bool may_connect = true;
+        double next_backoff_s = 1;
+    };
+
+    void connect(Slot& slot);
+    void schedule_reconnect(Slot& slot, bool after_success);
+    void on_reconnect_timer(ev_timer& timer);
+
+    Deps deps_;
+    double ping_interval_s_;
+    std::vector<std::unique_ptr<Slot>> slots_;
+    std::vector<std::unique_ptr<ApnsLink>> links_;      // open or draining connections
+    std::vector<std::unique_ptr<ApnsLink>> graveyard_;  // closed; freed outside their own callbacks
+    LoopWatchers<ConnectionPool> watchers_{deps_.loop, *this};  // the slots' reconnect timers
+    std::uint64_t next_connection_id_ = 1;
+    std::size_t next_link_ = 0;
+    bool stopped_ = false;
+};
+
+}  // namespace pushsync::sender
