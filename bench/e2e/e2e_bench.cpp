@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/e2e/load_generator.hpp"
+#include "bench/fail_loudly.hpp"
 #include "bench/h2load_reference.hpp"
 #include "bench/options.hpp"
 #include "bench/proc_stat.hpp"
@@ -130,11 +131,11 @@ private:
                                              "com.example.app", Environment::production, ""});
             }
             if (batch.size() >= 30000) {
-                store.register_devices(batch, now_unix_ms());
+                bench::register_or_fail(store, batch, now_unix_ms());
                 batch.clear();
             }
         }
-        if (!batch.empty()) store.register_devices(batch, now_unix_ms());
+        if (!batch.empty()) bench::register_or_fail(store, batch, now_unix_ms());
     }
 
     ApnsSimFixture sim_;
@@ -260,7 +261,11 @@ Phase run_phase(const System& system, const Settings& settings, double rate, dou
     // Idle within 2 s of the last notify: a backlog that takes longer means the rate was not kept.
     phase.settled = wait_idle(system, Ms(2000));
     phase.drain_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sent_end).count();
-    if (!phase.settled) wait_idle(system, Ms(120000));
+    if (!phase.settled && !wait_idle(system, Ms(120000))) {
+        throw bench::Failure("timed out: the sender was not idle 120 s after the last notify at " +
+                             std::to_string(static_cast<long>(rate)) + "/s (queue depth " +
+                             std::to_string(system.counter(Counter::pushes_sent)) + " pushes sent)");
+    }
     phase.pushes_failed = system.counter(Counter::pushes_failed) - failed0;
     phase.nginx_cpu_ms = nginx_cpu(system.nginx()) - nginx0;
     phase.sender_cpu_ms = cpu_ms(system.sender_pid()) - sender0;
@@ -424,6 +429,13 @@ int main(int argc, char** argv) {
         if (at_rate.deliveries.stale_devices != 0) {
             std::fprintf(stderr, "e2e_bench: %llu devices did not get their group's newest tail in the latency run\n",
                          static_cast<unsigned long long>(at_rate.deliveries.stale_devices));
+            return 1;
+        }
+        if (at_rate.load.accepted != at_rate.load.sent) {
+            std::fprintf(stderr, "e2e_bench: %llu of %llu notifies accepted in the latency run\n",
+                         static_cast<unsigned long long>(at_rate.load.accepted),
+                         static_cast<unsigned long long>(at_rate.load.sent));
+            return 1;
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "e2e_bench: %s\n", e.what());

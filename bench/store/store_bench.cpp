@@ -9,7 +9,9 @@
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -183,6 +185,91 @@ void BM_FanOut(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<std::int64_t>(visited));
 }
 BENCHMARK(BM_FanOut)->ArgName("devices")->Arg(5)->Arg(10'000)->Unit(benchmark::kMicrosecond);
+
+// gc beside registrations (issue 25 §6): state.range(0) devices, every other one (in token order
+// scattered) last seen long ago. One thread registers new tokens one at a time, as fast as it can;
+// first for a while without gc, then while Store::gc removes the expired half. Counters: the
+// registrations' p50/p99/max latency in µs without and with gc, gc's seconds and devices removed.
+// sync: interval, so a registration's latency is the writer lock it waits for, not the disk's
+// fsync of the day. A gc that removed other than the expired half is an error (ctest's
+// bench_smoke fails on it).
+void BM_GcWhileRegistering(benchmark::State& state) {
+    BenchDir dir;
+    Store store(options_for(dir, Mode::interval));
+    const auto devices = static_cast<std::uint64_t>(state.range(0));
+    constexpr std::int64_t old_ms = 1'000'000'000'000, now_ms = 1'764'147'600'000, cutoff_ms = 1'500'000'000'000;
+    {
+        std::vector<Registration> expired, fresh;
+        std::uint64_t next = 0;
+        for (std::uint64_t n = 0; n < devices; ++n) {
+            auto batch = make_batch(next, 1);
+            (n % 2 == 0 ? expired : fresh).push_back(std::move(batch.front()));
+            if (expired.size() + fresh.size() == 20'000 || n + 1 == devices) {
+                store.register_devices(expired, old_ms);
+                store.register_devices(fresh, now_ms);
+                expired.clear();
+                fresh.clear();
+            }
+        }
+        store.sync();
+    }
+    const std::uint64_t expect_removed = (devices + 1) / 2;
+    std::uint64_t next = 1ull << 40;  // tokens apart from the stored ones
+    const auto percentile = [](std::vector<double>& v, double p) {
+        if (v.empty()) return -1.0;
+        std::sort(v.begin(), v.end());
+        return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+    };
+    const auto register_one = [&](std::vector<double>& latencies_us) {
+        auto batch = make_batch(next, 1);
+        const auto t0 = std::chrono::steady_clock::now();
+        store.register_devices(batch, now_ms);
+        latencies_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    };
+    for (auto _ : state) {
+        std::vector<double> without, with;
+        const auto baseline_for = std::chrono::milliseconds(devices >= 100'000 ? 3000 : 300);
+        for (const auto t0 = std::chrono::steady_clock::now(); std::chrono::steady_clock::now() - t0 < baseline_for;)
+            register_one(without);
+        std::atomic<bool> gc_done{false};
+        std::size_t removed = 0;
+        double gc_seconds = 0;
+        std::thread gc([&] {
+            const auto t0 = std::chrono::steady_clock::now();
+            removed = store.gc(cutoff_ms, false);
+            gc_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            gc_done = true;
+        });
+        while (!gc_done) register_one(with);
+        gc.join();
+        if (removed != expect_removed) {
+            state.SkipWithError(("gc removed " + std::to_string(removed) + " of " + std::to_string(expect_removed) +
+                                 " expired devices").c_str());
+            return;
+        }
+        if (with.empty()) {
+            state.SkipWithError("no registration ran during gc");
+            return;
+        }
+        state.counters["regs_no_gc"] = static_cast<double>(without.size());
+        state.counters["p50_us_no_gc"] = percentile(without, 0.50);
+        state.counters["p99_us_no_gc"] = percentile(without, 0.99);
+        state.counters["max_us_no_gc"] = without.empty() ? -1 : without.back();
+        state.counters["regs_gc"] = static_cast<double>(with.size());
+        state.counters["p50_us_gc"] = percentile(with, 0.50);
+        state.counters["p99_us_gc"] = percentile(with, 0.99);
+        state.counters["max_us_gc"] = with.back();
+        state.counters["gc_s"] = gc_seconds;
+        state.counters["removed"] = static_cast<double>(removed);
+    }
+}
+BENCHMARK(BM_GcWhileRegistering)
+    ->ArgName("devices")
+    ->Arg(20'000)
+    ->Arg(1'000'000)
+    ->Iterations(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
