@@ -132,7 +132,8 @@ TEST(ModuleListing, LimitPagesAndBadLimitsOrCursorsAre400) {
     seed_store(nginx, "h", tokens(3, 3));
     nginx.start();
     std::vector<std::string> in_order;  // the listing's one order (contract 1.2: not the tokens')
-    for (const auto& e : json_of(nginx.request("GET", "/v1/groups/g/devices"))["devices"]) in_order.push_back(e["token_prefix"]);
+    const auto whole = json_of(nginx.request("GET", "/v1/groups/g/devices"));
+    for (const auto& e : whole["devices"]) in_order.push_back(e["token_prefix"]);
     ASSERT_EQ(in_order.size(), 5u);
 
     std::string cursor;
