@@ -2,6 +2,7 @@
 // here are the request lifecycle (body reading, the group-commit hand-off) and the answers.
 #include "ngx_module/handler.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <variant>
@@ -114,25 +115,29 @@ bool push_enabled(ngx_http_request_t* r, const LocConf& lcf) {
     return !(v.empty() || v == "off" || v == "0");
 }
 
-// One page of a group, in one read transaction of at most `limit` devices.
+// One page of a group, in one read transaction of at most `limit` devices, in the store's keyed
+// order (contract 1.2). The cursor's key comes from the store too, so a cursor made by one worker
+// continues on any other, after a reload and after a restart.
 ngx_int_t list_group(ngx_http_request_t* r, WorkerState& worker, const api::Route& route) {
     if (const ngx_int_t rc = ngx_http_discard_request_body(r); rc != NGX_OK) return rc;
     auto parsed = api::parse_list_query(view(r->args));
     if (auto* error = std::get_if<ApiError>(&parsed)) return send_error(r, *error);
     const auto& query = std::get<api::ListQuery>(parsed);
-    const api::CursorKey& key = main_conf(r)->cursor_key;
+    Store* store = worker.store();
+    if (store == nullptr) return send_error(r, make_error(ErrorCode::store_unavailable));
+    api::CursorKey key{};
+    const std::string& store_key = store->cursor_key();
+    std::copy_n(store_key.begin(), std::min(store_key.size(), key.size()), key.begin());
     std::string after;
     if (!query.cursor.empty()) {
         auto token = api::open_cursor(key, route.group, query.cursor);
         if (!token) return send_error(r, make_error(ErrorCode::invalid_field, "cursor is not the next of a page of this group"));
         after = std::move(*token);
     }
-    Store* store = worker.store();
-    if (store == nullptr) return send_error(r, make_error(ErrorCode::store_unavailable));
     std::vector<Device> devices;
     devices.reserve(query.limit);
-    const auto last = store->for_each_in_group(route.group, after, query.limit,
-                                               [&devices](const Device& device) { devices.push_back(device); });
+    const auto last = store->list_page(route.group, after, query.limit,
+                                       [&devices](const Device& device) { devices.push_back(device); });
     // An empty page past the end of a group that still exists is a page; no group at all is 404.
     if (devices.empty() && store->group_info(route.group, {}).devices == 0) {
         return send_error(r, make_error(ErrorCode::unknown_group));
@@ -152,7 +157,14 @@ ngx_int_t notify(ngx_http_request_t* r, WorkerState& worker, const api::Route& r
     if (info.devices == 0) return send_error(r, make_error(ErrorCode::unknown_group));
     ngx_log_t* log = r->connection->log;
     const LocConf& lcf = *loc_conf(r);
-    if (!request.origin.empty() && !info.origin_member && lcf.require_origin) {
+    // With the directive on, a notify must come from a member: one without origin would reach the
+    // whole group on nothing but its id. After the unknown_group answer, so the refusal tells a
+    // stranger nothing a 404 would not.
+    if (lcf.require_origin && request.origin.empty()) {
+        ngx_log_error(NGX_LOG_WARN, log, 0, "pushsync: notify refused group=%V no origin", LogText(route.group).get());
+        return send_error(r, make_error(ErrorCode::origin_required));
+    }
+    if (lcf.require_origin && !info.origin_member) {
         ngx_log_error(NGX_LOG_WARN, log, 0, "pushsync: notify refused group=%V origin=%V not a member",
                       LogText(route.group).get(), LogText(token_prefix(request.origin)).get());
         return send_error(r, make_error(ErrorCode::origin_not_member));

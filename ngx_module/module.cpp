@@ -199,16 +199,6 @@ char* init_main_conf(ngx_conf_t* cf, void* conf) noexcept {
     if (mcf->config == nullptr) {
         return conf_error(cf, "pushsync_api, pushsync_status, pushsync_metrics and pushsync_admin need \"pushsync_config FILE;\" in http{}");
     }
-    const bool keyed = guard(
-        [mcf] {
-            mcf->cursor_key = api::random_cursor_key();
-            return true;
-        },
-        [cf](const Failure& f) noexcept {
-            conf_error(cf, f.what);
-            return false;
-        });
-    if (!keyed) return static_cast<char*>(NGX_CONF_ERROR);
     // The thread pool must exist before workers start: registered now, created by nginx.
     mcf->thread_pool = ngx_thread_pool_add(cf, mcf->thread_pool_name.len ? &mcf->thread_pool_name : nullptr);
     if (mcf->thread_pool == nullptr) return static_cast<char*>(NGX_CONF_ERROR);

@@ -7,7 +7,6 @@
 #include <type_traits>
 #include <utility>
 
-#include "ngx_module/api/cursor.hpp"
 #include "ngx_module/ngx_headers.hpp"
 #include "shared/config/config.hpp"
 
@@ -32,9 +31,6 @@ struct MainConf {
     WorkerState* worker;               // set in the worker by init_process; owned by the cycle pool
     const ShardRing* ring_now;         // pushsync_front_rings (a front nginx); in the conf pool
     const ShardRing* ring_next;
-    // Seals listing cursors. Made by the master with the configuration, so every worker shares it;
-    // a reload makes a new one (older cursors then answer 400 and the client starts over).
-    api::CursorKey cursor_key;
 };
 
 // kind_front: pushsync_front; — the location's paths are the API's, so $pushsync_group reads the

@@ -1,7 +1,11 @@
 #include "shared/store/codec.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 
 namespace pushsync::store_codec {
 namespace {
@@ -167,6 +171,22 @@ std::pair<std::string_view, std::string_view> split_group_key(std::string_view k
     auto separator = key.find('\0');
     if (separator == std::string_view::npos || separator == 0) corrupt("group index key without separator");
     return {key.substr(0, separator), key.substr(separator + 1)};
+}
+
+std::string derived_key(std::string_view secret, std::string_view label) {
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+             reinterpret_cast<const unsigned char*>(label.data()), label.size(), mac, &length) == nullptr) {
+        throw std::runtime_error("HMAC-SHA-256 failed");
+    }
+    return std::string(reinterpret_cast<const char*>(mac), length);
+}
+
+std::string order_key(std::string_view group, std::string_view secret, std::string_view token) {
+    std::string key = group_prefix(group);
+    key.append(derived_key(secret, token));
+    return key;
 }
 
 }  // namespace pushsync::store_codec

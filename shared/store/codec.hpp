@@ -13,8 +13,15 @@
 namespace pushsync::store_codec {
 
 // The meta database's key for the schema version, and the version this code writes and reads.
+// Version 2 added the listing order (`group_order` and the meta's `list_secret`); a writer opening
+// a version 1 store fills them in place, and version 1 code refuses a version 2 store, whose
+// listing order it would not keep.
 inline constexpr std::string_view schema_version_key = "schema_version";
-inline constexpr std::uint32_t schema_version = 1;
+inline constexpr std::uint32_t schema_version = 2;
+
+// The meta database's key for the listing secret: 32 random bytes made once by the first writer.
+inline constexpr std::string_view list_secret_key = "list_secret";
+inline constexpr std::size_t list_secret_bytes = 32;
 
 // Field helpers shared by every record layout (shared/store/codec.cpp, shared/store/stats.cpp).
 [[noreturn]] void corrupt(std::string_view what);  // throws StoreError{corrupt}
@@ -58,5 +65,12 @@ std::string group_prefix(std::string_view group);
 std::string group_key(std::string_view group, std::string_view token);
 // {group, token}; throws corrupt when there is no separator.
 std::pair<std::string_view, std::string_view> split_group_key(std::string_view key);
+
+// The listing order's key (http-api.md 1.2): `group \0 HMAC-SHA-256(secret, token)`, so a group's
+// listing is one prefix scan in an order that tells nothing of the tokens to whoever does not hold
+// the secret. `secret` is list_secret_bytes long. Throws std::runtime_error if OpenSSL fails.
+std::string order_key(std::string_view group, std::string_view secret, std::string_view token);
+// HMAC-SHA-256(secret, label): a key for another purpose made from the listing secret.
+std::string derived_key(std::string_view secret, std::string_view label);
 
 }  // namespace pushsync::store_codec

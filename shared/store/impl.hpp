@@ -25,7 +25,14 @@ struct Store::Impl {
     MDB_dbi devices = 0;       // token -> device record (store_codec)
     MDB_dbi groups = 0;        // group \0 token -> empty
     MDB_dbi group_counts = 0;  // group -> u64 device count, kept in step with `groups`
-    MDB_dbi meta = 0;          // schema_version -> u32
+    MDB_dbi meta = 0;          // schema_version -> u32, list_secret -> 32 bytes
+    // The API's listing order (schema 2): group \0 HMAC(list_secret, token) -> token, kept in step
+    // with `groups`. A read-only open of a version 1 store finds none: keyed_order is false and
+    // list_page walks `groups` in token order.
+    MDB_dbi group_order = 0;
+    bool keyed_order = false;
+    std::string list_secret;   // codec::list_secret_bytes; empty without keyed_order
+    std::string cursor_key;    // derived from list_secret (a random one without it)
     MDB_dbi outbox = 0;        // big-endian id -> outbox entry
     MDB_dbi sent = 0;          // token -> the newest tail pushed to it
     // Delivery statistics (shared/store/stats.cpp). A read-only open of a store that no writer of this
@@ -45,6 +52,10 @@ struct Store::Impl {
     // Opens the named databases and checks the schema. Without `create`: false when the store is
     // not initialised yet. Throws StoreError{newer_schema}.
     bool open_databases(bool create);
+    // The listing order's index and secret (schema 2) inside open_databases' transaction. Without
+    // `create`: false when a writer must make or refill them first.
+    bool open_listing_order(lmdb::Txn& txn, bool create);
+    std::string order_key(std::string_view group, std::string_view token) const;
 
     // Throws StoreError{full} when less than options.reserve_percent of the map is free. Called
     // inside a write transaction, whose writer lock makes the snapshot it reads the current state.

@@ -3,6 +3,7 @@
 // shared/store/admin.cpp.
 #include "shared/store/store.hpp"
 
+#include <openssl/rand.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -184,21 +185,87 @@ bool Store::Impl::open_databases(bool create) {
         *dbi = *opened;
     }
     auto version = txn.find(meta, codec::schema_version_key);
+    std::uint32_t stored = 0;
     if (version) {
-        auto stored = codec::decode_u32(*version, "schema version");
+        stored = codec::decode_u32(*version, "schema version");
         if (stored > codec::schema_version) {
             throw StoreError(StoreErrc::newer_schema,
                              "store " + path + ": written by a newer pushsync (schema " + std::to_string(stored) +
                                  ", this build reads up to " + std::to_string(codec::schema_version) + ")");
         }
-    } else if (create) {
-        txn.put(meta, codec::schema_version_key, codec::encode_u32(codec::schema_version));
-    } else {
+    } else if (!create) {
         return false;
+    }
+    if (!create && !options.read_only && stored != codec::schema_version) return false;  // upgraded below
+    if (!open_listing_order(txn, create)) return false;
+    if (create && stored != codec::schema_version) {
+        txn.put(meta, codec::schema_version_key, codec::encode_u32(codec::schema_version));
     }
     // Committing (even a read transaction) keeps the database handles for later transactions.
     txn.commit();
     return true;
+}
+
+bool Store::Impl::open_listing_order(lmdb::Txn& txn, bool create) {
+    auto opened = open_dbi(txn, "group_order", create);
+    if (opened) group_order = *opened;
+    // A copy: a view into a write transaction's pages may move with its next write.
+    std::optional<std::string> secret;
+    if (auto found = txn.find(meta, codec::list_secret_key)) secret.emplace(*found);
+    if (secret && secret->size() != codec::list_secret_bytes) {
+        throw StoreError(StoreErrc::corrupt, "store " + options.path + ": the listing secret is " +
+                                                 std::to_string(secret->size()) + " bytes, not " +
+                                                 std::to_string(codec::list_secret_bytes));
+    }
+    // Kept in step with `groups` by every write of this version. A count that differs means a
+    // writer of version 1 wrote since (a process still running through an upgrade): the next
+    // writer to open the store fills the order again, so a listing never misses a device.
+    const bool in_step = opened && secret && txn.entries(groups) == txn.entries(group_order);
+    if (!create) {
+        if (!in_step && !options.read_only) return false;
+        keyed_order = opened && secret;
+        if (keyed_order) list_secret.assign(*secret);
+    }
+    if (create) {
+        if (!secret) {
+            std::string made(codec::list_secret_bytes, '\0');
+            if (RAND_bytes(reinterpret_cast<unsigned char*>(made.data()), static_cast<int>(made.size())) != 1) {
+                throw StoreError(StoreErrc::unavailable, "store " + options.path + ": no random source for the listing secret");
+            }
+            txn.put(meta, codec::list_secret_key, made);
+            secret = std::move(made);
+        }
+        if (!in_step) {
+            // Fills the order from `groups`, in this one transaction: a store of version 1 upgraded in
+            // place, or one a version 1 writer changed since.
+            lmdb::check(mdb_drop(txn.get(), group_order, 0), "empty database group_order", options.path);
+            // Written while walking `groups`: a cursor of one database is not moved by writes to another.
+            lmdb::Cursor cursor(txn, groups);
+            std::size_t made = 0;
+            for (bool more = cursor.first(); more; more = cursor.next(), ++made) {
+                const auto [group, token] = codec::split_group_key(cursor.key());
+                txn.put(group_order, codec::order_key(group, *secret, token), token);
+            }
+            if (made > 0) {
+                std::fprintf(stderr, "pushsync store %s: listing order made for %zu device(s)\n", options.path.c_str(), made);
+            }
+        }
+        keyed_order = true;
+        list_secret.assign(*secret);
+    }
+    if (keyed_order) {
+        cursor_key = codec::derived_key(list_secret, "pushsync listing cursor");
+    } else {
+        cursor_key.assign(codec::list_secret_bytes, '\0');
+        if (RAND_bytes(reinterpret_cast<unsigned char*>(cursor_key.data()), static_cast<int>(cursor_key.size())) != 1) {
+            throw StoreError(StoreErrc::unavailable, "store " + options.path + ": no random source");
+        }
+    }
+    return true;
+}
+
+std::string Store::Impl::order_key(std::string_view group, std::string_view token) const {
+    return codec::order_key(group, list_secret, token);
 }
 
 Store::Impl::~Impl() {
@@ -217,6 +284,7 @@ std::optional<Device> Store::Impl::find_device(const lmdb::Txn& txn, std::string
 
 void Store::Impl::add_to_group(lmdb::Txn& txn, std::string_view group, std::string_view token) const {
     if (!txn.put_if_absent(groups, codec::group_key(group, token), {})) return;
+    txn.put(group_order, order_key(group, token), token);
     auto count = txn.find(group_counts, group);
     std::uint64_t devices_now = count ? codec::decode_u64(*count, "group count") + 1 : 1;
     txn.put(group_counts, group, codec::encode_u64(devices_now));
@@ -224,6 +292,7 @@ void Store::Impl::add_to_group(lmdb::Txn& txn, std::string_view group, std::stri
 
 void Store::Impl::remove_from_group(lmdb::Txn& txn, std::string_view group, std::string_view token) const {
     if (!txn.erase(groups, codec::group_key(group, token))) return;
+    txn.erase(group_order, order_key(group, token));
     auto count = txn.find(group_counts, group);
     std::uint64_t devices_before = count ? codec::decode_u64(*count, "group count") : 0;
     // A group exists while it has a device (docs/api.md): its count goes with its last device.
@@ -383,6 +452,28 @@ std::optional<std::string> Store::for_each_in_group(std::string_view group, std:
         if (auto device = impl_->find_device(txn, last)) visit(*device);
     }
     return std::nullopt;
+}
+
+std::optional<std::string> Store::list_page(std::string_view group, std::string_view after, std::size_t limit,
+                                            const std::function<void(const Device&)>& visit) const {
+    if (!impl_->keyed_order) return for_each_in_group(group, after, limit, visit);
+    auto txn = impl_->read();
+    lmdb::Cursor cursor(txn, impl_->group_order);
+    const std::string prefix = codec::group_prefix(group);
+    const std::string start = after.empty() ? prefix : impl_->order_key(group, after);
+    bool more = cursor.seek(start);
+    if (more && !after.empty() && cursor.key() == start) more = cursor.next();
+    std::string last;
+    for (std::size_t seen = 0; more && cursor.key().starts_with(prefix); more = cursor.next(), ++seen) {
+        if (seen == limit && limit != 0) return last;
+        last.assign(cursor.value());
+        if (auto device = impl_->find_device(txn, last)) visit(*device);
+    }
+    return std::nullopt;
+}
+
+const std::string& Store::cursor_key() const noexcept {
+    return impl_->cursor_key;
 }
 
 GroupInfo Store::group_info(std::string_view group, std::string_view origin) const {

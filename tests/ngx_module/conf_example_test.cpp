@@ -52,7 +52,10 @@ TEST(ConfExample, NginxConfServesTheApiOverTls) {
     EXPECT_EQ(r.protocol, "HTTP/2");
     EXPECT_TRUE(stored_device(nginx.store_path(), token));
     r = nginx.request("POST", "/v1/groups/g-7c1e/notify", R"({"tail":"T-1"})", {}, Protocol::h2_tls);
-    EXPECT_TRUE(answers(r, 202));  // no origin: require_origin does not apply
+    EXPECT_TRUE(answers(r, 403, "origin_required"));  // the example has pushsync_require_origin on
+    r = nginx.request("POST", "/v1/groups/g-7c1e/notify", R"({"tail":"T-1","origin":")" + token + "\"}",
+                      {}, Protocol::h2_tls);
+    EXPECT_TRUE(answers(r, 200));  // its only device made the change: nothing to notify
     r = nginx.request("POST", "/v1/groups/g-7c1e/notify",
                       R"({"tail":"T-1","origin":"3f9a0000000000000000000000000009"})", {}, Protocol::h2_tls);
     EXPECT_TRUE(answers(r, 403, "origin_not_member"));

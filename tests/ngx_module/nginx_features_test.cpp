@@ -104,7 +104,7 @@ TEST(ModulePushSwitch, LiteralOffAndZeroDisable) {
     EXPECT_TRUE(answers(nginx.request("POST", "/v1/groups/g/notify", R"({"tail":"T-1"})"), 202));
 }
 
-TEST(ModuleRequireOrigin, StrangerGets403MemberAndNoOriginAreQueued) {
+TEST(ModuleRequireOrigin, StrangerGets403MemberIsQueued) {
     NginxFixture nginx(NginxOptions{.api_location_extra = "pushsync_require_origin on;"});
     register_two(nginx, "g");
     const std::string stranger = "bbbb0000000000000000000000000009";
@@ -116,8 +116,21 @@ TEST(ModuleRequireOrigin, StrangerGets403MemberAndNoOriginAreQueued) {
     auto r = nginx.request("POST", "/v1/groups/g/notify", R"({"tail":"T","origin":")" + t1 + "\"}");
     ASSERT_TRUE(answers(r, 202));
     EXPECT_EQ(json_of(r)["devices"], 1);
-    ASSERT_TRUE(answers(nginx.request("POST", "/v1/groups/g/notify", R"({"tail":"T"})"), 202));
-    EXPECT_EQ(queue_entries(nginx.queue_path()).size(), 2u);
+    EXPECT_EQ(queue_entries(nginx.queue_path()).size(), 1u);
+}
+
+// Contract 1.2: with the directive on, a notify without origin would reach the whole group on
+// nothing but its id; it is refused and nothing is queued.
+TEST(ModuleRequireOrigin, NotifyWithoutOriginIs403OriginRequired) {
+    NginxFixture nginx(NginxOptions{.api_location_extra = "pushsync_require_origin on;"});
+    register_two(nginx, "g");
+    for (Protocol p : all_protocols) {
+        EXPECT_TRUE(answers(nginx.request("POST", "/v1/groups/g/notify", R"({"tail":"T"})", {}, p), 403, "origin_required"))
+            << to_string(p);
+    }
+    // An unknown group is still 404 first: the refusal tells nothing about a group's members.
+    EXPECT_TRUE(answers(nginx.request("POST", "/v1/groups/nobody/notify", R"({"tail":"T"})"), 404, "unknown_group"));
+    EXPECT_TRUE(queue_entries(nginx.queue_path()).empty());
 }
 
 TEST(ModuleRequireOrigin, OffByDefaultAStrangerOriginNotifiesEveryone) {

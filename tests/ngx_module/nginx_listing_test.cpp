@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
+#include <random>
 #include <set>
 
 #include "shared/store/store.hpp"
@@ -96,14 +98,16 @@ TEST(ModuleListing, PagesWalkA2500DeviceGroupExactlyOnceAndNoTokenLeaks) {
         cursor = body["next"];
         cursors.push_back(cursor);
     }
-    // 1000 + 1000 + 500, in token order, each device once: the prefixes in order are exactly the
-    // sorted tokens' prefixes.
+    // 1000 + 1000 + 500, each device once (in the store's keyed order, contract 1.2): the prefixes
+    // are exactly the tokens' prefixes.
     ASSERT_EQ(bodies.size(), 3u);
     ASSERT_EQ(cursors.size(), 2u);
-    auto sorted = all;
-    std::sort(sorted.begin(), sorted.end());
-    ASSERT_EQ(seen_prefixes.size(), sorted.size());
-    for (std::size_t i = 0; i < sorted.size(); ++i) ASSERT_EQ(seen_prefixes[i], sorted[i].substr(0, 8)) << i;
+    std::vector<std::string> expected;
+    for (const auto& t : all) expected.push_back(t.substr(0, 8));
+    std::sort(expected.begin(), expected.end());
+    auto seen_sorted = seen_prefixes;
+    std::sort(seen_sorted.begin(), seen_sorted.end());
+    ASSERT_EQ(seen_sorted, expected);
 
     // No full token anywhere in any body or cursor, as hex or as the token's bytes.
     for (const auto& t : all) {
@@ -118,7 +122,7 @@ TEST(ModuleListing, PagesWalkA2500DeviceGroupExactlyOnceAndNoTokenLeaks) {
     const auto again = json_of(nginx.request("GET", "/v1/groups/big/devices"));
     EXPECT_NE(again["next"], cursors[0]);
     const auto via_again = json_of(nginx.request("GET", "/v1/groups/big/devices?limit=1&cursor=" + std::string(again["next"])));
-    EXPECT_EQ(via_again["devices"][0]["token_prefix"], sorted[1000].substr(0, 8));
+    EXPECT_EQ(via_again["devices"][0]["token_prefix"], seen_prefixes[1000]);
 }
 
 TEST(ModuleListing, LimitPagesAndBadLimitsOrCursorsAre400) {
@@ -127,7 +131,10 @@ TEST(ModuleListing, LimitPagesAndBadLimitsOrCursorsAre400) {
     seed_store(nginx, "g", five);
     seed_store(nginx, "h", tokens(3, 3));
     nginx.start();
-    std::sort(five.begin(), five.end());
+    std::vector<std::string> in_order;  // the listing's one order (contract 1.2: not the tokens')
+    const auto whole = json_of(nginx.request("GET", "/v1/groups/g/devices"));
+    for (const auto& e : whole["devices"]) in_order.push_back(e["token_prefix"]);
+    ASSERT_EQ(in_order.size(), 5u);
 
     std::string cursor;
     std::vector<std::string> seen;
@@ -140,7 +147,7 @@ TEST(ModuleListing, LimitPagesAndBadLimitsOrCursorsAre400) {
         cursor = body["next"];
     }
     ASSERT_EQ(seen.size(), 5u);
-    for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(seen[i], five[i].substr(0, 8));
+    EXPECT_EQ(seen, in_order);
     // A full last page has no next when nothing remains.
     EXPECT_FALSE(json_of(nginx.request("GET", "/v1/groups/g/devices?limit=5")).contains("next"));
 
@@ -168,17 +175,110 @@ TEST(ModuleListing, ListTokensOnGivesWholeDeviceObjectsAndMergesLikeNginx) {
     auto three = tokens(3, 4);
     seed_store(nginx, "g", three);
     nginx.start();
-    std::sort(three.begin(), three.end());
     const auto on = json_of(nginx.request("GET", "/v1/groups/g/devices"));  // inherits http's on
     ASSERT_EQ(on["devices"].size(), 3u);
+    std::set<std::string> listed;
     for (std::size_t i = 0; i < 3; ++i) {
-        EXPECT_EQ(on["devices"][i]["token"], three[i]);
+        listed.insert(on["devices"][i]["token"]);
         EXPECT_FALSE(on["devices"][i].contains("token_prefix"));
     }
+    EXPECT_EQ(listed, std::set<std::string>(three.begin(), three.end()));
     const auto r = nginx.request("GET", "/v2/groups/g/devices");  // its own off
     ASSERT_TRUE(answers(r, 200));
     for (const auto& t : three) EXPECT_FALSE(contains_token(r.body, t));
-    EXPECT_EQ(json_of(r)["devices"][0]["token_prefix"], three[0].substr(0, 8));
+    EXPECT_EQ(json_of(r)["devices"][0]["token_prefix"], std::string(on["devices"][0]["token"]).substr(0, 8));
+}
+
+// Contract 1.2, the attack of issue 25: a stranger who knows the group registers probes that
+// share a member's 8-digit prefix (each marked by its app_version) and reads from where each
+// probe is listed whether the member's token is above or below it. The listing's order must
+// carry no such information: with 32 probes below the member and 32 above, the probes listed
+// before it are exactly those below with a chance of 32!·32!/65! < 2^-66 when the order is
+// independent of the tokens; by token it is certain.
+TEST(ModuleListing, OrderAroundAMemberRevealsNothingOfItsToken) {
+    NginxFixture nginx;
+    std::random_device seed;
+    std::mt19937_64 random(seed());
+    static constexpr char hex[] = "0123456789abcdef";
+    const auto random_hex = [&](std::size_t n) {
+        std::string out;
+        for (std::size_t i = 0; i < n; ++i) out += hex[random() & 0xf];
+        return out;
+    };
+    const std::string prefix = random_hex(8);
+    // The member's 9th digit is 8: probes with 0-7 there sort below it, with 9-f above.
+    const std::string member = prefix + "8" + random_hex(55);
+    std::map<std::string, std::string> token_of;  // app_version -> token
+    std::set<std::string> below;                   // app_versions of the probes below the member
+    for (int i = 0; i < 64; ++i) {
+        const std::string version = "probe-" + std::to_string(i);
+        const char ninth = i < 32 ? hex[random() % 8] : hex[9 + random() % 7];
+        token_of[version] = prefix + ninth + random_hex(55);
+        if (i < 32) below.insert(version);
+    }
+    token_of["member"] = member;
+    std::vector<std::string> order;
+    for (const auto& [version, token] : token_of) order.push_back(version);
+    std::shuffle(order.begin(), order.end(), random);
+    for (const auto& version : order) {
+        ASSERT_TRUE(answers(nginx.request("PUT", "/v1/groups/g/devices/" + token_of[version],
+                                          register_body("com.example.app", R"(,"app_version":")" + version + "\"")),
+                            201));
+    }
+
+    const auto listed = json_of(nginx.request("GET", "/v1/groups/g/devices"));
+    std::vector<std::string> versions;
+    for (const auto& entry : listed["devices"]) {
+        ASSERT_EQ(entry["token_prefix"], prefix);
+        versions.push_back(entry["app_version"]);
+    }
+    ASSERT_EQ(versions.size(), 65u);
+    const auto at = std::find(versions.begin(), versions.end(), "member");
+    ASSERT_NE(at, versions.end());
+    const std::set<std::string> listed_before(versions.begin(), at);
+    EXPECT_NE(listed_before, below) << "every probe is listed on the side of the member its token predicts";
+
+    // Every limit from 1 to 65 pages through each entry exactly once, in the one order.
+    for (int limit = 1; limit <= 65; ++limit) {
+        std::vector<std::string> paged;
+        std::string cursor;
+        for (int page = 0; page <= 65; ++page) {
+            const auto r = nginx.request("GET", "/v1/groups/g/devices?limit=" + std::to_string(limit) +
+                                                    (cursor.empty() ? "" : "&cursor=" + cursor));
+            ASSERT_TRUE(answers(r, 200)) << limit;
+            const auto body = json_of(r);
+            for (const auto& entry : body["devices"]) paged.push_back(entry["app_version"]);
+            if (!body.contains("next")) break;
+            cursor = body["next"];
+        }
+        EXPECT_EQ(paged, versions) << "limit=" << limit;
+    }
+}
+
+// The order is the store's, not a worker's or a configuration's: the same after a reload and
+// after a restart, and a cursor from before either still continues where it stopped.
+TEST(ModuleListing, OrderAndCursorsHoldAcrossReloadAndRestart) {
+    NginxFixture nginx(NginxOptions{.start = false});
+    seed_store(nginx, "g", tokens(40, 7));
+    nginx.start();
+    const auto prefixes = [&](const nlohmann::json& body) {
+        std::vector<std::string> out;
+        for (const auto& e : body["devices"]) out.push_back(e["token_prefix"]);
+        return out;
+    };
+    const auto all = prefixes(json_of(nginx.request("GET", "/v1/groups/g/devices")));
+    ASSERT_EQ(all.size(), 40u);
+    const std::string cursor = json_of(nginx.request("GET", "/v1/groups/g/devices?limit=10"))["next"];
+    const std::vector<std::string> rest(all.begin() + 10, all.end());
+    // Both workers answer (curl opens a connection per request); each gives the same order.
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(prefixes(json_of(nginx.request("GET", "/v1/groups/g/devices"))), all);
+    nginx.reload();
+    EXPECT_EQ(prefixes(json_of(nginx.request("GET", "/v1/groups/g/devices"))), all);
+    EXPECT_EQ(prefixes(json_of(nginx.request("GET", "/v1/groups/g/devices?cursor=" + cursor))), rest);
+    nginx.stop();
+    nginx.start();
+    EXPECT_EQ(prefixes(json_of(nginx.request("GET", "/v1/groups/g/devices"))), all);
+    EXPECT_EQ(prefixes(json_of(nginx.request("GET", "/v1/groups/g/devices?cursor=" + cursor))), rest);
 }
 
 }  // namespace

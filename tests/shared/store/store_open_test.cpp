@@ -2,6 +2,8 @@
 // read-only opening, and sync: interval.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "shared/store/codec.hpp"
 #include "tests/shared/store/store_test_support.hpp"
 
@@ -57,6 +59,92 @@ TEST(StoreOpen, AStoreOfANewerSchemaIsRefusedNamingThePath) {
             EXPECT_NE(std::string(e.what()).find((dir / "store").string()), std::string::npos) << e.what();
         }
     }
+}
+
+// Makes the store at `path` look as version 1 code left it: no listing order, no secret, schema 1.
+// `keep_order`: only one order entry goes, as if a version 1 writer had registered a device since.
+void make_version_1(const std::filesystem::path& path, bool keep_order = false) {
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 16);
+    ASSERT_EQ(mdb_env_open(env, path.c_str(), 0, 0664), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi order = 0;
+    MDB_dbi meta = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, "group_order", 0, &order), 0);
+    ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    if (keep_order) {
+        MDB_cursor* cursor = nullptr;
+        ASSERT_EQ(mdb_cursor_open(txn, order, &cursor), 0);
+        MDB_val k{}, v{};
+        ASSERT_EQ(mdb_cursor_get(cursor, &k, &v, MDB_FIRST), 0);
+        ASSERT_EQ(mdb_cursor_del(cursor, 0), 0);
+        mdb_cursor_close(cursor);
+    } else {
+        ASSERT_EQ(mdb_drop(txn, order, 1), 0);
+        MDB_val secret{store_codec::list_secret_key.size(), const_cast<char*>(store_codec::list_secret_key.data())};
+        ASSERT_EQ(mdb_del(txn, meta, &secret, nullptr), 0);
+        const std::string one = store_codec::encode_u32(1);
+        MDB_val k{store_codec::schema_version_key.size(), const_cast<char*>(store_codec::schema_version_key.data())};
+        MDB_val v{one.size(), const_cast<char*>(one.data())};
+        ASSERT_EQ(mdb_put(txn, meta, &k, &v, 0), 0);
+    }
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+std::vector<std::string> listed(const Store& store, const std::string& group) {
+    std::vector<std::string> out;
+    store.list_page(group, "", 0, [&](const Device& d) { out.push_back(d.token); });
+    return out;
+}
+
+// Contract 1.2's order lives in the store: a version 1 store gets it (and its secret) in place from
+// the first writer, a reader of it goes on by token meanwhile, and the order is the same on every
+// open afterwards — and is filled again when a version 1 writer changed the store since.
+TEST(StoreOpen, AVersion1StoreGetsItsListingOrderInPlace) {
+    TempDir dir;
+    std::vector<std::string> tokens;
+    {
+        Store store(store_options(dir / "store"));
+        for (unsigned i = 0; i < 50; ++i) {
+            tokens.push_back(token_of(i));
+            store.register_device(registration(token_of(i), "g"), 1'764'147'600'000);
+        }
+    }
+    make_version_1(dir / "store");
+    auto by_token = tokens;
+    std::sort(by_token.begin(), by_token.end());
+    {
+        auto options = store_options(dir / "store");
+        options.read_only = true;
+        Store reader(options);
+        EXPECT_EQ(listed(reader, "g"), by_token);  // version 1's order, nothing written
+    }
+    std::vector<std::string> order;
+    {
+        Store store(store_options(dir / "store"));
+        order = listed(store, "g");
+        auto sorted = order;
+        std::sort(sorted.begin(), sorted.end());
+        EXPECT_EQ(sorted, by_token);
+        EXPECT_NE(order, by_token);  // 50 tokens in token order by chance: 1 in 50!
+        EXPECT_TRUE(store.check().empty());
+    }
+    {
+        auto options = store_options(dir / "store");
+        options.read_only = true;
+        EXPECT_EQ(listed(Store(options), "g"), order);
+    }
+    make_version_1(dir / "store", true);  // one order entry missing
+    Store store(store_options(dir / "store"));
+    EXPECT_EQ(listed(store, "g"), order);
+    // Paging after a token that is gone continues where it would have been.
+    store.unregister_device("g", order[10]);
+    std::vector<std::string> rest;
+    store.list_page("g", order[10], 0, [&](const Device& d) { rest.push_back(d.token); });
+    EXPECT_EQ(rest, std::vector<std::string>(order.begin() + 11, order.end()));
 }
 
 TEST(StoreOpen, AnExistingBiggerMapKeepsItsSize) {
