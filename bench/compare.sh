@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # One benchmark of two trees in the same run: BEFORE_TREE (a checkout of the code before a change)
 # and this tree, each built into its own build folder, run alternately PAIRS times so both see the
 # same machine (odd pairs run before first, even pairs after first, so a drift in the machine's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A benchmark that did not measure what it set out to says so and exits non-zero instead of
 // printing a rate: a set-up whose registrations were refused, a wait that timed out, a reference

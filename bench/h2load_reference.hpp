@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // h2load against apns-sim with the sender's request shape (background push, a valid JWT): the
 // ceiling a benchmark's pushes/s is read against, measured in the same run.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Every bench program's command line: `--help` prints what it measures and its options and exits
 // 0; an unknown option, a missing or bad value, or a surplus argument prints one line and the

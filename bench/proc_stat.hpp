@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The CPU time a process has used, from /proc, for benchmarks' CPU-per-operation figures.
 #include <sys/types.h>

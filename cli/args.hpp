@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The command line of pushsyncctl: global options (--config, --json, --help) anywhere, then the
 // command's words, its arguments and its options.

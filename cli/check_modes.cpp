@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "cli/check_modes.hpp"
 
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // `pushsyncctl check`'s file modes: the store's folder and files and the queue file, each with its
 // mode, and a problem for each that others may read or write (docs/architecture.md, "Trust and

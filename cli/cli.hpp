@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What every pushsyncctl command sees: its parsed arguments, the configuration and the streams,
 // and the exit codes it may return.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Small text and JSON forms shared by the commands (see format.hpp).
 #include "cli/format.hpp"
 

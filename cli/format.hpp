@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Small text and JSON forms shared by the commands.
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Which groups a moving command (export, remove-groups, misplaced) works on: those listed in a
 // file, or those that an nginx upstream ring gives to another shard than this one.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // pushsyncctl: parses the command line, loads pushsync.yaml, runs one command, and maps every
 // failure to one line on stderr and an exit status (0 done, 1 not found, 2 usage/config, 3 failed).
 #include <iostream>

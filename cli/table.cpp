@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Aligned plain-text tables (see table.hpp).
 #include "cli/table.hpp"
 

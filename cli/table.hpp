@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Aligned plain-text tables: columns separated by two spaces, one record per line, so the output
 // reads like mdb_stat and still greps and cuts well.

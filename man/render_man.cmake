@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # cmake -DPROGRAM=… -DTEMPLATE=….in -DPAGE=… -DVERSION=… -P render_man.cmake
 # Puts `PROGRAM --help` into the template as @HELP@, escaped for roff.
 execute_process(COMMAND ${PROGRAM} --help OUTPUT_VARIABLE HELP RESULT_VARIABLE rc)

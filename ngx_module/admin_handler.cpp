@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The admin page on nginx: the method check, the location's base URI, the security headers.
 // Everything else is admin_view (nginx-free). It runs on the event loop, so it only reads: one
 // LMDB read transaction of bounded cursor reads per page, and the queue header.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // pushsync_admin: the read-only admin page (ngx_module/admin/view.hpp) on nginx.
 #include "ngx_module/ngx_headers.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Exceptions must never unwind through nginx's C frames: that is undefined behaviour (in practice
 // std::terminate, taking the worker and its connections down). Every function nginx calls runs its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The API of docs/api.md on nginx: routing and checks come from the nginx-free api_* code;
 // here are the request lifecycle (body reading, the group-commit hand-off) and the answers.
 #include "ngx_module/handler.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The content handlers of the pushsync locations. All noexcept: exceptions end here as 500s.
 #include "ngx_module/ngx_headers.hpp"

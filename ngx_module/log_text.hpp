@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Values from outside (a request, the store, the queue file) in the module's log lines, escaped
 // by shared/log_escape so none can end the line or forge a field. ngx_log_error checks the level

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The nginx module object: directives, configuration, worker start and stop, $pushsync_group.
 // Every function nginx calls — the directive setters, variables and phase hooks here, and the
 // handlers, timers and cleanups of handler.cpp, admin_handler.cpp, front/, writes/, response.cpp and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The module's configuration structures (allocated and zero-filled by nginx from its pools), the
 // typed accessors every file uses to reach them, and the helpers that let C++ objects live in

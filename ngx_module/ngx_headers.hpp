@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // nginx's C headers, for the module's C++ files. They are C: include them with C linkage.
 extern "C" {

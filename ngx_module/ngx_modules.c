@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* What nginx's build generates for a dynamic module: nginx looks these three up in the .so. */
 #include <ngx_config.h>
 #include <ngx_core.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Sending answers: JSON bodies, the contract's errors, and empty 204s.
 #include <string_view>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What one nginx worker holds open: the store, the queue, and the group-commit batcher.
 // Created in init_process (after fork: LMDB must not cross a fork), closed in exit_process.

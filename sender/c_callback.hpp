@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Exceptions must never unwind through libev's or nghttp2's C frames: that is undefined
 // behaviour (in practice std::terminate with no log line). Every C callback of the sender runs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Time and randomness for the pipeline, injectable so coalescing and backoff are unit-testable
 // without sleeping.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // One line per event on stderr: "TIME LEVEL event key=value …", filtered by sender.log_level.
 // Lines carry the ids that matter (group, token prefix, apns-id). Thread-safe: the queue

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // libev watchers whose callbacks are ordinary member functions of their owner. libev calls one
 // template (loop_trampoline), which runs the member through guard_ev (sender/c_callback.hpp): no

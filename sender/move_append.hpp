@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Hand-overs between the sender's threads pile batches up under a lock: the first batch is taken
 // whole (no copy, no reallocation), later ones are moved onto its end.

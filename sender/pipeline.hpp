@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The sender's stages wired together, on the loop thread: outbox entries → coalesce → fan-out →
 // dedupe → dispatch → classify → ledger (finished work leaves the outbox). The queue consumer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A round: the notifies of one group merged by the coalescer, fanned out as one push per device.
 #include <cstdint>

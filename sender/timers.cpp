@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "sender/timers.hpp"
 
 namespace pushsync::sender {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Deadlines of the pipeline (coalescing windows, retry backoff, credential-hold probes) in one
 // ordered queue. The daemon arms a single libev timer at next_deadline(); unit tests advance a

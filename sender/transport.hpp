@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The seam between the pipeline and the push services: what the dispatcher hands a transport,
 // what comes back, and how one connection configuration is described. Owned by no platform:

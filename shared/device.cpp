@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The device record of docs/api.md: its JSON form (export/import, API answers) and the
 // RFC 3339 times it shows.
 #include "shared/device.hpp"

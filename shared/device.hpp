@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The device record of docs/api.md, as the store keeps it and the API returns it.
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "shared/file_modes.hpp"
 
 #include <fcntl.h>

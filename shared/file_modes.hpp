@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The modes of what pushsync creates on disk, set explicitly whatever the umask (nginx's daemon
 // runs with umask 0): docs/architecture.md, "Trust and ownership". Files 0660, folders setgid 2770,

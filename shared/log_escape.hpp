@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Escaping of values that came from outside (a request, the queue file, the store, APNs) before
 // they go into a log line, so no value can end a line, forge a field or carry terminal escapes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "shared/shard_ring.hpp"
 
 #include <algorithm>

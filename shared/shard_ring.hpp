@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // nginx's `hash KEY consistent;` ring (ngx_http_upstream_hash_module.c, ketama-like), computed
 // outside nginx so pushsyncctl can tell which groups a shard no longer owns — in agreement with

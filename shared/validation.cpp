@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The identifier rules of docs/api.md ("Identifiers"). Character classes are spelled out rather
 // than using <cctype>, whose answers depend on the process locale.
 #include "shared/validation.hpp"

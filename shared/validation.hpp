@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The identifier rules of docs/api.md ("Identifiers"). Pure functions, no allocation.
 #include <string>

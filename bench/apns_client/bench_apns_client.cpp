@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Pushes per second of ApnsClient over ONE connection to apns-sim, against h2load -c1 -m<window>
 // on the same simulator, with the same payload, headers (including a valid JWT) and concurrency,
 // in the same run. Prints both rates and the ratio (issue target: at least 0.8).

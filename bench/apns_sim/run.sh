@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Throughput ceiling of tools/apns-sim: h2load with 1 connection and 100 concurrent streams sending
 # background pushes with a valid ES256 JWT for DURATION seconds (10), no errors allowed.
 # Runs twice in the same invocation: the simulator as tests use it (request log to a file and in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The end-to-end benchmark (BENCHMARKS.md "## End to end"): the system as it is used, many small
 // groups. 100,000 groups of 3 devices; notifies with an origin (so 2 pushes each) POSTed to random
 // groups through nginx (2 workers, the module) while pushsync-sender delivers to apns-sim, all on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "bench/e2e/load_generator.hpp"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // An open-loop HTTP/1.1 load generator for the end-to-end benchmark: notifies to random groups
 // at a fixed rate over keep-alive connections to nginx, one thread, epoll. Request i is due at

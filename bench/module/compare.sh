@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The module benchmarks of two trees in the same run (bench/compare.sh): BEFORE_TREE and this tree,
 # alternately PAIRS times, module_bench SECONDS CONNECTIONS ROUNDS on each side.
 # usage: bench/module/compare.sh BEFORE_TREE [SECONDS=5] [CONNECTIONS=32] [ROUNDS=3] [PAIRS=2]

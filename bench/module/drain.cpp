@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A stand-in consumer for benchmarks: empties the notify queue as fast as it fills (read + commit,
 // heartbeat) every 2 ms, so notify throughput measures the module, not a full ring.
 //   pushsync_bench_drain QUEUE_FILE SECONDS

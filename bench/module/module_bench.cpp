@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Benchmarks of the module with wrk (keep-alive) against one nginx per store.sync mode; each
 // figure is set against a `return 204` location of the same server measured in the same run.
 //   module_bench [SECONDS=10] [CONNECTIONS=32] [ROUNDS=3]   prints Markdown rows for BENCHMARKS.md

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- wrk: every request registers a new token (32 decimal digits are valid hex) in one of 1000 groups.
 local counter = 0
 local thread_id = 0

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Module benchmarks: wrk (keep-alive, 2 threads) against a real nginx with the module, each figure
 # against a `return 204` location of the same server in the same run. Updates the "## Module"
 # section of BENCHMARKS.md.   usage: bench/module/run.sh [SECONDS=5] [CONNECTIONS=32] [ROUNDS=3]

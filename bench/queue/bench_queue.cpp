@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // bench_queue: the shared-memory queue beside the same hand-off over a pipe and over an eventfd,
 // all measured in this one run, between real processes (as nginx workers and the sender are).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A million devices waiting for their push budget: the real
 // pushsync-sender, driven through its queue, against apns-sim, N devices in groups of G.
 //   1. Baseline: device_min_interval_s 0, one notify per group: N pushes go to apns-sim. The

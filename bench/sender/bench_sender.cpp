@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The sender's benchmarks (BENCHMARKS.md "## Sender"), against apns-sim on loopback, each with its
 // baseline measured in the same run:
 //   1. pushes/s of the whole pipeline (queue → outbox → fan-out → dedupe → one HTTP/2

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // notify_gen: puts notifies straight into the queue file (as nginx workers do), for smoke runs and
 // the sender benchmarks.
 //   notify_gen QUEUE CAPACITY GROUP TAIL [ORIGIN]

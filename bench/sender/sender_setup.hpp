@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What the sender's benchmarks share: a pushsync.yaml in a temp dir pointing at an apns-sim,
 // devices registered straight into the store, the real pushsync-sender started on it, notifies

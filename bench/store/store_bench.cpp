@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Store throughput on real LMDB files in a fresh directory under $TMPDIR (/tmp: the same
 // filesystem the tests use). Figures are items_per_second over wall time, because with
 // sync: always the cost is the fsync wait, not CPU.

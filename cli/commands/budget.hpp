@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // `pushsyncctl device`'s view of a device's push budget (delivery.device_min_interval_s): its last
 // push, when the next one may go, and the push waiting for it.

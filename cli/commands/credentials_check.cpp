@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "cli/commands/credentials_check.hpp"
 
 #include <grp.h>

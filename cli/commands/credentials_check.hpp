@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // `pushsyncctl check`, credentials half: every key, certificate and CA file pushsync.yaml names,
 // as the sender would find them — readable by its user (`pushsync` when that user exists, else

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // pushsyncctl queue commands: the mapped ring's figures, its waiting entries, and a deliberate reset.
 #include <filesystem>
 #include <memory>

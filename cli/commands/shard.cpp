@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // pushsyncctl commands for running several shards behind a front nginx (docs/scaling.md): which
 // groups no longer belong here, removing them once moved, and the hot backup.
 #include <filesystem>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // pushsyncctl commands on the LMDB store: listing, removing, stats, gc, export/import, check.
 // Reads open the environment read-only, so they run beside nginx and the sender.
 #include <cerrno>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "ngx_module/admin/html.hpp"
 
 namespace pushsync::admin {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The admin page's HTML writer. Every value from the store, the queue file or the request enters
 // the page through Html::text/Html::attr, which escape with html_escape: nothing else writes

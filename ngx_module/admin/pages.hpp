@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The admin page's HTML, rendered from plain data: no nginx, no store. Every value is written
 // through admin::Html (escaped), links are built with page_url (encoded).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What the admin page was asked for: the path under the location and its query, checked. Pure,
 // so every bad input is unit-tested; the handler turns a problem into a 400/404 page.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // One admin request answered from the store and the queue file, without nginx: the request is
 // parsed, the store read in one StoreSnapshot (one read transaction, bounded reads), the page

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Request bodies: the JSON is read without exceptions (nlohmann's SAX parser, whose errors come back
 // as a false return) and every field is checked for type before value, so any byte string maps to
 // one contract answer.

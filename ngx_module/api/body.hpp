@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Request bodies of docs/api.md: media type, size and the JSON of register and notify.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The opaque `cursor` of a group listing (docs/api.md, "List a group"): where the next page starts,
 // readable only by the server that issued it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The error answers of docs/api.md, {"error": "<code>", "message": "<sentence>"}, and the one
 // catalogue they all come from: each code has one status and one default message, so no two

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The group listing of docs/api.md: its query (`limit`, `cursor`) and its page body.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Status and metrics render the same QueueStats snapshot (the figures live in the queue file's
 // header, shared by every worker, the sender and the CLI).
 #include "ngx_module/api/report.hpp"

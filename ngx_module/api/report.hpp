@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The operations endpoints of docs/api.md: status (JSON) and metrics (Prometheus text).
 #include <cstdint>

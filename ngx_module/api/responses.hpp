@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Success bodies of docs/api.md that are more than one device object.
 #include <cstddef>

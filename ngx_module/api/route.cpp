@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Routing of docs/api.md: shape of the path first (404), then the method (405), then the
 // identifiers (400), so a client learns the most useful thing first.
 #include "ngx_module/api/route.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Maps (method, path under the pushsync_api location) to an endpoint of docs/api.md, with the
 // group and token checked and the token in its stored (lowercase) form.

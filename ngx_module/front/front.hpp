@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A front nginx for shards (docs/scaling.md). `pushsync_front_rings CURRENT NEXT;` loads the ring
 // files that the front's two upstreams include (their `server …;` lines), and

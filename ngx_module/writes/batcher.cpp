@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "ngx_module/writes/batcher.hpp"
 
 #include "ngx_module/guard.hpp"

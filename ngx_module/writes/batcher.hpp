@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Group commit: registrations and unregistrations wait in the worker; a write task on the thread
 // pool takes every pending write and commits them in one LMDB transaction per kind. Two tasks may

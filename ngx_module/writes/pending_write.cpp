@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "ngx_module/writes/pending_write.hpp"
 
 #include "ngx_module/log_text.hpp"

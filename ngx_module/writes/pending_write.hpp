@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A registration or unregistration waiting for the batcher's write transaction, and its answer.
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The HTTP/2 client to APNs: one ApnsClient per connection configuration (credentials +
 // environment endpoint), owning `apns.connections` TLS connections, all driven by one libev loop.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // One HTTP/2 connection to an APNs endpoint: non-blocking TCP, OpenSSL TLS and an nghttp2 client
 // session, driven by libev watchers. It knows streams, not pushes: the ApnsClient decides what to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "sender/apns/connection_pool.hpp"
 
 #include <algorithm>

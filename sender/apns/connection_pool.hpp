@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // An ApnsClient's connections: `apns.connections` slots, each holding at most one open
 // connection and reconnecting with backoff (1 s doubling to 60 s; at once, and reset, after a

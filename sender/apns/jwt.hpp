@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // ES256 provider tokens for APNs token auth (docs/apns.md §3), and the rules for sharing them:
 // one cache per (team, key), one ConnectionToken per HTTP/2 connection.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The ApnsClient's log sink: one line per event. The daemon plugs its own logger in through
 // ConnectionConfig::log; without one, lines go to stderr with a level prefix (debug dropped).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The production PushTransport: ApnsClient on the daemon's libev loop, logging through the
 // sender's Logger, with one JWT cache per (team, key) shared by every client that signs with it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The keys and certificates a configuration names, read and checked before anything uses them:
 // at start, and at a reload off the event loop, so a broken file leaves the running

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The sender process around the pipeline: one libev loop (libev: timers, signals, async wake-ups
 // and the APNs client's sockets in one small, well-tested loop instead of hand-kept epoll state),

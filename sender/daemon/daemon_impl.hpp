@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Daemon's state, shared by its two halves: daemon.cpp (the lifecycle: opening the store and the
 // queue, the consumer, reloads, certificate expiry, shutdown) and daemon_loop.cpp (the loop's

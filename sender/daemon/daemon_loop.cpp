@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Daemon's loop wiring (daemon_impl.hpp): the watchers, their handlers, the hand-over from the
 // consumer thread and the flush before the loop blocks.
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // pushsync-sender --config FILE: delivers queued notifies to APNs (docs/architecture.md).
 // Exit status: 0 after SIGTERM/SIGINT, 2 on a bad configuration (one line: file:line: problem),
 // 1 when the store, the queue or the event loop cannot be set up.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The reading half of a reload (SIGHUP): the configuration file and every key and certificate
 // it names are read and checked on a thread of their own, so the loop never waits for the disk

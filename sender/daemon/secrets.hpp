@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The sender reads the apps' secret files itself (docs/config.md "Rules"); a file it cannot read is a
 // configuration error reported like any other: "FILE:LINE: apps[i].auth.key_file: cannot read

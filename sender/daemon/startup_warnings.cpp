@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "sender/daemon/startup_warnings.hpp"
 
 #include <sys/stat.h>

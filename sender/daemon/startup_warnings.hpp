@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Warnings the sender logs once at start about how it is set up, not about what it delivers:
 // an APNs key others could read, and a private CA added for Apple's own endpoints.

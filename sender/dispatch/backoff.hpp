@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Retry delays: retry_base_ms doubling per attempt, capped at retry_max_ms, with "equal jitter"
 // (half fixed, half random) so retries of a burst spread out instead of storming APNs together.

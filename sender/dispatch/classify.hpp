@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What an APNs answer means for a push (docs/apns.md §4, docs/architecture.md "Failure semantics").
 #include <string_view>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Dispatch and classification: sends each push on its connection, sorts every answer (classify.hpp)
 // into done / prune / retry with backoff / failed / hold, and reports each finished push to the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The per-device push budget (delivery.device_min_interval_s). Apple throttles background pushes
 // per device ("not more than two or three per hour"); pushsync's pushes carry only the newest

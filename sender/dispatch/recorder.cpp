@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "sender/dispatch/recorder.hpp"
 
 #include <cctype>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What became of each push, for people: per-device statistics and recent events for the store
 // (shared/store/stats.hpp), and the APNs metrics in the metrics file (shared/metrics/file.hpp). Runs on the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The loop's store writes (delivered tails with the delivery statistics, finished outbox entries) on their own thread, so a
 // store.sync: always fsync (milliseconds) never stalls dispatch. Batches are written in order, each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Per-device dedupe: the same tail never goes twice to a device. Remembers what was delivered
 // (Store::last_sent_tail) and batches the writes (Store::record_sent) into one transaction per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "sender/fanout/fanout.hpp"
 
 namespace pushsync::sender {

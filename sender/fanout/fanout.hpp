@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A round's targets: every device of the group but the origin, each with the connection that
 // carries its push. Devices whose app is gone from pushsync.yaml or no longer allows their

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Which connection configuration carries a device's push: one per (credentials, environment)
 // from pushsync.yaml's apps, shared by apps with the same credentials and environment (APNs binds

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Merges the notifies of one group that arrive within coalesce_ms of the group's first pending
 // one into one round: the newest (highest queue position) tail wins and its origin is left out.

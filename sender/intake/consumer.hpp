@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The queue consumer: a thread that blocks in Queue::read and hands each batch on at once (the
 // daemon's ev_async), and a second one that writes what was handed over into the store's outbox

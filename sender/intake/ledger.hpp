@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The outbox bookkeeping: which outbox entries are live, which round each went into, and when a
 // round's pushes are all finished. Entries leave the outbox per group in queue order only: a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Host name lookups off the libev loop. getaddrinfo blocks for as long as the DNS server takes
 // (seconds, or for ever when it never answers); on the loop thread that stalls every connection,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "sender/net/tls_context.hpp"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The client TLS context for APNs connections: TLS 1.2+, ALPN h2, peer verification against the
 // system CAs plus an optional extra CA file, and the client certificate for certificate auth.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // pushsync.yaml (docs/config.md): the schema, its defaults and its cross-key rules. The generic,
 // position-aware reading lives in shared/config/yaml.cpp.
 #include "shared/config/config.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // pushsync.yaml (docs/config.md), shared by the module, the sender and the CLI.
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Typed, position-aware reading of a yaml-cpp tree (see shared/config/yaml.hpp).
 #include "shared/config/yaml.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Typed, position-aware reading of a yaml-cpp tree for load_config: every problem becomes one
 // ConfigError line "FILE:LINE: KEY.PATH: problem". Schema-free; config.cpp holds the schema.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The metrics file (shared/metrics/file.hpp): creating and adding to it in the sender, reading it in
 // nginx. Cells are plain integers in a shared mapping, accessed with std::atomic_ref.
 #include "shared/metrics/file.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The metrics file beside the queue (queue.path + ".metrics", shared/metrics/layout.hpp): the sender
 // writes it (MetricsWriter), nginx's workers read a snapshot of it per scrape (read_metrics).

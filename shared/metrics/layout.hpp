@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The layout of the metrics file: the sender's delivery metrics (APNs answers, answer times,
 // notify-to-push times, credential expiry, the per-device push budget's holds), shared with nginx's workers for /pushsync/metrics

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The queue file on disk and its MAP_SHARED mapping: creation, validation, replacement.
 // Internal to queue*.cpp.

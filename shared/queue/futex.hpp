@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // futex(2) on a word inside the shared mapping. Not FUTEX_PRIVATE_FLAG: the waiter (the sender)
 // and the wakers (nginx workers) are different processes; shared futexes are keyed by the file's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The bytes of the queue file, shared by every process that maps it. Internal to queue*.cpp.
 //

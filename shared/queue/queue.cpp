@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The notify queue: many producers (nginx workers), one consumer (the sender), over a MAP_SHARED
 // file. Protocol (positions only grow; slot = position & mask, round = position >> shift):
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The notify queue: a file mapped MAP_SHARED by every nginx worker (producers) and the sender
 // (the one consumer). docs/architecture.md, "The queue".

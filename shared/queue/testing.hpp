@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Test-only entry points into the queue (tests/shared/queue, bench/queue). Not for production callers.
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Store administration for pushsyncctl: removing groups, gc, export/import as JSON lines, the
 // consistency check and statistics.
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The per-device push budget in the store: each device's last push and waiting push
 // (`device_budget`), and the waiting pushes ordered by due time (`held_pushes`), so the sender
 // releases them in order from a cursor and a sender killed while pushes wait finds them again.

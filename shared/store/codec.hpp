@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The byte layout of what the store keeps: device records, outbox entries, group counts and the
 // keys of the group index and the outbox. Compact and versioned so a record written by a newer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The store's errors, apart from the store itself: what LMDB's handle and every caller catch
 // without pulling in the whole store interface.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The inside of Store, shared by store.cpp (opening, registrations, reads, pruning, the outbox)
 // and shared/store/admin.cpp (gc, export/import, check, stats). Not for use outside shared/.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "shared/store/lmdb_handle.hpp"
 
 #include <sys/statvfs.h>

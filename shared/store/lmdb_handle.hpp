@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // RAII owners for LMDB handles (environment, transaction, cursor) and the one place where LMDB
 // return codes become StoreError, so every caller reports a full map, corruption and IO failures

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "shared/store/snapshot.hpp"
 
 #include "shared/store/codec.hpp"

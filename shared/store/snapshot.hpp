@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A read-only view of the store at one moment: one LMDB read transaction for its whole life, and
 // only bounded reads (a page of at most `limit` entries, found by cursor seeks). The admin page

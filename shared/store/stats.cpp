@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Delivery statistics in the store (shared/store/stats.hpp): per-device records, devices per app and
 // environment, and the ring of recent events. Their layouts live here, beside the only code that
 // reads and writes them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What the store keeps about deliveries, beside the devices (docs/hosting.md, "Delivery statistics and metrics"): per device
 // the last push and how many were sent and failed, the number of devices per app and

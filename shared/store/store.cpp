@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The LMDB store: opening the environment (schema, map size, stale readers, durability mode),
 // registrations, reads, APNs-driven pruning and the sender's outbox. Administration lives in
 // shared/store/admin.cpp.

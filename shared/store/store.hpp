@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The LMDB store shared by the module, the sender and the CLI (docs/architecture.md, "The store").
 // One Store per process, opened after any fork. Every method that changes several databases does

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The shared fixture of the pushsyncctl tests (see cli_fixture.hpp).
 #include "tests/cli/cli_fixture.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A temp dir with a pushsync.yaml pointing at a store and a queue inside it, and a way to run the
 // built pushsyncctl against it.

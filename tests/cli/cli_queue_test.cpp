@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // pushsyncctl queue, queue peek and queue reset, run as the built binary against a queue file the
 // test made with Queue.
 #include <nlohmann/json.hpp>

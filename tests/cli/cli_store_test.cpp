@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // pushsyncctl's store commands, run as the built binary against a store the test made with Store:
 // both output forms, the exit codes, and reads while another writer is busy.
 #include <lmdb.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // pushsyncctl's command line: --help everywhere, usage errors and configuration errors (exit 2).
 #include "tests/cli/cli_fixture.hpp"
 

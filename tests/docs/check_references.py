@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Every reference to a Markdown document in the repo resolves inside the repo.
 
 A clone of the repo alone is what an app developer, a hoster or a contributor has: a comment that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Validates recorded HTTP exchanges against docs/openapi.yaml: each answer's status, headers and
 // body must be what the document says for its operation, and together the exchanges must reach
 // every documented answer (each operation, status and error code), so the test cannot shrink

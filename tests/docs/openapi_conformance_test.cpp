@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // docs/openapi.yaml against the real thing: every request and error case the document describes,
 // sent to a real nginx with the built module, each exchange recorded (method, path, request body,
 // status, headers, body) to a JSONL file, then checked by tests/docs/conformance.mjs with Ajv —

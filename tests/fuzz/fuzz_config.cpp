@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // libFuzzer target: any bytes as a pushsync.yaml. Every input either parses into a configuration
 // or is refused with docs/config.md's one line "FILE:LINE: problem"; nothing else escapes, nothing
 // crashes (yaml-cpp's own exceptions included).

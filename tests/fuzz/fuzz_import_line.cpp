@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // libFuzzer target: any bytes as one line of `pushsyncctl import`. A line is either refused with
 // std::invalid_argument or becomes a device the API itself would accept, and that device
 // survives export and import unchanged.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // libFuzzer target: the sender's view of a hostile queue file. A valid queue file of capacity 8 is
 // written, the input's first operations rewrite any bytes of it (what open() must refuse or
 // survive), the file is opened as the consumer, and the rest of the input interleaves

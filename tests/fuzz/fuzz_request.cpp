@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // libFuzzer target: any bytes as (method, path, content type, body) through the module's
 // routing and body checks. Every input must map to exactly one contract answer: a route with
 // valid identifiers, or an error with a 4xx status and a stable code, whose JSON body parses.

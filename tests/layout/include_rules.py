@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """The layout's two rules, checked on the tree (DEVELOPERS.md, "Layout").
 
 1. No folder holds more than MAX_FILES source files: a folder that grows past it is split by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The nginx-free request logic the module answers with: routing, bodies, reports.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The listing's query and cursor, nginx-free.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // conf/nginx.conf and conf/pushsync.yaml, the examples hosters copy, work as shipped: only
 // paths, ports and the user are swapped for the test's own.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Preloaded into nginx (LD_PRELOAD) by the durability tests: holds each fdatasync of an LMDB data
 // file until the test releases it, and can fail it with EIO, so a test sees what the worker does
 // between a commit and its sync. A slow or failing disk cannot be made otherwise without root.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Every endpoint, status and error code of docs/api.md against a real nginx with 2 workers,
 // over HTTP/1.1, h2c and h2 over TLS; the store is checked after each call and every 4xx
 // leaves it (and the queue) unchanged.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // store.sync: always through the worker's group commit: a registration is answered only once its
 // transaction is on disk, also while a second batch commits behind the first, and each batch's
 // answers are its own. The disk is held and failed by fsync_gate (LD_PRELOAD into nginx).

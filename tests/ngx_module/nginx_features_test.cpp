@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The module's directives and failure answers: queue full, staged rollout with split_clients,
 // require_origin, limit_req on $pushsync_group, store full / unavailable, a broken pushsync.yaml.
 #include <gtest/gtest.h>

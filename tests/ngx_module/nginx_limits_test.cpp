@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // What one client may take from the store and the API, through a real nginx: the group cap (409
 // group_full), the store's reserve (507 while the sender's writes keep their room), a per-address
 // limit_req on registrations, and auth_request in front of the API.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Group listings through a real nginx: token_prefix instead of tokens unless
 // pushsync_list_tokens (merged http -> location), paging with limit and an opaque cursor.
 #include <gtest/gtest.h>

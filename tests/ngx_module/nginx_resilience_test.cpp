@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Under a steady load of registrations, `nginx -s reload` and a SIGKILLed worker lose no answered
 // registration and leave the store consistent (pushsyncctl check).
 #include <gtest/gtest.h>

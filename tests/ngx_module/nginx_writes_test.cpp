@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // How registrations reach the store: on the thread pool (pushsync_thread_pool), committed in
 // groups (group commit), with bodies that nginx buffered to a temp file.
 #include <gtest/gtest.h>

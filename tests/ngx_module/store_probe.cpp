@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tests/ngx_module/store_probe.hpp"
 
 #include <sstream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Looks at what nginx wrote: the LMDB store (opened read-only) and the queue file.
 #include <filesystem>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Small helpers shared by the module's nginx tests.
 #include <gtest/gtest.h>

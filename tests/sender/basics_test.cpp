@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Small pure stages: backoff, classification, the timer queue.
 #include <gtest/gtest.h>
 

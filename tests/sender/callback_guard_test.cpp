@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // sender/c_callback.hpp: no exception leaves a C callback. nghttp2 callbacks answer
 // NGHTTP2_ERR_CALLBACK_FAILURE; libev callbacks stop the (real) loop; both report what escaped.
 #include <gtest/gtest.h>

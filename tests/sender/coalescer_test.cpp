@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Coalescing per group with a fake clock: one round per window, newest tail and origin win.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Dispatch and classification against a fake transport, with a real store and queue counters.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Fakes for the sender's unit tests: a clock and randomness the test moves, and a PushTransport
 // that holds every request until the test answers it. Everything else (the store, the queue) is real.

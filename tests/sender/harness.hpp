@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A real store (and queue) in a temp dir, a pushsync.yaml parsed by the real loader, and the fakes.
 #include <filesystem>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The stages wired together: the real store and queue, the fake transport, the fake clock; then
 // the consumer thread and the libev daemon with the fake transport answering.
 #include <gtest/gtest.h>

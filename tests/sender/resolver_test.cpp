@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // sender/net/resolver.hpp: host lookups run off the libev loop. An IP literal resolves at once; a
 // name comes back through the loop; a lookup that blocks never stalls other watchers, can be
 // cancelled without waiting for it, and an ApnsConnection's connect timeout ends it.

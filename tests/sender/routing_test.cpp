@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Routes (connection sharing), fan-out over a real store, secret-file errors, dedupe, ledger.
 #include <gtest/gtest.h>
 

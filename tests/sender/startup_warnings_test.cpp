@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The sender's warnings at start: an APNs key readable by group or others, and apns.ca_file set
 // while an endpoint is Apple's. Once each, naming the file.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The store writer thread and the log line format.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tests/support/apns_sim_fixture.hpp"
 
 #include <arpa/inet.h>

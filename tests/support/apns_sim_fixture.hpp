@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A running tools/apns-sim for tests: development certificates made by tools/devcerts in a
 // TempDir, the simulator started on free loopback ports and waited for, and small helpers for its

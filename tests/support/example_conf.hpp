@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The nginx.conf examples hosters copy (conf/nginx.conf, conf/nginx-front.conf), made to run in a
 // test's NginxFixture: only paths, ports and the user are swapped for the test's own, so a test

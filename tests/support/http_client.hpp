@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A blocking HTTP/1.1 keep-alive client for 127.0.0.1, for tests that make many requests (a curl
 // process per request would take most of their time): one connection, reopened after any failure;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tests/support/nginx_fixture.hpp"
 
 #include <signal.h>

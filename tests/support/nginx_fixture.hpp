@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A real nginx with the pushsync module, in a temp prefix: pushsync.yaml and nginx.conf written
 // by the fixture, plain HTTP/1.1, h2c and TLS h2 (self-signed cert made with openssl) on free

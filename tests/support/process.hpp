@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Real processes for tests: spawn, capture, kill, wait for conditions (never sleep-and-hope).
 #include <sys/types.h>

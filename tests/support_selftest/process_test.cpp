@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The helpers every integration test leans on must themselves be right.
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "apns_server.hpp"
 
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The APNs listener: accepts TCP connections and owns one H2Connection per client. Connections
 // that end are retired and destroyed outside their own callbacks, before the loop next blocks.

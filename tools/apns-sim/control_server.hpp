@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The control API: plain HTTP/1.1 with JSON on a loopback port, one request per connection, so
 // tests and scripts steer the simulator (mark tokens, script faults, read the log and counters).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "faults.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Scripted faults: rules added through the control API that take over requests which passed every
 // check, for the next N matching requests or at a rate.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "h2_connection.hpp"
 
 #include <openssl/err.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // One client connection: non-blocking TLS, an nghttp2 server session, and the APNs semantics of
 // each stream (validation, authentication, registry, faults, log).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // apns-sim: see --help. One single-threaded libev loop serves APNs connections and the control API.
 #include <ev.h>
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Start-up configuration of apns-sim: command-line flags, optionally a YAML file (--config) whose
 // keys are the flag names without the leading dashes. Flags given after --config override it.

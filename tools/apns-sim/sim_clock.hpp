@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The simulator's notion of "now": real time plus an offset that tests move through the control
 // API, so the 1-hour JWT age and the 20-minute refresh rule are testable without waiting.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Everything the APNs connections and the control API share: owned by main, passed by reference.
 #include <random>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The admin page in a real browser over a real stack: nginx with the module (pushsync_admin),
 // pushsync-sender and apns-sim, with devices that were delivered to, failed and pruned. Debian's
 // chromium loads every page; the DOM must hold the figures the store, the queue header and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The admin page without nginx: escaping, URLs, request checks, and pages rendered from a real
 // LMDB store (paging, prefixes, the one-transaction snapshot).
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tests/ngx_module/admin/chromium.hpp"
 
 #include <regex>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Debian's chromium, headless, as a test's browser: the DOM after the page loaded (--dump-dom),
 // a screenshot, and the network log of everything the browser fetched (--log-net-log).

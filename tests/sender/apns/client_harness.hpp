@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Drives an ApnsClient on its own libev loop against a real apns-sim process, collecting every
 // callback, so tests can assert "exactly one answer per send".

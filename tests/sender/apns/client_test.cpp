@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // ApnsClient against the real simulator: TLS with the dev CA, ALPN h2, token and certificate
 // auth, the stream limit before and after the first accepted JWT, GOAWAY and REFUSED_STREAM
 // resends, 503 reconnects, timeouts with RST_STREAM, lost connections and shutdown.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // ES256 provider tokens: the JWS form APNs documents, verified with OpenSSL and the public key,
 // and the sharing rules (50-minute refresh, 20 minutes between switches on one connection, one
 // refresh per expired generation) under an injected clock.

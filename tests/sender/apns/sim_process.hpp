@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A tools/apns-sim that can be killed and started again ON THE SAME PORT, which the shared
 // ApnsSimFixture (new ports on every start) cannot do: for the reconnect test and the benchmark's

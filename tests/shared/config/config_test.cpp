@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // pushsync.yaml (docs/config.md): the full example, the defaults, and every kind of error as one line
 // "FILE:LINE: KEY.PATH: problem" with the right line.
 #include <gtest/gtest.h>

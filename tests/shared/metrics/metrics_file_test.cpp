@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The metrics file: what the sender's writer adds is what nginx's reader sees, counts carry on
 // across restarts, the tables stay bounded, and a damaged or hostile file never makes the reader
 // read out of bounds.

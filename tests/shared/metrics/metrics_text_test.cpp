@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // /pushsync/metrics' text for the store's figures and the sender's delivery metrics: the
 // Prometheus text format's histograms (cumulative buckets, _sum, _count) and escaped label values.
 #include <gtest/gtest.h>

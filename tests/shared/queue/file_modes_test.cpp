@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // File modes whatever the umask (nginx's daemon runs with umask 0): the queue file 0660, the store's
 // folder 2770 and its LMDB files 0660, and a queue file or store that others may write refused with
 // one line naming the path and the mode. docs/architecture.md, "Trust and ownership".

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A forked child process running a function of the test, for queue tests that need producers and
 // consumers in separate processes (the queue is shared between processes, not threads). The

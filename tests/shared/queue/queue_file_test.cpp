@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The queue file itself: creation by racing processes, refusal of files it cannot trust (never
 // re-initialised silently), deliberate reset, survival across restarts, one consumer at a time.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What a hostile local process does to the queue file: its own MAP_SHARED mapping, through which
 // it writes slots and positions the protocol never would. Test-only; knows shared/queue/layout.hpp.

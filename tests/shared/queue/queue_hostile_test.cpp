@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The consumer's view of a hostile queue file: a slot breaking the API's rules is counted and
 // skipped, never handed out; forged positions, an overwritten header and a truncated file make the
 // Queue answer "retired" (reopen) instead of looping, waiting forever or faulting; and after

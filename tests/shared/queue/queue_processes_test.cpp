@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The queue between real processes: producers and the consumer are forked children mapping the
 // same file, as nginx workers and the sender do.
 #include <gtest/gtest.h>

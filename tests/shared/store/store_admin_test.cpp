@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Export/import as JSON lines, the consistency check and statistics.
 #include <gtest/gtest.h>
 

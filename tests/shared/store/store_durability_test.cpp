@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // sync: always: the environment flags of each mode, a registration that survives its writer being
 // SIGKILLed the moment register returned, and threads committing at once through the shared
 // after-commit sync. An OS crash or power loss (what the fsyncs are for) cannot be made here: these

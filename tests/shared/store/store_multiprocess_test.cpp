@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Several processes writing one store at once, each with its own environment opened after fork,
 // as nginx workers, the sender and the CLI do.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Opening the environment: a full map, a newer schema, the map size of an existing store,
 // read-only opening, and sync: interval.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The sender's outbox (notifies kept until their pushes finish) and the per-device sent tails.
 #include <gtest/gtest.h>
 

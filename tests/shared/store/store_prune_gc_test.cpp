@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // APNs-driven pruning (410 against the re-registration time, 400 per environment) and gc.
 #include <gtest/gtest.h>
 

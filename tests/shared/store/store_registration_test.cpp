@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Registrations: create, refresh, move, unregister, list, and the group commit of a mixed batch.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Delivery statistics in the store: per-device records, the kept device counts per app and
 // environment, and the bounded ring of recent events, on real LMDB files.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Helpers for the store tests: a store in a fresh temp dir, registrations, raw LMDB access for
 // faults that the Store API cannot make (a newer schema, a record that does not decode).

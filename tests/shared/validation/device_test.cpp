@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The device object of docs/api.md: field order, omitted app_version, RFC 3339 times, strict import.
 #include <gtest/gtest.h>
 

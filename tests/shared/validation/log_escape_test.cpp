@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Values from outside in log lines: one field, one line, no terminal escapes, whatever they hold.
 #include <gtest/gtest.h>
 

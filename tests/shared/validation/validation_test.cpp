@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Every identifier rule of docs/api.md, at its edges, accepted and rejected.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // delivery.device_min_interval_s end to end: real nginx + module, the
 // real pushsync-sender binary, apns-sim. Times are the simulator's arrival times; the test asserts
 // order, contents and a generous lower bound, never a tight time.

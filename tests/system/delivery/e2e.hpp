@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // End to end: real nginx with the module (NginxFixture), the real pushsync-sender binary, and
 // apns-sim (ApnsSimFixture), all on loopback, sharing one pushsync.yaml.

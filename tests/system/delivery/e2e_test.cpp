@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The sender's promises, end to end: real nginx + module, the real
 // pushsync-sender binary, apns-sim. Waits on conditions (the simulator's log, the outbox, the
 // queue's counters), never on time.

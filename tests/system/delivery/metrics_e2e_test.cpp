@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The delivery statistics end to end: real nginx with the module, the real sender and apns-sim.
 // After a known mix of APNs answers (200, 410, 503 then 200, 400), /pushsync/metrics
 // shows exactly what the simulator logged, and the store's per-device statistics and recent

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The sender's loop holds a bounded number of outbox entries (QueueConsumer::kLoopEntries) and
 // pushes (Pipeline::max_backlog):
 // real nginx + module, the real pushsync-sender binary, apns-sim stalled (every answer delayed)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Reload without a restart (SIGHUP), end to end: real nginx + module, the real pushsync-sender,
 // apns-sim. Rotated keys, added apps, broken files, restart-only keys and certificate expiry.
 // Waits on conditions (the simulator's log and counters, the sender's log, the outbox).

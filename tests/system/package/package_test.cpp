@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The Debian packages as a hoster meets them: scripts/package's .debs (test package_build) are
 // installed on this machine with apt, checked, used (stock nginx loads the module through
 // modules-enabled, the sender runs as the user pushsync against the installed pushsync.yaml and

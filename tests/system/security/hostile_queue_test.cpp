@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A local attacker writes garbage, truncates, and forges slots and
 // positions in the queue file while nginx and the sender run. No process dies, no push carries
 // anything but the contract's body, every forged or broken slot is counted and skipped, and

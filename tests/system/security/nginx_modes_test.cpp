@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // nginx started as its daemon runs (umask 0: ngx_daemon() sets it; the
 // fixture runs `daemon off`, so the test sets the umask the master inherits) creates the queue
 // file and the store with no permission for others, and refuses a queue file or store others may

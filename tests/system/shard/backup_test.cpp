@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // `pushsyncctl backup` taken while nginx registers devices and the sender writes its
 // outbox: the copy opens, passes `check`, and holds every registration answered before it began.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tests/system/shard/cluster.hpp"
 
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Real processes for the shard tests: shards (nginx + module + pushsync-sender, each with its own
 // store and queue, all pushing to one apns-sim) and a front nginx running conf/nginx-front.conf

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A third shard is added while a client keeps registering and notifying through the
 // front, by the procedure of docs/scaling.md ("Adding a shard"): mirror to the new ring, copy,
 // switch, copy what changed, drain, remove. Afterwards every group lives on exactly one shard,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The ring file's parsing, and nginx's chash arithmetic on known values. That the ring agrees
 // with a real nginx is shown in routing_test.cpp.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The front nginx (conf/nginx-front.conf as shipped): its ring is the one pushsyncctl computes,
 // it spreads groups over the shards, and a stopped shard's groups get the API's 503 while the
 // others keep working.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The store side of moving groups between shards: exporting selected groups, merging an import
 // into devices already there, removing the groups that left, and the hot backup's folder rules.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Client traffic for the shard tests: names, and many requests over a few keep-alive connections.
 #include <algorithm>

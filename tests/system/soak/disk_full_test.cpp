@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The store's disk fills up: the store folder is a small tmpfs the test mounts (root only; skipped
 // with the reason elsewhere), a filler file takes most of it, and registrations go on until the
 // disk refuses. They must get 507 store_full, the store must stay sound, the sender must keep

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The soak's client record: what each client thread was answered, kept as a model of the groups it
 // owns, and the checks of docs/architecture.md's promises against the simulator's log and the store.

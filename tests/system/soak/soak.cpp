@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // pushsync-soak: the whole stack on 127.0.0.1 (nginx with 2 workers and the module, the sender,
 // apns-sim) under a mixed client load with faults on a seeded schedule; then it drains and checks
 // docs/architecture.md's promises from the client's record, the simulator's log and the store.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Provider-token authentication (docs/apns.md §3): ES256 with raw r||s, kid -> key, iss, iat age, one
 // team per connection, the 20-minute refresh rule; and client-certificate problems.
 #include <gtest/gtest.h>

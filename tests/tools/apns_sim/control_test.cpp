@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The control API, the command line and the YAML configuration.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Each fault kind, scripted through the control API and observed by a client.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tests/tools/apns_sim/h2_test_client.hpp"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // A small HTTP/2-over-TLS client for the simulator's tests (nghttp2 client + OpenSSL, one
 // connection, driven synchronously with poll). It can misbehave on purpose: ignore the server's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "tests/tools/apns_sim/jwt_signer.hpp"
 
 #include <openssl/bn.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Provider tokens signed the way a sender must (ES256, raw r||s), or deliberately wrong (DER).
 #include <cstdint>

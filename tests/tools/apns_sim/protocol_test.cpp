@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // HTTP/2 conduct APNs expects of providers, made visible: PRIORITY frames, requests before the
 // server's SETTINGS, flow control with a small window, and per-token request rates.
 #include <gtest/gtest.h>

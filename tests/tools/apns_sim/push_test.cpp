@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The happy path through independent clients: curl --http2, nghttp, and the nghttp2 test client.
 #include <gtest/gtest.h>
 

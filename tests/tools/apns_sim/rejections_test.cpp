@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Every rejection reason of docs/apns.md §4 that a request (not a fault) can cause, with its status,
 // in the order pushy's mock validates. Faults give the rest (faults_test.cpp); provider-token
 // reasons are in auth_test.cpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Shared pieces of the simulator tests: one simulator per test suite (reset between tests),
 // JWTs from its key, the standard headers of a background push, and curl as an independent client.

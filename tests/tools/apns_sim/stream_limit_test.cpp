@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // SETTINGS_MAX_CONCURRENT_STREAMS: 1 on a token connection until the first valid JWT, then the
 // configured limit; a client that opens more streams gets APNs' GOAWAY.
 #include <gtest/gtest.h>

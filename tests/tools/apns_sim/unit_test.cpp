@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The simulator's pure parts: base64url, JWT parsing and ES256 verification, header checks.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "auth/connection_auth.hpp"
 
 #include <strings.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Authentication state of one APNs connection (docs/apns.md §3): either a client certificate that
 // names its topic, or provider tokens bound to one team, refreshed at most every 20 minutes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "auth/jwt.hpp"
 
 #include <nlohmann/json.hpp>

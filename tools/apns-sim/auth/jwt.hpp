@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Provider tokens (RFC 7519 JWT signed ES256, RFC 7518 §3.4): split, decode and verify.
 #include <openssl/evp.h>

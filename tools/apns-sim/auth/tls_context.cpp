@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "auth/tls_context.hpp"
 
 #include <openssl/err.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The server's TLS setup: TLS 1.2+, ALPN h2 only (no ALPN = prior knowledge, as pushy allows),
 // a client certificate requested from everyone and judged after the handshake.

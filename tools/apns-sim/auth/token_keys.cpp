@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "auth/token_keys.hpp"
 
 #include <openssl/pem.h>

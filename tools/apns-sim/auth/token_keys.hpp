@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The token-auth keys the simulator knows: key id -> public key, team, allowed topics, environment.
 #include <map>

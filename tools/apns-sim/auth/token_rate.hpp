@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // APNs' 429 TooManyRequests for "too many requests to the same device token": off unless
 // --token-rate-limit N gives the pushes per token and second that pass.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "net/lingering_close.hpp"
 
 #include <sys/socket.h>

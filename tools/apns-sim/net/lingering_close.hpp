@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // Closing a TCP socket that still has unread input makes the kernel send RST, and the peer may
 // then lose answers it had not read yet. A server that ends a connection gracefully (GOAWAY, then

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // unique_ptr owners for the OpenSSL objects the simulator holds.
 #include <openssl/bio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "net/unique_fd.hpp"
 
 #include <arpa/inet.h>

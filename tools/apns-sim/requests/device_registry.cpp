@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "requests/device_registry.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // What the simulator knows about device tokens, marked through the control API. By default every
 // well-formed token is a valid device of any topic in the served environment.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "requests/log.hpp"
 
 #include <stdexcept>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // One JSON line per request, to a file and kept in memory for GET /log; and the counters.
 #include <cstdint>

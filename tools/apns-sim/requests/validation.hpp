@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // The stateless request checks of docs/apns.md §2, in pushy's order, each answering APNs' exact status
 // and reason. Authentication (stateful, per connection) is in connection_auth.hpp.
