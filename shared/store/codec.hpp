@@ -67,7 +67,7 @@ std::string group_key(std::string_view group, std::string_view token);
 // {group, token}; throws corrupt when there is no separator.
 std::pair<std::string_view, std::string_view> split_group_key(std::string_view key);
 
-// The listing order's key (http-api.md 1.2): `group \0 HMAC-SHA-256(secret, token)`, so a group's
+// The listing order's key (docs/api.md 1.2): `group \0 HMAC-SHA-256(secret, token)`, so a group's
 // listing is one prefix scan in an order that tells nothing of the tokens to whoever does not hold
 // the secret. `secret` is list_secret_bytes long. Throws std::runtime_error if OpenSSL fails.
 std::string order_key(std::string_view group, std::string_view secret, std::string_view token);

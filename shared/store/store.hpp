@@ -178,7 +178,7 @@ public:
     // after, or nullopt when the group is done.
     std::optional<std::string> for_each_in_group(std::string_view group, std::string_view after, std::size_t limit,
                                                  const std::function<void(const Device&)>& visit) const;
-    // The API's listing (http-api.md 1.2): like for_each_in_group, in the order of
+    // The API's listing (docs/api.md 1.2): like for_each_in_group, in the order of
     // HMAC-SHA-256(the store's listing secret, token) — the same in every process and across
     // restarts, and telling nothing of the tokens. `after` is the token the previous page ended
     // with (it need not be registered any more). A read-only open of a version 1 store: by token.

@@ -161,6 +161,8 @@ void exercise_running_server(Recorder& rec) {
     rec.send(nginx, "notify from the group's only device", "/v1", "POST", "/v1/groups/alone/notify",
              R"({"tail":"T-1","origin":")" + t4 + "\"}");
     rec.send(nginx, "notify with pushsync_push off", "/v1-off", "POST", "/v1-off/groups/g-7c1e/notify", R"({"tail":"T-1"})");
+    rec.send(nginx, "notify, origin required and none given", "/v1-origin", "POST", "/v1-origin/groups/g-7c1e/notify",
+             R"({"tail":"T-1"})");
     rec.send(nginx, "notify, origin required and a stranger", "/v1-origin", "POST", "/v1-origin/groups/g-7c1e/notify",
              R"({"tail":"T-1","origin":")" + stranger + "\"}");
     rec.send(nginx, "notify, origin required and a member", "/v1-origin", "POST", "/v1-origin/groups/g-7c1e/notify",
