@@ -379,6 +379,43 @@ TEST_F(CliStore, CheckCredentialsNamesEachUnusableFileWithItsLineAndPrintsNoSecr
     EXPECT_EQ(r.out.find("c2VjcmV0"), std::string::npos);
 }
 
+TEST_F(CliStore, CheckCredentialsReadsKeysAndCertificatesAsTheSenderDoes) {
+    // A token key that is no P-256 key, and a client certificate with someone else's key: each
+    // named on its own line by the sender's own checks (Es256Key, TlsContext); the certificate's
+    // expiry is still reported.
+    std::filesystem::permissions(dir_.path(), std::filesystem::perms(0755));
+    const std::string rsa = (dir_ / "rsa.key").string();
+    const std::string cert = (dir_ / "cert.pem").string();
+    const std::string other = (dir_ / "other.key").string();
+    ASSERT_EQ(run({"openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", rsa}).exit_code, 0);
+    ASSERT_EQ(run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", (dir_ / "cert.key").string(),
+                   "-out", cert, "-days", "400", "-subj", "/CN=legacy"})
+                  .exit_code,
+              0);
+    ASSERT_EQ(run({"openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", other}).exit_code,
+              0);
+    for (const std::string& file : {rsa, cert, other}) {
+        std::filesystem::permissions(file, std::filesystem::perms(0644));
+    }
+    std::string yaml = read_file(config_path());
+    yaml.replace(yaml.find("/nonexistent.p8"), 15, rsa);
+    yaml.replace(yaml.find("/nonexistent.pem"), 16, cert);
+    yaml.replace(yaml.find("/nonexistent.key"), 16, other);
+    write_file(config_path(), yaml);
+    auto r = ctl({"check", "credentials", "--json"});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    const json j = json::parse(r.out);
+    ASSERT_EQ(j["problems"].size(), 2u) << r.out;
+    EXPECT_EQ(j["problems"][0].get<std::string>(),
+              config_path() + ":9: apps[0].auth.key_file: " + rsa + ": not a P-256 EC key (APNs .p8 keys are)");
+    EXPECT_EQ(j["problems"][1].get<std::string>().rfind(config_path() + ":11: apps[1].auth.key_file: cannot read key file " +
+                                                            other + ": ",
+                                                        0),
+              0u)
+        << r.out;
+    EXPECT_NE(r.out.find("com.example.legacy"), std::string::npos) << r.out;  // its certificate's expiry
+}
+
 // Removes one group-index entry behind the Store's back, the kind of damage check exists for.
 void drop_index_entry(const std::string& path, const std::string& group, const std::string& token) {
     MDB_env* env = nullptr;
