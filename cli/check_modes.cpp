@@ -14,7 +14,9 @@ std::vector<FileMode> file_modes_of(const Config& config) {
     for (const auto& path : {store, store / "data.mdb", store / "lock.mdb", std::filesystem::path(config.queue.path)}) {
         struct stat st {};
         FileMode m{path.string(), {}};
-        if (::stat(path.c_str(), &st) == 0) m.mode = file_modes::octal(st.st_mode);
+        // lstat: a link planted in the store's folder is not reported by its target's mode; the
+        // store's open below refuses it with its own line (shared/safe_open.hpp).
+        if (::lstat(path.c_str(), &st) == 0 && !S_ISLNK(st.st_mode)) m.mode = file_modes::octal(st.st_mode);
         out.push_back(std::move(m));
     }
     return out;

@@ -43,7 +43,9 @@ struct Planted : ::testing::Test {
         write_file(canary, canary_bytes);
         ::chmod(canary.c_str(), 0600);
         write_file(config(), "store:\n  path: " + store().string() + "\n  map_size: 64MiB\nqueue:\n  path: " +
-                                 queue().string() + "\n  capacity: 8\n");
+                                 queue().string() + "\n  capacity: 8\n" +
+                                 "apps:\n  - bundle_id: com.example.app\n    auth: {type: token, team_id: ABCDE12345, "
+                                 "key_id: ABC123DEFG, key_file: /nonexistent.p8}\n");
         StoreOptions options;
         options.path = store().string();
         options.map_size = 64ull << 20;
