@@ -15,7 +15,12 @@ std::vector<FileMode> file_modes_of(const Config& config) {
     for (const auto& path : {store, store / "data.mdb", store / "lock.mdb", std::filesystem::path(config.queue.path)}) {
         struct stat st {};
         FileMode m{path.string(), {}};
-        if (::stat(path.c_str(), &st) == 0) m.mode = file_modes::octal(st.st_mode);
+        // lstat: a link planted in the store's folder (symbolic, or a file with a second name) is
+        // not reported by its target's mode; the store's open below refuses it with its own line
+        // (shared/safe_open.hpp).
+        const bool planted_link = ::lstat(path.c_str(), &st) == 0 &&
+                                  (S_ISLNK(st.st_mode) || (S_ISREG(st.st_mode) && st.st_nlink > 1));
+        if (!planted_link && st.st_mode != 0) m.mode = file_modes::octal(st.st_mode);
         out.push_back(std::move(m));
     }
     return out;

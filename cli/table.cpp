@@ -10,7 +10,27 @@ namespace pushsync::cli {
 Table::Table(std::vector<std::string> header, std::vector<bool> right_aligned)
     : header_(std::move(header)), right_(std::move(right_aligned)) {}
 
-void Table::add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+std::string terminal_text(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x20 && byte < 0x7f) {
+            out += c;
+            continue;
+        }
+        static constexpr char hex[] = "0123456789abcdef";
+        out += "\\x";
+        out += hex[byte >> 4];
+        out += hex[byte & 0xf];
+    }
+    return out;
+}
+
+void Table::add(std::vector<std::string> row) {
+    for (std::string& cell : row) cell = terminal_text(cell);
+    rows_.push_back(std::move(row));
+}
 
 void Table::print(std::ostream& out) const {
     std::vector<std::size_t> widths(header_.size(), 0);

@@ -4,10 +4,18 @@
 // reads like mdb_stat and still greps and cuts well.
 #include <iosfwd>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pushsync::cli {
 
+// `text` with every byte outside printable ASCII (controls, DEL, >= 0x80) as \xHH: store strings
+// (bundle ids, app versions, groups) were written by others and must not reach the admin's
+// terminal raw (a registered "\x1b]0;…" would retitle it, or worse). Printable text, the escapes
+// of log_value() among it, passes unchanged.
+std::string terminal_text(std::string_view text);
+
+// Every cell goes through terminal_text().
 class Table {
 public:
     // An empty header: no header line (key/value listings).

@@ -89,8 +89,9 @@ std::vector<CommandSpec> shard_commands() {
          "One transaction. Select with --groups FILE, or --ring FILE --self NAME (the misplaced ones).",
          group_selection_options(), 0, 0, run_remove_groups},
         {{"backup"}, "DIR", "copy the store, compacted, into DIR while nginx and the sender write",
-         "LMDB's compacting copy as of one moment; DIR is made (mode 0770) when missing and must not hold\n"
-         "a data.mdb. Check it with `pushsyncctl --store DIR check`; restore by stopping nginx and the\n"
+         "LMDB's compacting copy as of one moment, data.mdb of mode 0660 (group pushsync where it exists).\n"
+         "DIR is made (mode 0770) when missing; one that exists must be of mode 0700 or 0770 and empty.\n"
+         "Check it with `pushsyncctl --store DIR check`; restore by stopping nginx and the\n"
          "sender and putting DIR's data.mdb in store.path (docs/scaling.md).",
          {}, 1, 1, run_backup},
     };

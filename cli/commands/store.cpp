@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 
+#include <ext/stdio_filebuf.h>
 #include <unistd.h>
 
 #include "cli/args.hpp"
@@ -21,6 +22,7 @@
 #include "cli/format.hpp"
 #include "cli/group_selection.hpp"
 #include "cli/table.hpp"
+#include "shared/safe_open.hpp"
 #include "shared/store/store.hpp"
 #include "shared/validation.hpp"
 
@@ -150,7 +152,7 @@ int run_remove_device(const Invocation& inv) {
     if (inv.json) {
         print_json(inv.out, {{"removed", device_json(*device)}});
     } else {
-        inv.out << "removed device " << token << " from group " << device->group << '\n';
+        inv.out << "removed device " << token << " from group " << terminal_text(device->group) << '\n';
     }
     return exit_done;
 }
@@ -267,25 +269,28 @@ int run_export(const Invocation& inv) {
         return exit_done;
     }
     // Written beside the target and renamed over it: a failed export never leaves half a file
-    // where a good one was.
+    // where a good one was. The file holds every token: made 0600, exclusively, under a name nobody
+    // can guess (a link planted at it or at the target is replaced, never written through).
     const std::string target = inv.args[0];
-    const std::string temp = target + ".tmp-" + std::to_string(::getpid());
+    const std::filesystem::path target_path(target);
+    std::string folder_path = target_path.parent_path().string();
+    if (folder_path.empty()) folder_path = ".";
+    const std::string name = target_path.filename().string();
     std::size_t count = 0;
-    {
-        std::ofstream file(temp, std::ios::binary | std::ios::trunc);
-        if (!file) throw Failed("export: cannot write " + temp + " (" + std::strerror(errno) + ")");
-        count = store->export_jsonl(file, include, inv.has("--delivery"));
-        file.flush();
-        if (!file) {
-            std::filesystem::remove(temp);
-            throw Failed("export: writing " + temp + " failed");
+    try {
+        const safe_open::Folder folder = safe_open::open_folder(folder_path);
+        safe_open::TempFile temp(folder, name, 0600);
+        const std::string temp_path = folder.path_of(temp.name());
+        {
+            __gnu_cxx::stdio_filebuf<char> buffer(::dup(temp.fd()), std::ios::out | std::ios::binary);
+            std::ostream file(&buffer);
+            count = store->export_jsonl(file, include, inv.has("--delivery"));
+            file.flush();
+            if (!file || ::fsync(buffer.fd()) != 0) throw Failed("export: writing " + temp_path + " failed");
         }
-    }
-    std::error_code ec;
-    std::filesystem::rename(temp, target, ec);
-    if (ec) {
-        std::filesystem::remove(temp);
-        throw Failed("export: cannot rename " + temp + " to " + target + " (" + ec.message() + ")");
+        temp.place_over(name);
+    } catch (const safe_open::UnsafeFile& e) {
+        throw Failed(std::string("export: ") + e.what());
     }
     if (inv.json) print_json(inv.out, {{"file", target}, {"exported", count}});
     else inv.out << "exported " << count << " devices to " << target << '\n';
@@ -341,7 +346,7 @@ int run_check(const Invocation& inv) {
     if (problems.empty()) {
         inv.out << "consistent: " << stats.devices << " devices in " << stats.groups << " groups\n";
     } else {
-        for (const std::string& problem : problems) inv.out << problem << '\n';
+        for (const std::string& problem : problems) inv.out << terminal_text(problem) << '\n';
         inv.out << problems.size() << " problem" << (problems.size() == 1 ? "" : "s") << " found\n";
     }
     return problems.empty() ? exit_done : exit_failed;

@@ -14,9 +14,12 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <filesystem>
+#include <optional>
 #include <stdexcept>
 
 #include "shared/file_modes.hpp"
+#include "shared/safe_open.hpp"
 
 namespace pushsync::metrics {
 namespace {
@@ -73,6 +76,19 @@ struct Fd {
     }
 };
 
+// The folder beside the queue and the file's name in it (safe_open.hpp: no planted link followed).
+struct Place {
+    safe_open::Folder folder;
+    std::string name;
+};
+
+Place place_of(const std::string& path) {
+    const std::filesystem::path p(path);
+    std::string parent = p.parent_path().string();
+    if (parent.empty()) parent = ".";
+    return Place{safe_open::open_folder(parent), p.filename().string()};
+}
+
 MetricsFile* map(int fd, int protection) {
     void* address = ::mmap(nullptr, sizeof(MetricsFile), protection, MAP_SHARED, fd, 0);
     return address == MAP_FAILED ? nullptr : static_cast<MetricsFile*>(address);
@@ -109,14 +125,21 @@ namespace {
 // The first `length` bytes of the file at `path` into `copy`; false with `error` set when the file
 // is absent, not a regular file, shorter, or not a metrics file of this version.
 bool copy_file(const std::string& path, MetricsFile& copy, std::size_t length, std::string& error) {
-    Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
-    if (file.fd < 0) {
-        error = errno == ENOENT ? "no metrics file yet (the sender has not started)" : system_error("open", path);
-        return false;
-    }
+    Fd file;
     struct stat st {};
-    if (::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        error = "metrics file " + path + ": not a regular file";
+    try {
+        const Place place = place_of(path);
+        auto opened = safe_open::open_existing(place.folder, place.name, O_RDONLY);
+        if (!opened) {
+            error = "no metrics file yet (the sender has not started)";
+            return false;
+        }
+        st = opened->st;
+        file.fd = opened->fd.release();
+    } catch (const safe_open::UnsafeFile& e) {
+        error = e.problem_kind() == safe_open::Problem::system && e.error() == ENOENT
+                    ? "no metrics file yet (the sender has not started)"
+                    : std::string("metrics file ") + e.what();
         return false;
     }
     // Copied with pread, not mapped: a file cut short under a mapping would fault nginx's worker
@@ -196,8 +219,19 @@ std::optional<Snapshot> read_metrics(const std::string& path, std::string& error
 // --- the writer ----------------------------------------------------------------------------
 
 std::unique_ptr<MetricsWriter> MetricsWriter::open(const std::string& path) {
-    // An existing file of this layout carries on (counters stay monotonic across restarts).
-    Fd existing{::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW)};
+    // An existing file of this layout carries on (counters stay monotonic across restarts). A
+    // planted link, a file with two names or another user's is refused, never replaced: it says
+    // someone else writes in the queue's folder.
+    std::optional<Place> place;
+    std::optional<safe_open::Opened> opened;
+    try {
+        place = place_of(path);
+        opened = safe_open::open_existing(place->folder, place->name, O_RDWR);
+    } catch (const safe_open::UnsafeFile& e) {
+        throw MetricsError(std::string("metrics file ") + e.what());
+    }
+    Fd existing;
+    if (opened) existing.fd = opened->fd.release();
     if (existing.fd >= 0) {
         struct stat st {};
         // One that others may write is replaced, not trusted (the sender's user and nginx's share
@@ -218,33 +252,29 @@ std::unique_ptr<MetricsWriter> MetricsWriter::open(const std::string& path) {
             }
         }
     }
-    // A new file, complete before it appears at the path: readers never see half a header.
-    const std::string temp = path + ".new-" + std::to_string(::getpid());
-    Fd fresh{::open(temp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, file_modes::kFile)};
-    if (fresh.fd < 0) throw MetricsError(system_error("create", temp));
-    // Explicit mode: nginx runs its daemon with umask 0, the sender with whatever systemd gives.
-    if (::fchmod(fresh.fd, file_modes::kFile) != 0 || ::ftruncate(fresh.fd, sizeof(MetricsFile)) != 0 ||
-        ::flock(fresh.fd, LOCK_EX | LOCK_NB) != 0) {
-        const std::string message = system_error("size", temp);
-        ::unlink(temp.c_str());
-        throw MetricsError(message);
+    // A new file, complete before it appears at the path: readers never see half a header. Made
+    // under an unpredictable name (a link planted at a guessable one would be written through).
+    std::optional<safe_open::TempFile> temp;
+    try {
+        temp.emplace(place->folder, place->name, file_modes::kFile);
+    } catch (const safe_open::UnsafeFile& e) {
+        throw MetricsError(std::string("metrics file ") + e.what());
     }
+    Fd fresh{::dup(temp->fd())};
+    if (fresh.fd < 0 || ::ftruncate(fresh.fd, sizeof(MetricsFile)) != 0 || ::flock(fresh.fd, LOCK_EX | LOCK_NB) != 0)
+        throw MetricsError(system_error("size", place->folder.path_of(temp->name())));
     MetricsFile* file = map(fresh.fd, PROT_READ | PROT_WRITE);
-    if (file == nullptr) {
-        const std::string message = system_error("map", temp);
-        ::unlink(temp.c_str());
-        throw MetricsError(message);
-    }
+    if (file == nullptr) throw MetricsError(system_error("map", place->folder.path_of(temp->name())));
     std::memcpy(file->magic, file_magic, sizeof file_magic);
     file->version = file_version;
     file->size = sizeof(MetricsFile);
     file->app_cells = app_capacity;
     file->response_cells = response_capacity;
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-        const std::string message = system_error("rename into place", path);
+    try {
+        temp->place_over(place->name);
+    } catch (const safe_open::UnsafeFile& e) {
         ::munmap(file, sizeof(MetricsFile));
-        ::unlink(temp.c_str());
-        throw MetricsError(message);
+        throw MetricsError(std::string("metrics file ") + e.what());
     }
     auto writer = std::make_unique<MetricsWriter>(Passkey{}, fresh.fd, file);
     fresh.fd = -1;

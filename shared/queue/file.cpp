@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <bit>
 #include <cerrno>
 #include <chrono>
@@ -16,6 +17,7 @@
 
 #include "shared/file_modes.hpp"
 #include "shared/queue/futex.hpp"
+#include "shared/safe_open.hpp"
 
 namespace pushsync::queue_file {
 
@@ -79,40 +81,16 @@ std::int64_t now_ms() {
         .count();
 }
 
-// A path unlinked on destruction unless released.
-struct TempPath {
-    std::string path;
-    TempPath() = default;
-    TempPath(const TempPath&) = delete;
-    TempPath& operator=(const TempPath&) = delete;
-    ~TempPath() {
-        if (!path.empty()) ::unlink(path.c_str());
-    }
-};
-
-// A temporary file beside `path` holding a complete, empty queue once start_at() has been called;
-// unlinked on destruction unless it was moved into place.
+// A temporary file beside the queue's name holding a complete, empty queue once start_at() has been
+// called; unlinked on destruction unless it was moved into place.
 class FreshFile {
 public:
-    FreshFile(const std::string& path, std::uint32_t capacity) : capacity_(capacity) {
-        // pid + a clock reading: unique enough, and O_EXCL catches the rest.
-        for (int attempt = 0;; ++attempt) {
-            const std::string name = path + ".tmp." + std::to_string(::getpid()) + "." +
-                                     std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-            // nginx's workers and the sender (users of group pushsync) write it; nobody else may.
-            fd_ = Fd(::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, file_modes::kFile));
-            if (fd_.get() >= 0) {
-                temp_.path = name;
-                // Whatever the umask (nginx's daemon runs with umask 0, a shell often with 022).
-                if (::fchmod(fd_.get(), file_modes::kFile) != 0) fail_errno(path, "cannot set its mode");
-                break;
-            }
-            if (errno != EEXIST || attempt > 100) fail_errno(path, "cannot create it");
-        }
+    FreshFile(const safe_open::Folder& folder, std::string_view name, const std::string& path, std::uint32_t capacity)
+        : temp_(make_temp(folder, name, path)), capacity_(capacity) {
         const auto size = ql::file_size_for(capacity);
         // Zero bytes until start_at() writes every slot's state: no file begins at round 0.
-        if (::ftruncate(fd_.get(), static_cast<off_t>(size)) != 0) fail_errno(path, "cannot size it");
-        Mapping header_map = map_whole(temp_.path, fd_.get(), ql::kHeaderSize);
+        if (::ftruncate(temp_.fd(), static_cast<off_t>(size)) != 0) fail_errno(path, "cannot size it");
+        Mapping header_map = map_whole(path, temp_.fd(), ql::kHeaderSize);
         auto* header = ::new (header_map.address()) ql::Header{};
         std::memcpy(header->magic, ql::kMagic, sizeof ql::kMagic);
         header->version = ql::kVersion;
@@ -128,7 +106,7 @@ public:
     // Makes the empty ring begin at `position`, a multiple of the capacity: every slot waits in
     // FREE of that position's round. May be called again before the file is put in place.
     void start_at(std::uint64_t position) {
-        Mapping mapping = map_whole(temp_.path, fd_.get(), ql::file_size_for(capacity_));
+        Mapping mapping = map_whole(temp_.name(), temp_.fd(), ql::file_size_for(capacity_));
         auto* header = static_cast<ql::Header*>(mapping.address());
         auto* slots = reinterpret_cast<ql::Slot*>(static_cast<char*>(mapping.address()) + ql::kHeaderSize);
         const auto free = ql::state(position >> std::countr_zero(capacity_), ql::kFree);
@@ -138,21 +116,34 @@ public:
         header->read_position.store(position, std::memory_order_relaxed);
     }
 
-    // Puts it at `path` only if nothing is there (link(2) never replaces): true if it won.
-    bool link_if_absent(const std::string& path) {
-        if (::link(temp_.path.c_str(), path.c_str()) == 0) return true;
-        if (errno == EEXIST) return false;
-        fail_errno(path, "cannot create it");
+    // Puts it at `name` only if nothing is there (renamed, so it never has two names): true if it won.
+    bool link_if_absent(std::string_view name, const std::string& path) {
+        try {
+            return temp_.place_if_absent(name);
+        } catch (const safe_open::UnsafeFile& e) {
+            fail(path, e.problem());
+        }
     }
-    // Puts it at `path`, replacing what is there.
-    void rename_over(const std::string& path) {
-        if (::rename(temp_.path.c_str(), path.c_str()) != 0) fail_errno(path, "cannot replace it");
-        temp_.path.clear();
+    // Puts it at `name`, replacing what is there (a planted link is replaced, never followed).
+    void rename_over(std::string_view name, const std::string& path) {
+        try {
+            temp_.place_over(name);
+        } catch (const safe_open::UnsafeFile& e) {
+            fail(path, e.problem());
+        }
     }
 
 private:
-    TempPath temp_;  // declared first: unlinks the file even when the constructor throws
-    Fd fd_;
+    static safe_open::TempFile make_temp(const safe_open::Folder& folder, std::string_view name, const std::string& path) {
+        // nginx's workers and the sender (users of group pushsync) write it; nobody else may.
+        try {
+            return safe_open::TempFile(folder, name, file_modes::kFile);
+        } catch (const safe_open::UnsafeFile& e) {
+            fail(path, e.problem());
+        }
+    }
+
+    safe_open::TempFile temp_;
     std::uint32_t capacity_;
 };
 
@@ -185,11 +176,34 @@ void validate(const std::string& path, const ql::Header& h, std::uint64_t actual
                        std::to_string(produced) + ", capacity " + std::to_string(h.capacity) + ")");
 }
 
-// Opens `path` if it exists: Fd(-1) when it does not.
-Fd open_existing_fd(const std::string& path) {
-    Fd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
-    if (fd.get() < 0 && errno != ENOENT) fail_errno(path, "cannot open it");
-    return fd;
+// The queue's folder and the file's name in it: every open is relative to the folder, never
+// following a link planted under the name (safe_open.hpp).
+struct Place {
+    safe_open::Folder folder;
+    std::string name;
+};
+
+Place place_of(const std::string& path) {
+    const std::filesystem::path p(path);
+    std::string parent = p.parent_path().string();
+    if (parent.empty()) parent = ".";
+    try {
+        return Place{safe_open::open_folder(parent), p.filename().string()};
+    } catch (const safe_open::UnsafeFile& e) {
+        fail(path, e.problem());
+    }
+}
+
+// Opens the file if it exists: Fd(-1) when it does not. A planted link, a file with another name
+// or another user's file throws, unless `refuse` is false (`queue reset`, which replaces the name): then Fd(-1).
+Fd open_existing_fd(const Place& place, const std::string& path, bool refuse = true) {
+    try {
+        auto opened = safe_open::open_existing(place.folder, place.name, O_RDWR);
+        return opened ? Fd(opened->fd.release()) : Fd();
+    } catch (const safe_open::UnsafeFile& e) {
+        if (!refuse && e.problem_kind() != safe_open::Problem::system) return Fd();
+        fail(path, e.problem());
+    }
 }
 
 // The header of the file open as `fd`, mapped, when it carries our magic and layout version (its
@@ -257,17 +271,18 @@ MappedQueue open(const std::string& path, std::uint32_t capacity) {
     if (capacity != 0 && !ql::valid_capacity(capacity))
         fail(path, "capacity " + std::to_string(capacity) + " is not a power of two between " +
                        std::to_string(ql::kMinCapacity) + " and " + std::to_string(ql::kMaxCapacity));
-    Fd fd = open_existing_fd(path);
+    const Place place = place_of(path);
+    Fd fd = open_existing_fd(place, path);
     // Concurrent first openers each build a complete file aside and link(2) it into place: exactly
     // one link wins and nobody ever sees a half-initialised queue, even if a creator dies midway.
     // Each loser's clock start is discarded with its file; all open the winner's.
     for (int attempt = 0; fd.get() < 0; ++attempt) {
         if (capacity == 0) fail(path, "does not exist");
         if (attempt > 10) fail(path, "keeps disappearing while being opened");
-        FreshFile fresh(path, capacity);
+        FreshFile fresh(place.folder, place.name, path, capacity);
         fresh.start_at(start_from_clock(capacity));
-        fresh.link_if_absent(path);
-        fd = open_existing_fd(path);
+        fresh.link_if_absent(place.name, path);
+        fd = open_existing_fd(place, path);
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) fail_errno(path, "fstat");
@@ -285,13 +300,15 @@ void replace(const std::string& path, std::uint32_t capacity) {
     if (!ql::valid_capacity(capacity))
         fail(path, "capacity " + std::to_string(capacity) + " is not a power of two between " +
                        std::to_string(ql::kMinCapacity) + " and " + std::to_string(ql::kMaxCapacity));
-    Fd old = open_existing_fd(path);
+    const Place place = place_of(path);
+    // What a reset replaces may be a planted link: the link goes, its target is never opened.
+    Fd old = open_existing_fd(place, path, false);
     Mapping old_mapping = map_header_if_ours(path, old);
     auto* old_header = static_cast<ql::Header*>(old_mapping.address());
-    FreshFile fresh(path, capacity);
+    FreshFile fresh(place.folder, place.name, path, capacity);
     if (old_header == nullptr || !trusted(path, old, *old_header)) {
         fresh.start_at(start_from_clock(capacity));
-        fresh.rename_over(path);
+        fresh.rename_over(place.name, path);
         if (old_header != nullptr) {
             retire(*old_header);
             wake_all(*old_header);
@@ -310,7 +327,7 @@ void replace(const std::string& path, std::uint32_t capacity) {
         const auto needed =
             start_after(old_header->producer_position.load(std::memory_order_seq_cst), old_capacity, capacity);
         if (needed > guess) fresh.start_at(needed);
-        fresh.rename_over(path);
+        fresh.rename_over(place.name, path);
     } catch (...) {
         // The old file stays at the path: it must go on taking notifies.
         old_header->retired.store(0, std::memory_order_seq_cst);

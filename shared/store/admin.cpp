@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Store administration for pushsyncctl: removing groups, gc, export/import as JSON lines, the
 // consistency check and statistics.
+#include <dirent.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -9,11 +12,15 @@
 #include <filesystem>
 #include <istream>
 #include <map>
+#include <optional>
+#include <vector>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <stdexcept>
 
 #include "shared/store/store.hpp"
+#include "shared/file_modes.hpp"
+#include "shared/safe_open.hpp"
 #include "shared/store/codec.hpp"
 #include "shared/store/impl.hpp"
 
@@ -195,28 +202,86 @@ std::pair<std::size_t, std::size_t> Store::remove_groups(const std::function<boo
     return {groups.size(), devices};
 }
 
-void Store::backup(const std::string& dir) const {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (!fs::exists(dir, ec)) {
-        // mkdir with an explicit mode, whatever the caller's umask.
-        if (::mkdir(dir.c_str(), 0770) != 0 || ::chmod(dir.c_str(), 0770) != 0) {
-            throw StoreError(StoreErrc::unavailable, "backup " + dir + ": cannot create (" + std::strerror(errno) + ")");
+namespace {
+
+[[noreturn]] void backup_failed(const std::string& dir, const std::string& problem) {
+    throw StoreError(StoreErrc::unavailable, "backup " + dir + ": " + problem);
+}
+
+// The folder a backup goes into: made 0770 when missing; one that exists must be a folder (not a
+// link to one) of mode 0700 or 0770 with nothing in it, so nobody else can have planted a name
+// there or read the copy.
+safe_open::Folder backup_folder(const std::string& dir) {
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) {
+        if (errno != ENOENT) backup_failed(dir, std::string("cannot stat it (") + std::strerror(errno) + ")");
+        if (::mkdir(dir.c_str(), 0700) != 0)
+            backup_failed(dir, std::string("cannot create it (") + std::strerror(errno) + ")");
+    } else if (S_ISLNK(st.st_mode)) {
+        backup_failed(dir, "a symbolic link, which a backup never follows; refused (name the folder itself)");
+    } else if (!S_ISDIR(st.st_mode)) {
+        backup_failed(dir, "not a folder; refused (choose a new name)");
+    } else if ((st.st_mode & 07777 & ~S_ISGID) != 0700 && (st.st_mode & 07777 & ~S_ISGID) != 0770) {
+        backup_failed(dir, "folder of mode " + file_modes::octal(st.st_mode) +
+                               ", where a backup's is 0700 or 0770; refused (chmod 0770 " + dir + ")");
+    }
+    safe_open::Folder folder;
+    try {
+        folder = safe_open::open_folder(dir);
+    } catch (const safe_open::UnsafeFile& e) {
+        backup_failed(dir, e.problem());
+    }
+    // The folder's own mode, on what was opened: 0770 for one made here, whatever the umask.
+    if (!S_ISDIR(st.st_mode) && ::fchmod(folder.fd.get(), 0770) != 0)
+        backup_failed(dir, std::string("cannot set its mode (") + std::strerror(errno) + ")");
+    if (S_ISDIR(st.st_mode) && (folder.st.st_dev != st.st_dev || folder.st.st_ino != st.st_ino))
+        backup_failed(dir, "replaced while it was being opened; refused");
+    if (DIR* listing = ::fdopendir(::dup(folder.fd.get()))) {
+        std::string first;
+        while (const dirent* entry = ::readdir(listing)) {
+            const std::string name = entry->d_name;
+            if (name != "." && name != "..") {
+                first = name;
+                break;
+            }
         }
-    } else if (!fs::is_directory(dir, ec)) {
-        throw StoreError(StoreErrc::unavailable, "backup " + dir + ": not a directory");
-    } else if (fs::exists(fs::path(dir) / "data.mdb", ec)) {
-        throw StoreError(StoreErrc::unavailable, "backup " + dir + ": already holds a data.mdb (choose an empty folder)");
+        ::closedir(listing);
+        if (!first.empty())
+            backup_failed(dir, "holds " + first + "; a backup goes into a new or empty folder (choose another, or empty "
+                               "it: rm -r " + dir + "/*)");
+    } else {
+        backup_failed(dir, std::string("cannot list it (") + std::strerror(errno) + ")");
     }
-    const int rc = mdb_env_copy2(impl_->env.get(), dir.c_str(), MDB_CP_COMPACT);
-    if (rc != MDB_SUCCESS) {
-        fs::remove(fs::path(dir) / "data.mdb", ec);
-        throw StoreError(StoreErrc::unavailable, "backup " + dir + ": " + mdb_strerror(rc));
+    return folder;
+}
+
+}  // namespace
+
+void Store::backup(const std::string& dir) const {
+    const safe_open::Folder folder = backup_folder(dir);
+    // LMDB's copy goes into a file made here, exclusively, under an unpredictable name, with its
+    // mode (and group pushsync where that exists) before a byte is in it; renamed to data.mdb
+    // only once complete and on disk.
+    std::optional<safe_open::TempFile> temp;
+    try {
+        temp.emplace(folder, "data.mdb", 0660);
+    } catch (const safe_open::UnsafeFile& e) {
+        backup_failed(dir, e.problem());
     }
-    if (::chmod((fs::path(dir) / "data.mdb").c_str(), 0660) != 0) {
-        throw StoreError(StoreErrc::unavailable, "backup " + dir + ": cannot set the mode of data.mdb (" +
-                                                     std::strerror(errno) + ")");
+    struct group gr {};
+    struct group* found = nullptr;
+    std::vector<char> buffer(4096);
+    if (::getgrnam_r("pushsync", &gr, buffer.data(), buffer.size(), &found) == 0 && found)
+        (void)::fchown(temp->fd(), static_cast<uid_t>(-1), gr.gr_gid);  // not a member: the folder's group stays
+    const int rc = mdb_env_copyfd2(impl_->env.get(), temp->fd(), MDB_CP_COMPACT);
+    if (rc != MDB_SUCCESS) backup_failed(dir, mdb_strerror(rc));
+    if (::fsync(temp->fd()) != 0) backup_failed(dir, std::string("cannot sync the copy (") + std::strerror(errno) + ")");
+    try {
+        if (!temp->place_if_absent("data.mdb")) backup_failed(dir, "a data.mdb appeared meanwhile; refused (choose another folder)");
+    } catch (const safe_open::UnsafeFile& e) {
+        backup_failed(dir, e.problem());
     }
+    ::fsync(folder.fd.get());
 }
 
 std::vector<std::string> Store::check() const {

@@ -4,6 +4,7 @@
 // shared/store/admin.cpp.
 #include "shared/store/store.hpp"
 
+#include <fcntl.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "shared/file_modes.hpp"
+#include "shared/safe_open.hpp"
 #include "shared/store/codec.hpp"
 #include "shared/store/impl.hpp"
 
@@ -35,27 +37,70 @@ std::optional<MDB_dbi> open_dbi(const lmdb::Txn& txn, const char* name, bool cre
     return dbi;
 }
 
-// A data file that exists and is not empty: an environment someone already created.
-bool environment_exists(const std::string& path) {
-    std::error_code ec;
-    auto size = std::filesystem::file_size(std::filesystem::path(path) / "data.mdb", ec);
-    return !ec && size > 0;
-}
-
 const char* const kEnvironmentFiles[] = {"data.mdb", "lock.mdb"};
 
-// The store is data every process trusts only after checking; one others may write is refused.
-void refuse_if_writable_by_others(const std::string& path) {
-    std::vector<std::string> paths{path};
-    for (const char* name : kEnvironmentFiles) paths.push_back((std::filesystem::path(path) / name).string());
-    for (const std::string& p : paths)
-        if (auto why = file_modes::writable_by_others(p)) throw StoreError(StoreErrc::unavailable, "store " + p + ": " + *why);
+StoreError unsafe(const safe_open::UnsafeFile& e) { return StoreError(StoreErrc::unavailable, std::string("store ") + e.what()); }
+
+// What LMDB will open, checked first: mdb_env_open opens data.mdb and lock.mdb by name, following
+// symlinks and creating what is missing with the umask's mode. So each is opened here without
+// following one and judged (safe_open.hpp), and made when missing with its mode through a
+// temporary name. `identity` keeps what was found, for verify_environment_files() once LMDB has
+// opened them. A read-only open creates only the lock file (as LMDB would), and only where it may.
+// Returns whether data.mdb holds an environment already (is not empty).
+struct FileIdentity {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    bool known = false;
+};
+
+bool prepare_environment_files(const safe_open::Folder& folder, bool read_only, FileIdentity (&identity)[2]) {
+    bool existed = false;
+    for (int i = 0; i < 2; ++i) {
+        const char* name = kEnvironmentFiles[i];
+        const bool may_create = !read_only || i == 1;
+        auto opened = safe_open::open_existing(folder, name, O_RDONLY);
+        if (!opened && may_create) {
+            try {
+                safe_open::TempFile fresh(folder, name, file_modes::kFile);
+                fresh.place_if_absent(name);  // false: someone else's came first, judged below
+            } catch (const safe_open::UnsafeFile&) {
+                // Reading a store one may not write: LMDB then opens the lock file read-only.
+                if (!read_only) throw;
+            }
+            opened = safe_open::open_existing(folder, name, O_RDONLY);
+        }
+        if (!opened) continue;  // read-only and absent: mdb_env_open says so
+        // The store is data every process trusts only after checking; one others may write is refused.
+        if (auto why = file_modes::writable_by_others(opened->fd.get(), folder.path_of(name)))
+            throw StoreError(StoreErrc::unavailable, "store " + folder.path_of(name) + ": " + *why);
+        identity[i] = FileIdentity{opened->st.st_dev, opened->st.st_ino, true};
+        if (i == 0) existed = opened->st.st_size > 0;
+        // Closed before mdb_env_open: LMDB's fcntl locks on the lock file belong to the process,
+        // and closing another descriptor of that file after it took them would drop them.
+    }
+    return existed;
 }
 
-// LMDB would create its files with 0660 minus the umask: they are made first, with their mode,
-// and LMDB opens them (empty files are a new environment to it).
-void create_environment_files(const std::string& path) {
-    for (const char* name : kEnvironmentFiles) file_modes::create_file((std::filesystem::path(path) / name).string());
+// After mdb_env_open: the data file LMDB holds is the one judged, and neither name was swapped.
+// (A swap there and back within mdb_env_open itself goes unseen: LMDB opens by name. Root drops
+// to the store's owner first, so such a race reaches no more than that user could write.)
+void verify_environment_files(const safe_open::Folder& folder, MDB_env* env, const FileIdentity (&identity)[2]) {
+    auto differs = [](const struct stat& st, const FileIdentity& id) {
+        return id.known && (st.st_dev != id.dev || st.st_ino != id.ino);
+    };
+    auto refuse = [&](const char* name) {
+        throw StoreError(StoreErrc::unavailable, "store " + folder.path_of(name) +
+                                                     ": replaced while it was being opened; refused (find out who "
+                                                     "replaces files in " + folder.path + ", then open it again)");
+    };
+    mdb_filehandle_t data_fd = -1;
+    struct stat st {};
+    if (mdb_env_get_fd(env, &data_fd) == MDB_SUCCESS && ::fstat(data_fd, &st) == 0 && differs(st, identity[0]))
+        refuse("data.mdb");
+    for (int i = 0; i < 2; ++i) {
+        if (::fstatat(folder.fd.get(), kEnvironmentFiles[i], &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (S_ISLNK(st.st_mode) || differs(st, identity[i])) refuse(kEnvironmentFiles[i]);
+    }
 }
 
 }  // namespace
@@ -76,12 +121,21 @@ Store::Impl::Impl(const StoreOptions& opts) : options(opts) {
     if (!options.read_only) {
         try {
             file_modes::create_folders(path);
-            create_environment_files(path);
         } catch (const std::system_error& e) {
             throw StoreError(StoreErrc::unavailable, "store " + path + ": cannot create it: " + e.what());
         }
     }
-    refuse_if_writable_by_others(path);
+    FileIdentity identity[2];
+    bool existed = false;
+    safe_open::Folder folder;
+    try {
+        folder = safe_open::open_folder(path);
+        if (auto why = file_modes::writable_by_others(folder.fd.get(), path))
+            throw StoreError(StoreErrc::unavailable, "store " + path + ": " + *why);
+        existed = prepare_environment_files(folder, options.read_only, identity);
+    } catch (const safe_open::UnsafeFile& e) {
+        throw unsafe(e);
+    }
     MDB_env* raw = nullptr;
     lmdb::check(mdb_env_create(&raw), "create environment", path);
     env.reset(raw);
@@ -91,7 +145,6 @@ Store::Impl::Impl(const StoreOptions& opts) : options(opts) {
 
     // A new environment gets the configured size. An existing one keeps its own size unless the
     // configured one is bigger: shrinking below what another process mapped would fail its writes.
-    bool existed = environment_exists(path);
     if (!existed) lmdb::check(mdb_env_set_mapsize(env.get(), options.map_size), "set map size", path);
 
     // MDB_NOTLS: read transactions are not tied to a thread (nginx's thread pool writes while the
@@ -103,6 +156,7 @@ Store::Impl::Impl(const StoreOptions& opts) : options(opts) {
     if (options.sync == SyncMode::interval && !options.read_only) flags |= MDB_NOSYNC;
     if (commit_sync.enabled()) flags |= MDB_NOMETASYNC;
     lmdb::check(mdb_env_open(env.get(), path.c_str(), flags, file_modes::kFile), "open", path);
+    verify_environment_files(folder, env.get(), identity);
 
     if (existed && !options.read_only) {
         MDB_envinfo info{};
