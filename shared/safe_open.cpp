@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 namespace pushsync::safe_open {
@@ -110,6 +111,13 @@ Folder open_folder(const std::string& path) {
     }
     if (::fstat(folder.fd.get(), &folder.st) != 0) fail_system(errno, path, "fstat");
     return folder;
+}
+
+Place place_of(const std::string& path) {
+    const std::filesystem::path p(path);
+    std::string parent = p.parent_path().string();
+    if (parent.empty()) parent = ".";
+    return Place{open_folder(parent), p.filename().string()};
 }
 
 void judge(const Folder& folder, std::string_view name, const struct stat& st) {

@@ -84,6 +84,15 @@ struct Folder {
 //   UnsafeFile{not_folder}: the path is a file.
 Folder open_folder(const std::string& path);
 
+// A file's folder, opened, and its name in it: the way to open a configured file path (the queue
+// file, the metrics file) without following a link planted under its name. Throws what
+// open_folder throws for the parent ("." when the path has none).
+struct Place {
+    Folder folder;
+    std::string name;
+};
+Place place_of(const std::string& path);
+
 // Judges what fstat said of `name` in `folder`: throws UnsafeFile{hard_link, foreign_owner,
 // not_regular} (see open_existing), returns when it may be used.
 void judge(const Folder& folder, std::string_view name, const struct stat& st);

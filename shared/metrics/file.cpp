@@ -14,7 +14,6 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
-#include <filesystem>
 #include <optional>
 #include <stdexcept>
 
@@ -69,25 +68,8 @@ std::string system_error(const std::string& what, const std::string& path) {
     return "metrics file " + path + ": " + what + ": " + std::strerror(errno);
 }
 
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
-// The folder beside the queue and the file's name in it (safe_open.hpp: no planted link followed).
-struct Place {
-    safe_open::Folder folder;
-    std::string name;
-};
-
-Place place_of(const std::string& path) {
-    const std::filesystem::path p(path);
-    std::string parent = p.parent_path().string();
-    if (parent.empty()) parent = ".";
-    return Place{safe_open::open_folder(parent), p.filename().string()};
-}
+using safe_open::Place;
+using safe_open::place_of;
 
 MetricsFile* map(int fd, int protection) {
     void* address = ::mmap(nullptr, sizeof(MetricsFile), protection, MAP_SHARED, fd, 0);
@@ -125,7 +107,7 @@ namespace {
 // The first `length` bytes of the file at `path` into `copy`; false with `error` set when the file
 // is absent, not a regular file, shorter, or not a metrics file of this version.
 bool copy_file(const std::string& path, MetricsFile& copy, std::size_t length, std::string& error) {
-    Fd file;
+    safe_open::Fd file;
     struct stat st {};
     try {
         const Place place = place_of(path);
@@ -135,7 +117,7 @@ bool copy_file(const std::string& path, MetricsFile& copy, std::size_t length, s
             return false;
         }
         st = opened->st;
-        file.fd = opened->fd.release();
+        file = std::move(opened->fd);
     } catch (const safe_open::UnsafeFile& e) {
         error = e.problem_kind() == safe_open::Problem::system && e.error() == ENOENT
                     ? "no metrics file yet (the sender has not started)"
@@ -148,7 +130,7 @@ bool copy_file(const std::string& path, MetricsFile& copy, std::size_t length, s
     auto* bytes = reinterpret_cast<char*>(&copy);
     std::size_t got = 0;
     while (got < length) {
-        const ssize_t n = ::pread(file.fd, bytes + got, length - got, static_cast<off_t>(got));
+        const ssize_t n = ::pread(file.get(), bytes + got, length - got, static_cast<off_t>(got));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         got += static_cast<std::size_t>(n);
@@ -230,22 +212,22 @@ std::unique_ptr<MetricsWriter> MetricsWriter::open(const std::string& path) {
     } catch (const safe_open::UnsafeFile& e) {
         throw MetricsError(std::string("metrics file ") + e.what());
     }
-    Fd existing;
-    if (opened) existing.fd = opened->fd.release();
-    if (existing.fd >= 0) {
+    safe_open::Fd existing;
+    if (opened) existing = std::move(opened->fd);
+    if (existing.get() >= 0) {
         struct stat st {};
         // One that others may write is replaced, not trusted (the sender's user and nginx's share
         // the group: file_modes.hpp).
-        if (::fstat(existing.fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        if (::fstat(existing.get(), &st) == 0 && S_ISREG(st.st_mode) &&
             st.st_size == static_cast<off_t>(sizeof(MetricsFile)) &&
-            !file_modes::writable_by_others(existing.fd, path)) {
+            !file_modes::writable_by_others(existing.get(), path)) {
             // One writer: a second sender (refused by the queue a moment later) must not add cells.
-            if (::flock(existing.fd, LOCK_EX | LOCK_NB) != 0) {
+            if (::flock(existing.get(), LOCK_EX | LOCK_NB) != 0) {
                 throw MetricsError("metrics file " + path + ": another pushsync-sender writes it");
             }
-            if (MetricsFile* file = map(existing.fd, PROT_READ | PROT_WRITE); file && header_ok(*file)) {
-                auto writer = std::make_unique<MetricsWriter>(Passkey{}, existing.fd, file);
-                existing.fd = -1;
+            if (MetricsFile* file = map(existing.get(), PROT_READ | PROT_WRITE); file && header_ok(*file)) {
+                auto writer = std::make_unique<MetricsWriter>(Passkey{}, existing.get(), file);
+                existing.release();  // the writer owns it now
                 return writer;
             } else if (file) {
                 ::munmap(file, sizeof(MetricsFile));
@@ -260,10 +242,10 @@ std::unique_ptr<MetricsWriter> MetricsWriter::open(const std::string& path) {
     } catch (const safe_open::UnsafeFile& e) {
         throw MetricsError(std::string("metrics file ") + e.what());
     }
-    Fd fresh{::dup(temp->fd())};
-    if (fresh.fd < 0 || ::ftruncate(fresh.fd, sizeof(MetricsFile)) != 0 || ::flock(fresh.fd, LOCK_EX | LOCK_NB) != 0)
+    safe_open::Fd fresh{::dup(temp->fd())};
+    if (fresh.get() < 0 || ::ftruncate(fresh.get(), sizeof(MetricsFile)) != 0 || ::flock(fresh.get(), LOCK_EX | LOCK_NB) != 0)
         throw MetricsError(system_error("size", place->folder.path_of(temp->name())));
-    MetricsFile* file = map(fresh.fd, PROT_READ | PROT_WRITE);
+    MetricsFile* file = map(fresh.get(), PROT_READ | PROT_WRITE);
     if (file == nullptr) throw MetricsError(system_error("map", place->folder.path_of(temp->name())));
     std::memcpy(file->magic, file_magic, sizeof file_magic);
     file->version = file_version;
@@ -276,8 +258,8 @@ std::unique_ptr<MetricsWriter> MetricsWriter::open(const std::string& path) {
         ::munmap(file, sizeof(MetricsFile));
         throw MetricsError(std::string("metrics file ") + e.what());
     }
-    auto writer = std::make_unique<MetricsWriter>(Passkey{}, fresh.fd, file);
-    fresh.fd = -1;
+    auto writer = std::make_unique<MetricsWriter>(Passkey{}, fresh.get(), file);
+    fresh.release();  // the writer owns it now
     return writer;
 }
 

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <bit>
 #include <cerrno>
 #include <chrono>
@@ -22,18 +21,6 @@
 namespace pushsync::queue_file {
 
 namespace ql = queue_layout;
-
-Fd& Fd::operator=(Fd&& other) noexcept {
-    if (this != &other) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = other.release();
-    }
-    return *this;
-}
-
-Fd::~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-}
 
 Mapping::Mapping(Mapping&& other) noexcept : address_(other.address_), size_(other.size_) {
     other.address_ = nullptr;
@@ -177,18 +164,13 @@ void validate(const std::string& path, const ql::Header& h, std::uint64_t actual
 }
 
 // The queue's folder and the file's name in it: every open is relative to the folder, never
-// following a link planted under the name (safe_open.hpp).
-struct Place {
-    safe_open::Folder folder;
-    std::string name;
-};
+// following a link planted under the name (safe_open.hpp); a folder that cannot be used fails
+// as the queue's errors do.
+using safe_open::Place;
 
 Place place_of(const std::string& path) {
-    const std::filesystem::path p(path);
-    std::string parent = p.parent_path().string();
-    if (parent.empty()) parent = ".";
     try {
-        return Place{safe_open::open_folder(parent), p.filename().string()};
+        return safe_open::place_of(path);
     } catch (const safe_open::UnsafeFile& e) {
         fail(path, e.problem());
     }

@@ -7,29 +7,11 @@
 #include <string>
 
 #include "shared/queue/layout.hpp"
+#include "shared/safe_open.hpp"
 
 namespace pushsync::queue_file {
 
-// An open file descriptor, closed on destruction.
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) noexcept : fd_(fd) {}
-    Fd(Fd&& other) noexcept : fd_(other.release()) {}
-    Fd& operator=(Fd&& other) noexcept;
-    ~Fd();
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const noexcept { return fd_; }
-    int release() noexcept {
-        const int fd = fd_;
-        fd_ = -1;
-        return fd;
-    }
-
-private:
-    int fd_ = -1;
-};
+using Fd = safe_open::Fd;
 
 // A whole-file MAP_SHARED mapping, unmapped on destruction.
 class Mapping {
