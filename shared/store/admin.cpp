@@ -272,7 +272,9 @@ void Store::backup(const std::string& dir) const {
     struct group* found = nullptr;
     std::vector<char> buffer(4096);
     if (::getgrnam_r("pushsync", &gr, buffer.data(), buffer.size(), &found) == 0 && found)
-        (void)::fchown(temp->fd(), static_cast<uid_t>(-1), gr.gr_gid);  // not a member: the folder's group stays
+        if (::fchown(temp->fd(), static_cast<uid_t>(-1), gr.gr_gid) != 0) {
+            // Not a member of pushsync: the copy keeps its creator's group; its mode still keeps others out.
+        }
     const int rc = mdb_env_copyfd2(impl_->env.get(), temp->fd(), MDB_CP_COMPACT);
     if (rc != MDB_SUCCESS) backup_failed(dir, mdb_strerror(rc));
     if (::fsync(temp->fd()) != 0) backup_failed(dir, std::string("cannot sync the copy (") + std::strerror(errno) + ")");
