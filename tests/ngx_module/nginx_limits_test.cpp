@@ -4,6 +4,10 @@
 // limit_req on registrations, and auth_request in front of the API.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <stdexcept>
+#include <string>
+
 #include "shared/config/config.hpp"
 #include "shared/store/store.hpp"
 #include "tests/ngx_module/store_probe.hpp"
@@ -123,19 +127,55 @@ TEST(ModuleLimits, PerAddressLimitOnRegistrationsCatchesANewGroupPerRequest) {
     EXPECT_EQ(nginx.request("DELETE", dev("fresh3", 3)).status, 204);
 }
 
-// docs/hosting.md's auth_request example: the hoster's account service decides, nginx asks it
-// before every API request. The "account service" here is another server{} of the same nginx that
-// accepts one bearer token, reached through proxy_pass exactly as the docs show.
+// The locations of a fenced ```nginx block of docs/hosting.md, the first after `marker`: name ->
+// the text between the location's braces. The examples are run as written, not restated here.
+std::map<std::string, std::string> documented_locations(const std::string& marker) {
+    const std::string doc = read_file(source_dir() / "docs/hosting.md");
+    const auto at = doc.find(marker);
+    if (at == std::string::npos) throw std::runtime_error("docs/hosting.md has no " + marker);
+    const auto open = doc.find("```nginx\n", at);
+    const auto close = doc.find("```", open + 8);
+    if (open == std::string::npos || close == std::string::npos) throw std::runtime_error("no nginx block after " + marker);
+    const std::string block = doc.substr(open + 9, close - open - 9);
+    std::map<std::string, std::string> out;
+    for (std::size_t pos = block.find("location "); pos != std::string::npos; pos = block.find("location ", pos)) {
+        const auto brace = block.find('{', pos);
+        std::string name = block.substr(pos + 9, brace - pos - 9);
+        while (!name.empty() && name.back() == ' ') name.pop_back();
+        int depth = 1;
+        std::size_t i = brace + 1;
+        for (; i < block.size() && depth > 0; ++i) depth += block[i] == '{' ? 1 : block[i] == '}' ? -1 : 0;
+        out[name] = block.substr(brace + 1, i - brace - 2);
+        pos = i;
+    }
+    return out;
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+    const auto at = text.find(from);
+    if (at == std::string::npos) throw std::runtime_error("the example has no " + from);
+    return text.replace(at, from.size(), to);
+}
+
+// docs/hosting.md's auth_request example, its locations exactly as written (only the account
+// service's address swapped): the hoster's account service decides, nginx asks it before every
+// API request. The "account service" is another server{} of the same nginx that accepts one bearer
+// token. Its API location names section 3's named location for oversized bodies.
 TEST(ModuleAuthRequest, ApiAnswersOnlyWithCredentials) {
     const int auth_port = free_tcp_port();
+    auto example = documented_locations("**Authentication in front.**");
+    const auto section3 = documented_locations("## 3. nginx.conf");
+    ASSERT_EQ(example.count("/v1/"), 1u);
+    ASSERT_EQ(example.count("= /_pushsync_auth"), 1u);
+    ASSERT_EQ(section3.count("@pushsync_body_too_large"), 1u);
     NginxFixture nginx(NginxOptions{
         .http_extra = "server { listen 127.0.0.1:" + std::to_string(auth_port) +
                       "; location = /check { if ($http_authorization = \"Bearer s3cret\") { return 204; } return 401; } }",
-        .server_extra = "location = /_pushsync_auth { internal; proxy_pass http://127.0.0.1:" +
-                        std::to_string(auth_port) +
-                        "/check; proxy_pass_request_body off; proxy_set_header Content-Length \"\"; "
-                        "proxy_set_header X-Original-URI $request_uri; }",
-        .api_location_extra = "auth_request /_pushsync_auth;",
+        .server_extra = "location = /_pushsync_auth {" +
+                        replaced(example["= /_pushsync_auth"], "127.0.0.1:9000", "127.0.0.1:" + std::to_string(auth_port)) +
+                        "}\nlocation @pushsync_body_too_large {" + section3.at("@pushsync_body_too_large") + "}",
+        // The fixture's own location /v1/ says pushsync_api; the example's other lines go in it.
+        .api_location_extra = replaced(example["/v1/"], "pushsync_api;", ""),
     });
     const std::string good = "Authorization: Bearer s3cret";
     const std::string bad = "Authorization: Bearer guess";
@@ -156,6 +196,12 @@ TEST(ModuleAuthRequest, ApiAnswersOnlyWithCredentials) {
     EXPECT_TRUE(answers(nginx.request("GET", "/v1/groups/g/devices", {}, {good}), 200));
     EXPECT_TRUE(answers(nginx.request("POST", "/v1/groups/g/notify", R"({"tail":"T"})", {good}, Protocol::h2c), 202));
     EXPECT_TRUE(answers(nginx.request("PUT", "/v1/groups/g/devices/xyz", register_body(), {good}), 400, "invalid_token"));
+    // pushsync_list_tokens on: the authenticated client sees whole tokens.
+    EXPECT_NE(nginx.request("GET", "/v1/groups/g/devices", {}, {good}).body.find(make_token(1)), std::string::npos);
+    // Above client_max_body_size nginx refuses before auth_request asks: the contract's JSON 413.
+    const auto big = nginx.request("PUT", dev("g", 2), std::string(20000, ' '), {good});
+    EXPECT_TRUE(answers(big, 413, "body_too_large")) << big.status << " " << big.body;
+    EXPECT_EQ(big.header("content-type"), "application/json");
     EXPECT_EQ(nginx.request("DELETE", dev("g", 1), {}, {bad}).status, 401);
     EXPECT_EQ(nginx.request("DELETE", dev("g", 1), {}, {good}).status, 204);
 }

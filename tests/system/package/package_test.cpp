@@ -238,6 +238,37 @@ TEST(PackageInstall, InstalledPackagesServeDeliverAndRemoveCleanly) {
     }
     fs::remove(kTestNginxSnippet);
 
+    // --- conf/nginx.conf and conf/nginx-front.conf byte for byte: nginx -t ----------------------
+    // conf_example_test and tests/system/shard run them with their paths and ports swapped; here
+    // they are checked as a hoster copies them, against the installed module, the shipped
+    // pushsync.yaml, and the certificate and ring files they name (made here, removed after).
+    {
+        const fs::path cert = "/etc/ssl/certs/sync.example.com.pem";
+        const fs::path cert_key = "/etc/ssl/private/sync.example.com.key";
+        const fs::path rings = "/etc/nginx/pushsync";
+        for (const auto& f : {cert, cert_key, rings}) {
+            ASSERT_FALSE(fs::exists(f)) << f << " exists: the test would replace a hoster's file";
+        }
+        // The folder last: Uninstall removes in order, and a folder only once it is empty.
+        uninstall.files.insert(uninstall.files.end(), {cert, cert_key});
+        for (const auto& ring : fs::directory_iterator(source_dir() / "conf/front")) {
+            uninstall.files.push_back(rings / ring.path().filename());
+        }
+        uninstall.files.push_back(rings);
+        fs::create_directories(rings);
+        for (const auto& ring : fs::directory_iterator(source_dir() / "conf/front")) {
+            fs::copy_file(ring.path(), rings / ring.path().filename());
+        }
+        const auto made = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                               "-subj", "/CN=sync.example.com", "-days", "1", "-keyout", cert_key.string(), "-out",
+                               cert.string()});
+        ASSERT_EQ(made.exit_code, 0) << made.err;
+        for (const char* shipped : {"conf/nginx.conf", "conf/nginx-front.conf"}) {
+            const auto t = run({"nginx", "-t", "-c", (source_dir() / shipped).string()});
+            EXPECT_EQ(t.exit_code, 0) << "nginx -t -c " << shipped << ", as shipped:\n" << t.err;
+        }
+    }
+
     // --- a hoster's edits: the APNs (here apns-sim), its key (the sender's alone) -------------
     const fs::path key = "/etc/pushsync/AuthKey_" + sim.key_id() + ".p8";
     const fs::path ca = "/etc/pushsync/apns-sim-ca.pem";
