@@ -101,6 +101,21 @@ std::string unreadable_by(const Reader& reader, const std::string& path) {
     return {};
 }
 
+// Empty when the secret at `path` is the sender's alone: owned by its user and readable by no
+// one else (0400 or 0600). A key that the group can read is a key nginx's workers (members of
+// the group pushsync) can read, so a hole in them would hand it out.
+std::string exposed_secret(const Reader& reader, const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return {};  // unreadable_by has said why
+    std::string why;
+    if (st.st_mode & 077) why = "readable or writable by its group or others";
+    if (reader.uid != 0 && st.st_uid != reader.uid) {
+        why += (why.empty() ? "" : ", and ") + std::string("not owned by ") + reader.name;
+    }
+    if (why.empty()) return {};
+    return why + " (" + mode_text(st) + "): chown " + reader.name + " and chmod 0400 it";
+}
+
 // The sender's own check of a TLS file (sender/net/tls_context.hpp): empty when TlsContext
 // takes `options`, else which of its files failed and the sender's words for it.
 struct TlsProblem {
@@ -151,6 +166,11 @@ CredentialReport check_credentials(const Config& config, std::int64_t now_unix_s
         const int key_line = auth.key_file_line > 0 ? auth.key_file_line : app.line;
         const int cert_line = auth.cert_file_line > 0 ? auth.cert_file_line : app.line;
         const bool key_readable = readable(key_line, prefix + "key_file", auth.key_file);
+        if (key_readable) {
+            if (const std::string why = exposed_secret(reader, auth.key_file); !why.empty()) {
+                report.warnings.push_back(where(key_line, prefix + "key_file", auth.key_file) + why);
+            }
+        }
         if (auth.type != AuthType::certificate) {
             if (!key_readable) continue;
             try {

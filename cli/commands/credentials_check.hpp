@@ -23,7 +23,9 @@ struct CredentialReport {
     // "FILE:LINE: apps[i].auth.key_file: PATH: PROBLEM"; a content problem in the sender's own
     // words (Es256Key, TlsContext, certificate_not_after), which name the file themselves.
     std::vector<std::string> problems;
-    std::vector<std::string> warnings;     // a certificate within 30 days of its end
+    // A certificate within 30 days of its end; a key file that is not the sender's alone (owned
+    // by another user, or any mode bit for group or others): still usable, but exposed.
+    std::vector<std::string> warnings;
     std::vector<CertificateExpiry> certificates;
 };
 

@@ -2,6 +2,7 @@
 // pushsyncctl's store commands, run as the built binary against a store the test made with Store:
 // both output forms, the exit codes, and reads while another writer is busy.
 #include <lmdb.h>
+#include <pwd.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -414,6 +415,52 @@ TEST_F(CliStore, CheckCredentialsReadsKeysAndCertificatesAsTheSenderDoes) {
               0u)
         << r.out;
     EXPECT_NE(r.out.find("com.example.legacy"), std::string::npos) << r.out;  // its certificate's expiry
+}
+
+TEST_F(CliStore, CheckCredentialsWarnsOfAKeyThatIsNotTheSendersAlone) {
+    std::filesystem::permissions(dir_.path(), std::filesystem::perms(0755));
+    const std::string key = (dir_ / "AuthKey.p8").string();
+    ASSERT_EQ(run({"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key}).exit_code, 0);
+    std::string yaml = read_file(config_path());
+    yaml.replace(yaml.find("/nonexistent.p8"), 15, key);
+    write_file(config_path(), yaml);
+    const std::string named = config_path() + ":9: apps[0].auth.key_file: " + key + ": ";
+    const auto warnings = [&] {
+        const auto r = ctl({"check", "credentials", "--json"});
+        const json j = json::parse(r.out);
+        std::vector<std::string> out;
+        for (const auto& w : j["warnings"]) out.push_back(w.get<std::string>());
+        return out;
+    };
+    // Readable by others (and so by the group, whose members include nginx's workers).
+    std::filesystem::permissions(key, std::filesystem::perms(0644));
+    auto w = warnings();
+    ASSERT_EQ(w.size(), 1u);
+    EXPECT_EQ(w[0].rfind(named + "readable or writable by its group or others", 0), 0u) << w[0];
+    EXPECT_NE(w[0].find("(mode 0644 "), std::string::npos) << w[0];
+    EXPECT_NE(w[0].find("chmod 0400"), std::string::npos) << w[0];
+    const auto text = ctl({"check", "credentials"});
+    EXPECT_NE(text.out.find("warning: " + named + "readable or writable"), std::string::npos) << text.out;
+
+    std::vector<char> buffer(16384);
+    passwd pw{};
+    passwd* sender = nullptr;
+    getpwnam_r("pushsync", &pw, buffer.data(), buffer.size(), &sender);
+    if (!sender) {
+        // check reads as whoever runs it: at 0400 the key is theirs alone.
+        std::filesystem::permissions(key, std::filesystem::perms(0400));
+        EXPECT_TRUE(warnings().empty());
+        GTEST_SKIP() << "no user pushsync here: a key the sender's user reads but does not own is not tried";
+    }
+    // Readable by the sender through its group, but owned by someone else (who may change it).
+    ASSERT_EQ(::chown(key.c_str(), 0, pw.pw_gid), 0) << "needs root";
+    std::filesystem::permissions(key, std::filesystem::perms(0440));
+    w = warnings();
+    ASSERT_EQ(w.size(), 1u);
+    EXPECT_NE(w[0].find("by its group or others, and not owned by pushsync (mode 0440 "), std::string::npos) << w[0];
+    ASSERT_EQ(::chown(key.c_str(), pw.pw_uid, pw.pw_gid), 0);
+    std::filesystem::permissions(key, std::filesystem::perms(0400));
+    EXPECT_TRUE(warnings().empty());
 }
 
 // Removes one group-index entry behind the Store's back, the kind of damage check exists for.
