@@ -334,6 +334,32 @@ std::vector<std::string> Store::check() const {
             }
         }
     }
+    if (impl_->keyed_order) {  // the listing order holds each index entry once, under its keyed position
+        std::uint64_t ordered = 0;
+        lmdb::Cursor cursor(txn, impl_->group_order);
+        for (bool more = cursor.first(); more; more = cursor.next()) {
+            ++ordered;
+            const auto separator = cursor.key().find('\0');
+            const std::string token(cursor.value());
+            if (separator == std::string_view::npos || separator == 0) {
+                problems.push_back("order entry " + printable(cursor.key()) + ": no group separator");
+                continue;
+            }
+            const auto group = cursor.key().substr(0, separator);
+            if (cursor.key() != impl_->order_key(group, token)) {
+                problems.push_back("order entry " + printable(group) + "/" + printable(token) +
+                                   ": not at the position its token's keyed hash gives");
+            } else if (!txn.find(impl_->groups, codec::group_key(group, token))) {
+                problems.push_back("order entry " + printable(group) + "/" + printable(token) + ": not in the index");
+            }
+        }
+        std::uint64_t index_entries = 0;
+        for (const auto& [group, devices] : indexed) index_entries += devices;
+        if (ordered != index_entries) {
+            problems.push_back("listing order holds " + std::to_string(ordered) + " entries, the index " +
+                               std::to_string(index_entries));
+        }
+    }
     {  // the counts match the index, both ways
         lmdb::Cursor cursor(txn, impl_->group_counts);
         std::map<std::string, std::uint64_t> counted;

@@ -495,6 +495,41 @@ TEST_F(CliStore, CheckFindsAMissingIndexEntry) {
     EXPECT_GE(j["problems"].size(), 1u);
 }
 
+// Removes the listing-order entry of `token` behind the Store's back: the device is still
+// indexed, but a listing would never show it.
+void drop_order_entry(const std::string& path, const std::string& token) {
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 8), 0);
+    ASSERT_EQ(mdb_env_open(env, path.c_str(), 0, 0664), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi dbi = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, "group_order", 0, &dbi), 0);
+    MDB_cursor* cursor = nullptr;
+    ASSERT_EQ(mdb_cursor_open(txn, dbi, &cursor), 0);
+    MDB_val k{}, v{};
+    bool dropped = false;
+    for (int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+        if (std::string_view(static_cast<const char*>(v.mv_data), v.mv_size) == token) {
+            ASSERT_EQ(mdb_cursor_del(cursor, 0), 0);
+            dropped = true;
+            break;
+        }
+    }
+    mdb_cursor_close(cursor);
+    ASSERT_TRUE(dropped) << "no order entry for " << token;
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+TEST_F(CliStore, CheckFindsAMissingListingOrderEntry) {
+    drop_order_entry(store_path(), token_of(2));
+    const auto r = ctl({"check"});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_NE(r.out.find("listing order holds 2 entries, the index 3"), std::string::npos) << r.out;
+}
+
 TEST_F(CliStore, ReadsWhileAnotherWriterIsBusy) {
     std::atomic<bool> stop{false};
     std::atomic<unsigned> written{0};
