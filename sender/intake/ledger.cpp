@@ -6,7 +6,15 @@
 namespace pushsync::sender {
 
 bool Ledger::admit(const OutboxEntry& entry, bool stored) {
-    if (!live_.insert(entry.id).second) return false;
+    if (!live_.insert(entry.id).second) {
+        // A redelivery of a live entry that the consumer is writing again: had its round's
+        // removal gone first, that put would bring the entry back into the outbox for good.
+        if (!stored) {
+            unstored_.insert(entry.id);
+            rewritten_.insert(entry.id);
+        }
+        return false;
+    }
     if (!stored) unstored_.insert(entry.id);
     return true;
 }
@@ -71,7 +79,9 @@ void Ledger::release_prefix(const std::string& group) {
         if (rit != rounds_.end() && !rit->second.finished) break;
         if (rit != rounds_.end()) {
             for (const auto id : rit->second.entry_ids) {
-                const bool forgettable = !rit->second.keep_stored && unstored_.contains(id);
+                // A rewritten entry is in the outbox already (an earlier run stored it): the
+                // consumer forgetting its put would leave that record behind.
+                const bool forgettable = !rit->second.keep_stored && unstored_.contains(id) && !rewritten_.contains(id);
                 (forgettable ? finished_unstored_ : to_remove_).push_back(id);
             }
             rounds_.erase(rit);
@@ -101,6 +111,7 @@ void Ledger::forget_unstored(std::vector<std::uint64_t> ids,
         if (std::binary_search(forgotten.begin(), forgotten.end(), id)) {
             live_.erase(id);
             unstored_.erase(id);
+            rewritten_.erase(id);
         } else {
             to_remove_.push_back(id);
         }
@@ -116,13 +127,20 @@ void Ledger::flush() {
         to_remove_.insert(to_remove_.end(), ids.begin(), ids.end());  // kept for the next flush
         throw;
     }
-    for (const auto id : ids) live_.erase(id);
+    forget(ids);
 }
 
 std::vector<std::uint64_t> Ledger::take_removals() {
     std::vector<std::uint64_t> ids = removable();
-    for (const auto id : ids) live_.erase(id);
+    forget(ids);
     return ids;
+}
+
+void Ledger::forget(const std::vector<std::uint64_t>& removed) {
+    for (const auto id : removed) {
+        live_.erase(id);
+        rewritten_.erase(id);
+    }
 }
 
 }  // namespace pushsync::sender

@@ -27,7 +27,8 @@ public:
 
     // False when the entry is already live (the queue redelivers what it had not committed when
     // the sender died, though the outbox already held it). `stored`: already in the outbox; if
-    // not, its removal waits for stored_below() to pass it.
+    // not, its removal waits for stored_below() to pass it — a refused redelivery's too, since
+    // the consumer writes it again.
     bool admit(const OutboxEntry& entry, bool stored = true);
     // Every admitted entry with a smaller id is in the outbox now.
     void stored_below(std::uint64_t id);
@@ -72,10 +73,15 @@ private:
     void release_prefix(const std::string& group);
     // The ids of to_remove_ that may leave the outbox now; the rest stay in to_remove_.
     std::vector<std::uint64_t> removable();
+    // Removed from the outbox: no longer live.
+    void forget(const std::vector<std::uint64_t>& removed);
 
     Store& store_;
     std::unordered_set<std::uint64_t> live_;
     std::set<std::uint64_t> unstored_;  // admitted before the consumer's outbox write finished
+    // Live entries the consumer is writing again (redelivered after a restart; in unstored_ too):
+    // never forgettable, since the outbox holds them from the earlier run.
+    std::unordered_set<std::uint64_t> rewritten_;
     std::map<std::uint64_t, State> rounds_;
     std::unordered_map<std::string, std::deque<std::uint64_t>> by_group_;  // open round ids, oldest first
     std::vector<std::uint64_t> to_remove_;

@@ -219,6 +219,36 @@ TEST(Ledger, AnEntryFinishedBeforeTheConsumerStoredItIsForgottenAndNeverEntersOr
     EXPECT_EQ(ledger.unstored(), 0u);
 }
 
+// After a restart the outbox is recovered, and the queue redelivers what the killed sender had
+// not committed: the consumer writes those entries again. The recovered round may finish first;
+// its removal must then wait for that put, or the put brings the entry back for good (seen in the
+// soak: the outbox never drained after sender_kill under load).
+TEST(Ledger, ARecoveredEntryThatTheConsumerWritesAgainLeavesTheOutboxOnlyAfterThatWrite) {
+    Harness h;
+    const OutboxEntry entry{5, "g", "t5", "", 1};
+    h.store->outbox_put(std::vector<OutboxEntry>{entry});
+    Ledger ledger(*h.store);
+    ASSERT_TRUE(ledger.admit(entry));          // recovered from the outbox
+    EXPECT_FALSE(ledger.admit(entry, false));  // redelivered by the queue, being written again
+    Round round{0, "g", "t5", "", {5}, 1};
+    ledger.open(round);
+    ledger.close_fanout(round.id);
+    std::vector<std::uint64_t> offered;
+    ledger.forget_unstored(ledger.take_finished_unstored(), [&](std::vector<std::uint64_t> ids) {
+        offered = ids;
+        return ids;
+    });
+    EXPECT_TRUE(offered.empty());  // the outbox holds it from the earlier run: never forgotten
+    ledger.flush();
+    EXPECT_EQ(h.store->outbox_load(0).size(), 1u);  // not before the consumer's put
+    h.store->outbox_put(std::vector<OutboxEntry>{entry});
+    ledger.stored_below(6);
+    ledger.flush();
+    EXPECT_TRUE(h.store->outbox_load(0).empty());
+    EXPECT_EQ(ledger.live_entries(), 0u);
+    EXPECT_EQ(ledger.unstored(), 0u);
+}
+
 TEST(Ledger, ARoundWhosePushesWaitForTheirBudgetKeepsItsEntriesThroughTheOutbox) {
     Harness h;
     Ledger ledger(*h.store);
