@@ -61,7 +61,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
     struct ev_loop* loop;
     ConnectionConfig config;
     Callback on_response;
-    ApnsLogger log;
+    TransportLogger log;
     Endpoint endpoint;
     std::shared_ptr<const TlsContext> tls;
     std::shared_ptr<JwtCache> jwt;
@@ -212,19 +212,19 @@ struct ApnsClient::Impl final : ConnectionOwner {
 
     // ---- ConnectionOwner ----
 
-    void on_connection_ready(ApnsConnection& connection) override { pool.ready(connection); }
+    void on_connection_ready(H2Connection& connection) override { pool.ready(connection); }
 
-    void on_goaway(ApnsConnection& connection) override {
+    void on_goaway(H2Connection& connection) override {
         ++counters.goaways;
         if (ApnsLink* link = pool.find(connection)) pool.retire(*link, "goaway");
     }
 
-    void on_connection_closed(ApnsConnection& connection, const std::string&) override {
+    void on_connection_closed(H2Connection& connection, const std::string&) override {
         pool.closed(connection);
         schedule_kick();
     }
 
-    void on_stream_result(ApnsConnection& connection, std::uint64_t seq, StreamResult result) override {
+    void on_stream_result(H2Connection& connection, std::uint64_t seq, StreamResult result) override {
         auto it = pending.find(seq);
         if (it == pending.end()) return;
         Pending& p = it->second;
@@ -300,7 +300,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
         }
         // A flush can close a connection, which moves its link out of the pool: iterate a copy.
         // Closed connections stay alive in the pool's graveyard until the next kick.
-        for (ApnsConnection* connection : pool.open_connections()) connection->flush();
+        for (H2Connection* connection : pool.open_connections()) connection->flush();
         in_after_event = false;
         if (!completions.empty() || pool.has_dead()) schedule_kick();
         maybe_finish_shutdown();

@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "sender/apns/log.hpp"
+#include "sender/net/transport_log.hpp"
 #include "sender/transport.hpp"
 #include "shared/config/config.hpp"
 #include "shared/device.hpp"

@@ -35,15 +35,15 @@ ApnsLink* ConnectionPool::pick() {
     return nullptr;
 }
 
-ApnsLink* ConnectionPool::find(ApnsConnection& connection) {
+ApnsLink* ConnectionPool::find(H2Connection& connection) {
     for (auto& link : links_) {
         if (link->connection.get() == &connection) return link.get();
     }
     return nullptr;
 }
 
-std::vector<ApnsConnection*> ConnectionPool::open_connections() const {
-    std::vector<ApnsConnection*> out;
+std::vector<H2Connection*> ConnectionPool::open_connections() const {
+    std::vector<H2Connection*> out;
     out.reserve(links_.size());
     for (const auto& link : links_) out.push_back(link->connection.get());
     return out;
@@ -58,7 +58,7 @@ void ConnectionPool::connect_idle_slots() {
 void ConnectionPool::connect(Slot& slot) {
     auto link = std::make_unique<ApnsLink>();
     link->slot = slot.index;
-    link->connection = std::make_unique<ApnsConnection>(deps_.loop, deps_.endpoint, deps_.tls, deps_.owner, deps_.log,
+    link->connection = std::make_unique<H2Connection>(deps_.loop, deps_.endpoint, deps_.tls, deps_.owner, deps_.log,
                                                         next_connection_id_++, ping_interval_s_);
     if (deps_.jwt) link->token.emplace(deps_.jwt);
     std::string why;
@@ -125,10 +125,10 @@ void ConnectionPool::stop(const std::string& why) {
 }
 
 void ConnectionPool::close_all(const std::string& why) {
-    for (ApnsConnection* connection : open_connections()) connection->close(why);
+    for (H2Connection* connection : open_connections()) connection->close(why);
 }
 
-void ConnectionPool::ready(ApnsConnection& connection) {
+void ConnectionPool::ready(H2Connection& connection) {
     ApnsLink* link = find(connection);
     if (link && !link->was_ready) {
         link->was_ready = true;
@@ -141,7 +141,7 @@ void ConnectionPool::succeeded(ApnsLink& link) {
     slots_[link.slot]->next_backoff_s = 1;
 }
 
-void ConnectionPool::closed(ApnsConnection& connection) {
+void ConnectionPool::closed(H2Connection& connection) {
     auto it = std::find_if(links_.begin(), links_.end(),
                            [&](const auto& link) { return link->connection.get() == &connection; });
     if (it == links_.end()) return;

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "sender/apns/client.hpp"
-#include "sender/apns/connection.hpp"
+#include "sender/net/h2_connection.hpp"
 #include "sender/apns/jwt.hpp"
 #include "sender/loop_watcher.hpp"
 
@@ -23,7 +23,7 @@ namespace pushsync::sender {
 
 // One HTTP/2 connection and what the client tracks about it.
 struct ApnsLink {
-    std::unique_ptr<ApnsConnection> connection;
+    std::unique_ptr<H2Connection> connection;
     std::optional<ConnectionToken> token;  // token auth only
     std::string bearer;                    // "bearer <jwt>" of bearer_generation
     std::uint64_t bearer_generation = 0;
@@ -41,7 +41,7 @@ public:
         const TlsContext& tls;
         std::shared_ptr<JwtCache> jwt;  // null: certificate auth
         ConnectionOwner& owner;         // gets every connection's events
-        const ApnsLogger& log;
+        const TransportLogger& log;
         const std::string& name;  // the client's, leading every log line
         ApnsClientStats& counters;
         std::function<void()> kick;            // a slot may connect again at once
@@ -54,9 +54,9 @@ public:
 
     // Round robin over the active connections with a free stream, spreading load as Apple asks.
     ApnsLink* pick();
-    ApnsLink* find(ApnsConnection& connection);
+    ApnsLink* find(H2Connection& connection);
     // Copies: a flush or close can move a link out of the pool.
-    std::vector<ApnsConnection*> open_connections() const;
+    std::vector<H2Connection*> open_connections() const;
     bool empty() const noexcept { return links_.empty(); }
 
     // Every slot without a connection whose backoff has passed connects.
@@ -67,11 +67,11 @@ public:
     void stop(const std::string& why);
     void close_all(const std::string& why);
 
-    // ApnsConnection's events, the pool's part of them.
-    void ready(ApnsConnection& connection);
+    // H2Connection's events, the pool's part of them.
+    void ready(H2Connection& connection);
     void succeeded(ApnsLink& link);  // a response below 500: the slot's backoff starts over
     // The link goes to the graveyard, freed by bury() outside the connection's own callbacks.
-    void closed(ApnsConnection& connection);
+    void closed(H2Connection& connection);
     bool has_dead() const noexcept { return !graveyard_.empty(); }
     void bury() noexcept { graveyard_.clear(); }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // sender/net/resolver.hpp: host lookups run off the libev loop. An IP literal resolves at once; a
 // name comes back through the loop; a lookup that blocks never stalls other watchers, can be
-// cancelled without waiting for it, and an ApnsConnection's connect timeout ends it.
+// cancelled without waiting for it, and an H2Connection's connect timeout ends it.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "sender/apns/connection.hpp"
+#include "sender/net/h2_connection.hpp"
 #include "sender/net/resolver.hpp"
 #include "sender/net/tls_context.hpp"
 #include "tests/support/process.hpp"
@@ -252,10 +252,10 @@ TEST(Resolver, CancelledLookupsLateResultNeverReachesTheNextRequest) {
 
 struct RecordingOwner final : ConnectionOwner {
     std::vector<std::string> closed;
-    void on_connection_ready(ApnsConnection&) override {}
-    void on_stream_result(ApnsConnection&, std::uint64_t, StreamResult) override {}
-    void on_goaway(ApnsConnection&) override {}
-    void on_connection_closed(ApnsConnection&, const std::string& why) override { closed.push_back(why); }
+    void on_connection_ready(H2Connection&) override {}
+    void on_stream_result(H2Connection&, std::uint64_t, StreamResult) override {}
+    void on_goaway(H2Connection&) override {}
+    void on_connection_closed(H2Connection&, const std::string& why) override { closed.push_back(why); }
     void after_event() override {}
 };
 
@@ -264,10 +264,10 @@ struct ConnectionFixture {
     TlsContext tls{TlsClientOptions{}};
     RecordingOwner owner;
     std::vector<std::string> log_lines;
-    ApnsLogger log{[this](LogLevel, const std::string& line) { log_lines.push_back(line); }};
+    TransportLogger log{[this](LogLevel, const std::string& line) { log_lines.push_back(line); }};
 
-    std::unique_ptr<ApnsConnection> connection(const std::string& url, ConnectOptions options) {
-        return std::make_unique<ApnsConnection>(loop.get(), parse_endpoint(url), tls, owner, log, 1, 0.0,
+    std::unique_ptr<H2Connection> connection(const std::string& url, ConnectOptions options) {
+        return std::make_unique<H2Connection>(loop.get(), parse_endpoint(url), tls, owner, log, 1, 0.0,
                                                 std::move(options));
     }
     bool logged(const std::string& text) const {
@@ -278,7 +278,7 @@ struct ConnectionFixture {
     }
 };
 
-TEST(ApnsConnectionResolving, LookupThatNeverEndsFailsAtTheConnectTimeoutWithAReason) {
+TEST(H2ConnectionResolving, LookupThatNeverEndsFailsAtTheConnectTimeoutWithAReason) {
     ConnectionFixture f;
     auto gate = std::make_shared<LookupGate>();
     ConnectOptions options;
@@ -302,7 +302,7 @@ TEST(ApnsConnectionResolving, LookupThatNeverEndsFailsAtTheConnectTimeoutWithARe
     EXPECT_EQ(f.owner.closed.size(), 1u);  // the late answer reopened nothing
 }
 
-TEST(ApnsConnectionResolving, FailedLookupClosesTheConnectionWithItsReason) {
+TEST(H2ConnectionResolving, FailedLookupClosesTheConnectionWithItsReason) {
     ConnectionFixture f;
     ConnectOptions options;
     options.lookup = [](const std::string&, const std::string&) {
@@ -318,7 +318,7 @@ TEST(ApnsConnectionResolving, FailedLookupClosesTheConnectionWithItsReason) {
               (std::vector<std::string>{"cannot resolve apns.example.invalid: Name or service not known"}));
 }
 
-TEST(ApnsConnectionResolving, DrainingWhileResolvingClosesAndDropsTheLookup) {
+TEST(H2ConnectionResolving, DrainingWhileResolvingClosesAndDropsTheLookup) {
     ConnectionFixture f;
     auto gate = std::make_shared<LookupGate>();
     gate->answer = one_address(AF_INET);
@@ -338,7 +338,7 @@ TEST(ApnsConnectionResolving, DrainingWhileResolvingClosesAndDropsTheLookup) {
     EXPECT_EQ(f.owner.closed.size(), 1u);
 }
 
-TEST(ApnsConnectionResolving, IpLiteralConnectsWithoutALookup) {
+TEST(H2ConnectionResolving, IpLiteralConnectsWithoutALookup) {
     ConnectionFixture f;
     int lookups = 0;
     ConnectOptions options;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// The ApnsClient's log sink: one line per event. The daemon plugs its own logger in through
-// ConnectionConfig::log; without one, lines go to stderr with a level prefix (debug dropped).
+// A transport's log sink (APNs, FCM, Web Push clients and their HTTP/2 connections): one line
+// per event. The daemon plugs its own logger in through ConnectionConfig::log; without one, lines
+// go to stderr with a level prefix (debug dropped).
 #include <functional>
 #include <string>
 
@@ -10,11 +11,9 @@
 
 namespace pushsync::sender {
 
-using ApnsLogSink = TransportLogSink;
-
-class ApnsLogger {
+class TransportLogger {
 public:
-    explicit ApnsLogger(ApnsLogSink sink = {}) : sink_(std::move(sink)) {}
+    explicit TransportLogger(TransportLogSink sink = {}) : sink_(std::move(sink)) {}
     void operator()(LogLevel level, const std::string& line) const;
     void error(const std::string& line) const { (*this)(LogLevel::error, line); }
     void warn(const std::string& line) const { (*this)(LogLevel::warn, line); }
@@ -22,7 +21,7 @@ public:
     void debug(const std::string& line) const { (*this)(LogLevel::debug, line); }
 
 private:
-    ApnsLogSink sink_;
+    TransportLogSink sink_;
 };
 
 }  // namespace pushsync::sender

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "sender/apns/connection.hpp"
+#include "sender/net/h2_connection.hpp"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -23,7 +23,7 @@ namespace pushsync::sender {
 
 namespace {
 
-constexpr std::size_t max_body_bytes = 64 * 1024;  // APNs error bodies are tiny
+constexpr std::size_t max_body_bytes = 64 * 1024;  // APNs and FCM answers are a few hundred bytes
 constexpr std::size_t write_batch_bytes = 64 * 1024;
 constexpr std::int32_t local_window = 1 << 24;
 
@@ -37,28 +37,25 @@ std::string describe_goaway(const nghttp2_goaway& goaway) {
     return text;
 }
 
-std::string conn_name(const Endpoint& endpoint, std::uint64_t id) {
-    return "apns conn=" + std::to_string(id) + " " + endpoint.authority;
-}
 
 }  // namespace
 
 Endpoint parse_endpoint(const std::string& url) {
     static constexpr std::string_view scheme = "https://";
-    if (url.compare(0, scheme.size(), scheme) != 0) throw std::runtime_error("APNs URL must start with https://: " + url);
+    if (url.compare(0, scheme.size(), scheme) != 0) throw std::runtime_error("URL must start with https://: " + url);
     std::string rest = url.substr(scheme.size());
     if (auto slash = rest.find('/'); slash != std::string::npos) {
-        if (rest.substr(slash) != "/") throw std::runtime_error("APNs URL must not have a path: " + url);
+        if (rest.substr(slash) != "/") throw std::runtime_error("URL must not have a path: " + url);
         rest.resize(slash);
     }
     Endpoint endpoint;
     std::string port_text;
     if (!rest.empty() && rest[0] == '[') {  // [IPv6]:port
         auto close = rest.find(']');
-        if (close == std::string::npos) throw std::runtime_error("bad IPv6 literal in APNs URL: " + url);
+        if (close == std::string::npos) throw std::runtime_error("bad IPv6 literal in URL: " + url);
         endpoint.host = rest.substr(1, close - 1);
         if (close + 1 < rest.size()) {
-            if (rest[close + 1] != ':') throw std::runtime_error("bad APNs URL: " + url);
+            if (rest[close + 1] != ':') throw std::runtime_error("bad URL: " + url);
             port_text = rest.substr(close + 2);
         }
     } else if (auto colon = rest.rfind(':'); colon != std::string::npos) {
@@ -67,24 +64,24 @@ Endpoint parse_endpoint(const std::string& url) {
     } else {
         endpoint.host = rest;
     }
-    if (endpoint.host.empty()) throw std::runtime_error("APNs URL has no host: " + url);
+    if (endpoint.host.empty()) throw std::runtime_error("URL has no host: " + url);
     if (port_text.empty()) port_text = "443";
     if (port_text.find_first_not_of("0123456789") != std::string::npos || port_text.size() > 5 ||
         std::stoi(port_text) == 0 || std::stoi(port_text) > 65535) {
-        throw std::runtime_error("bad port in APNs URL: " + url);
+        throw std::runtime_error("bad port in URL: " + url);
     }
     endpoint.port = port_text;
     endpoint.authority = rest;
     return endpoint;
 }
 
-void ApnsConnection::SslFree::operator()(ssl_st* ssl) const noexcept { SSL_free(ssl); }
+void H2Connection::SslFree::operator()(ssl_st* ssl) const noexcept { SSL_free(ssl); }
 
-ApnsConnection::ApnsConnection(struct ev_loop* loop, const Endpoint& endpoint, const TlsContext& tls,
-                               ConnectionOwner& owner, const ApnsLogger& log, std::uint64_t id, double ping_interval_s,
+H2Connection::H2Connection(struct ev_loop* loop, const Endpoint& endpoint, const TlsContext& tls,
+                               ConnectionOwner& owner, const TransportLogger& log, std::uint64_t id, double ping_interval_s,
                                ConnectOptions options)
     : loop_(loop), endpoint_(endpoint), tls_(tls), owner_(owner), log_(log), id_(id),
-      ping_interval_s_(ping_interval_s), connect_timeout_s_(options.timeout_s),
+      ping_interval_s_(ping_interval_s), connect_timeout_s_(options.timeout_s), service_(std::move(options.service)),
       resolver_(loop, std::move(options.lookup),
                 [this](const std::string& what) { report_callback_failure("on_resolved", what); }) {
     ev_init(&io_, on_io);
@@ -95,7 +92,11 @@ ApnsConnection::ApnsConnection(struct ev_loop* loop, const Endpoint& endpoint, c
     ping_timer_.data = this;
 }
 
-ApnsConnection::~ApnsConnection() {
+std::string H2Connection::name() const {
+    return service_ + " conn=" + std::to_string(id_) + " " + endpoint_.authority;
+}
+
+H2Connection::~H2Connection() {
     resolver_.cancel();
     ev_io_stop(loop_, &io_);
     ev_timer_stop(loop_, &setup_timer_);
@@ -105,7 +106,7 @@ ApnsConnection::~ApnsConnection() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-bool ApnsConnection::start(std::string& why) {
+bool H2Connection::start(std::string& why) {
     // A fresh lookup for every connection, as Apple asks; off the loop thread, because a slow DNS
     // server would stall every other connection. The connect timeout runs from here, so a lookup
     // that never ends fails like a server that never answers.
@@ -124,10 +125,10 @@ bool ApnsConnection::start(std::string& why) {
     return connect_to(std::move(*at_once), why);
 }
 
-void ApnsConnection::on_resolved(Resolution resolution) {
+void H2Connection::on_resolved(Resolution resolution) {
     ConnectionOwner& owner = owner_;
     if (resolution.error.empty()) {
-        log_.debug(conn_name(endpoint_, id_) + " resolved " + endpoint_.host + ": " +
+        log_.debug(name() + " resolved " + endpoint_.host + ": " +
                    std::to_string(resolution.addresses.size()) + " addresses");
     }
     std::string why;
@@ -135,7 +136,7 @@ void ApnsConnection::on_resolved(Resolution resolution) {
     owner.after_event();  // last: the owner may close this connection in there
 }
 
-bool ApnsConnection::connect_to(Resolution resolution, std::string& why) {
+bool H2Connection::connect_to(Resolution resolution, std::string& why) {
     if (!resolution.error.empty()) {
         why = "cannot resolve " + endpoint_.host + ": " + resolution.error;
         return false;
@@ -146,7 +147,7 @@ bool ApnsConnection::connect_to(Resolution resolution, std::string& why) {
     return try_next_address(why);
 }
 
-bool ApnsConnection::try_next_address(std::string& why) {
+bool H2Connection::try_next_address(std::string& why) {
     while (next_address_ < addresses_.size()) {
         const auto& address = addresses_[next_address_++];
         if (fd_ >= 0) {
@@ -173,7 +174,7 @@ bool ApnsConnection::try_next_address(std::string& why) {
     return false;
 }
 
-void ApnsConnection::watch(int events) {
+void H2Connection::watch(int events) {
     if (fd_ < 0 || events == io_events_) return;
     ev_io_stop(loop_, &io_);
     io_events_ = events;
@@ -182,8 +183,8 @@ void ApnsConnection::watch(int events) {
     ev_io_start(loop_, &io_);
 }
 
-void ApnsConnection::on_io(struct ev_loop* loop, ev_io* watcher, int events) noexcept {
-    auto* self = static_cast<ApnsConnection*>(watcher->data);
+void H2Connection::on_io(struct ev_loop* loop, ev_io* watcher, int events) noexcept {
+    auto* self = static_cast<H2Connection*>(watcher->data);
     guard_ev(
         loop,
         [&] {
@@ -194,7 +195,7 @@ void ApnsConnection::on_io(struct ev_loop* loop, ev_io* watcher, int events) noe
         self->callback_failed("on_io"));
 }
 
-void ApnsConnection::handle_io(int events) {
+void H2Connection::handle_io(int events) {
     switch (state_) {
         case State::connecting:
             continue_connect();
@@ -212,7 +213,7 @@ void ApnsConnection::handle_io(int events) {
     }
 }
 
-void ApnsConnection::continue_connect() {
+void H2Connection::continue_connect() {
     int error = 0;
     socklen_t len = sizeof error;
     getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len);
@@ -231,7 +232,7 @@ void ApnsConnection::continue_connect() {
     continue_handshake();
 }
 
-void ApnsConnection::continue_handshake() {
+void H2Connection::continue_handshake() {
     ERR_clear_error();
     int rc = SSL_do_handshake(ssl_.get());
     if (rc != 1) {
@@ -254,7 +255,7 @@ void ApnsConnection::continue_handshake() {
     flush();
 }
 
-bool ApnsConnection::start_session(std::string& why) {
+bool H2Connection::start_session(std::string& why) {
     nghttp2_session_callbacks* callbacks = nullptr;
     if (nghttp2_session_callbacks_new(&callbacks) != 0) {
         why = "out of memory";
@@ -274,7 +275,8 @@ bool ApnsConnection::start_session(std::string& why) {
     }
     session_.reset(session);
     // No server push; a large receive window so answers never wait for our WINDOW_UPDATEs.
-    // Requests go without priority information (nullptr pri_spec): APNs wants no PRIORITY frames.
+    // Requests go without priority information (nullptr pri_spec): APNs wants no PRIORITY frames,
+    // and no other service needs them.
     nghttp2_settings_entry settings[] = {
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<std::uint32_t>(local_window)},
@@ -289,7 +291,7 @@ bool ApnsConnection::start_session(std::string& why) {
     return true;
 }
 
-void ApnsConnection::read_tls() {
+void H2Connection::read_tls() {
     unsigned char buf[16384];
     for (;;) {
         ERR_clear_error();
@@ -311,7 +313,7 @@ void ApnsConnection::read_tls() {
     }
 }
 
-void ApnsConnection::flush() {
+void H2Connection::flush() {
     if (!session_ || state_ == State::closed) return;
     for (;;) {
         if (out_sent_ == out_.size()) {
@@ -344,7 +346,7 @@ void ApnsConnection::flush() {
     close_if_done();
 }
 
-void ApnsConnection::close_if_done() {
+void H2Connection::close_if_done() {
     if (state_ == State::closed || !session_) return;
     if (draining_ && streams_.empty() && !goaway_received_) {
         // Our own drain: say goodbye properly once, then wait for the session to have nothing left.
@@ -359,20 +361,20 @@ void ApnsConnection::close_if_done() {
     }
 }
 
-bool ApnsConnection::can_open_stream() const noexcept { return free_stream_slots() > 0; }
+bool H2Connection::can_open_stream() const noexcept { return free_stream_slots() > 0; }
 
-std::uint32_t ApnsConnection::remote_max_streams() const noexcept {
+std::uint32_t H2Connection::remote_max_streams() const noexcept {
     if (!session_) return 0;
     return nghttp2_session_get_remote_settings(session_.get(), NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
 }
 
-std::size_t ApnsConnection::free_stream_slots() const noexcept {
+std::size_t H2Connection::free_stream_slots() const noexcept {
     if (state_ != State::ready || draining_) return 0;
     std::size_t max = remote_max_streams();
     return max > streams_.size() ? max - streams_.size() : 0;
 }
 
-std::int32_t ApnsConnection::submit(std::uint64_t tag, const std::vector<nghttp2_nv>& headers, std::string body) {
+std::int32_t H2Connection::submit(std::uint64_t tag, const std::vector<nghttp2_nv>& headers, std::string body) {
     if (!can_open_stream()) return 0;
     auto stream = std::make_unique<Stream>();
     stream->tag = tag;
@@ -389,7 +391,7 @@ std::int32_t ApnsConnection::submit(std::uint64_t tag, const std::vector<nghttp2
     return stream_id;
 }
 
-void ApnsConnection::cancel(std::int32_t stream_id) {
+void H2Connection::cancel(std::int32_t stream_id) {
     auto it = streams_.find(stream_id);
     if (it == streams_.end()) return;
     // Forgotten first: read_body then ends a body not yet sent and on_stream_close ignores it.
@@ -398,17 +400,17 @@ void ApnsConnection::cancel(std::int32_t stream_id) {
     // The next flush() sends the RST_STREAM and closes a drained connection.
 }
 
-void ApnsConnection::begin_drain(const std::string& why) {
+void H2Connection::begin_drain(const std::string& why) {
     if (draining_ || state_ == State::closed) return;
     draining_ = true;
-    log_.info(conn_name(endpoint_, id_) + " draining: " + why + " (" + std::to_string(streams_.size()) +
+    log_.info(name() + " draining: " + why + " (" + std::to_string(streams_.size()) +
               " streams open)");
     if (!session_) return close(why);
     // Not closed here: this may run inside an nghttp2 callback (a 503 answer). The next flush()
     // (every event ends with one) closes the connection once its streams are done.
 }
 
-void ApnsConnection::close(const std::string& why) {
+void H2Connection::close(const std::string& why) {
     if (state_ == State::closed) return;
     bool was_ready = state_ == State::ready;
     state_ = State::closed;
@@ -432,16 +434,16 @@ void ApnsConnection::close(const std::string& why) {
         owner_.on_stream_result(*this, stream->tag, std::move(stream->result));
     }
     session_.reset();  // after the loop: nothing of nghttp2's may call back into a half-closed us
-    log_.info(conn_name(endpoint_, id_) + " closed: " + why);
+    log_.info(name() + " closed: " + why);
     owner_.on_connection_closed(*this, why);
 }
 
-void ApnsConnection::report_callback_failure(const char* callback, const std::string& what) const {
-    log_.error(conn_name(endpoint_, id_) + " callback " + callback + " failed: " + what);
+void H2Connection::report_callback_failure(const char* callback, const std::string& what) const {
+    log_.error(name() + " callback " + callback + " failed: " + what);
 }
 
-void ApnsConnection::on_setup_timeout(struct ev_loop* loop, ev_timer* watcher, int) noexcept {
-    auto* self = static_cast<ApnsConnection*>(watcher->data);
+void H2Connection::on_setup_timeout(struct ev_loop* loop, ev_timer* watcher, int) noexcept {
+    auto* self = static_cast<H2Connection*>(watcher->data);
     guard_ev(
         loop,
         [&] {
@@ -453,8 +455,8 @@ void ApnsConnection::on_setup_timeout(struct ev_loop* loop, ev_timer* watcher, i
         self->callback_failed("on_setup_timeout"));
 }
 
-void ApnsConnection::on_ping_timer(struct ev_loop* loop, ev_timer* watcher, int) noexcept {
-    auto* self = static_cast<ApnsConnection*>(watcher->data);
+void H2Connection::on_ping_timer(struct ev_loop* loop, ev_timer* watcher, int) noexcept {
+    auto* self = static_cast<H2Connection*>(watcher->data);
     guard_ev(
         loop,
         [&] {
@@ -471,8 +473,8 @@ void ApnsConnection::on_ping_timer(struct ev_loop* loop, ev_timer* watcher, int)
         self->callback_failed("on_ping_timer"));
 }
 
-int ApnsConnection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) noexcept {
-    auto* self = static_cast<ApnsConnection*>(user);
+int H2Connection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) noexcept {
+    auto* self = static_cast<H2Connection*>(user);
     return guard_nghttp2(
         [&]() -> int {
             switch (frame->hd.type) {
@@ -486,10 +488,10 @@ int ApnsConnection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, 
                             ev_timer_set(&self->ping_timer_, self->ping_interval_s_, self->ping_interval_s_);
                             ev_timer_start(self->loop_, &self->ping_timer_);
                         }
-                        self->log_.info(conn_name(self->endpoint_, self->id_) + " connected, max_concurrent_streams=" +
+                        self->log_.info(self->name() + " connected, max_concurrent_streams=" +
                                         std::to_string(self->remote_max_streams()));
                     } else {
-                        self->log_.debug(conn_name(self->endpoint_, self->id_) + " settings: max_concurrent_streams=" +
+                        self->log_.debug(self->name() + " settings: max_concurrent_streams=" +
                                          std::to_string(self->remote_max_streams()));
                     }
                     self->owner_.on_connection_ready(*self);
@@ -497,7 +499,7 @@ int ApnsConnection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, 
                 case NGHTTP2_GOAWAY:
                     self->goaway_received_ = true;
                     self->goaway_last_stream_id_ = frame->goaway.last_stream_id;
-                    self->log_.warn(conn_name(self->endpoint_, self->id_) + " goaway " +
+                    self->log_.warn(self->name() + " goaway " +
                                     describe_goaway(frame->goaway));
                     self->draining_ = true;
                     self->owner_.on_goaway(*self);
@@ -513,8 +515,8 @@ int ApnsConnection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, 
         self->callback_failed("on_frame_recv"));
 }
 
-int ApnsConnection::on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user) noexcept {
-    auto* self = static_cast<ApnsConnection*>(user);
+int H2Connection::on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user) noexcept {
+    auto* self = static_cast<H2Connection*>(user);
     return guard_nghttp2(
         [&]() -> int {
             if (frame->hd.type == NGHTTP2_HEADERS) {
@@ -527,9 +529,9 @@ int ApnsConnection::on_frame_send(nghttp2_session*, const nghttp2_frame* frame, 
         self->callback_failed("on_frame_send"));
 }
 
-int ApnsConnection::on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
+int H2Connection::on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
                               const uint8_t* value, size_t valuelen, uint8_t, void* user) noexcept {
-    auto* self = static_cast<ApnsConnection*>(user);
+    auto* self = static_cast<H2Connection*>(user);
     return guard_nghttp2(
         [&]() -> int {
             if (frame->hd.type != NGHTTP2_HEADERS) return 0;
@@ -543,16 +545,18 @@ int ApnsConnection::on_header(nghttp2_session*, const nghttp2_frame* frame, cons
                 for (char c : text) status = (c >= '0' && c <= '9') ? status * 10 + (c - '0') : -1000;
                 result.status = status > 0 ? status : 0;
             } else if (key == "apns-id") {
-                result.apns_id.assign(text);
+                result.apns_id.assign(text.substr(0, 64));
+            } else if (key == "retry-after") {
+                result.retry_after.assign(text.substr(0, 64));
             }
             return 0;
         },
         self->callback_failed("on_header"));
 }
 
-int ApnsConnection::on_data_chunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len,
+int H2Connection::on_data_chunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len,
                                   void* user) noexcept {
-    auto* self = static_cast<ApnsConnection*>(user);
+    auto* self = static_cast<H2Connection*>(user);
     return guard_nghttp2(
         [&]() -> int {
             auto it = self->streams_.find(stream_id);
@@ -565,8 +569,8 @@ int ApnsConnection::on_data_chunk(nghttp2_session*, uint8_t, int32_t stream_id, 
         self->callback_failed("on_data_chunk"));
 }
 
-int ApnsConnection::on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user) noexcept {
-    auto* self = static_cast<ApnsConnection*>(user);
+int H2Connection::on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user) noexcept {
+    auto* self = static_cast<H2Connection*>(user);
     return guard_nghttp2(
         [&]() -> int {
             auto it = self->streams_.find(stream_id);
@@ -590,9 +594,9 @@ int ApnsConnection::on_stream_close(nghttp2_session*, int32_t stream_id, uint32_
         self->callback_failed("on_stream_close"));
 }
 
-ssize_t ApnsConnection::read_body(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
+ssize_t H2Connection::read_body(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
                                   uint32_t* data_flags, nghttp2_data_source*, void* user) noexcept {
-    auto* self = static_cast<ApnsConnection*>(user);
+    auto* self = static_cast<H2Connection*>(user);
     return guard_nghttp2(
         [&]() -> ssize_t {
             auto it = self->streams_.find(stream_id);

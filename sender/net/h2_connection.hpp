@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// One HTTP/2 connection to an APNs endpoint: non-blocking TCP, OpenSSL TLS and an nghttp2 client
-// session, driven by libev watchers. It knows streams, not pushes: the ApnsClient decides what to
-// send where, and hears back through ConnectionOwner.
+// One HTTP/2 connection to a push service (APNs, FCM, a Web Push service): non-blocking TCP,
+// OpenSSL TLS and an nghttp2 client session, driven by libev watchers. It knows streams, not
+// pushes: a platform's client (sender/apns/client.hpp, …) decides what to send where, and hears
+// back through ConnectionOwner.
 #include <ev.h>
 #include <nghttp2/nghttp2.h>
 
@@ -12,15 +13,15 @@
 #include <unordered_map>
 #include <vector>
 
-#include "sender/apns/log.hpp"
 #include "sender/net/resolver.hpp"
+#include "sender/net/transport_log.hpp"
 
 struct ssl_st;
 
 namespace pushsync::sender {
 
 class TlsContext;
-class ApnsConnection;
+class H2Connection;
 
 struct Endpoint {
     std::string host;
@@ -33,7 +34,10 @@ Endpoint parse_endpoint(const std::string& url);
 // How one stream ended.
 struct StreamResult {
     int status = 0;  // 0: no response headers came
+    // The response headers a client needs (at most 64 bytes each): APNs' apns-id, and the
+    // retry-after of FCM's and Web Push services' 429 and 503 answers (seconds).
     std::string apns_id;
+    std::string retry_after;
     std::string body;
     std::uint32_t error_code = 0;  // RST_STREAM / close code when not NO_ERROR
     bool request_sent = false;     // our HEADERS left; false: the server never saw it
@@ -45,18 +49,19 @@ struct StreamResult {
 struct ConnectOptions {
     double timeout_s = 20;  // lookup + TCP + TLS + the first SETTINGS (apns2 dials for 20 s)
     LookupFunction lookup = lookup_with_getaddrinfo;  // names only: IP literals never reach it
+    std::string service = "apns";  // the log lines' first word: "apns conn=3 host:443 …"
 };
 
 class ConnectionOwner {
 public:
     // The server's first SETTINGS arrived, or a stream slot opened: streams may be opened now.
-    virtual void on_connection_ready(ApnsConnection& connection) = 0;
-    virtual void on_stream_result(ApnsConnection& connection, std::uint64_t tag, StreamResult result) = 0;
+    virtual void on_connection_ready(H2Connection& connection) = 0;
+    virtual void on_stream_result(H2Connection& connection, std::uint64_t tag, StreamResult result) = 0;
     // The server sent GOAWAY: no new streams here; the connection closes once its streams end.
-    virtual void on_goaway(ApnsConnection& connection) = 0;
+    virtual void on_goaway(H2Connection& connection) = 0;
     // The connection is gone; every open stream was reported before. The owner must not destroy
     // the connection inside this call (the connection may still be on the stack).
-    virtual void on_connection_closed(ApnsConnection& connection, const std::string& why) = 0;
+    virtual void on_connection_closed(H2Connection& connection, const std::string& why) = 0;
     // Last call of every libev callback of the connection: deliver, dispatch, flush.
     virtual void after_event() = 0;
 
@@ -64,13 +69,13 @@ protected:
     ~ConnectionOwner() = default;
 };
 
-class ApnsConnection {
+class H2Connection {
 public:
-    ApnsConnection(struct ev_loop* loop, const Endpoint& endpoint, const TlsContext& tls, ConnectionOwner& owner,
-                   const ApnsLogger& log, std::uint64_t id, double ping_interval_s, ConnectOptions options = {});
-    ~ApnsConnection();  // closes without reporting anything
-    ApnsConnection(const ApnsConnection&) = delete;
-    ApnsConnection& operator=(const ApnsConnection&) = delete;
+    H2Connection(struct ev_loop* loop, const Endpoint& endpoint, const TlsContext& tls, ConnectionOwner& owner,
+                   const TransportLogger& log, std::uint64_t id, double ping_interval_s, ConnectOptions options = {});
+    ~H2Connection();  // closes without reporting anything
+    H2Connection(const H2Connection&) = delete;
+    H2Connection& operator=(const H2Connection&) = delete;
 
     // Starts resolving (a name, on a thread) or connecting (an IP literal). On failure returns
     // false with `why` set and nothing reported; a later failure, a lookup's too, ends in close().
@@ -146,15 +151,17 @@ private:
     void watch(int events);
     void close_if_done();
     void report(std::int32_t stream_id, Stream& stream);
+    std::string name() const;  // "apns conn=3 api.push.apple.com:443", for log lines
 
     struct ev_loop* loop_;
     Endpoint endpoint_;
     const TlsContext& tls_;
     ConnectionOwner& owner_;
-    const ApnsLogger& log_;
+    const TransportLogger& log_;
     std::uint64_t id_;
     double ping_interval_s_;
     double connect_timeout_s_;
+    std::string service_;
 
     State state_ = State::idle;
     bool draining_ = false;

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "sender/apns/log.hpp"
+#include "sender/net/transport_log.hpp"
 
 #include <cstdio>
 
 namespace pushsync::sender {
 
-void ApnsLogger::operator()(LogLevel level, const std::string& line) const {
+void TransportLogger::operator()(LogLevel level, const std::string& line) const {
     if (sink_) {
         sink_(level, line);
         return;
