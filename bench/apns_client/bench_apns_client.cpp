@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/fail_loudly.hpp"
 #include "bench/options.hpp"
 #include "sender/apns/client.hpp"
 #include "sender/apns/jwt.hpp"
@@ -33,6 +34,30 @@ using pushsync::sender::PushResponse;
 const std::string token = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
 const std::string payload = R"({"aps":{"content-available":1},"tail":"e1c3b7a4-5d2f-4c1e-9a8b-0f6d2e4a7c91"})";
 constexpr std::int64_t expiration = 1900000000;
+// How long the warm-up or one round may take before the benchmark fails (a round of 200,000
+// pushes takes about 2 s here).
+constexpr double kStepSeconds = 120;
+
+// Breaks the loop after kStepSeconds; `fired` says it did.
+struct Watchdog {
+    explicit Watchdog(struct ev_loop* loop) : loop_(loop) {
+        ev_timer_init(&timer_, on_timer, kStepSeconds, 0);
+        timer_.data = this;
+        ev_timer_start(loop_, &timer_);
+    }
+    ~Watchdog() { ev_timer_stop(loop_, &timer_); }
+    Watchdog(const Watchdog&) = delete;
+    Watchdog& operator=(const Watchdog&) = delete;
+    static void on_timer(struct ev_loop* loop, ev_timer* timer, int) {
+        static_cast<Watchdog*>(timer->data)->fired = true;
+        ev_break(loop, EVBREAK_ALL);
+    }
+    bool fired = false;
+
+private:
+    struct ev_loop* loop_;
+    ev_timer timer_{};
+};
 
 struct Run {
     double seconds = 0;
@@ -75,13 +100,26 @@ Run run_client(struct ev_loop* loop, const ConnectionConfig& config, std::uint64
     client_ptr = &client;
     // Warm up: connect, get the JWT accepted and the stream limit raised, off the clock.
     for (int i = 0; i < 100; ++i) next();
-    while (warmed < 100) ev_run(loop, EVRUN_ONCE);
+    {
+        Watchdog watchdog(loop);
+        while (warmed < 100 && !watchdog.fired) ev_run(loop, EVRUN_ONCE);
+        if (watchdog.fired) {
+            throw pushsync::bench::Failure("timed out: " + std::to_string(warmed) + " of 100 warm-up pushes answered");
+        }
+    }
     measuring = true;
     sent = 0;
     auto start = std::chrono::steady_clock::now();
     double cpu_start = cpu_seconds(RUSAGE_SELF);
     for (std::uint32_t i = 0; i < window && sent < count; ++i) next();
-    ev_run(loop, 0);
+    {
+        Watchdog watchdog(loop);
+        ev_run(loop, 0);
+        if (watchdog.fired) {
+            throw pushsync::bench::Failure("timed out: " + std::to_string(run.ok + run.failed) + " of " +
+                                           std::to_string(count) + " pushes answered");
+        }
+    }
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     run.cpu_seconds = cpu_seconds(RUSAGE_SELF) - cpu_start;
     client.shutdown(1000);
@@ -109,13 +147,16 @@ Run run_h2load(const pushsync::sender::test::SimProcess& sim, const std::string&
         run.ok = std::stoull(m[1]);
         run.failed = count - run.ok;
     }
-    if (run.seconds == 0) std::fprintf(stderr, "h2load output not understood:\n%s%s\n", result.out.c_str(), result.err.c_str());
+    if (run.seconds == 0 || run.ok + run.failed != count) {
+        throw pushsync::bench::Failure("h2load output not understood (exit " + std::to_string(result.exit_code) +
+                                       "):\n" + result.out + result.err);
+    }
     return run;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_benchmark(int argc, char** argv) {
     std::uint64_t pushes = 200000;
     std::uint32_t window = 100;
     int rounds = 3;
@@ -152,6 +193,11 @@ int main(int argc, char** argv) {
     for (int round = 1; round <= rounds; ++round) {  // interleaved, so drift hits both alike
         Run h2 = run_h2load(sim, jwt, payload_file, pushes, window);
         Run ours = run_client(loop, config, pushes, window);
+        // A rate over refused pushes measures the refusals.
+        if (h2.failed != 0 || ours.failed != 0) {
+            throw pushsync::bench::Failure("round " + std::to_string(round) + ": " + std::to_string(h2.failed) +
+                                           " h2load and " + std::to_string(ours.failed) + " ApnsClient pushes failed");
+        }
         double h2_rate = h2.seconds > 0 ? h2.ok / h2.seconds : 0;
         double our_rate = ours.seconds > 0 ? ours.ok / ours.seconds : 0;
         std::printf("round %d: h2load %.0f/s (%llu ok, %llu failed, %.2f us CPU/push)  "
@@ -169,4 +215,13 @@ int main(int argc, char** argv) {
                 best_h2load, best_client, best_h2load > 0 ? best_client / best_h2load : 0.0,
                 ratios.empty() ? 0.0 : ratios[ratios.size() / 2]);
     return 0;
+}
+
+int main(int argc, char** argv) {
+    try {
+        return run_benchmark(argc, argv);
+    } catch (const pushsync::bench::Failure& e) {
+        std::fprintf(stderr, "bench_apns_client: %s\n", e.what());
+        return 1;
+    }
 }

@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/fail_loudly.hpp"
 #include "bench/options.hpp"
 #include "shared/queue/queue.hpp"
 
@@ -41,6 +42,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+
+// How long any one step may take: 400,000 hand-offs take about a second here.
+constexpr unsigned kChildSeconds = 60;
 
 std::uint64_t now_ns() {
     return static_cast<std::uint64_t>(
@@ -75,6 +79,9 @@ public:
         pid_ = ::fork();
         if (pid_ < 0) throw std::runtime_error("fork");
         if (pid_ == 0) {
+            // A child that hangs (a lost entry, a dead peer) dies by SIGALRM and its parent
+            // reports it, rather than the benchmark waiting for ever.
+            ::alarm(kChildSeconds);
             int code = 99;
             try {
                 code = body();
@@ -92,11 +99,17 @@ public:
     }
     Child(const Child&) = delete;
     Child& operator=(const Child&) = delete;
-    int wait() {
+    // Waits for the child; a child that failed (exit status, signal, SIGALRM) ends the benchmark.
+    void wait(const std::string& who) {
         int status = 0;
         ::waitpid(pid_, &status, 0);
         pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+            throw pushsync::bench::Failure("timed out: " + who + " still running after " + std::to_string(kChildSeconds) + " s");
+        }
+        throw pushsync::bench::Failure(who + (WIFEXITED(status) ? " exited " + std::to_string(WEXITSTATUS(status))
+                                                                : " died of signal " + std::to_string(WTERMSIG(status))));
     }
 
 private:
@@ -292,8 +305,8 @@ EnqueueFigures run_enqueue(const Setup& s, int producers, std::uint32_t per_prod
     std::this_thread::sleep_for(50ms);  // every child is at the start line
     const auto start = now_ns();
     go->store(1);
-    for (auto& c : children) c->wait();
-    consumer.wait();
+    for (std::size_t i = 0; i < children.size(); ++i) children[i]->wait("producer " + std::to_string(i));
+    consumer.wait("consumer");
     EnqueueFigures f;
     f.latency_ns = percentiles(std::vector<std::uint64_t>(samples, samples + total));
     f.entries_per_s = static_cast<double>(total) / (static_cast<double>(end_ns->load() - start) / 1e9);
@@ -370,16 +383,21 @@ void run_wakeups(const Setup (&setups)[3], int iterations, std::vector<std::uint
             const Setup& s = setups[c];
             auto* done = region.as<std::atomic<std::uint32_t>>(64 * static_cast<std::size_t>(c));
             // Let the consumer fall asleep (blocked in read / on the futex) before each hand-off.
-            while (done->load() != static_cast<std::uint32_t>(i)) std::this_thread::sleep_for(100us);
+            pushsync::bench::wait_or_fail([&] { return done->load() == static_cast<std::uint32_t>(i); },
+                                          std::string(name(s.channel)) + " consumer took wake-up " + std::to_string(i),
+                                          std::chrono::seconds(kChildSeconds), 1ms);
             std::this_thread::sleep_for(1ms);
             if (s.channel == Channel::queue) {
-                while (!q->stats().consumer_sleeping) std::this_thread::sleep_for(100us);
+                pushsync::bench::wait_or_fail([&] { return q->stats().consumer_sleeping; }, "queue consumer asleep",
+                                              std::chrono::seconds(kChildSeconds), 1ms);
             }
             const auto t0 = now_ns();
             if (s.channel == Channel::queue) {
                 char tail[32];
                 std::snprintf(tail, sizeof tail, "%llu", static_cast<unsigned long long>(t0));
-                q->enqueue(pushsync::Notify{kGroup, tail, kOrigin, 1});
+                if (q->enqueue(pushsync::Notify{kGroup, tail, kOrigin, 1}) != pushsync::EnqueueResult::accepted) {
+                    throw pushsync::bench::Failure("the queue refused wake-up " + std::to_string(i));
+                }
             } else if (s.channel == Channel::pipe) {
                 const auto n = encode(record, t0, static_cast<std::uint32_t>(i));
                 if (::write(s.pipe_write, record, n) != static_cast<ssize_t>(n)) throw std::runtime_error("pipe write");
@@ -388,7 +406,7 @@ void run_wakeups(const Setup (&setups)[3], int iterations, std::vector<std::uint
             }
         }
     }
-    for (auto& c : consumers) c->wait();
+    for (int c = 0; c < 3; ++c) consumers[static_cast<std::size_t>(c)]->wait(std::string(name(setups[c].channel)) + " consumer");
     for (int c = 0; c < 3; ++c) {
         const auto* samples = region.as<std::uint64_t>(64 * 3) + static_cast<std::size_t>(c) * iterations;
         out[c].assign(samples, samples + iterations);
@@ -397,7 +415,7 @@ void run_wakeups(const Setup (&setups)[3], int iterations, std::vector<std::uint
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_benchmark(int argc, char** argv) {
     std::uint32_t per_producer = 200'000;
     int wakeups = 500;
     pushsync::bench::Options("bench_queue",
@@ -452,4 +470,13 @@ int main(int argc, char** argv) {
         std::printf("  %-10s %12.0f %12.0f   %.2fx, %.2fx\n", name(channels[i]), wp[i].p50, wp[i].p99,
                     wp[i].p50 / wp[0].p50, wp[i].p99 / wp[0].p99);
     return 0;
+}
+
+int main(int argc, char** argv) {
+    try {
+        return run_benchmark(argc, argv);
+    } catch (const pushsync::bench::Failure& e) {
+        std::fprintf(stderr, "bench_queue: %s\n", e.what());
+        return 1;
+    }
 }
