@@ -11,6 +11,7 @@
 #include "ngx_module/api/body.hpp"
 #include "ngx_module/api/cursor.hpp"
 #include "ngx_module/api/list.hpp"
+#include "ngx_module/api/log_uri.hpp"
 #include "ngx_module/api/report.hpp"
 #include "ngx_module/api/responses.hpp"
 #include "ngx_module/api/route.hpp"
@@ -343,6 +344,66 @@ ngx_int_t group_variable(ngx_http_request_t* r, ngx_http_variable_value_t* v, ui
     v->no_cacheable = 0;
     v->not_found = 0;
     return NGX_OK;
+}
+
+namespace {
+
+// The request line as $request shows it: nginx's, or for a request refused while its line was
+// still being read, what arrived of it up to the end of the line.
+std::string_view request_line(ngx_http_request_t* r) noexcept {
+    if (r->request_line.data != nullptr) return view(r->request_line);
+    if (r->request_start == nullptr || r->header_in == nullptr) return {};
+    const u_char* end = r->request_start;
+    while (end < r->header_in->last && *end != CR && *end != LF) ++end;
+    return {reinterpret_cast<const char*>(r->request_start), static_cast<std::size_t>(end - r->request_start)};
+}
+
+// `line`, or its cut copy in r's pool, into `out`; false when the pool is out of memory.
+bool cut_line(ngx_http_request_t* r, std::string_view line, ngx_str_t& out) {
+    const std::string cut = api::log_uri(line);
+    if (cut == line) {
+        out.data = reinterpret_cast<u_char*>(const_cast<char*>(line.data()));
+        out.len = line.size();
+        return true;
+    }
+    auto* copy = static_cast<u_char*>(ngx_pnalloc(r->pool, cut.size()));
+    if (copy == nullptr) return false;
+    std::copy(cut.begin(), cut.end(), copy);
+    out.data = copy;
+    out.len = cut.size();
+    return true;
+}
+
+bool cut_line_guarded(ngx_http_request_t* r, std::string_view line, ngx_str_t& out) noexcept {
+    return guard([&] { return cut_line(r, line, out); }, [](const Failure&) noexcept { return false; });
+}
+
+}  // namespace
+
+ngx_int_t log_uri_variable(ngx_http_request_t* r, ngx_http_variable_value_t* v, uintptr_t) noexcept {
+    // A subrequest's line is its parent's, as with $request.
+    r = r->main;
+    const std::string_view line = request_line(r);
+    ngx_str_t cut{};
+    // Without memory for the cut line, no line: never the line with its tokens.
+    if (line.data() == nullptr || !cut_line_guarded(r, line, cut)) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+    v->data = cut.data;
+    v->len = static_cast<unsigned>(cut.len);
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    return NGX_OK;
+}
+
+ngx_int_t hide_tokens_in_request_line(ngx_http_request_t* r) noexcept {
+    const SrvConf* scf = srv_conf(r);
+    if (scf == nullptr || !scf->serves_pushsync || r != r->main || r->request_line.len == 0) return NGX_DECLINED;
+    ngx_str_t cut{};
+    if (cut_line_guarded(r, view(r->request_line), cut)) r->request_line = cut;
+    return NGX_DECLINED;
 }
 
 }  // namespace pushsync::ngx

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The nginx module object: directives, configuration, worker start and stop, $pushsync_group.
+// The nginx module object: directives, configuration, worker start and stop, $pushsync_group,
+// $pushsync_group_moves and $pushsync_log_uri.
 // Every function nginx calls — the directive setters, variables and phase hooks here, and the
 // handlers, timers and cleanups of handler.cpp, admin_handler.cpp, front/, writes/, response.cpp and
 // worker_state.cpp — is noexcept, and one whose body can throw runs it through guard(): no
@@ -24,8 +25,10 @@ char* set_metrics(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_admin(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_front(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 ngx_int_t preconfiguration(ngx_conf_t* cf) noexcept;
+ngx_int_t postconfiguration(ngx_conf_t* cf) noexcept;
 void* create_main_conf(ngx_conf_t* cf) noexcept;
 char* init_main_conf(ngx_conf_t* cf, void* conf) noexcept;
+void* create_srv_conf(ngx_conf_t* cf) noexcept;
 void* create_loc_conf(ngx_conf_t* cf) noexcept;
 char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept;
 ngx_int_t init_process(ngx_cycle_t* cycle) noexcept;
@@ -114,14 +117,14 @@ ngx_command_t commands[] = {
 };
 
 ngx_http_module_t module_ctx = {
-    preconfiguration,  // preconfiguration
-    nullptr,           // postconfiguration
+    preconfiguration,   // preconfiguration
+    postconfiguration,  // postconfiguration
 
     create_main_conf,  // create main configuration
     init_main_conf,    // init main configuration
 
-    nullptr,  // create server configuration
-    nullptr,  // merge server configuration
+    create_srv_conf,  // create server configuration
+    nullptr,          // merge server configuration (set only from the server's own locations)
 
     create_loc_conf,  // create location configuration
     merge_loc_conf,   // merge location configuration
@@ -129,6 +132,7 @@ ngx_http_module_t module_ctx = {
 
 ngx_str_t group_variable_name = ngx_string("pushsync_group");
 ngx_str_t group_moves_variable_name = ngx_string("pushsync_group_moves");
+ngx_str_t log_uri_variable_name = ngx_string("pushsync_log_uri");
 
 char* conf_error(ngx_conf_t* cf, const char* what) noexcept {
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", what);
@@ -156,6 +160,7 @@ char* set_location(ngx_conf_t* cf, void* conf, LocationKind kind, ngx_http_handl
     lcf->kind = kind;
     core_loc_conf(cf)->handler = handler;
     main_conf(cf)->used = 1;
+    srv_conf(cf)->serves_pushsync = 1;
     return NGX_CONF_OK;
 }
 
@@ -173,10 +178,11 @@ char* set_admin(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
 }
 
 // pushsync_front; — needs no pushsync_config: a front nginx has no store, queue or yaml.
-char* set_front(ngx_conf_t*, ngx_command_t*, void* conf) noexcept {
+char* set_front(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     auto* lcf = static_cast<LocConf*>(conf);
     if (lcf->kind != kind_none) return const_cast<char*>("is duplicate or conflicts with another pushsync_ directive");
     lcf->kind = kind_front;
+    srv_conf(cf)->serves_pushsync = 1;
     return NGX_CONF_OK;
 }
 
@@ -187,6 +193,17 @@ ngx_int_t preconfiguration(ngx_conf_t* cf) noexcept {
     var = ngx_http_add_variable(cf, &group_moves_variable_name, NGX_HTTP_VAR_NOCACHEABLE);
     if (var == nullptr) return NGX_ERROR;
     var->get_handler = group_moves_variable;
+    var = ngx_http_add_variable(cf, &log_uri_variable_name, NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == nullptr) return NGX_ERROR;
+    var->get_handler = log_uri_variable;
+    return NGX_OK;
+}
+
+ngx_int_t postconfiguration(ngx_conf_t* cf) noexcept {
+    auto* cmcf = static_cast<ngx_http_core_main_conf_t*>(ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
+    auto* h = static_cast<ngx_http_handler_pt*>(ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers));
+    if (h == nullptr) return NGX_ERROR;
+    *h = hide_tokens_in_request_line;
     return NGX_OK;
 }
 
@@ -204,6 +221,10 @@ char* init_main_conf(ngx_conf_t* cf, void* conf) noexcept {
     mcf->thread_pool = ngx_thread_pool_add(cf, mcf->thread_pool_name.len ? &mcf->thread_pool_name : nullptr);
     if (mcf->thread_pool == nullptr) return static_cast<char*>(NGX_CONF_ERROR);
     return NGX_CONF_OK;
+}
+
+void* create_srv_conf(ngx_conf_t* cf) noexcept {
+    return ngx_pcalloc(cf->pool, sizeof(SrvConf));
 }
 
 void* create_loc_conf(ngx_conf_t* cf) noexcept {

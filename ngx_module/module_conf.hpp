@@ -34,6 +34,13 @@ struct MainConf {
     const ShardRing* ring_next;
 };
 
+// server{} level.
+struct SrvConf {
+    // Some location of the server is a pushsync one (API, front, status, metrics or admin): its
+    // requests' lines are cut of their device tokens (hide_tokens_in_request_line).
+    ngx_flag_t serves_pushsync;
+};
+
 // kind_front: pushsync_front; — the location's paths are the API's, so $pushsync_group reads the
 // group from them, but the location serves nothing itself (a front nginx routing to shards).
 enum LocationKind : ngx_uint_t { kind_none = 0, kind_api, kind_status, kind_metrics, kind_admin, kind_front };
@@ -47,6 +54,7 @@ struct LocConf {
 
 // nginx allocates these with ngx_pcalloc and never runs a constructor or destructor.
 static_assert(std::is_trivial_v<MainConf> && std::is_standard_layout_v<MainConf>);
+static_assert(std::is_trivial_v<SrvConf> && std::is_standard_layout_v<SrvConf>);
 static_assert(std::is_trivial_v<LocConf> && std::is_standard_layout_v<LocConf>);
 
 inline MainConf* main_conf(ngx_http_request_t* r) noexcept {
@@ -58,6 +66,13 @@ inline MainConf* main_conf(ngx_conf_t* cf) noexcept {
 // nullptr when the configuration has no http{} block.
 inline MainConf* main_conf(ngx_cycle_t* cycle) noexcept {
     return static_cast<MainConf*>(ngx_http_cycle_get_module_main_conf(cycle, ngx_http_pushsync_module));
+}
+inline SrvConf* srv_conf(ngx_http_request_t* r) noexcept {
+    return static_cast<SrvConf*>(ngx_http_get_module_srv_conf(r, ngx_http_pushsync_module));
+}
+// The server{} around the location being read, when called from a location's directive.
+inline SrvConf* srv_conf(ngx_conf_t* cf) noexcept {
+    return static_cast<SrvConf*>(ngx_http_conf_get_module_srv_conf(cf, ngx_http_pushsync_module));
 }
 inline LocConf* loc_conf(ngx_http_request_t* r) noexcept {
     return static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_pushsync_module));

@@ -235,11 +235,20 @@ int run_gc(const Invocation& inv) {
     if (days > 365ull * 1000) throw UsageError("--older-than " + std::to_string(days) + " is more than 1000 years");
     const std::int64_t cutoff = now_unix_ms() - static_cast<std::int64_t>(days) * ms_per_day;
     const auto store = open_store(inv.config, dry_run);
-    Table table({"TOKEN", "GROUP", "BUNDLE_ID", "ENVIRONMENT", "LAST_SEEN"});
+    // gc runs from a timer, its output going to the journal: devices are named by their prefix,
+    // as in every log line (a token in a log is a token handed to everyone who reads the log).
+    Table table({"TOKEN_PREFIX", "GROUP", "BUNDLE_ID", "ENVIRONMENT", "LAST_SEEN"});
     Json list = Json::array();
     const std::size_t count = store->gc(cutoff, dry_run, [&](const Device& d) {
-        if (inv.json) list.push_back(device_json(d));
-        else table.add({d.token, d.group, d.bundle_id, std::string(to_string(d.environment)), format_rfc3339(d.last_seen_ms)});
+        const std::string prefix = d.token.substr(0, 8);  // the listing's token_prefix
+        if (inv.json) {
+            Json entry = device_json(d);
+            entry.erase("token");
+            entry["token_prefix"] = prefix;
+            list.push_back(std::move(entry));
+        } else {
+            table.add({prefix, d.group, d.bundle_id, std::string(to_string(d.environment)), format_rfc3339(d.last_seen_ms)});
+        }
     });
     if (!dry_run) store->sync();
     if (inv.json) {

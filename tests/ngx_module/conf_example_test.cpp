@@ -5,12 +5,14 @@
 
 #include <unistd.h>
 
+#include <set>
 #include <utility>
 
 #include "shared/config/config.hpp"
 #include "tests/ngx_module/store_probe.hpp"
 #include "tests/ngx_module/test_helpers.hpp"
 #include "tests/support/example_conf.hpp"
+#include "tests/support/hidden_tokens.hpp"
 
 namespace pushsync::test {
 namespace {
@@ -89,6 +91,15 @@ TEST(ConfExample, NginxConfServesTheApiOverTls) {
     }
     EXPECT_TRUE(limited);
     EXPECT_TRUE(answers(nginx.request("GET", "/v1/groups/g-7c1e/devices"), 200));
+
+    // Every log the example writes (its access logs, and the error log with limit_req's
+    // refusals) names a device by its prefix only.
+    std::set<std::string> tokens = {token, "3f9a0000000000000000000000000009"};
+    for (unsigned i = 0; i < 200; ++i) tokens.insert(make_token(i));
+    EXPECT_EQ(describe(full_tokens_in_files(tokens, nginx_logs(nginx))), "");
+    EXPECT_NE(read_file(p / "logs/pushsync.log").find("\"PUT /v1/groups/g-7c1e/devices/3f9a0000... HTTP/2.0\" 201"),
+              std::string::npos);
+    EXPECT_NE(nginx.error_log().find("limiting requests"), std::string::npos);
 }
 
 }  // namespace

@@ -158,7 +158,7 @@ void NginxFixture::write_files() {
          << options_.main_extra << "\n"
          << "events { worker_connections 2048; }\n"
          << "http {\n"
-         << "  log_format pushsync '$remote_addr \"$request\" $status group=$pushsync_group';\n"
+         << "  log_format pushsync '$remote_addr \"$pushsync_log_uri\" $status group=$pushsync_group';\n"
          << "  access_log logs/access.log pushsync;\n"
          << "  client_body_temp_path " << (p / "tmp/body").string() << ";\n"
          << "  proxy_temp_path " << (p / "tmp/proxy").string() << ";\n"

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "shared/device.hpp"
 #include "shared/queue/queue.hpp"
 #include "tests/support/apns_sim_fixture.hpp"
+#include "tests/support/hidden_tokens.hpp"
 #include "tests/support/nginx_fixture.hpp"
 #include "tests/support/process.hpp"
 
@@ -45,8 +47,10 @@ struct Stack {
         std::uint32_t queue_capacity = 4096;
         std::string key_file{};  // instead of the simulator's .p8 (never delete that one: tests share it)
         std::string nginx_server_extra{};  // more locations in nginx's server{} (NginxOptions::server_extra)
+        std::string nginx_http_extra{};    // more lines in nginx's http{} (NginxOptions::http_extra)
         bool nginx_daemon = false;         // NginxOptions::daemon, for upgrade_binary()
         ApnsSimOptions sim_options{};
+        bool check_logs = true;  // the hidden-token check at teardown (hidden_tokens.hpp)
     };
 
     explicit Stack(Options o) : options(std::move(o)), sim(options.sim_options), nginx(nginx_options()) {
@@ -55,6 +59,13 @@ struct Stack {
     Stack() : Stack(Options{}) {}
     ~Stack() {
         if (sender.running()) sender.kill_and_wait(9);
+        if (!options.check_logs) return;
+        try {
+            const std::string found = full_tokens_in_logs();
+            if (!found.empty()) ADD_FAILURE() << "a full token in a log:\n" << found;
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "the hidden-token check failed: " << e.what();
+        }
     }
 
     NginxOptions nginx_options() {
@@ -62,6 +73,7 @@ struct Stack {
         n.queue_capacity = options.queue_capacity;
         n.start = options.start_nginx;
         n.server_extra = options.nginx_server_extra;
+        n.http_extra = options.nginx_http_extra;
         n.daemon = options.nginx_daemon;
         n.apps_yaml = "apps:\n  - bundle_id: com.example.app\n    auth:\n      type: token\n      team_id: " +
                       sim.team_id() + "\n      key_id: " + sim.key_id() + "\n      key_file: " +
@@ -101,11 +113,13 @@ struct Stack {
     }
 
     void register_device(const std::string& group, const std::string& token) {
+        tokens.insert(token);
         const auto r = nginx.request("PUT", "/v1/groups/" + group + "/devices/" + token,
                                      R"({"bundle_id":"com.example.app"})");
         ASSERT_TRUE(r.status == 201 || r.status == 200) << r.status << " " << r.body << r.error;
     }
     void notify(const std::string& group, const std::string& tail, const std::string& origin = "") {
+        if (!origin.empty()) tokens.insert(origin);
         const std::string body = origin.empty() ? R"({"tail":")" + tail + "\"}"
                                                 : R"({"tail":")" + tail + R"(","origin":")" + origin + "\"}";
         const auto r = nginx.request("POST", "/v1/groups/" + group + "/notify", body);
@@ -117,6 +131,7 @@ struct Stack {
     int import_devices(const std::vector<std::pair<std::string, std::string>>& token_group) {
         std::string jsonl;
         for (const auto& [token, group] : token_group) {
+            tokens.insert(token);
             jsonl += R"({"token":")" + token + R"(","group":")" + group +
                      R"(","bundle_id":"com.example.app","environment":"production",)" +
                      R"("registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:00:00Z"})" + "\n";
@@ -125,6 +140,36 @@ struct Stack {
         return run({(binary_dir() / "cli" / "pushsyncctl").string(), "--config", nginx.config_path().string(), "import",
                     (nginx.prefix() / "devices.jsonl").string()})
             .exit_code;
+    }
+
+    // pushsyncctl with this stack's config; its output is kept for the hidden-token check, as
+    // what a timer's run of it writes goes to the journal.
+    CommandResult ctl(std::vector<std::string> args) {
+        args.insert(args.begin(), {(binary_dir() / "cli" / "pushsyncctl").string(), "--config",
+                                   nginx.config_path().string()});
+        CommandResult r = run(args);
+        const std::string name = "pushsyncctl" + (args.size() > 3 ? " " + args[3] : std::string());
+        cli_output.emplace_back(name + " stdout", r.out);
+        cli_output.emplace_back(name + " stderr", r.err);
+        return r;
+    }
+
+    // "FILE:LINE: …" for every full token (registered here, passed as origin, or pushed to by
+    // the sender) in nginx's logs, the sender's log or pushsyncctl's output; "" when none.
+    std::string full_tokens_in_logs() const {
+        std::set<std::string> all = tokens;
+        try {
+            for (const auto& e : sim.request_log(0)) {
+                if (e.contains("token") && e["token"].is_string()) all.insert(e["token"].get<std::string>());
+            }
+        } catch (const std::exception&) {
+            // a simulator the test stopped: the tokens it was handed are in `tokens`
+        }
+        auto files = nginx_logs(nginx);
+        files.push_back(sender_log());
+        std::string found = describe(full_tokens_in_files(all, files));
+        for (const auto& [name, text] : cli_output) found += describe(full_tokens_in_text(all, name, text));
+        return found;
     }
 
     // The simulator's request log: every request, in arrival order.
@@ -163,6 +208,9 @@ struct Stack {
     ApnsSimFixture sim;
     NginxFixture nginx;
     Process sender;
+    // Every full token this stack handed to nginx or pushsyncctl (tests add their own).
+    std::set<std::string> tokens;
+    std::vector<std::pair<std::string, std::string>> cli_output;  // name, text
 
 private:
     std::int64_t started_heartbeat_after_ = 0;

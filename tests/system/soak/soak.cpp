@@ -16,6 +16,7 @@
 #include <iostream>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "tests/system/delivery/e2e.hpp"
@@ -523,6 +524,7 @@ int soak(const Options& o) {
     so.queue_capacity = 1024;
     so.start_sender = false;
     so.nginx_daemon = true;  // for the binary upgrade
+    so.check_logs = false;   // the soak runs its own check below, as a violation (no gtest here)
     Stack stack(so);
     Run run;
     run.options = o;
@@ -580,6 +582,22 @@ int soak(const Options& o) {
         violations.push_back("the sender rejected slots nobody forged: " + queue.out);
     }
     const std::string counters = q.is_object() && q.contains("counters") ? q["counters"].dump() : "";
+    // The hidden-token check: no log of the run names any device's full token (register, move,
+    // delete, notify with origin, 410 prunes, killed workers and senders, reloads alike).
+    {
+        std::set<std::string> tokens = stack.tokens;
+        for (const auto& r : run.records) {
+            for (const auto& d : r->devices) tokens.insert(d.token);
+        }
+        auto logs = pushsync::test::nginx_logs(stack.nginx);
+        logs.push_back(stack.sender_log());
+        const auto seen = pushsync::test::full_tokens_in_files(tokens, logs);
+        for (std::size_t i = 0; i < seen.size() && i < 20; ++i) {
+            violations.push_back("a full token in a log: " + seen[i].file + ":" + std::to_string(seen[i].line) + ": " +
+                                 seen[i].text.substr(0, 200));
+        }
+        if (seen.size() > 20) violations.push_back(std::to_string(seen.size() - 20) + " more lines with a full token");
+    }
 
     std::vector<ClientRecord*> records;
     for (auto& r : run.records) records.push_back(r.get());
@@ -593,7 +611,10 @@ int soak(const Options& o) {
         // The stack's folder goes with it: keep what a post-mortem needs.
         const std::filesystem::path keep = std::filesystem::temp_directory_path() / ("pushsync-soak-" + std::to_string(o.seed));
         std::filesystem::create_directories(keep);
-        for (const auto& f : {stack.sender_log(), stack.sim.log_file(), stack.nginx.error_log_path()}) {
+        auto kept = pushsync::test::nginx_logs(stack.nginx);  // error, access and the master's stderr
+        kept.push_back(stack.sender_log());
+        kept.push_back(stack.sim.log_file());
+        for (const auto& f : kept) {
             std::filesystem::copy_file(f, keep / f.filename(), std::filesystem::copy_options::overwrite_existing);
         }
         std::printf("%-22s %s\n", "kept for post-mortem", keep.c_str());
