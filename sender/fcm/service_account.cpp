@@ -40,10 +40,35 @@ std::size_t line_of(std::string_view text, std::size_t byte) {
     return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(before), '\n'));
 }
 
+// Where and why the JSON parser stopped. A second pass through the SAX interface, because the
+// DOM parse reports a number too large for a double (out_of_range 406) without a position.
+class ErrorLocator final : public json::json_sax_t {
+public:
+    std::size_t position = 0;
+    std::string what = "invalid JSON";
+
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return true; }
+    bool key(string_t&) override { return true; }
+    bool end_object() override { return true; }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t at, const std::string&, const json::exception& e) override {
+        position = at;
+        what = e.what();
+        return false;
+    }
+};
+
 // What went wrong, without nlohmann's prefix and position (the line is ours) and without its
 // "last read: '…'", which would put the file's bytes (a private key's, perhaps) in a log.
-std::string syntax_problem(const json::parse_error& e) {
-    std::string text = e.what();
+std::string syntax_problem(std::string text) {
     if (auto column = text.find(", column "); column != std::string::npos) {
         if (auto colon = text.find(": ", column); colon != std::string::npos) text.erase(0, colon + 2);
     } else if (auto bracket = text.find("] "); bracket != std::string::npos) {
@@ -108,9 +133,11 @@ ServiceAccount parse_service_account(std::string_view text, const std::string& f
     json root;
     try {
         root = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception&) {
+        ErrorLocator locator;
+        json::sax_parse(text, &locator);
         // "FILE:LINE: …", the form of every file-and-line error of the project.
-        throw ServiceAccountError(file, "not JSON: " + syntax_problem(e), line_of(text, e.byte));
+        throw ServiceAccountError(file, "not JSON: " + syntax_problem(locator.what), line_of(text, locator.position));
     }
     if (!root.is_object()) throw ServiceAccountError(file, std::string("not a JSON object (") + root.type_name() + ")");
 

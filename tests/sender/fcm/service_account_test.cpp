@@ -111,6 +111,8 @@ TEST(FcmServiceAccount, AJsonSyntaxErrorNamesItsLine) {
                                      "unexpected end of input; expected string literal");
     EXPECT_EQ(error_of(""), "/etc/pushsync/fcm.json:1: not JSON: syntax error while parsing value - unexpected end "
                             "of input; expected '[', '{', or a literal");
+    // A number beyond a double's range is a JSON error too, with its line.
+    EXPECT_EQ(error_of("{\n\"type\": 1e999}"), "/etc/pushsync/fcm.json:2: not JSON: number overflow parsing '1e999'");
     // The bytes around the error are not repeated: they may be the private key's.
     const std::string line = error_of("{\"private_key\": \"-----BEGIN SECRET\x01\"}");
     EXPECT_EQ(line.find("SECRET"), std::string::npos) << line;
