@@ -41,7 +41,7 @@ struct FcmAnswer {
 };
 
 inline constexpr std::int64_t quota_min_wait_ms = 60'000;
-// A retry-after beyond an hour is not believed: the push would outlive its expiration.
+// A longer retry-after is cut to an hour: a push waiting longer would outlive its expiration.
 inline constexpr std::int64_t max_retry_after_ms = 3'600'000;
 // FCM's error bodies are a few hundred bytes; a larger one is not parsed.
 inline constexpr std::size_t max_error_body_bytes = 64 * 1024;

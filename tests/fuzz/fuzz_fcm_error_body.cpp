@@ -5,26 +5,19 @@
 // crashes.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "sender/fcm/error_table.hpp"
+#include "tests/fuzz/fcm_checks.hpp"
 
 namespace {
 
 namespace fcm = pushsync::sender::fcm;
 using fcm::Verdict;
 
-void require(bool condition) {
-    if (!condition) std::abort();
-}
-
-bool printable(const std::string& text) {
-    for (const unsigned char c : text)
-        if (c < 0x20 || c >= 0x7f) return false;
-    return true;
-}
+using pushsync::fuzz::printable;
+using pushsync::fuzz::require;
 
 }  // namespace
 

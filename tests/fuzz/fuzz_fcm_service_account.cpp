@@ -10,22 +10,15 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 
 #include "sender/fcm/service_account.hpp"
+#include "tests/fuzz/fcm_checks.hpp"
 
 namespace {
 
-void require(bool condition) {
-    if (!condition) std::abort();
-}
-
-bool printable(const std::string& text) {
-    for (const unsigned char c : text)
-        if (c < 0x20 || c >= 0x7f) return false;
-    return true;
-}
+using pushsync::fuzz::printable;
+using pushsync::fuzz::require;
 
 // "fuzz.json: …" or "fuzz.json:12: …", one printable line.
 bool is_error_line(const std::string& message) {

@@ -5,27 +5,20 @@
 // is a refusal or a failure with a printable reason; nothing crashes.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "sender/fcm/access_token_cache.hpp"
 #include "sender/fcm/token_answer.hpp"
+#include "tests/fuzz/fcm_checks.hpp"
 
 namespace {
 
 using pushsync::sender::fcm::AccessTokenCache;
 using pushsync::sender::fcm::TokenAnswer;
 
-void require(bool condition) {
-    if (!condition) std::abort();
-}
-
-bool printable(const std::string& text) {
-    for (const unsigned char c : text)
-        if (c < 0x20 || c >= 0x7f) return false;
-    return true;
-}
+using pushsync::fuzz::printable;
+using pushsync::fuzz::require;
 
 class StillClock final : public pushsync::sender::Clock {
 public:
