@@ -8,12 +8,11 @@
 #include <string>
 #include <string_view>
 
+#include "shared/base64url.hpp"
+
 struct evp_pkey_st;
 
 namespace pushsync::sender {
-
-// base64url without padding (RFC 7515 §2).
-std::string base64url_encode(std::string_view bytes);
 
 // A P-256 private key read from a PKCS#8 PEM (.p8) file.
 class Es256Key {
