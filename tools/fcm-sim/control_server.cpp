@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "control_server.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+#include "fcm_server.hpp"
+
+namespace fcm_sim {
+
+using sim::control_error;
+using sim::control_ok;
+using sim::parse_json_body;
+
+ControlServer::ControlServer(struct ev_loop* loop, Simulator& sim, FcmServer& fcm, sim::UniqueFd listener)
+    : sim_(sim), fcm_(fcm),
+      http_(loop, std::move(listener), [this](const std::string& method, const std::string& target, const std::string& body) {
+          return handle(method, target, body);
+      }) {}
+
+sim::ControlResponse ControlServer::handle(const std::string& method, const std::string& target, const std::string& body) {
+    const auto qmark = target.find('?');
+    const std::string path = target.substr(0, qmark);
+    const std::string query = qmark == std::string::npos ? "" : target.substr(qmark + 1);
+
+    if (path == "/health" && method == "GET") {
+        auto projects = nlohmann::json::array();
+        for (const auto& a : sim_.accounts.all()) projects.push_back(a.project_id);
+        return control_ok({{"ok", true}, {"now_ms", sim_.clock.now_ms()}, {"connections", fcm_.open_connections()},
+                           {"projects", projects}});
+    }
+    if (path.rfind("/tokens/", 0) == 0) {
+        const std::string token = path.substr(8);
+        if (token.empty()) return control_error(400, "missing token");
+        if (method == "POST" || method == "PUT") {
+            sim_.marks.mark(token, parse_json_body(body), sim_.clock.now_ms());
+            return control_ok({{"ok", true}});
+        }
+        if (method == "DELETE") return control_ok({{"removed", sim_.marks.forget(token)}});
+        return control_error(405, "use POST or DELETE");
+    }
+    if (path == "/tokens" && method == "GET") return control_ok(sim_.marks.to_json());
+    if (path == "/tokens" && method == "POST") {
+        auto j = parse_json_body(body);
+        if (!j.is_object()) throw std::invalid_argument("body must map tokens to marks");
+        for (const auto& [token, mark] : j.items()) sim_.marks.mark(token, mark, sim_.clock.now_ms());
+        return control_ok({{"marked", j.size()}});
+    }
+    if (path == "/faults") {
+        if (method == "POST") return control_ok({{"id", sim_.faults.add(parse_json_body(body))}});
+        if (method == "GET") return control_ok(sim_.faults.to_json());
+        if (method == "DELETE") {
+            sim_.faults.clear();
+            return control_ok({{"ok", true}});
+        }
+        return control_error(405, "use GET, POST or DELETE");
+    }
+    if (path == "/goaway" && method == "POST") {
+        auto j = parse_json_body(body);
+        fcm_.goaway_all(j.value("last_stream_id", -1), j.value("error_code", 0u), j.value("debug", std::string()));
+        return control_ok({{"ok", true}});
+    }
+    if (path == "/access_tokens" && method == "GET") return control_ok(sim_.tokens.to_json());
+    if (path == "/access_tokens/expire" && method == "POST") {
+        sim_.tokens.expire_all(sim_.clock.now_ms());
+        return control_ok({{"ok", true}});
+    }
+    if (path == "/log" && method == "GET") {
+        std::uint64_t since = 0;
+        const auto s = sim::query_param(query, "since");
+        std::from_chars(s.data(), s.data() + s.size(), since);
+        return {200, sim_.log.since(since)};
+    }
+    if (path == "/counters" && method == "GET") {
+        auto j = sim_.counters.to_json();
+        j["log_seq"] = sim_.log.last_seq();
+        return control_ok(j);
+    }
+    if (path == "/connections" && method == "GET") return control_ok(fcm_.connections_json());
+    if (path == "/clock") {
+        if (method == "POST") {
+            auto j = parse_json_body(body);
+            if (!j.contains("offset_s") || !j["offset_s"].is_number_integer()) throw std::invalid_argument("offset_s must be an integer");
+            sim_.clock.set_offset_s(j["offset_s"].get<std::int64_t>());
+        } else if (method != "GET") {
+            return control_error(405, "use GET or POST");
+        }
+        return control_ok({{"offset_s", sim_.clock.offset_s()}, {"now_s", sim_.clock.now_s()}, {"now_ms", sim_.clock.now_ms()}});
+    }
+    if (path == "/reset" && method == "POST") {
+        sim_.marks.clear();
+        sim_.faults.clear();
+        sim_.tokens.clear();
+        sim_.log.clear();
+        sim_.counters.clear();
+        sim_.clock.set_offset_s(0);
+        return control_ok({{"ok", true}});
+    }
+    return control_error(404, "no such endpoint: " + method + " " + path + " (see fcm-sim --help)");
+}
+
+}  // namespace fcm_sim
