@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "control_server.hpp"
 
-#include <charconv>
 #include <stdexcept>
 
 #include "apns_server.hpp"
+#include "tools/sim-common/shared_routes.hpp"
 
 namespace apns_sim {
 
@@ -26,6 +26,9 @@ ControlResponse ControlServer::handle(const std::string& method, const std::stri
     auto qmark = target.find('?');
     std::string path = target.substr(0, qmark);
     std::string query = qmark == std::string::npos ? "" : target.substr(qmark + 1);
+    if (auto shared = sim::shared_route({sim_.clock, sim_.log, sim_.counters, apns_}, method, path, query, body)) {
+        return *shared;
+    }
 
     if (path == "/health" && method == "GET") {
         return control_ok({{"ok", true},
@@ -59,35 +62,6 @@ ControlResponse ControlServer::handle(const std::string& method, const std::stri
             return control_ok({{"ok", true}});
         }
         return control_error(405, "use GET, POST or DELETE");
-    }
-    if (path == "/goaway" && method == "POST") {
-        auto j = parse_json_body(body);
-        std::string debug = j.value("debug", std::string());
-        if (debug.empty() && j.contains("reason")) debug = nlohmann::json{{"reason", j.value("reason", std::string())}}.dump();
-        apns_.goaway_all(j.value("last_stream_id", -1), j.value("error_code", 0u), debug);
-        return control_ok({{"ok", true}});
-    }
-    if (path == "/log" && method == "GET") {
-        std::uint64_t since = 0;
-        auto s = sim::query_param(query, "since");
-        std::from_chars(s.data(), s.data() + s.size(), since);
-        return {200, sim_.log.since(since)};
-    }
-    if (path == "/counters" && method == "GET") {
-        auto j = sim_.counters.to_json();
-        j["log_seq"] = sim_.log.last_seq();
-        return control_ok(j);
-    }
-    if (path == "/connections" && method == "GET") return control_ok(apns_.connections_json());
-    if (path == "/clock") {
-        if (method == "POST") {
-            auto j = parse_json_body(body);
-            if (!j.contains("offset_s") || !j["offset_s"].is_number_integer()) throw std::invalid_argument("offset_s must be an integer");
-            sim_.clock.set_offset_s(j["offset_s"].get<std::int64_t>());
-        } else if (method != "GET") {
-            return control_error(405, "use GET or POST");
-        }
-        return control_ok({{"offset_s", sim_.clock.offset_s()}, {"now_s", sim_.clock.now_s()}, {"now_ms", sim_.clock.now_ms()}});
     }
     if (path == "/reset" && method == "POST") {
         sim_.registry.clear();

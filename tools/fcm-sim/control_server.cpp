@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "control_server.hpp"
 
-#include <charconv>
 #include <stdexcept>
 
 #include "fcm_server.hpp"
+#include "tools/sim-common/shared_routes.hpp"
 
 namespace fcm_sim {
 
@@ -22,6 +22,9 @@ sim::ControlResponse ControlServer::handle(const std::string& method, const std:
     const auto qmark = target.find('?');
     const std::string path = target.substr(0, qmark);
     const std::string query = qmark == std::string::npos ? "" : target.substr(qmark + 1);
+    if (auto shared = sim::shared_route({sim_.clock, sim_.log, sim_.counters, fcm_}, method, path, query, body)) {
+        return *shared;
+    }
 
     if (path == "/health" && method == "GET") {
         auto projects = nlohmann::json::array();
@@ -55,37 +58,10 @@ sim::ControlResponse ControlServer::handle(const std::string& method, const std:
         }
         return control_error(405, "use GET, POST or DELETE");
     }
-    if (path == "/goaway" && method == "POST") {
-        auto j = parse_json_body(body);
-        fcm_.goaway_all(j.value("last_stream_id", -1), j.value("error_code", 0u), j.value("debug", std::string()));
-        return control_ok({{"ok", true}});
-    }
     if (path == "/access_tokens" && method == "GET") return control_ok(sim_.tokens.to_json());
     if (path == "/access_tokens/expire" && method == "POST") {
         sim_.tokens.expire_all(sim_.clock.now_ms());
         return control_ok({{"ok", true}});
-    }
-    if (path == "/log" && method == "GET") {
-        std::uint64_t since = 0;
-        const auto s = sim::query_param(query, "since");
-        std::from_chars(s.data(), s.data() + s.size(), since);
-        return {200, sim_.log.since(since)};
-    }
-    if (path == "/counters" && method == "GET") {
-        auto j = sim_.counters.to_json();
-        j["log_seq"] = sim_.log.last_seq();
-        return control_ok(j);
-    }
-    if (path == "/connections" && method == "GET") return control_ok(fcm_.connections_json());
-    if (path == "/clock") {
-        if (method == "POST") {
-            auto j = parse_json_body(body);
-            if (!j.contains("offset_s") || !j["offset_s"].is_number_integer()) throw std::invalid_argument("offset_s must be an integer");
-            sim_.clock.set_offset_s(j["offset_s"].get<std::int64_t>());
-        } else if (method != "GET") {
-            return control_error(405, "use GET or POST");
-        }
-        return control_ok({{"offset_s", sim_.clock.offset_s()}, {"now_s", sim_.clock.now_s()}, {"now_ms", sim_.clock.now_ms()}});
     }
     if (path == "/reset" && method == "POST") {
         sim_.marks.clear();
