@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "tests/support/fcm_sim_fixture.hpp"
 
-#include <signal.h>
-
 #include <stdexcept>
 
-#include "tests/support/http_client.hpp"
 
 namespace pushsync::test {
 
@@ -76,46 +73,21 @@ std::vector<std::string> FcmSimFixture::command() const {
 }
 
 void FcmSimFixture::start() {
-    std::string last_error;
-    // free_tcp_port() can race with other tests: retry with new ports when the bind loses.
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        port_ = free_tcp_port();
-        control_port_ = free_tcp_port();
-        if (control_port_ == port_) continue;
-        write_service_accounts();  // token_uri names the port
-        process_ = Process::spawn(command(), stderr_file());
-        // The FCM port is bound before the control port: /health answering means both are up.
-        bool up = wait_until([&] { return !process_.running() || control("GET", "/health").status == 200; },
-                             std::chrono::seconds(10));
-        if (up && process_.running()) return;
-        last_error = read_file(stderr_file());
-        if (process_.running()) process_.kill_and_wait();
-    }
-    throw std::runtime_error("fcm-sim did not start: " + last_error);
+    // the service account files name the port in token_uri: rewritten for each port tried
+    start_simulator("fcm-sim", process_, port_, control_port_, [this] { write_service_accounts(); },
+                    [this] { return command(); }, stderr_file());
 }
 
-void FcmSimFixture::stop() {
-    if (process_.pid() > 0 && process_.running()) {
-        process_.signal(SIGTERM);
-        if (process_.wait(std::chrono::seconds(5)) < 0) process_.kill_and_wait();
-    }
-}
+void FcmSimFixture::stop() { stop_simulator(process_); }
 
 bool FcmSimFixture::running() { return process_.pid() > 0 && process_.running(); }
 
-FcmControlResponse FcmSimFixture::control(const std::string& method, const std::string& path, const std::string& body) const {
-    HttpClient client(control_port_, std::chrono::seconds(10));
-    auto a = client.request(method, path, body);
-    if (a.outcome != HttpAnswer::Outcome::answered) return {};
-    return {a.status, a.body};
+ControlResponse FcmSimFixture::control(const std::string& method, const std::string& path, const std::string& body) const {
+    return control_request(control_port_, method, path, body);
 }
 
 nlohmann::json FcmSimFixture::control_json(const std::string& method, const std::string& path, const nlohmann::json& body) const {
-    auto r = control(method, path, body.is_null() ? "" : body.dump());
-    if (r.status != 200) {
-        throw std::runtime_error("fcm-sim control " + method + " " + path + " -> " + std::to_string(r.status) + " " + r.body);
-    }
-    return nlohmann::json::parse(r.body);
+    return control_json_request("fcm-sim", control_port_, method, path, body);
 }
 
 void FcmSimFixture::mark_unregistered(const std::string& token, std::int64_t timestamp_ms) const {
@@ -148,14 +120,7 @@ nlohmann::json FcmSimFixture::counters() const { return control_json("GET", "/co
 nlohmann::json FcmSimFixture::connections() const { return control_json("GET", "/connections"); }
 
 bool FcmSimFixture::wait_for_requests(std::size_t n, std::chrono::milliseconds timeout) const {
-    return wait_until(
-        [&] {
-            auto r = control("GET", "/counters");
-            if (r.status != 200) return false;
-            auto j = nlohmann::json::parse(r.body, nullptr, false);
-            return j.is_object() && j.value("log_seq", std::uint64_t{0}) >= n;
-        },
-        timeout, std::chrono::milliseconds(10));
+    return wait_for_log_seq(control_port_, n, timeout);
 }
 
 }  // namespace pushsync::test

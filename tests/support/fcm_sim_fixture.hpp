@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/support/process.hpp"
+#include "tests/support/sim_control.hpp"
 
 namespace pushsync::test {
 
@@ -32,11 +33,6 @@ struct FcmServiceAccount {
     std::string private_key_id;
     std::filesystem::path file;              // the service account JSON (what a sender is given)
     std::filesystem::path private_key_file;  // its private_key as a PEM file of its own
-};
-
-struct FcmControlResponse {
-    int status = 0;  // 0: no answer
-    std::string body;
 };
 
 class FcmSimFixture {
@@ -70,7 +66,7 @@ public:
     const std::filesystem::path& dir() const noexcept { return dir_.path(); }
 
     // Control API. control() returns status 0 when the simulator does not answer.
-    FcmControlResponse control(const std::string& method, const std::string& path, const std::string& body = "") const;
+    ControlResponse control(const std::string& method, const std::string& path, const std::string& body = "") const;
     // Parses the JSON answer; throws std::runtime_error on a non-200 status.
     nlohmann::json control_json(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr) const;
 
