@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "control_server.hpp"
 
-#include <stdexcept>
-
 #include "apns_server.hpp"
+#include "tools/sim-common/marks_and_faults.hpp"
 #include "tools/sim-common/shared_routes.hpp"
 
 namespace apns_sim {
@@ -12,7 +11,6 @@ namespace {
 
 using sim::control_error;
 using sim::control_ok;
-using sim::parse_json_body;
 
 }  // namespace
 
@@ -36,32 +34,8 @@ ControlResponse ControlServer::handle(const std::string& method, const std::stri
                    {"now_ms", sim_.clock.now_ms()},
                    {"connections", apns_.open_connections()}});
     }
-    if (path.rfind("/tokens/", 0) == 0) {
-        std::string token = path.substr(8);
-        if (token.empty()) return control_error(400, "missing token");
-        if (method == "POST" || method == "PUT") {
-            sim_.registry.mark(token, parse_json_body(body), sim_.clock.now_ms());
-            return control_ok({{"ok", true}});
-        }
-        if (method == "DELETE") return control_ok({{"removed", sim_.registry.forget(token)}});
-        return control_error(405, "use POST or DELETE");
-    }
-    if (path == "/tokens" && method == "GET") return control_ok(sim_.registry.to_json());
-    if (path == "/tokens" && method == "POST") {
-        // many at once: {"<token>": {"state": ...}, ...}
-        auto j = parse_json_body(body);
-        if (!j.is_object()) throw std::invalid_argument("body must map tokens to marks");
-        for (const auto& [token, mark] : j.items()) sim_.registry.mark(token, mark, sim_.clock.now_ms());
-        return control_ok({{"marked", j.size()}});
-    }
-    if (path == "/faults") {
-        if (method == "POST") return control_ok({{"id", sim_.faults.add(parse_json_body(body))}});
-        if (method == "GET") return control_ok(sim_.faults.to_json());
-        if (method == "DELETE") {
-            sim_.faults.clear();
-            return control_ok({{"ok", true}});
-        }
-        return control_error(405, "use GET, POST or DELETE");
+    if (auto routed = sim::marks_and_faults_route(sim_.registry, sim_.faults, sim_.clock.now_ms(), method, path, body)) {
+        return *routed;
     }
     if (path == "/reset" && method == "POST") {
         sim_.registry.clear();

@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "control_server.hpp"
 
-#include <stdexcept>
-
 #include "fcm_server.hpp"
+#include "tools/sim-common/marks_and_faults.hpp"
 #include "tools/sim-common/shared_routes.hpp"
 
 namespace fcm_sim {
 
 using sim::control_error;
 using sim::control_ok;
-using sim::parse_json_body;
 
 ControlServer::ControlServer(struct ev_loop* loop, Simulator& sim, FcmServer& fcm, sim::UniqueFd listener)
     : sim_(sim), fcm_(fcm),
@@ -32,31 +30,8 @@ sim::ControlResponse ControlServer::handle(const std::string& method, const std:
         return control_ok({{"ok", true}, {"now_ms", sim_.clock.now_ms()}, {"connections", fcm_.open_connections()},
                            {"projects", projects}});
     }
-    if (path.rfind("/tokens/", 0) == 0) {
-        const std::string token = path.substr(8);
-        if (token.empty()) return control_error(400, "missing token");
-        if (method == "POST" || method == "PUT") {
-            sim_.marks.mark(token, parse_json_body(body), sim_.clock.now_ms());
-            return control_ok({{"ok", true}});
-        }
-        if (method == "DELETE") return control_ok({{"removed", sim_.marks.forget(token)}});
-        return control_error(405, "use POST or DELETE");
-    }
-    if (path == "/tokens" && method == "GET") return control_ok(sim_.marks.to_json());
-    if (path == "/tokens" && method == "POST") {
-        auto j = parse_json_body(body);
-        if (!j.is_object()) throw std::invalid_argument("body must map tokens to marks");
-        for (const auto& [token, mark] : j.items()) sim_.marks.mark(token, mark, sim_.clock.now_ms());
-        return control_ok({{"marked", j.size()}});
-    }
-    if (path == "/faults") {
-        if (method == "POST") return control_ok({{"id", sim_.faults.add(parse_json_body(body))}});
-        if (method == "GET") return control_ok(sim_.faults.to_json());
-        if (method == "DELETE") {
-            sim_.faults.clear();
-            return control_ok({{"ok", true}});
-        }
-        return control_error(405, "use GET, POST or DELETE");
+    if (auto routed = sim::marks_and_faults_route(sim_.marks, sim_.faults, sim_.clock.now_ms(), method, path, body)) {
+        return *routed;
     }
     if (path == "/access_tokens" && method == "GET") return control_ok(sim_.tokens.to_json());
     if (path == "/access_tokens/expire" && method == "POST") {
