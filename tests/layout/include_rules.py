@@ -44,17 +44,26 @@ ALLOWED = {
     'sender/daemon/': ['shared/**', 'sender/**'],
     'cli/': ['shared/**', 'cli/commands/'],
     'cli/commands/': ['shared/**', 'cli/', 'sender/apns/', 'sender/net/'],
-    # the simulator: its root holds its options and clock (the base) and the servers that wire
-    # the parts; net/ is plain sockets and OpenSSL handles, below everything.
-    'tools/apns-sim/net/': [],
-    'tools/apns-sim/requests/': ['tools/apns-sim/', 'tools/apns-sim/net/'],
-    'tools/apns-sim/auth/': ['tools/apns-sim/', 'tools/apns-sim/net/', 'tools/apns-sim/requests/'],
-    'tools/apns-sim/': ['tools/apns-sim/**'],
+    # the simulators: tools/sim-common is what they share, below both (net/ is plain sockets,
+    # TLS and OpenSSL handles, below everything); it never reaches a simulator, nor one the other.
+    'tools/sim-common/net/': [],
+    'tools/sim-common/log/': [],
+    'tools/sim-common/control/': ['tools/sim-common/net/'],
+    'tools/sim-common/h2/': ['tools/sim-common/net/', 'tools/sim-common/log/'],
+    'tools/sim-common/': ['tools/sim-common/**'],
+    # a simulator's root holds its options (the base) and the servers that wire the parts.
+    'tools/apns-sim/requests/': ['tools/apns-sim/', 'tools/sim-common/**'],
+    'tools/apns-sim/auth/': ['tools/apns-sim/', 'tools/apns-sim/requests/', 'tools/sim-common/**'],
+    'tools/apns-sim/': ['tools/apns-sim/**', 'tools/sim-common/**'],
+    'tools/fcm-sim/auth/': ['tools/fcm-sim/', 'tools/sim-common/**'],
+    'tools/fcm-sim/send/': ['tools/fcm-sim/', 'tools/sim-common/**'],
+    'tools/fcm-sim/': ['tools/fcm-sim/**', 'tools/sim-common/**'],
     'tests/': ['**'],
     'bench/': ['**'],
 }
-# Folders whose files' quoted includes are relative to them rather than to the repository root.
-RELATIVE_ROOTS = ['tools/apns-sim/']
+# Folders whose files' quoted includes are relative to them rather than to the repository root;
+# an include not found there is looked up from the root (tools/sim-common/... in a simulator).
+RELATIVE_ROOTS = ['tools/apns-sim/', 'tools/fcm-sim/']
 # The per-folder limit does not apply to data folders of the tests (seed corpora).
 COUNT_EXEMPT = ('tests/fuzz/seeds',)
 
@@ -105,6 +114,8 @@ def main(root):
                     if not m:
                         continue
                     target = base + m.group(1)
+                    if base and not os.path.exists(os.path.join(root, target)):
+                        target = m.group(1)
                     if not os.path.exists(os.path.join(root, target)):
                         continue  # a generated header (pushsync_version.hpp) or a system one
                     tfolder = target.rpartition('/')[0] + '/' if '/' in target else ''

@@ -1,13 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "tests/support/apns_sim_fixture.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <sstream>
 #include <stdexcept>
 
@@ -33,45 +26,6 @@ std::string join(const std::vector<std::string>& v, char sep) {
     return out;
 }
 
-// One HTTP/1.1 request to 127.0.0.1:port; the control API closes after each answer.
-ControlResponse http_request(int port, const std::string& method, const std::string& path, const std::string& body) {
-    ControlResponse out;
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return out;
-    struct Closer {
-        int fd;
-        ~Closer() { ::close(fd); }
-    } closer{fd};
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return out;
-    std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
-                      "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    std::size_t sent = 0;
-    while (sent < req.size()) {
-        ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) return out;
-        sent += static_cast<std::size_t>(n);
-    }
-    std::string resp;
-    char buf[16384];
-    for (;;) {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 10000) <= 0) return out;
-        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n < 0) return out;
-        if (n == 0) break;
-        resp.append(buf, static_cast<std::size_t>(n));
-    }
-    auto head_end = resp.find("\r\n\r\n");
-    if (resp.rfind("HTTP/1.1 ", 0) != 0 || head_end == std::string::npos) return out;
-    out.status = std::stoi(resp.substr(9, 3));
-    out.body = resp.substr(head_end + 4);
-    return out;
-}
-
 }  // namespace
 
 // Certificates are the same for every test of a build: made once (devcerts is idempotent and
@@ -87,12 +41,7 @@ ApnsSimFixture::ApnsSimFixture(ApnsSimOptions options)
     if (options_.start) start();
 }
 
-ApnsSimFixture::~ApnsSimFixture() {
-    if (process_.pid() > 0 && process_.running()) {
-        process_.signal(SIGTERM);
-        if (process_.wait(std::chrono::seconds(5)) < 0) process_.kill_and_wait();
-    }
-}
+ApnsSimFixture::~ApnsSimFixture() { stop(); }
 
 std::filesystem::path ApnsSimFixture::key_file() const { return certs_ / ("AuthKey_" + key_id_ + ".p8"); }
 std::filesystem::path ApnsSimFixture::public_key_file() const { return certs_ / ("AuthKey_" + key_id_ + ".pub.pem"); }
@@ -116,43 +65,19 @@ std::vector<std::string> ApnsSimFixture::command() const {
 }
 
 void ApnsSimFixture::start() {
-    std::string last_error;
-    // free_tcp_port() can race with other tests: retry with new ports when the bind loses.
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        port_ = free_tcp_port();
-        control_port_ = free_tcp_port();
-        if (control_port_ == port_) continue;
-        process_ = Process::spawn(command(), stderr_file());
-        bool up = wait_until([&] { return !process_.running() || control("GET", "/health").status == 200; },
-                             std::chrono::seconds(10));
-        // The APNs port is bound before the control port, so /health answering means both are up
-        // (no probe connection on the APNs port that would show in the counters).
-        if (up && process_.running()) return;
-        last_error = read_file(stderr_file());
-        if (process_.running()) process_.kill_and_wait();
-    }
-    throw std::runtime_error("apns-sim did not start: " + last_error);
+    start_simulator("apns-sim", process_, port_, control_port_, nullptr, [this] { return command(); }, stderr_file());
 }
 
-void ApnsSimFixture::stop() {
-    if (process_.pid() > 0 && process_.running()) {
-        process_.signal(SIGTERM);
-        if (process_.wait(std::chrono::seconds(5)) < 0) process_.kill_and_wait();
-    }
-}
+void ApnsSimFixture::stop() { stop_simulator(process_); }
 
 bool ApnsSimFixture::running() { return process_.pid() > 0 && process_.running(); }
 
 ControlResponse ApnsSimFixture::control(const std::string& method, const std::string& path, const std::string& body) const {
-    return http_request(control_port_, method, path, body);
+    return control_request(control_port_, method, path, body);
 }
 
 nlohmann::json ApnsSimFixture::control_json(const std::string& method, const std::string& path, const nlohmann::json& body) const {
-    auto r = control(method, path, body.is_null() ? "" : body.dump());
-    if (r.status != 200) {
-        throw std::runtime_error("apns-sim control " + method + " " + path + " -> " + std::to_string(r.status) + " " + r.body);
-    }
-    return nlohmann::json::parse(r.body);
+    return control_json_request("apns-sim", control_port_, method, path, body);
 }
 
 void ApnsSimFixture::mark_unregistered(const std::string& token, std::int64_t timestamp_ms) const {
@@ -180,14 +105,7 @@ nlohmann::json ApnsSimFixture::counters() const { return control_json("GET", "/c
 nlohmann::json ApnsSimFixture::connections() const { return control_json("GET", "/connections"); }
 
 bool ApnsSimFixture::wait_for_requests(std::size_t n, std::chrono::milliseconds timeout) const {
-    return wait_until(
-        [&] {
-            auto r = control("GET", "/counters");
-            if (r.status != 200) return false;
-            auto j = nlohmann::json::parse(r.body, nullptr, false);
-            return j.is_object() && j.value("log_seq", std::uint64_t{0}) >= n;
-        },
-        timeout, std::chrono::milliseconds(10));
+    return wait_for_log_seq(control_port_, n, timeout);
 }
 
 }  // namespace pushsync::test

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/support/process.hpp"
+#include "tests/support/sim_control.hpp"
 
 namespace pushsync::test {
 
@@ -23,11 +24,6 @@ struct ApnsSimOptions {
     std::uint32_t max_streams = 1000;
     std::vector<std::string> extra_args{};            // more apns-sim flags (see apns-sim --help)
     bool start = true;                                // false: call start() yourself
-};
-
-struct ControlResponse {
-    int status = 0;  // 0: no answer
-    std::string body;
 };
 
 class ApnsSimFixture {

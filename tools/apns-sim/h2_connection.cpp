@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "h2_connection.hpp"
 
-#include <openssl/err.h>
-
 #include <algorithm>
 #include <chrono>
 #include <iostream>
 
-#include "apns_server.hpp"
 #include "auth/tls_context.hpp"
 
 namespace apns_sim {
@@ -15,299 +12,56 @@ namespace apns_sim {
 namespace {
 
 constexpr std::size_t max_kept_body = 8 * 1024;  // larger bodies are counted (for 413), not stored or logged
-constexpr std::size_t write_batch = 64 * 1024;
-constexpr const char* stream_limit_message = "Maximum active streams violated for this endpoint.";
-
-nghttp2_nv header(const std::string& name, const std::string& value) {
-    return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-                      reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-                      NGHTTP2_NV_FLAG_NONE};
-}
 
 std::string reason_json(const std::string& reason) { return nlohmann::json{{"reason", reason}}.dump(); }
 
 }  // namespace
 
-H2Connection::Stream::~Stream() {
-    if (delay) ev_timer_stop(conn.loop_, &*delay);
-}
+H2Connection::H2Connection(sim::H2Server& server, Simulator& sim, const sim::H2Config& config, struct ev_loop* loop,
+                           SSL_CTX* tls, UniqueFd fd, std::uint64_t id)
+    : sim::H2Connection(server, sim.counters, config, loop, tls, std::move(fd), id), sim_(sim) {}
 
-H2Connection::H2Connection(ApnsServer& server, Simulator& sim, struct ev_loop* loop, SSL_CTX* tls, UniqueFd fd,
-                           std::uint64_t id)
-    : server_(server), sim_(sim), loop_(loop), fd_(std::move(fd)), ssl_(SSL_new(tls)), id_(id) {
-    if (!ssl_ || SSL_set_fd(ssl_.get(), fd_.get()) != 1) throw std::runtime_error("SSL_new: " + openssl_error_text());
-    SSL_set_accept_state(ssl_.get());
-    ev_io_init(&io_, on_io, fd_.get(), EV_READ);
-    io_.data = this;
-    ev_io_start(loop_, &io_);
-    ev_timer_init(&idle_, on_idle, 0.0, sim_.opt.idle_timeout_s);
-    idle_.data = this;
-    if (sim_.opt.idle_timeout_s > 0) ev_timer_again(loop_, &idle_);
-}
+std::unique_ptr<sim::H2Stream> H2Connection::new_stream(std::int32_t id) { return std::make_unique<Stream>(*this, id); }
 
-void H2Connection::on_idle(struct ev_loop* loop, ev_timer* w, int) {
-    auto* self = static_cast<H2Connection*>(w->data);
-    ev_timer_stop(loop, w);
-    if (self->closed_) return;
-    self->sim_.counters.add("idle_timeouts");
-    if (!self->session_) {
-        self->close("idle before the HTTP/2 session started");
-        return;
-    }
-    self->goaway(-1, NGHTTP2_NO_ERROR, reason_json("IdleTimeout"));
-}
-
-H2Connection::~H2Connection() {
-    ev_io_stop(loop_, &io_);
-    ev_timer_stop(loop_, &idle_);
-    streams_.clear();  // stops timers while the loop is still valid
-}
-
-void H2Connection::on_io(struct ev_loop*, ev_io* w, int revents) {
-    auto* self = static_cast<H2Connection*>(w->data);
-    if (self->closed_) return;
-    if (!self->handshake_done_) {
-        self->handshake();
-        return;
-    }
-    if ((revents & EV_READ) && !self->close_after_flush_) {
-        self->read_tls();
-    } else {
-        self->flush();
-    }
-}
-
-void H2Connection::update_watchers(bool want_write) {
-    int events = close_after_flush_ ? 0 : EV_READ;
-    if (want_write) events |= EV_WRITE;
-    if ((io_.events & (EV_READ | EV_WRITE)) != events) {
-        ev_io_stop(loop_, &io_);
-        ev_io_set(&io_, fd_.get(), events);
-        if (events) ev_io_start(loop_, &io_);
-    }
-}
-
-void H2Connection::handshake() {
-    ERR_clear_error();
-    int rc = SSL_do_handshake(ssl_.get());
-    if (rc == 1) {
-        handshake_done_ = true;
-        start_session();
-        if (!closed_) read_tls();
-        return;
-    }
-    int err = SSL_get_error(ssl_.get(), rc);
-    if (err == SSL_ERROR_WANT_READ) {
-        update_watchers(false);
-    } else if (err == SSL_ERROR_WANT_WRITE) {
-        update_watchers(true);
-    } else {
-        sim_.counters.add("tls_handshake_failures");
-        close("TLS handshake failed: " + openssl_error_text());
-    }
-}
-
-void H2Connection::start_session() {
-    const unsigned char* alpn = nullptr;
-    unsigned int alpn_len = 0;
-    SSL_get0_alpn_selected(ssl_.get(), &alpn, &alpn_len);
-    alpn_ = alpn ? std::string(reinterpret_cast<const char*>(alpn), alpn_len) : "none (prior knowledge)";
-    auth_ = std::make_unique<ConnectionAuth>(inspect_client_certificate(ssl_.get()), sim_.keys, sim_.clock, sim_.opt);
-
-    nghttp2_session_callbacks* cbs = nullptr;
-    nghttp2_session_callbacks_new(&cbs);
-    std::unique_ptr<nghttp2_session_callbacks, decltype(&nghttp2_session_callbacks_del)> cbs_owner(
-        cbs, nghttp2_session_callbacks_del);
-    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
-    nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
-    nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs, on_invalid_frame);
-    nghttp2_session* s = nullptr;
-    if (nghttp2_session_server_new(&s, cbs, this) != 0) {
-        close("nghttp2_session_server_new failed");
-        return;
-    }
-    session_.reset(s);
-
+std::uint32_t H2Connection::on_session_start() {
+    auth_ = std::make_unique<ConnectionAuth>(inspect_client_certificate(ssl()), sim_.keys, sim_.clock, sim_.opt);
     // APNs' SETTINGS (docs/apns.md §1); a token connection starts with one stream until a valid JWT.
-    stream_limit_ = auth_->certificate_mode() ? sim_.opt.max_streams : sim_.opt.initial_streams;
-    nghttp2_settings_entry settings[] = {
-        {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, 4096},
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, stream_limit_},
-        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, sim_.opt.initial_window},
-        {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, 16384},
-        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 8000},
-    };
-    nghttp2_submit_settings(session_.get(), NGHTTP2_FLAG_NONE, settings, std::size(settings));
-    if (!sim_.opt.quiet) {
-        std::cerr << "apns-sim: conn=" << id_ << " open alpn=" << alpn_ << " tls=" << SSL_get_version(ssl_.get())
-                  << " auth=" << (auth_->certificate_mode() ? "certificate topic=" + auth_->certificate_topic() : "token")
-                  << " max_streams=" << stream_limit_ << '\n';
-    }
+    return auth_->certificate_mode() ? sim_.opt.max_streams : sim_.opt.initial_streams;
 }
 
-void H2Connection::read_tls() {
-    char buf[16384];
-    for (;;) {
-        ERR_clear_error();
-        int n = SSL_read(ssl_.get(), buf, sizeof buf);
-        if (n > 0) {
-            if (sim_.opt.idle_timeout_s > 0 && !goaway_last_) ev_timer_again(loop_, &idle_);
-            ssize_t rv = nghttp2_session_mem_recv(session_.get(), reinterpret_cast<const uint8_t*>(buf), static_cast<size_t>(n));
-            if (closed_) return;
-            if (rv < 0) {
-                if (close_after_flush_) break;  // our own GOAWAY is queued: send it, then close
-                close(std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(rv)));
-                return;
-            }
-            continue;
-        }
-        int err = SSL_get_error(ssl_.get(), n);
-        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) break;
-        close(err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
-                  ? "closed by peer"
-                  : "TLS read failed: " + openssl_error_text());
-        return;
-    }
-    flush();
+std::string H2Connection::describe_open() const {
+    return " auth=" + (auth_->certificate_mode() ? "certificate topic=" + auth_->certificate_topic() : std::string("token"));
 }
 
-void H2Connection::flush() {
-    if (closed_ || in_flush_ || !session_) return;
-    in_flush_ = true;
-    for (;;) {
-        while (out_.size() - out_offset_ < write_batch) {
-            const uint8_t* data = nullptr;
-            ssize_t n = nghttp2_session_mem_send(session_.get(), &data);
-            if (n < 0) {
-                in_flush_ = false;
-                close(std::string("HTTP/2 send error: ") + nghttp2_strerror(static_cast<int>(n)));
-                return;
-            }
-            if (n == 0) break;
-            out_.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
-        }
-        if (out_offset_ == out_.size()) break;
-        ERR_clear_error();
-        int w = SSL_write(ssl_.get(), out_.data() + out_offset_, static_cast<int>(out_.size() - out_offset_));
-        if (w > 0) {
-            out_offset_ += static_cast<std::size_t>(w);
-            if (out_offset_ == out_.size()) {
-                out_.clear();
-                out_offset_ = 0;
-            }
-            continue;
-        }
-        int err = SSL_get_error(ssl_.get(), w);
-        in_flush_ = false;
-        if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
-            update_watchers(true);
-            return;
-        }
-        close("TLS write failed: " + openssl_error_text());
-        return;
-    }
-    out_.clear();
-    out_offset_ = 0;
-    in_flush_ = false;
-    update_watchers(false);
-    if (close_after_flush_) {
-        close("closed after GOAWAY");
-        return;
-    }
-    maybe_finish_goaway();
-    if (!closed_ && !nghttp2_session_want_read(session_.get()) && !nghttp2_session_want_write(session_.get())) {
-        close("HTTP/2 session finished");
-    }
-}
-
-void H2Connection::close(const std::string& why) {
-    if (closed_) return;
-    closed_ = true;
-    ev_io_stop(loop_, &io_);
-    ev_timer_stop(loop_, &idle_);
-    for (auto& [sid, s] : streams_) {
-        if (s->delay) ev_timer_stop(loop_, &*s->delay);
-    }
-    if (handshake_done_) SSL_shutdown(ssl_.get());
-    if (client_goaway_) {
-        // A client's graceful close: its GOAWAY came first and none of its streams was left open.
-        const bool all_answered = std::all_of(streams_.begin(), streams_.end(),
-                                              [](const auto& entry) { return entry.second->answered; });
-        sim_.counters.add(all_answered ? "client_graceful_closes" : "client_closes_with_open_streams");
-    }
-    if (!sim_.opt.quiet) std::cerr << "apns-sim: conn=" << id_ << " closed requests=" << requests_ << " why=" << why << '\n';
-    server_.retire(id_);  // destroyed before the loop blocks again, outside this call chain
-}
-
-void H2Connection::maybe_finish_goaway() {
-    if (!goaway_last_ || closed_) return;
-    if (nghttp2_session_want_write(session_.get())) return;
-    for (const auto& [sid, s] : streams_) {
-        if (sid <= *goaway_last_ && !s->answered && !s->silenced) return;
-    }
-    close("GOAWAY sent and every stream up to " + std::to_string(*goaway_last_) + " answered");
-}
-
-void H2Connection::submit_goaway(std::int32_t last_stream_id, std::uint32_t error_code, const std::string& debug) {
-    if (!session_) return;
-    nghttp2_submit_goaway(session_.get(), NGHTTP2_FLAG_NONE, last_stream_id, error_code,
-                          reinterpret_cast<const uint8_t*>(debug.data()), debug.size());
-    goaway_last_ = goaway_last_ ? std::min(*goaway_last_, last_stream_id) : last_stream_id;
-    sim_.counters.add("goaways_sent");
-    if (!sim_.opt.quiet) {
-        std::cerr << "apns-sim: conn=" << id_ << " GOAWAY last_stream_id=" << last_stream_id << " error=" << error_code
-                  << " debug=" << debug << '\n';
-    }
-}
-
-void H2Connection::goaway(std::int32_t last_stream_id, std::uint32_t error_code, const std::string& debug) {
-    if (closed_ || !session_) return;
-    submit_goaway(last_stream_id < 0 ? last_stream_seen_ : last_stream_id, error_code, debug);
-    flush();
-}
-
-void H2Connection::set_stream_limit(std::uint32_t limit) {
-    if (limit == stream_limit_) return;
-    nghttp2_settings_entry e{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, limit};
-    nghttp2_submit_settings(session_.get(), NGHTTP2_FLAG_NONE, &e, 1);
-    stream_limit_ = limit;
-}
-
-nlohmann::json H2Connection::to_json() const {
-    nlohmann::json j = {{"id", id_},
-                        {"alpn", alpn_},
-                        {"auth", auth_ ? (auth_->certificate_mode() ? "certificate" : "token") : "handshake"},
-                        {"requests", requests_},
-                        {"open_streams", streams_.size()},
-                        {"max_concurrent_streams", stream_limit_}};
+void H2Connection::describe(nlohmann::json& j) const {
+    j["auth"] = auth_ ? (auth_->certificate_mode() ? "certificate" : "token") : "handshake";
     if (auth_) {
         j["team_id"] = auth_->team();
         j["key_id"] = auth_->key_id();
         j["certificate_topic"] = auth_->certificate_topic();
     }
-    if (goaway_last_) j["goaway_last_stream_id"] = *goaway_last_;
-    if (client_goaway_) j["client_goaway"] = true;
-    return j;
 }
 
-// --- requests -------------------------------------------------------------------------------
+void H2Connection::on_header(sim::H2Stream& s, std::string_view name, std::string_view value, std::uint8_t) {
+    static_cast<Stream&>(s).request.add_header(name, value);
+}
 
-void H2Connection::handle_request(Stream& s) {
-    if (goaway_last_ && s.id > *goaway_last_) {
-        s.silenced = true;  // above our GOAWAY's last-stream-id: never processed, the client resends
-        return;
+void H2Connection::on_body(sim::H2Stream& s, const std::uint8_t* data, std::size_t len) {
+    Request& r = static_cast<Stream&>(s).request;
+    r.body_size += len;
+    if (r.body.size() < max_kept_body) {
+        r.body.append(reinterpret_cast<const char*>(data), std::min(len, max_kept_body - r.body.size()));
     }
-    ++requests_;
-    sim_.counters.add("requests");
+}
+
+void H2Connection::on_request(sim::H2Stream& stream) {
+    auto& s = static_cast<Stream&>(stream);
     const Request& r = s.request;
     LogEntry& e = s.entry;
     e.time_ms = sim_.clock.now_ms();
     e.received_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    e.connection = id_;
+    e.connection = id();
     e.stream = s.id;
     e.method = r.method;
     e.path = r.path;
@@ -353,7 +107,7 @@ void H2Connection::handle_request(Stream& s) {
         return;
     }
     e.fault = to_string(fault->kind);
-    sim_.counters.add(std::string("faults_") + to_string(fault->kind));
+    counters_.add(std::string("faults_") + to_string(fault->kind));
     switch (fault->kind) {
         case FaultKind::status:
             respond(s, fault->status, fault->reason, -1);
@@ -375,16 +129,12 @@ void H2Connection::handle_request(Stream& s) {
             break;
         }
         case FaultKind::refused_stream:
-            nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, s.id, NGHTTP2_REFUSED_STREAM);
-            s.answered = true;
-            sim_.counters.add("streams_refused");
+            reset_stream(s, NGHTTP2_REFUSED_STREAM);
+            counters_.add("streams_refused");
             finish_log(s, 0, "");
             break;
         case FaultKind::delay:
-            s.delay.emplace();
-            ev_timer_init(&*s.delay, on_delay, fault->delay_ms / 1000.0, 0.0);
-            s.delay->data = &s;
-            ev_timer_start(loop_, &*s.delay);
+            delay_answer(s, fault->delay_ms / 1000.0);
             break;
         case FaultKind::silence:
             s.silenced = true;
@@ -393,41 +143,21 @@ void H2Connection::handle_request(Stream& s) {
     }
 }
 
-void H2Connection::on_delay(struct ev_loop*, ev_timer* w, int) {
-    auto* s = static_cast<Stream*>(w->data);
-    H2Connection& conn = s->conn;
-    if (conn.closed_) return;
-    conn.respond_ok(*s);
-    conn.flush();
-}
-
 void H2Connection::respond(Stream& s, int status, const std::string& reason, std::int64_t timestamp_ms) {
-    s.answered = true;
     const std::string apns_id =
         s.request.apns_id && is_lowercase_uuid(*s.request.apns_id) ? *s.request.apns_id : sim_.new_uuid();
     s.entry.apns_id = apns_id;
-    const std::string status_text = std::to_string(status);
-    static const std::string k_status = ":status", k_apns_id = "apns-id", k_type = "content-type",
-                             v_json = "application/json", k_unique = "apns-unique-id";
-    std::vector<nghttp2_nv> nva = {header(k_status, status_text), header(k_apns_id, apns_id)};
-    std::string unique_id;
+    sim::ResponseHeaders headers = {{"apns-id", apns_id}};
     if (status == 200) {
-        if (sim_.opt.environment == Environment::sandbox) {
-            unique_id = sim_.new_uuid();
-            nva.push_back(header(k_unique, unique_id));
-        }
-        nghttp2_submit_response(session_.get(), s.id, nva.data(), nva.size(), nullptr);
+        if (sim_.opt.environment == Environment::sandbox) headers.emplace_back("apns-unique-id", sim_.new_uuid());
+        sim::H2Connection::respond(s, status, headers, "");
     } else {
         nlohmann::json body = {{"reason", reason}};
         if (status == 410 && reason == "Unregistered") body["timestamp"] = timestamp_ms >= 0 ? timestamp_ms : sim_.clock.now_ms();
-        s.response_body = body.dump();
-        nva.push_back(header(k_type, v_json));
-        nghttp2_data_provider prd;
-        prd.source.ptr = &s;
-        prd.read_callback = read_body;
-        nghttp2_submit_response(session_.get(), s.id, nva.data(), nva.size(), &prd);
+        headers.emplace_back("content-type", "application/json");
+        sim::H2Connection::respond(s, status, headers, body.dump());
     }
-    sim_.counters.count_response(status, reason);
+    counters_.count_response(status, reason);
     finish_log(s, status, reason);
 }
 
@@ -435,115 +165,6 @@ void H2Connection::finish_log(Stream& s, int status, const std::string& reason) 
     s.entry.status = status;
     s.entry.reason = reason;
     sim_.log.add(s.entry);
-}
-
-// --- nghttp2 callbacks ----------------------------------------------------------------------
-
-ssize_t H2Connection::read_body(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
-                                nghttp2_data_source* source, void*) {
-    auto* s = static_cast<Stream*>(source->ptr);
-    std::size_t n = std::min(length, s->response_body.size() - s->response_offset);
-    std::copy_n(s->response_body.data() + s->response_offset, n, buf);
-    s->response_offset += n;
-    if (s->response_offset == s->response_body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
-    return static_cast<ssize_t>(n);
-}
-
-int H2Connection::on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user) {
-    auto* self = static_cast<H2Connection*>(user);
-    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    // A careful client waits for the server's SETTINGS (and so ACKs them) before its first request.
-    if (!self->settings_acked_) self->sim_.counters.add("streams_before_settings_ack");
-    self->streams_.emplace(frame->hd.stream_id, std::make_unique<Stream>(*self, frame->hd.stream_id));
-    self->last_stream_seen_ = std::max(self->last_stream_seen_, frame->hd.stream_id);
-    return 0;
-}
-
-int H2Connection::on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
-                            const uint8_t* value, size_t valuelen, uint8_t flags, void* user) {
-    auto* self = static_cast<H2Connection*>(user);
-    auto it = self->streams_.find(frame->hd.stream_id);
-    if (it == self->streams_.end()) return 0;
-    const std::string_view header_name(reinterpret_cast<const char*>(name), namelen);
-    // APNs does not refuse these, but Apple's HPACK advice is that a per-device path and a token
-    // never enter the shared compression table: counted, so tests can hold a client to it.
-    if ((header_name == ":path" || header_name == "authorization") && !(flags & NGHTTP2_NV_FLAG_NO_INDEX)) {
-        self->sim_.counters.add("sensitive_headers_indexed");
-    }
-    it->second->request.add_header(header_name, std::string_view(reinterpret_cast<const char*>(value), valuelen));
-    return 0;
-}
-
-int H2Connection::on_data_chunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len, void* user) {
-    auto* self = static_cast<H2Connection*>(user);
-    auto it = self->streams_.find(stream_id);
-    if (it == self->streams_.end()) return 0;
-    Request& r = it->second->request;
-    r.body_size += len;
-    if (r.body.size() < max_kept_body) {
-        r.body.append(reinterpret_cast<const char*>(data), std::min(len, max_kept_body - r.body.size()));
-    }
-    return 0;
-}
-
-int H2Connection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
-    auto* self = static_cast<H2Connection*>(user);
-    switch (frame->hd.type) {
-        case NGHTTP2_HEADERS:
-        case NGHTTP2_DATA:
-            if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
-                auto it = self->streams_.find(frame->hd.stream_id);
-                if (it != self->streams_.end() && !it->second->answered && !it->second->silenced) {
-                    self->handle_request(*it->second);
-                }
-            }
-            break;
-        case NGHTTP2_PING:
-            if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)) self->sim_.counters.add("pings");
-            break;
-        case NGHTTP2_SETTINGS:
-            if (frame->hd.flags & NGHTTP2_FLAG_ACK) self->settings_acked_ = true;
-            break;
-        case NGHTTP2_PRIORITY:
-            self->sim_.counters.add("priority_frames");  // APNs asks providers not to send them
-            break;
-        case NGHTTP2_GOAWAY:
-            if (frame->goaway.error_code == NGHTTP2_NO_ERROR) {
-                self->client_goaway_ = true;
-                self->sim_.counters.add("goaways_received");
-            } else {
-                self->sim_.counters.add("goaways_received_with_error");
-            }
-            break;
-        default:
-            break;
-    }
-    return 0;
-}
-
-int H2Connection::on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user) {
-    auto* self = static_cast<H2Connection*>(user);
-    auto it = self->streams_.find(stream_id);
-    if (it == self->streams_.end()) return 0;
-    if (error_code != NGHTTP2_NO_ERROR && !it->second->answered) self->sim_.counters.add("streams_reset_by_client");
-    self->streams_.erase(it);
-    return 0;
-}
-
-int H2Connection::on_invalid_frame(nghttp2_session* session, const nghttp2_frame* frame, int lib_error_code, void* user) {
-    auto* self = static_cast<H2Connection*>(user);
-    // nghttp2 reports a HEADERS that opens one stream too many as a protocol error; APNs answers it
-    // with GOAWAY and a plain-text reason, then closes.
-    if (frame->hd.type == NGHTTP2_HEADERS && lib_error_code == NGHTTP2_ERR_PROTO &&
-        frame->hd.stream_id > self->last_stream_seen_ &&
-        self->streams_.size() >= nghttp2_session_get_local_settings(session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)) {
-        self->sim_.counters.add("stream_limit_violations");
-        std::string msg = stream_limit_message;
-        self->submit_goaway(self->last_stream_seen_, NGHTTP2_PROTOCOL_ERROR, msg);
-        self->close_after_flush_ = true;
-        return NGHTTP2_ERR_CALLBACK_FAILURE;
-    }
-    return 0;
 }
 
 }  // namespace apns_sim

@@ -8,7 +8,7 @@
 #include "faults.hpp"
 #include "options.hpp"
 #include "requests/log.hpp"
-#include "sim_clock.hpp"
+#include "common.hpp"
 #include "auth/token_keys.hpp"
 #include "auth/token_rate.hpp"
 

@@ -8,7 +8,7 @@
 
 #include "options.hpp"
 #include "requests/validation.hpp"
-#include "sim_clock.hpp"
+#include "common.hpp"
 #include "auth/token_keys.hpp"
 
 namespace apns_sim {

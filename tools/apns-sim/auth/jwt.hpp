@@ -8,10 +8,12 @@
 #include <string>
 #include <string_view>
 
+#include "tools/sim-common/base64url.hpp"
+
 namespace apns_sim {
 
-std::optional<std::string> base64url_decode(std::string_view in);
-std::string base64url_encode(std::string_view in);
+using sim::base64url_decode;
+using sim::base64url_encode;
 
 struct Jwt {
     std::string alg;

@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// The server's TLS setup: TLS 1.2+, ALPN h2 only (no ALPN = prior knowledge, as pushy allows),
-// a client certificate requested from everyone and judged after the handshake.
+// APNs' side of TLS: the client certificate of a finished handshake (the TLS setup itself,
+// ALPN h2 and a certificate requested from everyone, is tools/sim-common/net/tls_server.hpp).
 #include <string>
 
 #include "auth/connection_auth.hpp"
-#include "net/openssl_ptr.hpp"
+#include "tools/sim-common/net/tls_server.hpp"
 
 namespace apns_sim {
 
-// Throws std::runtime_error naming the file that could not be used.
-SslCtxPtr make_server_tls_context(const std::string& cert_file, const std::string& key_file, const std::string& ca_file);
+using sim::make_server_tls_context;
+using sim::openssl_error_text;
 
 // Reads the peer certificate of a finished handshake.
 ClientCertificate inspect_client_certificate(SSL* ssl);
-
-std::string openssl_error_text();
 
 }  // namespace apns_sim

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "net/openssl_ptr.hpp"
+#include "common.hpp"
 #include "options.hpp"
 
 namespace apns_sim {

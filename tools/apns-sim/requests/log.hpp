@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// One JSON line per request, to a file and kept in memory for GET /log; and the counters.
+// apns-sim's request log line: one JSON object per request (tools/sim-common keeps and writes them).
 #include <cstdint>
-#include <deque>
-#include <fstream>
-#include <map>
-#include <nlohmann/json.hpp>
 #include <string>
-#include <string_view>
+#include <utility>
 #include <vector>
+
+#include "tools/sim-common/log/counters.hpp"
+#include "tools/sim-common/log/jsonl_log.hpp"
 
 namespace apns_sim {
 
@@ -33,42 +32,12 @@ struct LogEntry {
     std::string fault;
 };
 
-class RequestLog {
+class RequestLog : public sim::JsonlLog {
 public:
-    RequestLog(const std::string& file, std::size_t keep);
+    using JsonlLog::JsonlLog;
     void add(const LogEntry& e);
-    // Entries with seq > since, as a JSON array text (each entry carries its "seq").
-    std::string since(std::uint64_t since) const;
-    std::uint64_t last_seq() const noexcept { return seq_; }
-    void flush();
-    void clear();
-
-private:
-    std::ofstream file_;
-    std::size_t keep_;
-    std::uint64_t seq_ = 0;
-    std::deque<std::pair<std::uint64_t, std::string>> lines_;
-    bool dirty_ = false;
 };
 
-// Named monotonically growing numbers, answered by GET /counters.
-class Counters {
-public:
-    void add(std::string_view name, std::uint64_t n = 1) { slot(name) += n; }
-    void sub(std::string_view name, std::uint64_t n = 1) { slot(name) -= n; }
-    void count_response(int status, const std::string& reason);
-    nlohmann::json to_json() const;
-    void clear();
-
-private:
-    // Heterogeneous lookup: counting a request allocates nothing once the name exists.
-    std::uint64_t& slot(std::string_view name) {
-        auto it = values_.find(name);
-        return it != values_.end() ? it->second : values_.emplace(std::string(name), 0).first->second;
-    }
-    std::map<std::string, std::uint64_t, std::less<>> values_;
-    std::map<int, std::uint64_t> statuses_;
-    std::map<std::string, std::uint64_t, std::less<>> reasons_;
-};
+using sim::Counters;
 
 }  // namespace apns_sim

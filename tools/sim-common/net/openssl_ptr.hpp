@@ -9,7 +9,7 @@
 
 #include <memory>
 
-namespace apns_sim {
+namespace sim {
 
 template <auto Fn>
 struct OpensslDeleter {
@@ -25,4 +25,4 @@ using SslPtr = std::unique_ptr<SSL, OpensslDeleter<SSL_free>>;
 using X509Ptr = std::unique_ptr<X509, OpensslDeleter<X509_free>>;
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, OpensslDeleter<ECDSA_SIG_free>>;
 
-}  // namespace apns_sim
+}  // namespace sim

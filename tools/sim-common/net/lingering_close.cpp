@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "net/lingering_close.hpp"
+#include "tools/sim-common/net/lingering_close.hpp"
 
 #include <sys/socket.h>
 
 #include <cerrno>
 
-namespace apns_sim {
+namespace sim {
 
 LingeringClose::LingeringClose(struct ev_loop* loop, UniqueFd fd, double grace_s) : loop_(loop), fd_(std::move(fd)) {
     if (fd_.get() < 0) return;
@@ -41,4 +41,4 @@ void LingeringClose::on_read(struct ev_loop*, ev_io* w, int) {
 
 void LingeringClose::on_timeout(struct ev_loop*, ev_timer* w, int) { static_cast<LingeringClose*>(w->data)->finish(); }
 
-}  // namespace apns_sim
+}  // namespace sim

@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-namespace apns_sim {
+namespace sim {
 
 class UniqueFd {
 public:
@@ -37,4 +37,4 @@ private:
 UniqueFd listen_tcp(const std::string& host, int port);
 int local_port(int fd);
 
-}  // namespace apns_sim
+}  // namespace sim

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// The simulator's notion of "now": real time plus an offset that tests move through the control
-// API, so the 1-hour JWT age and the 20-minute refresh rule are testable without waiting.
+// A simulator's notion of "now": real time plus an offset that tests move through the control
+// API, so rules about ages and expiries (JWT ages, token lifetimes) are testable without waiting.
 #include <chrono>
 #include <cstdint>
 
-namespace apns_sim {
+namespace sim {
 
 class SimClock {
 public:
@@ -23,4 +23,4 @@ private:
     std::int64_t offset_ms_ = 0;
 };
 
-}  // namespace apns_sim
+}  // namespace sim

@@ -6,9 +6,9 @@
 // closes its side, or a grace period passes.
 #include <ev.h>
 
-#include "net/unique_fd.hpp"
+#include "tools/sim-common/net/unique_fd.hpp"
 
-namespace apns_sim {
+namespace sim {
 
 class LingeringClose {
 public:
@@ -30,4 +30,4 @@ private:
     ev_timer timer_{};
 };
 
-}  // namespace apns_sim
+}  // namespace sim

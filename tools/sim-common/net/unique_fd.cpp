@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "net/unique_fd.hpp"
+#include "tools/sim-common/net/unique_fd.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace apns_sim {
+namespace sim {
 
 UniqueFd listen_tcp(const std::string& host, int port) {
     sockaddr_in addr{};
@@ -38,4 +38,4 @@ int local_port(int fd) {
     return ntohs(addr.sin_port);
 }
 
-}  // namespace apns_sim
+}  // namespace sim
