@@ -2,14 +2,16 @@
 #pragma once
 // The seam between the pipeline and the push services: what the dispatcher hands a transport,
 // what comes back, and how one connection configuration is described. Owned by no platform:
-// the daemon wraps ApnsClient (apns/transport.cpp); unit tests use a fake that answers when the
-// test says so.
+// the daemon wraps ApnsClient (apns/transport.cpp) and FcmClient (fcm/transport.cpp); unit tests
+// use a fake that answers when the test says so.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "sender/verdict.hpp"
 #include "shared/config/config.hpp"
 #include "shared/device.hpp"
 
@@ -22,31 +24,43 @@ class TlsContext;
 using TransportLogSink = std::function<void(LogLevel level, const std::string& line)>;
 
 struct PushRequest {
-    std::string token;    // lowercase hex
-    std::string topic;    // apns-topic: the bundle ID
-    std::string payload;  // {"aps":{"content-available":1},"tail":"…"}
+    std::string token;    // as stored: lowercase hex for apns, as the app got it for fcm
+    std::string topic;    // the bundle ID (apns-topic; the package name for fcm)
+    std::string tail;
+    // apns: {"aps":{"content-available":1},"tail":"…"}, set by the dispatcher. Other platforms'
+    // transports build their body from token and tail (docs/api.md "What reaches FCM").
+    std::string payload;
     std::int64_t expiration_unix_s = 0;
     std::uint64_t tag = 0;  // caller's id, handed back in the response
 };
 
 struct PushResponse {
     std::uint64_t tag = 0;
-    // HTTP status from APNs; 0 when there was no answer (timeout, connection lost, stream reset,
-    // shutdown): then `reason` says which, e.g. "Timeout", "ConnectionLost", "StreamReset".
+    // HTTP status from the service; 0 when there was no answer (timeout, connection lost, stream
+    // reset, shutdown): then `reason` says which, e.g. "Timeout", "ConnectionLost", "StreamReset".
     int status = 0;
-    std::string reason;             // APNs' JSON reason for errors
-    std::int64_t timestamp_ms = 0;  // 410's "timestamp" (milliseconds)
-    std::string apns_id;
+    std::string reason;             // the service's error reason, fit for a log line
+    std::int64_t timestamp_ms = 0;  // unregistered: a registration must be newer to keep the device
+    std::string apns_id;            // apns-id; empty for other platforms
+    // Set by a transport that sorts its own answers (FCM); empty: classify(status, reason).
+    std::optional<Verdict> verdict;
+    std::int64_t retry_after_ms = 0;  // retry: the least wait the service asked for (0: backoff alone)
 };
 
 struct ConnectionConfig {
-    std::string url;      // https://host:port, e.g. from apns.production / apns.sandbox
+    Platform platform = Platform::apns;
+    std::string url;      // https://host:port, e.g. from apns.production / apns.sandbox / fcm.endpoint
     Environment environment = Environment::production;
     std::string ca_file;  // extra trusted CA; empty: system CAs only
     std::uint32_t connections = 1;
     std::uint32_t request_timeout_ms = 10000;
     std::uint32_t ping_interval_s = 60;
-    AppAuth auth;         // token: team_id/key_id/key_file; certificate: cert_file/key_file
+    std::uint32_t max_streams = 100;  // fcm: requests in flight per connection (fcm.max_streams)
+    std::string token_uri;            // fcm: fcm.token_uri; empty: the service account's own
+    AndroidPriority android_priority = AndroidPriority::high;  // fcm
+    std::uint32_t expiration_s = 3600;  // fcm: the message's ttl (delivery.expiration_s)
+    // token: team_id/key_id/key_file; certificate: cert_file/key_file; service_account: file
+    AppAuth auth;
     TransportLogSink log;  // one line per event (connect, goaway, reconnect, ...); empty: stderr
     // Token auth: share one cache per (team_id, key_id) across clients; empty: the client reads
     // auth.key_file and keeps its own.

@@ -100,6 +100,22 @@ std::optional<Environment> parse_environment(std::string_view text) noexcept {
     return std::nullopt;
 }
 
+std::string_view to_string(Platform platform) noexcept {
+    switch (platform) {
+    case Platform::fcm: return "fcm";
+    case Platform::webpush: return "webpush";
+    case Platform::apns: break;
+    }
+    return "apns";
+}
+
+std::optional<Platform> parse_platform(std::string_view text) noexcept {
+    if (text == "apns") return Platform::apns;
+    if (text == "fcm") return Platform::fcm;
+    if (text == "webpush") return Platform::webpush;
+    return std::nullopt;
+}
+
 std::string device_to_json(const Device& device) {
     nlohmann::ordered_json out;
     out["token"] = device.token;

@@ -10,6 +10,13 @@ namespace pushsync {
 
 enum class Environment : std::uint8_t { production = 0, sandbox = 1 };
 
+// Which push service reaches a device (docs/api.md 1.2). The numbers are the store's bytes.
+enum class Platform : std::uint8_t { apns = 0, fcm = 1, webpush = 2 };
+
+std::string_view to_string(Platform platform) noexcept;
+// "apns" / "fcm" / "webpush"; nullopt for anything else.
+std::optional<Platform> parse_platform(std::string_view text) noexcept;
+
 std::string_view to_string(Environment env) noexcept;
 // "production" / "sandbox"; nullopt for anything else.
 std::optional<Environment> parse_environment(std::string_view text) noexcept;

@@ -3,18 +3,13 @@
 // What an APNs answer means for a push (docs/apns.md §4, docs/architecture.md "Failure semantics").
 #include <string_view>
 
+#include "sender/verdict.hpp"
+
 namespace pushsync::sender {
 
-enum class Verdict {
-    delivered,       // 200
-    unregistered,    // 410: prune unless registered again after the timestamp
-    token_rejected,  // 400 BadDeviceToken / DeviceTokenNotForTopic: prune for that environment
-    retry,           // 429, 5xx, 400 IdleTimeout, 403 ExpiredProviderToken, no answer (status 0)
-    failed,          // other 4xx, 413: the request itself is wrong; never resent
-    credentials,     // 403 credential errors: hold the app's pushes, alert the operator
-};
-
+// 200 delivered; 410 unregistered; 400 BadDeviceToken / DeviceTokenNotForTopic token_rejected;
+// 429, 5xx, 400 IdleTimeout, 403 ExpiredProviderToken, status 0 retry; other 403 credentials;
+// other 4xx and 413 failed.
 Verdict classify(int status, std::string_view reason) noexcept;
-std::string_view to_string(Verdict verdict) noexcept;
 
 }  // namespace pushsync::sender

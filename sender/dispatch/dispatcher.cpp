@@ -27,6 +27,7 @@ Dispatcher::Dispatcher(Deps deps, DispatchSettings settings, const std::vector<C
         connections_[i].window = std::max<std::size_t>(1, settings_.window_per_connection) *
                                  std::max<std::uint32_t>(1, connections[i].connections);
         connections_[i].name = i < connection_names.size() ? connection_names[i] : std::to_string(i);
+        connections_[i].platform = connections[i].platform;
         connections_[i].transport = make_transport(factory, connections[i], connections_[i], i);
     }
 }
@@ -204,7 +205,8 @@ void Dispatcher::attempt(const std::string& token, Active& active) {
     PushRequest request;
     request.token = token;
     request.topic = active.push.target.bundle_id;
-    request.payload = silent_payload(active.push.tail);
+    request.tail = active.push.tail;
+    if (connection.platform == Platform::apns) request.payload = silent_payload(active.push.tail);
     request.expiration_unix_s = deps_.timers.clock().unix_ms() / 1000 + settings_.expiration_s;
     request.tag = active.tag;
     connection.transport->send(std::move(request));
@@ -280,7 +282,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
     Slot& slot = slot_it->second;
     Active& active = slot.active;
     const Push& push = active.push;
-    const Verdict verdict = classify(response.status, response.reason);
+    const Verdict verdict = response.verdict ? *response.verdict : classify(response.status, response.reason);
 
     if (stopping_ && verdict != Verdict::delivered && response.status == 0) {
         deps_.log.debug("push.handed_back", fields(push) + " reason=" + log_value(response.reason));
@@ -378,7 +380,7 @@ void Dispatcher::process(std::size_t connection_index, const PushResponse& respo
                 return;
             }
             record(active, response, PushOutcome::Count::none);
-            const std::int64_t delay = deps_.backoff.delay_ms(active.attempts);
+            const std::int64_t delay = std::max(deps_.backoff.delay_ms(active.attempts), response.retry_after_ms);
             ++stats_.retries;
             deps_.log.info("push.retry", fields(push, response.apns_id) + " status=" + std::to_string(response.status) +
                                              " reason=" + log_value(response.reason) + " attempt=" +
@@ -492,6 +494,7 @@ void Dispatcher::reconfigure(DispatchSettings settings, const std::vector<Connec
         next[j].window = std::max<std::size_t>(1, settings.window_per_connection) *
                          std::max<std::uint32_t>(1, configs[j].connections);
         next[j].name = j < names.size() ? std::move(names[j]) : std::to_string(j);
+        next[j].platform = configs[j].platform;
         if (!reuse.at(j)) next[j].transport = make_transport(factory, configs[j], next[j], j);
     }
     std::vector<bool> kept(connections_.size(), false);

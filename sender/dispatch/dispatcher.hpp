@@ -139,6 +139,7 @@ private:
         // The index the transport's answers are for: moved by a reload, no_connection once retired.
         std::shared_ptr<std::size_t> answers_for;
         std::string name;
+        Platform platform = Platform::apns;  // apns: the dispatcher builds the payload
         bool holding = false;
         std::vector<std::string> held;  // tokens; stale entries are skipped
         TimerQueue::Id probe_timer = 0;

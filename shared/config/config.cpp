@@ -190,9 +190,9 @@ int second_document_line(std::string_view text) {
 
 }  // namespace
 
-const AppConfig* Config::find_app(std::string_view bundle_id) const noexcept {
+const AppConfig* Config::find_app(Platform platform, std::string_view bundle_id) const noexcept {
     for (const AppConfig& app : apps) {
-        if (app.bundle_id == bundle_id) return &app;
+        if (app.platform == platform && app.bundle_id == bundle_id) return &app;
     }
     return nullptr;
 }

@@ -21,7 +21,8 @@ public:
 };
 
 enum class SyncMode { always, interval };
-enum class AuthType { token, certificate };
+enum class AuthType { token, certificate, service_account };
+enum class AndroidPriority { high, normal };
 enum class LogLevel { error = 0, warn = 1, info = 2, debug = 3 };
 
 struct StoreConfig {
@@ -58,21 +59,36 @@ struct ApnsConfig {
     std::uint32_t ping_interval_s = 60;
 };
 
+// fcm: (1.2), for every app of platform fcm.
+struct FcmConfig {
+    std::string endpoint = "https://fcm.googleapis.com:443";
+    std::string token_uri;  // empty: the service account file's token_uri
+    std::string ca_file;    // as apns.ca_file
+    int ca_file_line = 0;
+    std::uint32_t connections = 1;    // HTTP/2 connections per service account (at most 64)
+    std::uint32_t max_streams = 100;  // requests in flight per connection (1-1000)
+    std::uint32_t request_timeout_ms = 10000;
+};
+
 struct AppAuth {
     AuthType type = AuthType::token;
     std::string team_id;    // token
     std::string key_id;     // token
     std::string key_file;   // token: the .p8; certificate: the certificate's private key
     std::string cert_file;  // certificate
+    std::string file;       // service_account: Google's JSON key file
     int key_file_line = 0;  // for the sender's "cannot read" errors
     int cert_file_line = 0;
+    int file_line = 0;
 };
 
 struct AppConfig {
-    std::string bundle_id;
-    bool production = true;  // environments: which the app's devices may register for
+    std::string bundle_id;  // apns: the iOS bundle ID; fcm: the Android package name
+    Platform platform = Platform::apns;
+    bool production = true;  // environments (apns only): which the app's devices may register for
     bool sandbox = true;
-    AppAuth auth;
+    AndroidPriority android_priority = AndroidPriority::high;  // fcm only
+    AppAuth auth;  // apns: token | certificate; fcm: service_account
     int line = 0;  // where the entry starts in the file
 
     bool allows(Environment env) const noexcept {
@@ -90,10 +106,16 @@ struct Config {
     QueueConfig queue;
     DeliveryConfig delivery;
     ApnsConfig apns;
+    FcmConfig fcm;
     std::vector<AppConfig> apps;
     SenderConfig sender;
 
-    const AppConfig* find_app(std::string_view bundle_id) const noexcept;
+    // A (platform, bundle_id) pair names one app; the same bundle_id may appear once per platform.
+    const AppConfig* find_app(Platform platform, std::string_view bundle_id) const noexcept;
+    // The apns app of that bundle_id.
+    const AppConfig* find_app(std::string_view bundle_id) const noexcept {
+        return find_app(Platform::apns, bundle_id);
+    }
 };
 
 // Parses and checks the file. Never opens secret files (only the sender does, itself).
