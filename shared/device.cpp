@@ -120,6 +120,7 @@ std::string device_to_json(const Device& device) {
     nlohmann::ordered_json out;
     out["token"] = device.token;
     out["group"] = device.group;
+    out["platform"] = to_string(device.platform);
     out["bundle_id"] = device.bundle_id;
     out["environment"] = to_string(device.environment);
     if (!device.app_version.empty()) out["app_version"] = device.app_version;
@@ -139,8 +140,8 @@ Device device_from_json(std::string_view json_line) {
 
     // Import is the only reader: a field it does not know is more likely a typo or a file from
     // something else than data it may drop, so it is refused.
-    static constexpr const char* known[] = {"token",       "group",         "bundle_id", "environment",
-                                            "app_version", "registered_at", "last_seen"};
+    static constexpr const char* known[] = {"token",       "group",       "platform",      "bundle_id",
+                                            "environment", "app_version", "registered_at", "last_seen"};
     for (const auto& item : object.items()) {
         bool found = false;
         for (const char* key : known) found = found || item.key() == key;
@@ -148,9 +149,26 @@ Device device_from_json(std::string_view json_line) {
     }
 
     Device device;
+    if (object.contains("platform")) {
+        const std::string& platform = require_string(object, "platform");
+        const auto parsed = parse_platform(platform);
+        if (!parsed || *parsed == Platform::webpush) {
+            throw std::invalid_argument("invalid platform \"" + platform + "\" (apns or fcm)");
+        }
+        device.platform = *parsed;
+    }
     const std::string& token = require_string(object, "token");
-    if (!is_valid_token(token)) throw std::invalid_argument("invalid token \"" + token + "\"");
-    device.token = normalize_token(token);
+    if (device.platform == Platform::fcm) {
+        if (!is_valid_fcm_token(token)) throw std::invalid_argument("invalid fcm token \"" + token + "\"");
+        if (token.size() > max_stored_token_length) {
+            throw std::invalid_argument("fcm token of " + std::to_string(token.size()) + " characters: the store keys at most " +
+                                        std::to_string(max_stored_token_length));
+        }
+        device.token = token;
+    } else {
+        if (!is_valid_token(token)) throw std::invalid_argument("invalid token \"" + token + "\"");
+        device.token = normalize_token(token);
+    }
 
     device.group = require_string(object, "group");
     if (!is_valid_group(device.group)) throw std::invalid_argument("invalid group \"" + device.group + "\"");
@@ -162,6 +180,9 @@ Device device_from_json(std::string_view json_line) {
     const auto env = parse_environment(environment);
     if (!env) throw std::invalid_argument("invalid environment \"" + environment + "\"");
     device.environment = *env;
+    if (device.platform != Platform::apns && device.environment != Environment::production) {
+        throw std::invalid_argument("environment sandbox is for apns devices only");
+    }
 
     if (object.contains("app_version")) {
         device.app_version = require_string(object, "app_version");

@@ -22,7 +22,7 @@ std::string_view to_string(Environment env) noexcept;
 std::optional<Environment> parse_environment(std::string_view text) noexcept;
 
 struct Device {
-    std::string token;        // lowercase hex
+    std::string token;        // apns: lowercase hex; fcm: as the app got it (case-sensitive)
     std::string group;
     std::string bundle_id;
     Environment environment = Environment::production;
@@ -31,14 +31,18 @@ struct Device {
     // compares against APNs' millisecond timestamp.
     std::int64_t registered_at_ms = 0;
     std::int64_t last_seen_ms = 0;
+    // Last, so brace-initialised APNs devices stay apns; the JSON puts it after group.
+    Platform platform = Platform::apns;
 
     bool operator==(const Device&) const = default;
 };
 
 // The device object of docs/api.md, compact, fields in the contract's order:
-// {"token":…,"group":…,"bundle_id":…,"environment":…,"app_version":…,"registered_at":…,"last_seen":…}
+// {"token":…,"group":…,"platform":…,"bundle_id":…,"environment":…,"app_version":…,"registered_at":…,
+// "last_seen":…}
 std::string device_to_json(const Device& device);
-// The inverse, for import; throws std::invalid_argument naming the problem.
+// The inverse, for import (a line without "platform", as 1.1 exported it, is an apns device);
+// throws std::invalid_argument naming the problem.
 Device device_from_json(std::string_view json_line);
 
 // RFC 3339 UTC, whole seconds: 2026-11-26T09:00:00Z

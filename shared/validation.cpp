@@ -41,6 +41,18 @@ bool is_valid_token(std::string_view token) noexcept {
            all_of(token, is_hex_ascii);
 }
 
+bool is_valid_fcm_token(std::string_view token) noexcept {
+    return token.size() >= min_fcm_token_length && token.size() <= max_fcm_token_length &&
+           all_of(token, [](char c) {
+               return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                      c == '-' || c == ':';
+           });
+}
+
+bool is_valid_device_token(std::string_view token) noexcept {
+    return is_valid_token(token) || is_valid_fcm_token(token);
+}
+
 bool is_valid_tail(std::string_view tail) noexcept {
     return !tail.empty() && tail.size() <= max_tail_length && all_of(tail, is_tail_char);
 }
@@ -56,6 +68,10 @@ std::string normalize_token(std::string_view token) {
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     }
     return out;
+}
+
+std::string device_key(std::string_view token) {
+    return is_valid_token(token) ? normalize_token(token) : std::string(token);
 }
 
 }  // namespace pushsync

@@ -32,6 +32,7 @@
 #include "shared/queue/file.hpp"
 #include "shared/queue/futex.hpp"
 #include "shared/queue/layout.hpp"
+#include "shared/queue/origin.hpp"
 #include "shared/queue/testing.hpp"
 #include "shared/validation.hpp"
 
@@ -97,7 +98,7 @@ std::string slot_problem(std::size_t group_len, std::size_t tail_len, std::size_
         return "origin length " + std::to_string(origin_len) + " over " + std::to_string(ql::kMaxOrigin);
     if (!is_valid_group(group)) return "group not valid";
     if (!is_valid_tail(tail)) return "tail not valid";
-    if (!origin.empty() && !is_valid_token(origin)) return "origin not a valid token";
+    if (!origin.empty() && !is_valid_queued_origin(origin)) return "origin not a valid token";
     return {};
 }
 

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <stdexcept>
+#include <tuple>
 
 #include "shared/store/store.hpp"
 #include "shared/file_modes.hpp"
@@ -43,6 +44,13 @@ std::string printable(std::string_view bytes) {
         }
     }
     return out;
+}
+
+// "com.example.app/production", and "/fcm" after it for a device of another platform than apns.
+std::string app_name(const std::tuple<std::string, Environment, Platform>& app) {
+    std::string name = printable(std::get<0>(app)) + "/" + std::string(to_string(std::get<1>(app)));
+    if (std::get<2>(app) != Platform::apns) name += "/" + std::string(to_string(std::get<2>(app)));
+    return name;
 }
 
 }  // namespace
@@ -290,7 +298,8 @@ std::vector<std::string> Store::check() const {
     std::vector<std::string> problems;
     auto txn = impl_->read();
     std::map<std::string, std::uint64_t> indexed;  // group -> index entries
-    std::map<std::pair<std::string, Environment>, std::uint64_t> per_app;  // from the records
+    using AppKey = std::tuple<std::string, Environment, Platform>;
+    std::map<AppKey, std::uint64_t> per_app;  // from the records
 
     {  // every record decodes and is indexed under its group
         lmdb::Cursor cursor(txn, impl_->devices);
@@ -298,7 +307,7 @@ std::vector<std::string> Store::check() const {
             std::string token = printable(cursor.key());
             try {
                 Device device = codec::decode_device(cursor.key(), cursor.value());
-                ++per_app[{device.bundle_id, device.environment}];
+                ++per_app[{device.bundle_id, device.environment, device.platform}];
                 if (!txn.find(impl_->groups, codec::group_key(device.group, device.token))) {
                     problems.push_back("device " + token + ": not in the index of its group " + device.group);
                 }
@@ -388,9 +397,11 @@ std::vector<std::string> Store::check() const {
         }
     }
     if (impl_->statistics) {  // the kept device counts match the records
-        std::map<std::pair<std::string, Environment>, std::uint64_t> counted;
+        std::map<AppKey, std::uint64_t> counted;
         try {
-            for (const AppDeviceCount& app : impl_->read_device_counts(txn)) counted[{app.bundle_id, app.environment}] = app.devices;
+            for (const AppDeviceCount& app : impl_->read_device_counts(txn)) {
+                counted[{app.bundle_id, app.environment, app.platform}] = app.devices;
+            }
         } catch (const StoreError& e) {
             problems.push_back(std::string("device counts: ") + e.what());
         }
@@ -398,15 +409,14 @@ std::vector<std::string> Store::check() const {
             const auto found = counted.find(app);
             const std::uint64_t stored = found == counted.end() ? 0 : found->second;
             if (stored != devices) {
-                problems.push_back("devices of " + printable(app.first) + "/" + std::string(to_string(app.second)) +
-                                   ": count says " + std::to_string(stored) + ", records hold " +
+                problems.push_back("devices of " + app_name(app) + ": count says " + std::to_string(stored) + ", records hold " +
                                    std::to_string(devices));
             }
         }
         for (const auto& [app, devices] : counted) {
             if (!per_app.contains(app)) {
-                problems.push_back("devices of " + printable(app.first) + "/" + std::string(to_string(app.second)) +
-                                   ": count says " + std::to_string(devices) + ", records hold 0");
+                problems.push_back("devices of " + app_name(app) + ": count says " + std::to_string(devices) +
+                                   ", records hold 0");
             }
         }
     }
@@ -432,7 +442,7 @@ StoreStats Store::stats() const {
     // The kept counts, not a scan of the devices (the metrics endpoint asks on every scrape), in
     // the same snapshot as the other figures.
     for (const AppDeviceCount& app : impl_->read_device_counts(txn)) {
-        stats.per_app.push_back({app.bundle_id, app.environment, static_cast<std::size_t>(app.devices)});
+        stats.per_app.push_back({app.bundle_id, app.environment, static_cast<std::size_t>(app.devices), app.platform});
     }
     MDB_envinfo info{};
     MDB_stat env_stat{};

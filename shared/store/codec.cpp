@@ -11,7 +11,9 @@
 namespace pushsync::store_codec {
 namespace {
 
-constexpr std::uint8_t device_format = 1;
+// 1: before platforms (an apns device); 2: the platform byte after the environment (schema 3).
+constexpr std::uint8_t device_format_apns_only = 1;
+constexpr std::uint8_t device_format = 2;
 constexpr std::uint8_t outbox_format = 1;
 
 }  // namespace
@@ -90,6 +92,7 @@ std::string encode_device(const Device& device) {
     out.reserve(2 + 16 + 6 + device.group.size() + device.bundle_id.size() + device.app_version.size());
     out.push_back(static_cast<char>(device_format));
     out.push_back(static_cast<char>(device.environment));
+    out.push_back(static_cast<char>(device.platform));
     put_le(out, static_cast<std::uint64_t>(device.registered_at_ms), 8);
     put_le(out, static_cast<std::uint64_t>(device.last_seen_ms), 8);
     put_string(out, device.group);
@@ -101,12 +104,19 @@ std::string encode_device(const Device& device) {
 Device decode_device(std::string_view token, std::string_view record) {
     std::string what = "device record of " + std::string(token);
     Reader reader(record, what);
-    if (reader.le(1) != device_format) corrupt(what + ": unknown record format");
+    const auto format = reader.le(1);
+    if (format != device_format && format != device_format_apns_only) corrupt(what + ": unknown record format");
     auto environment = reader.le(1);
     if (environment > static_cast<std::uint8_t>(Environment::sandbox)) corrupt(what + ": bad environment");
     Device device;
     device.token = std::string(token);
     device.environment = static_cast<Environment>(environment);
+    if (format == device_format) {
+        // webpush is not built: a record naming it is not this version's to deliver.
+        const auto platform = reader.le(1);
+        if (platform > static_cast<std::uint8_t>(Platform::fcm)) corrupt(what + ": bad platform");
+        device.platform = static_cast<Platform>(platform);
+    }
     device.registered_at_ms = static_cast<std::int64_t>(reader.le(8));
     device.last_seen_ms = static_cast<std::int64_t>(reader.le(8));
     device.group = reader.text();

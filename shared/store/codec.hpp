@@ -16,9 +16,12 @@ namespace pushsync::store_codec {
 // The meta database's key for the schema version, and the version this code writes and reads.
 // Version 2 added the listing order (`group_order` and the meta's `list_secret`); a writer opening
 // a version 1 store fills them in place, and version 1 code refuses a version 2 store, whose
-// listing order it would not keep.
+// listing order it would not keep. Version 3 added the device's platform (record format 2): a
+// version 2 store's records (format 1) are read as apns devices and rewritten when next written,
+// so the upgrade in place only sets the version; version 2 code refuses a version 3 store, whose
+// fcm devices it would misread.
 inline constexpr std::string_view schema_version_key = "schema_version";
-inline constexpr std::uint32_t schema_version = 2;
+inline constexpr std::uint32_t schema_version = 3;
 
 // The meta database's key for the listing secret: 32 random bytes made once by the first writer.
 inline constexpr std::string_view list_secret_key = "list_secret";

@@ -87,21 +87,30 @@ StoreEvent decode_event(std::uint64_t seq, std::string_view record) {
     return event;
 }
 
-// bundle_id \0 environment: sorted by app, then environment, like StoreStats::per_app.
-std::string app_key(std::string_view bundle_id, Environment environment) {
+// `bundle \0 environment` for apns (as before platforms), `bundle \0 environment platform` for the
+// others: sorted by app, then environment, then platform, like StoreStats::per_app. A bundle ID has
+// no \0, so the byte three from the end tells the two forms apart.
+std::string app_key(std::string_view bundle_id, Environment environment, Platform platform) {
     std::string key(bundle_id);
     key.push_back('\0');
     key.push_back(static_cast<char>(environment));
+    if (platform != Platform::apns) key.push_back(static_cast<char>(platform));
     return key;
 }
 
 AppDeviceCount decode_app_count(std::string_view key, std::string_view value) {
-    if (key.size() < 2 || key[key.size() - 2] != '\0' ||
-        static_cast<std::uint8_t>(key.back()) > static_cast<std::uint8_t>(Environment::sandbox)) {
-        codec::corrupt("device count key of " + std::to_string(key.size()) + " bytes");
+    const auto bad = [&] { codec::corrupt("device count key of " + std::to_string(key.size()) + " bytes"); };
+    Platform platform = Platform::apns;
+    if (key.size() >= 3 && key[key.size() - 3] == '\0') {
+        if (static_cast<std::uint8_t>(key.back()) > static_cast<std::uint8_t>(Platform::fcm)) bad();
+        platform = static_cast<Platform>(key.back());
+        key.remove_suffix(1);
+    } else if (key.size() < 2 || key[key.size() - 2] != '\0') {
+        bad();
     }
+    if (static_cast<std::uint8_t>(key.back()) > static_cast<std::uint8_t>(Environment::sandbox)) bad();
     return {std::string(key.substr(0, key.size() - 2)), static_cast<Environment>(key.back()),
-            codec::decode_u64(value, "device count")};
+            codec::decode_u64(value, "device count"), platform};
 }
 
 }  // namespace
@@ -117,7 +126,7 @@ std::string_view to_string(EventKind kind) noexcept {
 
 void Store::Impl::count_app(lmdb::Txn& txn, const Device& device, std::int64_t delta) const {
     if (!statistics) return;
-    const std::string key = app_key(device.bundle_id, device.environment);
+    const std::string key = app_key(device.bundle_id, device.environment, device.platform);
     const auto stored = txn.find(app_counts, key);
     const std::int64_t before = stored ? static_cast<std::int64_t>(codec::decode_u64(*stored, "device count")) : 0;
     const std::int64_t now = before + delta;
@@ -134,7 +143,7 @@ void Store::Impl::rebuild_app_counts(lmdb::Txn& txn) const {
         lmdb::Cursor cursor(txn, devices);
         for (bool more = cursor.first(); more; more = cursor.next()) {
             const Device device = codec::decode_device(cursor.key(), cursor.value());
-            ++counts[app_key(device.bundle_id, device.environment)];
+            ++counts[app_key(device.bundle_id, device.environment, device.platform)];
         }
     }
     for (const auto& [key, devices_of_app] : counts) txn.put(app_counts, key, codec::encode_u64(devices_of_app));

@@ -58,6 +58,7 @@ struct AppDeviceCount {
     std::string bundle_id;
     Environment environment = Environment::production;
     std::uint64_t devices = 0;
+    Platform platform = Platform::apns;
     bool operator==(const AppDeviceCount&) const = default;
 };
 

@@ -361,7 +361,8 @@ void Store::Impl::remove_from_group(lmdb::Txn& txn, std::string_view group, std:
 void Store::Impl::put_device(lmdb::Txn& txn, const Device& device, const std::optional<Device>& previous) const {
     if (previous && previous->group != device.group) remove_from_group(txn, previous->group, device.token);
     if (!previous || previous->group != device.group) add_to_group(txn, device.group, device.token);
-    if (!previous || previous->bundle_id != device.bundle_id || previous->environment != device.environment) {
+    if (!previous || previous->bundle_id != device.bundle_id || previous->environment != device.environment ||
+        previous->platform != device.platform) {
         if (previous) count_app(txn, *previous, -1);
         count_app(txn, device, +1);
     }
@@ -437,6 +438,7 @@ std::vector<RegisterResult> Store::register_devices(std::span<const Registration
         Device& device = result.device;
         device.token = registration.token;
         device.group = registration.group;
+        device.platform = registration.platform;
         device.bundle_id = registration.bundle_id;
         device.environment = registration.environment;
         device.app_version = registration.app_version;

@@ -43,11 +43,12 @@ struct StoreOptions {
 };
 
 struct Registration {
-    std::string token;  // already validated and lowercase
+    std::string token;  // already validated: lowercase for apns, as given for fcm
     std::string group;
     std::string bundle_id;
     Environment environment = Environment::production;
     std::string app_version;  // empty: none
+    Platform platform = Platform::apns;  // last: brace-initialised APNs registrations stay apns
 };
 
 struct RegisterResult {
@@ -78,8 +79,9 @@ struct StoreStats {
         std::string bundle_id;
         Environment environment;
         std::size_t devices;
+        Platform platform = Platform::apns;
     };
-    std::vector<PerApp> per_app;  // sorted by bundle_id, then environment
+    std::vector<PerApp> per_app;  // sorted by bundle_id, then environment, then platform
     std::uint64_t map_used = 0;   // bytes in use (last page number * page size)
     std::uint64_t map_size = 0;
     std::size_t outbox = 0;       // notifies waiting in the outbox

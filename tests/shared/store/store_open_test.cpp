@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "shared/store/codec.hpp"
 #include "tests/shared/store/store_test_support.hpp"
@@ -146,6 +148,94 @@ TEST(StoreOpen, AVersion1StoreGetsItsListingOrderInPlace) {
     std::vector<std::string> rest;
     store.list_page("g", order[10], 0, [&](const Device& d) { rest.push_back(d.token); });
     EXPECT_EQ(rest, std::vector<std::string>(order.begin() + 11, order.end()));
+}
+
+// The raw schema version in a store's meta, without the Store class.
+std::uint32_t raw_schema(const std::filesystem::path& path) {
+    MDB_env* env = nullptr;
+    EXPECT_EQ(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 16);
+    EXPECT_EQ(mdb_env_open(env, path.c_str(), MDB_RDONLY, 0664), 0);
+    MDB_txn* txn = nullptr;
+    EXPECT_EQ(mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn), 0);
+    MDB_dbi meta = 0;
+    EXPECT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    MDB_val k{store_codec::schema_version_key.size(), const_cast<char*>(store_codec::schema_version_key.data())};
+    MDB_val v{};
+    std::uint32_t version = 0;
+    if (mdb_get(txn, meta, &k, &v) == 0) {
+        version = store_codec::decode_u32(std::string_view(static_cast<const char*>(v.mv_data), v.mv_size), "schema");
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return version;
+}
+
+// tests/shared/store/fixtures/schema-2 is a store that the tree of contract 1.2 before platforms
+// wrote (schema 2, `pushsyncctl import` of schema-2.jsonl beside it): its devices are apns
+// devices to this version, a reader leaves it as it is, and the first writer sets schema 3 in
+// place without rewriting a record; fcm devices then join its groups.
+TEST(StoreOpen, AStoreOfSchema2OpensAsApnsDevicesAndUpgradesInPlace) {
+    TempDir dir;
+    const std::filesystem::path fixture = std::filesystem::path(PUSHSYNC_SOURCE_DIR) / "tests/shared/store/fixtures/schema-2";
+    std::filesystem::create_directories(dir / "store");
+    std::filesystem::copy_file(fixture / "data.mdb", dir / "store" / "data.mdb");
+    std::filesystem::permissions(dir / "store" / "data.mdb", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    ASSERT_EQ(raw_schema(dir / "store"), 2u);
+    std::string exported;
+    {
+        auto options = store_options(dir / "store");
+        options.read_only = true;
+        Store reader(options);
+        exported = export_text(reader);
+        EXPECT_TRUE(reader.check().empty());
+    }
+    EXPECT_EQ(raw_schema(dir / "store"), 2u);  // a reader writes nothing
+    std::ifstream expected_file(fixture / "expected-export.jsonl");
+    std::stringstream expected;
+    expected << expected_file.rdbuf();
+    EXPECT_EQ(exported, expected.str());
+
+    Store store(store_options(dir / "store"));
+    EXPECT_EQ(raw_schema(dir / "store"), 3u);
+    EXPECT_TRUE(store.check().empty());
+    EXPECT_EQ(export_text(store), expected.str());
+    const auto first = store.get_device(token_of(1));
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(first->platform, Platform::apns);
+
+    Registration android = registration("cD3f:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx", first->group);
+    android.platform = Platform::fcm;
+    store.register_device(android, 1'764'147'600'000);
+    const auto stored = store.get_device(android.token);
+    ASSERT_TRUE(stored.has_value());
+    EXPECT_EQ(stored->platform, Platform::fcm);
+    EXPECT_EQ(stored->token, android.token);
+    EXPECT_TRUE(store.check().empty());
+    std::vector<std::string> members = listed(store, first->group);
+    EXPECT_NE(std::find(members.begin(), members.end(), android.token), members.end());
+}
+
+TEST(StoreRecords, AnFcmDeviceKeepsItsPlatformAndItsOwnCount) {
+    TempDir dir;
+    Store store(store_options(dir / "store"));
+    const std::string fcm = "cD3f:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx";
+    Registration android = registration(fcm, "g");
+    android.platform = Platform::fcm;
+    EXPECT_TRUE(store.register_device(android, 1'000).created);
+    store.register_device(registration(token_of(1), "g"), 1'000);
+    EXPECT_EQ(store.get_device(fcm)->platform, Platform::fcm);
+    EXPECT_EQ(store.get_device(token_of(1))->platform, Platform::apns);
+    const StoreStats stats = store.stats();
+    ASSERT_EQ(stats.per_app.size(), 2u);  // the same bundle_id, once per platform
+    EXPECT_EQ(stats.per_app[0].platform, Platform::apns);
+    EXPECT_EQ(stats.per_app[0].devices, 1u);
+    EXPECT_EQ(stats.per_app[1].platform, Platform::fcm);
+    EXPECT_EQ(stats.per_app[1].devices, 1u);
+    EXPECT_TRUE(store.check().empty());
+    EXPECT_TRUE(store.unregister_device("g", fcm));
+    EXPECT_EQ(store.stats().per_app.size(), 1u);
+    EXPECT_TRUE(store.check().empty());
 }
 
 TEST(StoreOpen, AnExistingBiggerMapKeepsItsSize) {

@@ -66,7 +66,7 @@ TEST(Rfc3339, RoundTripsEverySecondOfALeapDay) {
 
 TEST(DeviceJson, ContractFieldOrderCompact) {
     EXPECT_EQ(device_to_json(sample()),
-              R"({"token":"3f9a0123456789ab","group":"g-7c1e","bundle_id":"com.example.app",)"
+              R"({"token":"3f9a0123456789ab","group":"g-7c1e","platform":"apns","bundle_id":"com.example.app",)"
               R"("environment":"production","app_version":"4.1",)"
               R"("registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:01:01Z"})");
 }
@@ -76,7 +76,7 @@ TEST(DeviceJson, AppVersionOmittedWhenEmpty) {
     d.app_version.clear();
     d.environment = Environment::sandbox;
     EXPECT_EQ(device_to_json(d),
-              R"({"token":"3f9a0123456789ab","group":"g-7c1e","bundle_id":"com.example.app",)"
+              R"({"token":"3f9a0123456789ab","group":"g-7c1e","platform":"apns","bundle_id":"com.example.app",)"
               R"("environment":"sandbox","registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:01:01Z"})");
 }
 
@@ -95,6 +95,41 @@ TEST(DeviceJson, UppercaseTokenNormalized) {
         R"("registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:00:00Z"})");
     EXPECT_EQ(d.token, "3f9a0123456789ab");
     EXPECT_EQ(d.environment, Environment::sandbox);
+}
+
+// An FCM token is the app's own text: kept as given, case and all, and named in the JSON.
+constexpr const char* fcm_token = "dGVzdA:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx";
+
+TEST(DeviceJson, AnFcmDeviceKeepsItsTokenAsGiven) {
+    Device d = sample();
+    d.token = fcm_token;
+    d.platform = Platform::fcm;
+    d.last_seen_ms = d.registered_at_ms;  // the JSON keeps whole seconds
+    const std::string json = device_to_json(d);
+    EXPECT_EQ(json.substr(0, json.find(R"(,"bundle_id")")),
+              std::string(R"({"token":")") + fcm_token + R"(","group":"g-7c1e","platform":"fcm")");
+    EXPECT_EQ(device_from_json(json), d);
+}
+
+TEST(DeviceJson, ALineWithoutPlatformIsAnApnsDevice) {
+    const Device d = device_from_json(
+        R"({"token":"3f9a0123456789ab","group":"g","bundle_id":"b","environment":"production",)"
+        R"("registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:00:00Z"})");
+    EXPECT_EQ(d.platform, Platform::apns);
+}
+
+TEST(DeviceJson, EachPlatformItsOwnTokenRule) {
+    const auto line = [](const std::string& token, const std::string& platform, const std::string& env) {
+        return R"({"token":")" + token + R"(","group":"g","platform":")" + platform +
+               R"(","bundle_id":"b","environment":")" + env +
+               R"(","registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:00:00Z"})";
+    };
+    EXPECT_NO_THROW(device_from_json(line(fcm_token, "fcm", "production")));
+    EXPECT_THROW(device_from_json(line(fcm_token, "apns", "production")), std::invalid_argument);
+    EXPECT_THROW(device_from_json(line("short:token", "fcm", "production")), std::invalid_argument);
+    EXPECT_THROW(device_from_json(line(fcm_token, "fcm", "sandbox")), std::invalid_argument);
+    EXPECT_THROW(device_from_json(line(fcm_token, "webpush", "production")), std::invalid_argument);
+    EXPECT_THROW(device_from_json(line(fcm_token, "android", "production")), std::invalid_argument);
 }
 
 void expect_refused(const std::string& json, const std::string& fragment) {

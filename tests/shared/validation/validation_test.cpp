@@ -79,6 +79,30 @@ TEST(Token, NormalizedToLowercase) {
     EXPECT_TRUE(is_valid_token(normalize_token(upper)));
 }
 
+TEST(FcmToken, LengthEdgesAndAlphabet) {
+    EXPECT_FALSE(is_valid_fcm_token(std::string(31, 'a')));
+    EXPECT_TRUE(is_valid_fcm_token(std::string(32, 'a')));
+    EXPECT_TRUE(is_valid_fcm_token(std::string(1024, 'Z')));
+    EXPECT_FALSE(is_valid_fcm_token(std::string(1025, 'Z')));
+    const std::string every = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-:";
+    EXPECT_TRUE(is_valid_fcm_token(every));
+    for (char bad : std::string(" /+=.~\"\\%\x7f\x01")) {
+        std::string token(40, 'a');
+        token[20] = bad;
+        EXPECT_FALSE(is_valid_fcm_token(token)) << static_cast<int>(bad);
+    }
+}
+
+TEST(DeviceToken, AnyPlatformsAndItsStoreKey) {
+    const std::string fcm = "cD3f:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx";
+    EXPECT_TRUE(is_valid_device_token(fcm));
+    EXPECT_TRUE(is_valid_device_token("3F9A0123456789AB"));
+    EXPECT_FALSE(is_valid_device_token("3f9a"));
+    EXPECT_FALSE(is_valid_device_token(std::string(40, '/')));
+    EXPECT_EQ(device_key("3F9A0123456789AB"), "3f9a0123456789ab");  // apns: lowercase
+    EXPECT_EQ(device_key(fcm), fcm);                                // fcm: as given
+}
+
 TEST(Tail, LengthEdges) {
     EXPECT_FALSE(is_valid_tail(""));
     EXPECT_TRUE(is_valid_tail("T"));
