@@ -64,10 +64,11 @@ void read_delivery(const Map& root, DeliveryConfig& delivery) {
     }
 }
 
-void read_endpoint(const Map& map, std::string_view key, std::string& out) {
+void read_endpoint(const Map& map, std::string_view key, std::string& out,
+                   std::string_view example = "https://api.push.apple.com:443") {
     map.read_string(key, out, false);
     if (out.rfind("https://", 0) != 0 || out.size() == 8) {
-        map.fail_at(key, "expects an https:// URL such as https://api.push.apple.com:443, got \"" + out + "\"");
+        map.fail_at(key, "expects an https:// URL such as " + std::string(example) + ", got \"" + out + "\"");
     }
 }
 
@@ -82,6 +83,23 @@ void read_apns(const Map& root, ApnsConfig& apns) {
     map.read_u32("connections", apns.connections, 1, 64);
     map.read_u32("request_timeout_ms", apns.request_timeout_ms, 1);
     map.read_u32("ping_interval_s", apns.ping_interval_s);
+}
+
+void read_fcm(const Map& root, FcmConfig& fcm) {
+    if (!root.has("fcm")) return;
+    const Map map = root.child("fcm", {"endpoint", "token_uri", "ca_file", "connections", "max_streams",
+                                       "request_timeout_ms"});
+    if (map.has("endpoint")) read_endpoint(map, "endpoint", fcm.endpoint, "https://fcm.googleapis.com:443");
+    map.read_string("token_uri", fcm.token_uri, true);
+    if (!fcm.token_uri.empty() && (fcm.token_uri.rfind("https://", 0) != 0 || fcm.token_uri.size() == 8)) {
+        map.fail_at("token_uri", "expects \"\" (the service account file's) or an https:// URL, got \"" +
+                                     fcm.token_uri + "\"");
+    }
+    map.read_string("ca_file", fcm.ca_file, true);
+    if (map.has("ca_file")) fcm.ca_file_line = map.line_at("ca_file");
+    map.read_u32("connections", fcm.connections, 1, 64);
+    map.read_u32("max_streams", fcm.max_streams, 1, 1000);
+    map.read_u32("request_timeout_ms", fcm.request_timeout_ms, 1);
 }
 
 // Bundle IDs are APNs topics and appear in headers and logs: printable ASCII, no spaces.
@@ -112,10 +130,30 @@ void read_environments(const Map& map, AppConfig& app) {
     }
 }
 
-void read_auth(const Map& app_map, AppAuth& auth) {
-    const Map map = app_map.child("auth",
-                                  {"type", "team_id", "key_id", "key_file", "cert_file"});
-    auth.type = map.read_choice("type", {"token", "certificate"}, 0) == 0 ? AuthType::token : AuthType::certificate;
+// apns: token | certificate; fcm: service_account. A type another platform uses is named as such,
+// so an auth block copied from the wrong app says what is wrong.
+void read_auth(const Map& app_map, AppConfig& app) {
+    AppAuth& auth = app.auth;
+    const Map map = app_map.child("auth", {"type", "team_id", "key_id", "key_file", "cert_file", "file"});
+    if (app.platform == Platform::fcm) {
+        if (!map.has("type")) map.fail_missing("type");
+        if (map.read_choice("type", {"service_account", "token", "certificate"}, 0) != 0) {
+            map.fail_at("type", "platform fcm expects type: service_account (token and certificate are APNs')");
+        }
+        auth.type = AuthType::service_account;
+        for (std::string_view key : {"team_id", "key_id", "key_file", "cert_file"}) {
+            if (map.has(key)) map.fail_at(key, "not used with type: service_account (its one key is file)");
+        }
+        if (!map.has("file")) map.fail_missing("file");
+        // Only the path is kept: the key file is read by the sender alone.
+        map.read_string("file", auth.file, false);
+        auth.file_line = config_yaml::line_of(map.find("file"));
+        return;
+    }
+    const std::size_t type = map.read_choice("type", {"token", "certificate", "service_account"}, 0);
+    if (type == 2) map.fail_at("type", "service_account is for platform: fcm; platform apns expects token or certificate");
+    auth.type = type == 0 ? AuthType::token : AuthType::certificate;
+    if (map.has("file")) map.fail_at("file", "only used with type: service_account (platform: fcm)");
     // Only the paths are kept: the secrets are read by the sender alone (docs/config.md, "Rules").
     if (auth.type == AuthType::token) {
         for (std::string_view key : {"team_id", "key_id", "key_file"}) {
@@ -138,12 +176,22 @@ void read_auth(const Map& app_map, AppAuth& auth) {
     auth.key_file_line = config_yaml::line_of(map.find("key_file"));
 }
 
+void read_platform(const Map& map, AppConfig& app) {
+    if (!map.has("platform")) return;
+    const std::size_t choice = map.read_choice("platform", {"apns", "fcm", "webpush"}, 0);
+    if (choice == 2) {
+        map.fail_at("platform", "webpush is not built yet (docs/webpush.md is planned); apns and fcm are");
+    }
+    app.platform = choice == 0 ? Platform::apns : Platform::fcm;
+}
+
 void read_apps(const Map& root, std::vector<AppConfig>& apps) {
     const YAML::Node list = root.require("apps");
     if (!list.IsSequence()) root.fail_at("apps", "expects a list of apps (- bundle_id: …)");
     if (list.size() == 0) root.fail_at("apps", "must list at least one app");
     for (std::size_t i = 0; i < list.size(); ++i) {
-        const Map map(root.file(), list[i], "apps[" + std::to_string(i) + "]", {"bundle_id", "environments", "auth"});
+        const Map map(root.file(), list[i], "apps[" + std::to_string(i) + "]",
+                      {"bundle_id", "platform", "environments", "android_priority", "auth"});
         AppConfig app;
         app.line = map.line();
         if (!map.has("bundle_id")) map.fail_missing("bundle_id");
@@ -151,14 +199,27 @@ void read_apps(const Map& root, std::vector<AppConfig>& apps) {
         if (!is_plausible_bundle_id(app.bundle_id)) {
             map.fail_at("bundle_id", "\"" + app.bundle_id + "\" is not a bundle ID (printable ASCII, no spaces)");
         }
+        read_platform(map, app);
+        // A (platform, bundle_id) pair names one app: an iOS and an Android app often share a name.
         for (std::size_t j = 0; j < apps.size(); ++j) {
-            if (apps[j].bundle_id == app.bundle_id) {
+            if (apps[j].bundle_id == app.bundle_id && apps[j].platform == app.platform) {
                 map.fail_at("bundle_id", "\"" + app.bundle_id + "\" is already apps[" + std::to_string(j) + "] (line " +
-                                             std::to_string(apps[j].line) + ")");
+                                             std::to_string(apps[j].line) + ") for platform " +
+                                             std::string(to_string(app.platform)));
             }
         }
-        read_environments(map, app);
-        read_auth(map, app.auth);
+        if (app.platform == Platform::apns) {
+            if (map.has("android_priority")) map.fail_at("android_priority", "only used with platform: fcm");
+            read_environments(map, app);
+        } else {
+            // FCM has no sandbox: a token works against the one endpoint whatever the app's build.
+            if (map.has("environments")) map.fail_at("environments", "only used with platform: apns");
+            app.sandbox = false;
+            app.android_priority = map.read_choice("android_priority", {"high", "normal"}, 0) == 0
+                                       ? AndroidPriority::high
+                                       : AndroidPriority::normal;
+        }
+        read_auth(map, app);
         apps.push_back(std::move(app));
     }
 }
@@ -215,11 +276,12 @@ Config parse_config(const std::string& yaml_text, const std::string& file) {
 
     Config config;
     config.file = file;
-    const Map root(file, document, "", {"store", "queue", "delivery", "apns", "apps", "sender"});
+    const Map root(file, document, "", {"store", "queue", "delivery", "apns", "fcm", "apps", "sender"});
     read_store(root, config.store);
     read_queue(root, config.queue);
     read_delivery(root, config.delivery);
     read_apns(root, config.apns);
+    read_fcm(root, config.fcm);
     read_apps(root, config.apps);
     read_sender(root, config.sender);
     return config;

@@ -272,7 +272,7 @@ TEST(Config, CertificateAuthRequiresItsKeys) {
     std::string with_team = cert + "      team_id: T\n";
     EXPECT_EQ(error_of(with_team), "pushsync.yaml:11: apps[0].auth.team_id: only used with type: token");
     EXPECT_EQ(error_of(minimal_with("type: token", "type: p12")),
-              "pushsync.yaml:8: apps[0].auth.type: expects token | certificate, got \"p12\"");
+              "pushsync.yaml:8: apps[0].auth.type: expects token | certificate | service_account, got \"p12\"");
 }
 
 TEST(Config, SecretFilesAreNeverOpened) {
@@ -298,7 +298,7 @@ TEST(Config, DuplicateBundleIdRefused) {
     const std::string text = std::string(minimal) +
                              "  - bundle_id: com.example.app\n"
                              "    auth: {type: certificate, cert_file: /c, key_file: /k}\n";
-    EXPECT_EQ(error_of(text), "pushsync.yaml:12: apps[1].bundle_id: \"com.example.app\" is already apps[0] (line 6)");
+    EXPECT_EQ(error_of(text), "pushsync.yaml:12: apps[1].bundle_id: \"com.example.app\" is already apps[0] (line 6) for platform apns");
 }
 
 TEST(Config, UnknownKeysRefusedEverywhere) {
@@ -306,11 +306,11 @@ TEST(Config, UnknownKeysRefusedEverywhere) {
               "pushsync.yaml:3: store.map_sise: unknown key (known here: path, map_size, sync, sync_interval_ms, "
               "max_devices_per_group, reserve_percent)");
     EXPECT_EQ(error_of(std::string(minimal) + "stores:\n  path: /x\n"),
-              "pushsync.yaml:12: stores: unknown key (known here: store, queue, delivery, apns, apps, sender)");
+              "pushsync.yaml:12: stores: unknown key (known here: store, queue, delivery, apns, fcm, apps, sender)");
     EXPECT_EQ(error_of(minimal_with("    auth:\n", "    enviroments: [sandbox]\n    auth:\n")),
-              "pushsync.yaml:7: apps[0].enviroments: unknown key (known here: bundle_id, environments, auth)");
+              "pushsync.yaml:7: apps[0].enviroments: unknown key (known here: bundle_id, platform, environments, android_priority, auth)");
     EXPECT_EQ(error_of(minimal_with("      key_id: K\n", "      key_id: K\n      keyfile: /x\n")),
-              "pushsync.yaml:11: apps[0].auth.keyfile: unknown key (known here: type, team_id, key_id, key_file, cert_file)");
+              "pushsync.yaml:11: apps[0].auth.keyfile: unknown key (known here: type, team_id, key_id, key_file, cert_file, file)");
     EXPECT_EQ(error_of(std::string(minimal) + "delivery:\n  retry_max: 5\n"),
               "pushsync.yaml:13: delivery.retry_max: unknown key (known here: coalesce_ms, expiration_s, max_attempts, "
               "retry_base_ms, retry_max_ms, registration_ttl_days, device_min_interval_s)");
@@ -458,6 +458,119 @@ TEST(Config, MalformedYamlFoundByTheFuzzerIsOneLineAndReturns) {
     EXPECT_EQ(err.find('\x1c'), std::string::npos) << err;
     EXPECT_EQ(err.find('\n'), std::string::npos) << err;
     EXPECT_EQ(error_of(" ,\xc8" "2 2\n,\xc8" "2\n").rfind("pushsync.yaml:", 0), 0u);
+}
+
+// An Android app (1.2): platform fcm, its service account file, android_priority, the fcm section.
+constexpr const char* with_fcm_app = R"(store:
+  path: /s
+queue:
+  path: /q
+apps:
+  - bundle_id: com.example.app
+    auth: {type: token, team_id: T, key_id: K, key_file: /k.p8}
+  - bundle_id: com.example.app
+    platform: fcm
+    android_priority: normal
+    auth:
+      type: service_account
+      file: /etc/pushsync/fcm.json
+fcm:
+  endpoint: https://127.0.0.1:2298
+  token_uri: https://127.0.0.1:2298/token
+  ca_file: /etc/pushsync/ca.pem
+  connections: 2
+  max_streams: 250
+  request_timeout_ms: 5000
+)";
+
+TEST(ConfigFcm, AnAndroidAppBesideAnIosAppOfTheSameName) {
+    const Config c = parse_config(with_fcm_app, "pushsync.yaml");
+    ASSERT_EQ(c.apps.size(), 2u);
+    EXPECT_EQ(c.apps[0].platform, Platform::apns);
+    const AppConfig& android = c.apps[1];
+    EXPECT_EQ(android.platform, Platform::fcm);
+    EXPECT_EQ(android.android_priority, AndroidPriority::normal);
+    EXPECT_EQ(android.auth.type, AuthType::service_account);
+    EXPECT_EQ(android.auth.file, "/etc/pushsync/fcm.json");
+    EXPECT_EQ(android.auth.file_line, 13);
+    EXPECT_TRUE(android.allows(Environment::production));
+    EXPECT_FALSE(android.allows(Environment::sandbox));
+    EXPECT_EQ(c.find_app(Platform::fcm, "com.example.app"), &c.apps[1]);
+    EXPECT_EQ(c.find_app("com.example.app"), &c.apps[0]);
+    EXPECT_EQ(c.find_app(Platform::fcm, "com.other"), nullptr);
+    EXPECT_EQ(c.fcm.endpoint, "https://127.0.0.1:2298");
+    EXPECT_EQ(c.fcm.token_uri, "https://127.0.0.1:2298/token");
+    EXPECT_EQ(c.fcm.ca_file, "/etc/pushsync/ca.pem");
+    EXPECT_EQ(c.fcm.ca_file_line, 17);
+    EXPECT_EQ(c.fcm.connections, 2u);
+    EXPECT_EQ(c.fcm.max_streams, 250u);
+    EXPECT_EQ(c.fcm.request_timeout_ms, 5000u);
+}
+
+TEST(ConfigFcm, DefaultsOfConfigMd) {
+    std::string text = with_fcm_app;
+    text = text.substr(0, text.find("fcm:\n"));
+    text.replace(text.find("    android_priority: normal\n"), 29, "");
+    const Config c = parse_config(text, "pushsync.yaml");
+    EXPECT_EQ(c.apps[1].android_priority, AndroidPriority::high);
+    EXPECT_EQ(c.fcm.endpoint, "https://fcm.googleapis.com:443");
+    EXPECT_EQ(c.fcm.token_uri, "");
+    EXPECT_EQ(c.fcm.ca_file, "");
+    EXPECT_EQ(c.fcm.connections, 1u);
+    EXPECT_EQ(c.fcm.max_streams, 100u);
+    EXPECT_EQ(c.fcm.request_timeout_ms, 10000u);
+}
+
+std::string fcm_with(const std::string& from, const std::string& to) {
+    std::string text = with_fcm_app;
+    const auto at = text.find(from);
+    if (at == std::string::npos) throw std::logic_error("not in with_fcm_app: " + from);
+    return text.replace(at, from.size(), to);
+}
+
+TEST(ConfigFcm, EachMistakeIsOneLine) {
+    EXPECT_EQ(error_of(fcm_with("      type: service_account\n", "      type: token\n")),
+              "pushsync.yaml:12: apps[1].auth.type: platform fcm expects type: service_account (token and certificate "
+              "are APNs')");
+    EXPECT_EQ(error_of(fcm_with("      type: service_account\n", "")),
+              "pushsync.yaml:12: apps[1].auth.type: required key missing");
+    EXPECT_EQ(error_of(fcm_with("      file: /etc/pushsync/fcm.json\n", "")),
+              "pushsync.yaml:12: apps[1].auth.file: required key missing");
+    EXPECT_EQ(error_of(fcm_with("      file: /etc/pushsync/fcm.json\n", "      file: /f.json\n      key_file: /k\n")),
+              "pushsync.yaml:14: apps[1].auth.key_file: not used with type: service_account (its one key is file)");
+    EXPECT_EQ(error_of(fcm_with("    android_priority: normal\n", "    android_priority: urgent\n")),
+              "pushsync.yaml:10: apps[1].android_priority: expects high | normal, got \"urgent\"");
+    EXPECT_EQ(error_of(fcm_with("    android_priority: normal\n", "    environments: [production]\n")),
+              "pushsync.yaml:10: apps[1].environments: only used with platform: apns");
+    EXPECT_EQ(error_of(fcm_with("    platform: fcm\n", "    platform: android\n")),
+              "pushsync.yaml:9: apps[1].platform: expects apns | fcm | webpush, got \"android\"");
+    EXPECT_EQ(error_of(fcm_with("    platform: fcm\n", "    platform: webpush\n")),
+              "pushsync.yaml:9: apps[1].platform: webpush is not built yet (docs/webpush.md is planned); apns and "
+              "fcm are");
+    // An iOS app given an Android key or auth type, and an Android app named twice.
+    EXPECT_EQ(error_of(fcm_with("    auth: {type: token, team_id: T, key_id: K, key_file: /k.p8}\n",
+                                "    android_priority: high\n    auth: {type: token, team_id: T, key_id: K, key_file: /k.p8}\n")),
+              "pushsync.yaml:7: apps[0].android_priority: only used with platform: fcm");
+    EXPECT_EQ(error_of(fcm_with("    auth: {type: token, team_id: T, key_id: K, key_file: /k.p8}\n",
+                                "    auth: {type: service_account, file: /f.json}\n")),
+              "pushsync.yaml:7: apps[0].auth.type: service_account is for platform: fcm; platform apns expects token or "
+              "certificate");
+    EXPECT_EQ(error_of(fcm_with("fcm:\n", "  - bundle_id: com.example.app\n    platform: fcm\n"
+                                           "    auth: {type: service_account, file: /g.json}\nfcm:\n")),
+              "pushsync.yaml:14: apps[2].bundle_id: \"com.example.app\" is already apps[1] (line 8) for platform fcm");
+    EXPECT_EQ(error_of(fcm_with("  endpoint: https://127.0.0.1:2298\n", "  endpoint: http://127.0.0.1:2298\n")),
+              "pushsync.yaml:15: fcm.endpoint: expects an https:// URL such as https://fcm.googleapis.com:443, got "
+              "\"http://127.0.0.1:2298\"");
+    EXPECT_EQ(error_of(fcm_with("  token_uri: https://127.0.0.1:2298/token\n", "  token_uri: /token\n")),
+              "pushsync.yaml:16: fcm.token_uri: expects \"\" (the service account file's) or an https:// URL, got "
+              "\"/token\"");
+    EXPECT_EQ(error_of(fcm_with("  max_streams: 250\n", "  max_streams: 0\n")).rfind("pushsync.yaml:19: fcm.max_streams: ", 0),
+              0u);
+    EXPECT_EQ(error_of(fcm_with("  connections: 2\n", "  connections: 65\n")).rfind("pushsync.yaml:18: fcm.connections: ", 0),
+              0u);
+    EXPECT_EQ(error_of(fcm_with("  max_streams: 250\n", "  max_streams: 250\n  urgency: high\n")),
+              "pushsync.yaml:20: fcm.urgency: unknown key (known here: endpoint, token_uri, ca_file, connections, "
+              "max_streams, request_timeout_ms)");
 }
 
 }  // namespace
