@@ -16,6 +16,7 @@
 #include <cstring>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include "shared/file_modes.hpp"
 #include "shared/safe_open.hpp"
@@ -76,11 +77,25 @@ MetricsFile* map(int fd, int protection) {
     return address == MAP_FAILED ? nullptr : static_cast<MetricsFile*>(address);
 }
 
-std::string app_key(std::string_view bundle_id, Environment environment) {
+std::string app_key(std::string_view bundle_id, Environment environment, Platform platform) {
     std::string key(bundle_id);
     key.push_back('\0');
     key.push_back(static_cast<char>(environment));
+    key.push_back(static_cast<char>(platform));
     return key;
+}
+
+std::uint8_t cell_byte(Environment environment, Platform platform) noexcept {
+    return static_cast<std::uint8_t>(static_cast<std::uint8_t>(environment) | (static_cast<std::uint8_t>(platform) << 4));
+}
+
+// The cell's environment and platform, or nullopt for a byte no writer of this layout makes.
+std::optional<std::pair<Environment, Platform>> cell_parts(std::uint8_t byte) noexcept {
+    const std::uint8_t environment = byte & 0x0f;
+    const std::uint8_t platform = byte >> 4;
+    if (environment > static_cast<std::uint8_t>(Environment::sandbox)) return std::nullopt;
+    if (platform > static_cast<std::uint8_t>(Platform::fcm)) return std::nullopt;
+    return std::pair{static_cast<Environment>(environment), static_cast<Platform>(platform)};
 }
 
 std::string response_key(std::uint32_t app, std::string_view status, std::string_view reason) {
@@ -168,11 +183,12 @@ std::optional<Snapshot> read_metrics(const std::string& path, std::string& error
     std::vector<std::optional<std::size_t>> app_index(apps);
     for (std::uint32_t i = 0; i < apps; ++i) {
         const AppCell& cell = copied->app[i];
-        const auto environment = cell.environment;
-        if (environment > static_cast<std::uint8_t>(Environment::sandbox)) continue;
+        const auto parts = cell_parts(cell.environment);
+        if (!parts) continue;
         Snapshot::App app;
         app.bundle_id = text(cell.bundle_id, cell.bundle_id_length, max_bundle_id);
-        app.environment = static_cast<Environment>(environment);
+        app.environment = parts->first;
+        app.platform = parts->second;
         app.credential_expiry_s = static_cast<std::int64_t>(
             load(reinterpret_cast<const std::uint64_t&>(cell.credential_expiry_s)));
         app.request = snapshot(cell.request);
@@ -189,6 +205,7 @@ std::optional<Snapshot> read_metrics(const std::string& path, std::string& error
             const Snapshot::App& known = out.apps[*app_index[app]];
             response.bundle_id = known.bundle_id;
             response.environment = to_string(known.environment);
+            response.platform = known.platform;
         }
         response.status = text(cell.status, cell.status_length, max_status);
         response.reason = text(cell.reason, cell.reason_length, max_reason);
@@ -269,10 +286,9 @@ MetricsWriter::MetricsWriter(Passkey, int fd, MetricsFile* file) : fd_(fd), file
     const std::uint32_t apps = std::min(file_->apps, app_capacity);
     for (std::uint32_t i = 0; i < apps; ++i) {
         const AppCell& cell = file_->app[i];
-        if (cell.environment > static_cast<std::uint8_t>(Environment::sandbox)) continue;
-        apps_.emplace(app_key(text(cell.bundle_id, cell.bundle_id_length, max_bundle_id),
-                              static_cast<Environment>(cell.environment)),
-                      i);
+        const auto parts = cell_parts(cell.environment);
+        if (!parts) continue;
+        apps_.emplace(app_key(text(cell.bundle_id, cell.bundle_id_length, max_bundle_id), parts->first, parts->second), i);
     }
     file_->apps = apps;
     const std::uint32_t responses = std::min(file_->responses, response_capacity);
@@ -290,14 +306,14 @@ MetricsWriter::~MetricsWriter() {
     ::close(fd_);
 }
 
-std::uint32_t MetricsWriter::app(std::string_view bundle_id, Environment environment) {
-    std::string key = app_key(bundle_id, environment);
+std::uint32_t MetricsWriter::app(std::string_view bundle_id, Environment environment, Platform platform) {
+    std::string key = app_key(bundle_id, environment, platform);
     if (const auto it = apps_.find(key); it != apps_.end()) return it->second;
     const std::uint32_t index = file_->apps;
     if (index >= app_capacity || bundle_id.size() > max_bundle_id) return no_app;
     AppCell& cell = file_->app[index];
     cell = AppCell{};
-    cell.environment = static_cast<std::uint8_t>(environment);
+    cell.environment = cell_byte(environment, platform);
     cell.bundle_id_length = static_cast<std::uint8_t>(bundle_id.size());
     std::memcpy(cell.bundle_id, bundle_id.data(), bundle_id.size());
     publish(file_->apps, index + 1);
@@ -348,7 +364,7 @@ void MetricsWriter::observe_notify_to_push(std::int64_t micros) {
 
 void MetricsWriter::set_credential_expiry(std::string_view bundle_id, std::int64_t unix_s) {
     for (const auto environment : {Environment::production, Environment::sandbox}) {
-        const auto it = apps_.find(app_key(bundle_id, environment));
+        const auto it = apps_.find(app_key(bundle_id, environment, Platform::apns));
         if (it == apps_.end()) continue;
         std::atomic_ref<std::int64_t>(file_->app[it->second].credential_expiry_s)
             .store(unix_s, std::memory_order_relaxed);

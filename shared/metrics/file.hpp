@@ -45,6 +45,7 @@ struct Snapshot {
         Environment environment = Environment::production;
         std::int64_t credential_expiry_s = 0;  // 0: not known
         Histogram request;
+        Platform platform = Platform::apns;
     };
     struct Response {
         std::string bundle_id;    // empty: an app beyond the table's capacity
@@ -52,6 +53,7 @@ struct Snapshot {
         std::string status;       // "200", "410", "timeout", ...
         std::string reason;       // empty for 200 and for answers without one
         std::uint64_t count = 0;
+        Platform platform = Platform::apns;  // of the app; apns for an answer without one
     };
     std::vector<App> apps;
     std::vector<Response> responses;
@@ -81,7 +83,7 @@ public:
     MetricsWriter& operator=(const MetricsWriter&) = delete;
 
     // The app's cell, made on first use; no_app when the table is full.
-    std::uint32_t app(std::string_view bundle_id, Environment environment);
+    std::uint32_t app(std::string_view bundle_id, Environment environment, Platform platform = Platform::apns);
     // One APNs answer: status "200", "410", ... or "timeout"; reason empty for 200.
     void count_response(std::uint32_t app, std::string_view status, std::string_view reason);
     void observe_request(std::uint32_t app, std::int64_t micros);
@@ -105,7 +107,7 @@ private:
 
     int fd_;
     MetricsFile* file_;
-    std::unordered_map<std::string, std::uint32_t> apps_;       // bundle_id \0 environment -> cell
+    std::unordered_map<std::string, std::uint32_t> apps_;       // bundle_id \0 environment platform -> cell
     std::unordered_map<std::string, std::uint32_t> responses_;  // app \0 status \0 reason -> cell
 };
 

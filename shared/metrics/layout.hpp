@@ -38,9 +38,11 @@ inline constexpr std::uint32_t response_capacity = 512;
 // ResponseCell::app of answers that have no app cell (the app table was full).
 inline constexpr std::uint32_t no_app = 0xffffffffu;
 
-// One (bundle_id, environment) of the sender's routes.
+// One (bundle_id, environment, platform) of the sender's routes.
 struct AppCell {
-    std::uint8_t environment;  // Environment
+    // Environment in the low nibble, Platform in the high one (apns 0: a cell written before
+    // platforms reads as apns).
+    std::uint8_t environment;
     std::uint8_t bundle_id_length;
     char bundle_id[max_bundle_id];
     std::int64_t credential_expiry_s;  // Unix seconds; 0: not known

@@ -72,6 +72,40 @@ TEST(MetricsFile, WhatTheWriterAddsTheReaderSeesAndItCarriesOnAfterARestart) {
     EXPECT_EQ(snapshot.notify_to_push.count(), 1u);
 }
 
+// An iOS app and its Android namesake: two cells, each answer under its own platform, across a
+// restart; a cell byte naming no platform is left out.
+TEST(MetricsFile, EachPlatformOfAnAppHasItsOwnCell) {
+    TempDir dir;
+    const std::string path = (dir.path() / "queue.metrics").string();
+    {
+        auto writer = MetricsWriter::open(path);
+        const auto ios = writer->app("com.example.app", Environment::production);
+        const auto android = writer->app("com.example.app", Environment::production, Platform::fcm);
+        EXPECT_NE(ios, android);
+        writer->count_response(ios, "410", "Unregistered");
+        writer->count_response(android, "404", "UNREGISTERED");
+        writer->count_response(android, "404", "UNREGISTERED");
+    }
+    auto writer = MetricsWriter::open(path);  // a restarted sender finds both cells
+    writer->count_response(writer->app("com.example.app", Environment::production, Platform::fcm), "200", "");
+    Snapshot snapshot = read_ok(path);
+    ASSERT_EQ(snapshot.apps.size(), 2u);
+    EXPECT_EQ(snapshot.apps[0].platform, Platform::apns);
+    EXPECT_EQ(snapshot.apps[1].platform, Platform::fcm);
+    ASSERT_EQ(snapshot.responses.size(), 3u);
+    EXPECT_EQ(snapshot.responses[0].platform, Platform::apns);
+    EXPECT_EQ(snapshot.responses[1].platform, Platform::fcm);
+    EXPECT_EQ(snapshot.responses[1].count, 2u);
+    EXPECT_EQ(snapshot.responses[2].platform, Platform::fcm);
+    EXPECT_EQ(snapshot.responses[2].status, "200");
+
+    writer.reset();
+    tamper(path, [](MetricsFile& file) { file.app[1].environment = 0x70; });
+    snapshot = read_ok(path);
+    ASSERT_EQ(snapshot.apps.size(), 1u);
+    EXPECT_EQ(snapshot.apps[0].platform, Platform::apns);
+}
+
 TEST(MetricsFile, HoldCountersCarryOnTheWaitingGaugeIsSetAndTheStatusReadSeesThem) {
     TempDir dir;
     const std::string path = (dir.path() / "queue.metrics").string();

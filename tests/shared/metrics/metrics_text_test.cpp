@@ -46,6 +46,40 @@ TEST(MetricsText, HistogramsAreCumulativeWithSumAndCount) {
     EXPECT_EQ(text.find("pushsync_credential_expiry_timestamp_seconds{"), std::string::npos);
 }
 
+// An Android app's figures go to FCM's own families (no environment label), never to APNs'; its
+// device count carries a platform label.
+TEST(MetricsText, FcmAnswersAndDevicesAreNamedForTheirPlatform) {
+    metrics::Snapshot delivery;
+    metrics::Snapshot::App android{"com.example.app", Environment::production, 0,
+                                   histogram(metrics::request_bounds_us.size(), {{1, 2}}, 4'000)};
+    android.platform = Platform::fcm;
+    delivery.apps.push_back(android);
+    metrics::Snapshot::Response unregistered{"com.example.app", "production", "404", "UNREGISTERED", 3};
+    unregistered.platform = Platform::fcm;
+    delivery.responses.push_back(unregistered);
+    delivery.responses.push_back({"com.example.app", "production", "410", "Unregistered", 1});
+    StoreStats store;
+    store.per_app.push_back({"com.example.app", Environment::production, 42});
+    store.per_app.push_back({"com.example.app", Environment::production, 7, Platform::fcm});
+    const std::string text = metrics_text(QueueStats{}, 0, &store, &delivery);
+    EXPECT_NE(text.find("pushsync_fcm_responses_total{bundle_id=\"com.example.app\",status=\"404\",reason=\"UNREGISTERED\"} 3\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("pushsync_apns_responses_total{bundle_id=\"com.example.app\",environment=\"production\","
+                        "status=\"410\",reason=\"Unregistered\"} 1\n"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("pushsync_apns_responses_total{bundle_id=\"com.example.app\",environment=\"production\",status=\"404\""),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("pushsync_fcm_request_seconds_count{bundle_id=\"com.example.app\"} 2\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("pushsync_apns_request_seconds_count{"), std::string::npos) << text;
+    EXPECT_NE(text.find("pushsync_devices{bundle_id=\"com.example.app\",environment=\"production\"} 42\n"), std::string::npos);
+    EXPECT_NE(text.find("pushsync_devices{bundle_id=\"com.example.app\",environment=\"production\",platform=\"fcm\"} 7\n"),
+              std::string::npos)
+        << text;
+}
+
 TEST(MetricsText, HoldCountersAndTheWaitingGaugeAreSeries) {
     metrics::Snapshot delivery;
     delivery.holds = {5, 3, 4, 1, 2};
