@@ -22,6 +22,8 @@
 #include "ngx_module/response.hpp"
 #include "ngx_module/worker_state.hpp"
 #include "shared/device.hpp"
+#include "shared/queue/origin.hpp"
+#include "shared/validation.hpp"
 
 namespace pushsync::ngx {
 namespace {
@@ -181,7 +183,9 @@ ngx_int_t notify(ngx_http_request_t* r, WorkerState& worker, const api::Route& r
 
     Queue* queue = worker.queue_as_opened();
     if (queue == nullptr) return send_error(r, make_error(ErrorCode::store_unavailable));
-    const Notify entry{route.group, request.tail, request.origin, now_unix_ms()};
+    // Notify holds views: the queued form of the origin lives here, for both enqueue calls.
+    const std::string origin = queued_origin(request.origin);
+    const Notify entry{route.group, request.tail, origin, now_unix_ms()};
     EnqueueResult result = queue->enqueue_counted(entry);
     if (result == EnqueueResult::full && queue->retired()) {
         // `pushsyncctl queue reset` swapped the file: queue() opens the new one.
@@ -215,15 +219,31 @@ ngx_int_t start_register(ngx_http_request_t* r, WorkerState& worker, const api::
     auto parsed = api::parse_registration_body(body);
     if (auto* error = std::get_if<ApiError>(&parsed)) return send_error(r, *error);
     auto& fields = std::get<api::RegistrationBody>(parsed);
-    const AppConfig* app = worker.config().find_app(fields.bundle_id);
+    // The platform's own token rule: the route let through a token of any platform.
+    std::string token = route.token;
+    if (fields.platform == Platform::apns && !is_valid_token(route.token_as_given)) {
+        return send_error(r, make_error(ErrorCode::invalid_token, "an apns token is 16-200 hex digits, even length"));
+    }
+    if (fields.platform == Platform::fcm) {
+        if (!is_valid_fcm_token(route.token_as_given)) {
+            return send_error(r, make_error(ErrorCode::invalid_token, "an fcm token is 32-1024 of A-Z a-z 0-9 _ - :"));
+        }
+        if (route.token_as_given.size() > max_stored_token_length) {
+            return send_error(r, make_error(ErrorCode::invalid_token, "this server stores fcm tokens of up to " +
+                                                                          std::to_string(max_stored_token_length) +
+                                                                          " characters"));
+        }
+        token = route.token_as_given;  // case-sensitive: FCM gets it exactly as the app did
+    }
+    const AppConfig* app = worker.config().find_app(fields.platform, fields.bundle_id);
     if (app == nullptr) return send_error(r, make_error(ErrorCode::unknown_bundle));
     if (!app->allows(fields.environment)) {
         return send_error(r, make_error(ErrorCode::invalid_environment, "this app does not allow that environment"));
     }
     if (worker.store() == nullptr) return send_error(r, make_error(ErrorCode::store_unavailable));
     PendingWrite write{r,
-                       Registration{route.token, route.group, std::move(fields.bundle_id), fields.environment,
-                                    std::move(fields.app_version)},
+                       Registration{std::move(token), route.group, std::move(fields.bundle_id), fields.environment,
+                                    std::move(fields.app_version), fields.platform},
                        {}};
     worker.batcher().submit(std::move(write), RequestRef::held);  // the body read counted it
     return NGX_DONE;

@@ -161,6 +161,8 @@ void device_table(Html& h, const PageFrame& frame, const std::vector<Device>& de
             h.close("td");
         }
         h.open("td", {{"data-label", "App"}}).text(d.bundle_id);
+        // The platform as a tag beside the app, like sandbox: an Android device is easy to spot.
+        if (d.platform != Platform::apns) h.element("span", to_string(d.platform), {{"class", "env"}});
         if (d.environment == Environment::sandbox) h.element("span", "sandbox", {{"class", "env"}});
         h.close("td");
         h.element("td", d.app_version.empty() ? "\u2014" : d.app_version, {{"data-label", "Version"}});
@@ -178,6 +180,7 @@ void device_detail(Html& h, const PageFrame& frame, const Device& d, const Devic
     h.element("dt", "Token").element("dd", d.token, {{"class", "token-full"}});
     h.element("dt", "Group").open("dd").link(page_url(frame.base, "group", {{"id", d.group}}), d.group).close("dd");
     h.element("dt", "App").element("dd", d.bundle_id);
+    h.element("dt", "Platform").element("dd", to_string(d.platform));
     h.element("dt", "Environment").element("dd", to_string(d.environment));
     h.element("dt", "App version").element("dd", d.app_version.empty() ? "\u2014" : d.app_version);
     h.element("dt", "Registered").element("dd", when(d.registered_at_ms) + " UTC");
@@ -242,10 +245,12 @@ std::string render_overview(const PageFrame& frame, const OverviewModel& model) 
             h.element("p", "No devices yet.", {{"class", "empty"}});
         } else {
             h.open("div", {{"class", "table narrow"}}).open("table", {{"class", "figures"}}).open("thead").open("tr");
-            h.element("th", "App").element("th", "Environment").element("th", "Devices", {{"class", "num"}});
+            h.element("th", "App").element("th", "Platform").element("th", "Environment");
+            h.element("th", "Devices", {{"class", "num"}});
             h.close("tr").close("thead").open("tbody");
             for (const auto& app : model.apps) {
-                h.open("tr").element("td", app.bundle_id).element("td", to_string(app.environment));
+                h.open("tr").element("td", app.bundle_id).element("td", to_string(app.platform));
+                h.element("td", to_string(app.environment));
                 h.element("td", number(app.devices), {{"class", "num"}}).close("tr");
             }
             h.close("tbody").close("table").close("div");

@@ -20,6 +20,16 @@ bool is_hex(std::string_view text) noexcept {
     return true;
 }
 
+// The characters of a token of any platform (an FCM token's alphabet holds APNs' hex digits).
+bool is_token_text(std::string_view text) noexcept {
+    for (char c : text) {
+        const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                        c == '-' || c == ':';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 bool is_group_prefix(std::string_view text) noexcept {
     return text.empty() || is_valid_group(text);
 }
@@ -69,20 +79,23 @@ std::variant<AdminRequest, AdminProblem> group(const Params& params) {
     if (auto problem = only(params, {"id", "after"})) return *problem;
     GroupRequest request{get(params, "id"), get(params, "after")};
     if (!is_valid_group(request.group)) return AdminProblem{400, "'id' must be a group id (1-128 of A-Z a-z 0-9 . _ ~ -)"};
-    if (!request.after.empty() && !is_valid_token(request.after)) return AdminProblem{400, "'after' is not a device token"};
-    request.after = normalize_token(request.after);
+    if (!request.after.empty() && !is_valid_device_token(request.after)) return AdminProblem{400, "'after' is not a device token"};
+    request.after = device_key(request.after);
     return request;
 }
 
 std::variant<AdminRequest, AdminProblem> device_search(const Params& params) {
     if (auto problem = only(params, {"token", "after"})) return *problem;
     DeviceSearchRequest request{get(params, "token"), get(params, "after")};
-    if (request.token_prefix.size() > max_token_length || !is_hex(request.token_prefix)) {
-        return AdminProblem{400, "a token or token prefix is up to 200 hex digits"};
+    // An APNs token (hex) is looked up lowercased; an FCM one (its own alphabet) as given.
+    if (request.token_prefix.size() > max_fcm_token_length || !is_token_text(request.token_prefix)) {
+        return AdminProblem{400, "a token or token prefix is up to 1024 of A-Z a-z 0-9 _ - : (hex for apns)"};
     }
-    if (!request.after.empty() && !is_valid_token(request.after)) return AdminProblem{400, "'after' is not a device token"};
-    request.token_prefix = normalize_token(request.token_prefix);
-    request.after = normalize_token(request.after);
+    if (!request.after.empty() && !is_valid_device_token(request.after)) return AdminProblem{400, "'after' is not a device token"};
+    if (request.token_prefix.size() <= max_token_length && is_hex(request.token_prefix)) {
+        request.token_prefix = normalize_token(request.token_prefix);
+    }
+    request.after = device_key(request.after);
     return request;
 }
 

@@ -195,13 +195,23 @@ std::optional<ApiError> check_body_size(std::size_t bytes) {
 }
 
 std::variant<RegistrationBody, ApiError> parse_registration_body(std::string_view body) {
-    TopLevelFields<3> doc({"bundle_id", "environment", "app_version"});
+    TopLevelFields<4> doc({"bundle_id", "environment", "app_version", "platform"});
     if (!doc.parse(body)) return make_error(ErrorCode::invalid_json);
-    using Kind = TopLevelFields<3>::Kind;
+    using Kind = TopLevelFields<4>::Kind;
     const auto& bundle = doc[0];
     const auto& env = doc[1];
     const auto& version = doc[2];
+    const auto& platform = doc[3];
     RegistrationBody out;
+
+    if (platform.kind != Kind::absent) {
+        if (platform.kind != Kind::string) return wrong_type("platform");
+        const auto parsed = parse_platform(platform.value);
+        if (!parsed || *parsed == Platform::webpush) {
+            return make_error(ErrorCode::invalid_field, "platform must be apns or fcm (webpush is not built yet)");
+        }
+        out.platform = *parsed;
+    }
 
     if (bundle.kind == Kind::absent) return make_error(ErrorCode::invalid_field, "bundle_id is required");
     if (bundle.kind != Kind::string) return wrong_type("bundle_id");
@@ -214,6 +224,9 @@ std::variant<RegistrationBody, ApiError> parse_registration_body(std::string_vie
         const auto parsed = parse_environment(env.value);
         if (!parsed) return make_error(ErrorCode::invalid_environment);
         out.environment = *parsed;
+        if (out.platform != Platform::apns && out.environment != Environment::production) {
+            return make_error(ErrorCode::invalid_environment, "environment is for apns devices only");
+        }
     }
 
     if (version.kind != Kind::absent) {
@@ -241,10 +254,11 @@ std::variant<NotifyBody, ApiError> parse_notify_body(std::string_view body) {
 
     if (origin.kind != Kind::absent) {
         if (origin.kind != Kind::string) return wrong_type("origin");
-        if (!is_valid_token(origin.value)) {
-            return make_error(ErrorCode::invalid_token, "origin must be a device token: 16-200 hex digits, even length");
+        if (!is_valid_device_token(origin.value)) {
+            return make_error(ErrorCode::invalid_token,
+                              "origin must be a device token: 16-200 hex digits (apns) or 32-1024 of A-Z a-z 0-9 _ - : (fcm)");
         }
-        out.origin = normalize_token(origin.value);
+        out.origin = device_key(origin.value);
     }
     return out;
 }

@@ -20,16 +20,18 @@ std::optional<ApiError> check_body_size(std::size_t bytes);
 
 struct RegistrationBody {
     std::string bundle_id;  // checked against pushsync.yaml by the caller (422 unknown_bundle)
+    Platform platform = Platform::apns;
     Environment environment = Environment::production;
     std::string app_version;  // empty: none
 };
 
 struct NotifyBody {
     std::string tail;
-    std::string origin;  // lowercase; empty: none
+    std::string origin;  // the store's key for it (device_key); empty: none
 };
 
-// 400 invalid_json / invalid_field / invalid_environment.
+// 400 invalid_json / invalid_field (platform neither apns nor fcm, webpush included: not built) /
+// invalid_environment (sandbox for an fcm device).
 std::variant<RegistrationBody, ApiError> parse_registration_body(std::string_view body);
 // 400 invalid_json / invalid_field / invalid_tail / invalid_token.
 std::variant<NotifyBody, ApiError> parse_notify_body(std::string_view body);

@@ -161,10 +161,19 @@ void append_store(std::string& out, const StoreStats& store) {
     append_sample(out, "store_map_used_ratio", {}, ratio);
     append_header(out, "outbox_entries", "gauge", "Notifies in the sender's outbox, not yet fully pushed.");
     append_sample(out, "outbox_entries", {}, std::to_string(store.outbox));
-    append_header(out, "devices", "gauge", "Registered devices per app and environment.");
+    append_header(out, "devices", "gauge", "Registered devices per app, environment and platform (apns without the label).");
     for (const auto& app : store.per_app) {
-        append_sample(out, "devices", {{"bundle_id", app.bundle_id}, {"environment", to_string(app.environment)}},
-                      std::to_string(app.devices));
+        // An apns sample keeps the labels it had before platforms, so existing queries still match.
+        if (app.platform == Platform::apns) {
+            append_sample(out, "devices", {{"bundle_id", app.bundle_id}, {"environment", to_string(app.environment)}},
+                          std::to_string(app.devices));
+        } else {
+            append_sample(out, "devices",
+                          {{"bundle_id", app.bundle_id},
+                           {"environment", to_string(app.environment)},
+                           {"platform", to_string(app.platform)}},
+                          std::to_string(app.devices));
+        }
     }
 }
 
@@ -189,6 +198,7 @@ void append_delivery(std::string& out, const metrics::Snapshot& delivery) {
     append_header(out, "apns_responses_total", "counter",
                   "APNs answers by app, environment, status and reason (status timeout etc.: no answer).");
     for (const auto& response : delivery.responses) {
+        if (response.platform != Platform::apns) continue;
         append_sample(out, "apns_responses_total",
                       {{"bundle_id", response.bundle_id},
                        {"environment", response.environment},
@@ -198,8 +208,25 @@ void append_delivery(std::string& out, const metrics::Snapshot& delivery) {
     }
     append_header(out, "apns_request_seconds", "histogram", "Time from a push request to APNs' answer.");
     for (const auto& app : delivery.apps) {
+        if (app.platform != Platform::apns) continue;
         append_histogram(out, "apns_request_seconds",
                          {{"bundle_id", app.bundle_id}, {"environment", to_string(app.environment)}}, app.request,
+                         metrics::request_bounds_us);
+    }
+    // FCM's own families: its statuses and reasons (UNREGISTERED, QUOTA_EXCEEDED) are not APNs'.
+    // FCM has no environments, so none is labelled.
+    append_header(out, "fcm_responses_total", "counter",
+                  "FCM answers by app, status and reason (its errorCode; status timeout etc.: no answer).");
+    for (const auto& response : delivery.responses) {
+        if (response.platform != Platform::fcm) continue;
+        append_sample(out, "fcm_responses_total",
+                      {{"bundle_id", response.bundle_id}, {"status", response.status}, {"reason", response.reason}},
+                      std::to_string(response.count));
+    }
+    append_header(out, "fcm_request_seconds", "histogram", "Time from a push request to FCM's answer.");
+    for (const auto& app : delivery.apps) {
+        if (app.platform != Platform::fcm) continue;
+        append_histogram(out, "fcm_request_seconds", {{"bundle_id", app.bundle_id}}, app.request,
                          metrics::request_bounds_us);
     }
     append_header(out, "notify_to_push_seconds", "histogram",
@@ -208,7 +235,7 @@ void append_delivery(std::string& out, const metrics::Snapshot& delivery) {
     append_header(out, "credential_expiry_timestamp_seconds", "gauge",
                   "When an app's APNs credential expires (Unix seconds), where known.");
     for (const auto& app : delivery.apps) {
-        if (app.credential_expiry_s == 0) continue;
+        if (app.credential_expiry_s == 0 || app.platform != Platform::apns) continue;
         append_sample(out, "credential_expiry_timestamp_seconds",
                       {{"bundle_id", app.bundle_id}, {"environment", to_string(app.environment)}},
                       std::to_string(app.credential_expiry_s));

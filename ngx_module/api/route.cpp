@@ -57,10 +57,11 @@ std::variant<Route, ApiError> route(std::string_view method, std::string_view pa
     }
     r.group = s.part[1];
     if (s.count == 4) {
-        if (!is_valid_token(s.part[3])) {
+        if (!is_valid_device_token(s.part[3])) {
             return make_error(ErrorCode::invalid_token);
         }
-        r.token = normalize_token(s.part[3]);
+        r.token = device_key(s.part[3]);
+        r.token_as_given = s.part[3];
     }
     return r;
 }

@@ -42,6 +42,11 @@ const char* default_apps_yaml = R"(apps:
       team_id: ABCDE12345
       key_id: ABC123DEFG
       key_file: /etc/pushsync/AuthKey_ABC123DEFG.p8
+  - bundle_id: com.example.app
+    platform: fcm
+    auth:
+      type: service_account
+      file: /etc/pushsync/fcm-service-account.json
 )";
 
 // /proc/PID/stat's ppid and /proc/PID/cmdline's title.

@@ -135,11 +135,11 @@ TEST_F(AdminBrowser, EveryPageShowsTheStoresAndTheSimulatorsFigures) {
         EXPECT_NE(page.dom.find(figure("Tokens pruned", 2)), std::string::npos);
         EXPECT_NE(page.dom.find(figure("Registrations", 7)), std::string::npos);
         EXPECT_NE(page.dom.find(figure("Notifies accepted", 1)), std::string::npos);
-        // Devices per app and environment, as the store counts them.
+        // Devices per app, platform and environment, as the store counts them.
         const auto apps = snapshot.device_counts();
         ASSERT_EQ(apps.size(), 1u);
         EXPECT_EQ(apps[0].devices, totals.devices);
-        EXPECT_NE(page.dom.find("<td>com.example.app</td><td>production</td><td class=\"num\">" +
+        EXPECT_NE(page.dom.find("<td>com.example.app</td><td>apns</td><td>production</td><td class=\"num\">" +
                                 std::to_string(apps[0].devices) + "</td>"),
                   std::string::npos);
     }

@@ -66,8 +66,13 @@ TEST(AdminRequest, RoutesAndChecksParameters) {
     EXPECT_EQ(problem_of("groups", "limit=5").status, 400);
     EXPECT_EQ(problem_of("group", "").status, 400);
     EXPECT_EQ(problem_of("group", "id=g&after=xyz").status, 400);
-    EXPECT_EQ(problem_of("devices", "token=12g4").status, 400);
-    EXPECT_EQ(problem_of("devices", "token=" + std::string(201, 'a')).status, 400);
+    // A prefix of any platform's token: hex (APNs) lowercased, FCM's alphabet as given.
+    EXPECT_EQ(request_of<DeviceSearchRequest>("devices", "token=cD3f%3AAPA").token_prefix, "cD3f:APA");
+    EXPECT_EQ(request_of<DeviceSearchRequest>("devices", "token=" + std::string(201, 'a')).token_prefix,
+              std::string(201, 'a'));
+    EXPECT_EQ(problem_of("devices", "token=12.4").status, 400);
+    EXPECT_EQ(problem_of("devices", "token=12%2F4").status, 400);
+    EXPECT_EQ(problem_of("devices", "token=" + std::string(1025, 'a')).status, 400);
     EXPECT_EQ(problem_of("", "x=%zz").status, 400);
 }
 
