@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <filesystem>
 
 #include "sender/apns/jwt.hpp"
+#include "sender/fcm/service_account.hpp"
 #include "sender/net/tls_context.hpp"
 #include "shared/device.hpp"
 
@@ -159,10 +161,35 @@ CredentialReport check_credentials(const Config& config, std::int64_t now_unix_s
             report.problems.push_back(at(config.apns.ca_file_line, "apns.ca_file") + problem.what);
         }
     }
+    const bool any_fcm = std::any_of(config.apps.begin(), config.apps.end(),
+                                     [](const AppConfig& app) { return app.platform == Platform::fcm; });
+    if (any_fcm && !config.fcm.ca_file.empty() && readable(config.fcm.ca_file_line, "fcm.ca_file", config.fcm.ca_file)) {
+        TlsClientOptions options;
+        options.ca_file = config.fcm.ca_file;
+        if (const TlsProblem problem = tls_problem(options); !problem.what.empty()) {
+            report.problems.push_back(at(config.fcm.ca_file_line, "fcm.ca_file") + problem.what);
+        }
+    }
     for (std::size_t i = 0; i < config.apps.size(); ++i) {
         const AppConfig& app = config.apps[i];
         const AppAuth& auth = app.auth;
         const std::string prefix = "apps[" + std::to_string(i) + "].auth.";
+        if (auth.type == AuthType::service_account) {
+            // Google's JSON key: readable by the sender's user, its alone (0400), and as the sender
+            // parses it (type, project_id, client_email, an RSA private key, an https token_uri).
+            const int line = auth.file_line > 0 ? auth.file_line : app.line;
+            if (!readable(line, prefix + "file", auth.file)) continue;
+            if (const std::string why = exposed_secret(reader, auth.file); !why.empty()) {
+                report.warnings.push_back(where(line, prefix + "file", auth.file) + why);
+            }
+            try {
+                const sender::fcm::ServiceAccount account = sender::fcm::load_service_account(auth.file);
+                report.service_accounts.push_back({app.bundle_id, auth.file, account.project_id, account.client_email});
+            } catch (const std::exception& e) {
+                report.problems.push_back(at(line, prefix + "file") + e.what());
+            }
+            continue;
+        }
         const int key_line = auth.key_file_line > 0 ? auth.key_file_line : app.line;
         const int cert_line = auth.cert_file_line > 0 ? auth.cert_file_line : app.line;
         const bool key_readable = readable(key_line, prefix + "key_file", auth.key_file);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// `pushsyncctl check`, credentials half: every key, certificate and CA file pushsync.yaml names,
-// as the sender would find them — readable by its user (`pushsync` when that user exists, else
-// the one running pushsyncctl), parsable, matching, not expired. Never prints a secret: paths,
-// key ids and dates only.
+// `pushsyncctl check`, credentials half: every key, certificate, service account and CA file
+// pushsync.yaml names, as the sender would find them — readable by its user (`pushsync` when that
+// user exists, else the one running pushsyncctl), its alone, parsable, matching, not expired.
+// Never prints a secret: paths, key ids, projects, accounts and dates only.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -18,6 +18,14 @@ struct CertificateExpiry {
     std::int64_t not_after_unix_s = 0;
 };
 
+// A service account file the sender can use: which project it sends for, as whom.
+struct ServiceAccountSummary {
+    std::string bundle_id;
+    std::string file;
+    std::string project_id;
+    std::string client_email;
+};
+
 struct CredentialReport {
     std::string user;                      // whose reading was checked
     // "FILE:LINE: apps[i].auth.key_file: PATH: PROBLEM"; a content problem in the sender's own
@@ -27,6 +35,7 @@ struct CredentialReport {
     // by another user, or any mode bit for group or others): still usable, but exposed.
     std::vector<std::string> warnings;
     std::vector<CertificateExpiry> certificates;
+    std::vector<ServiceAccountSummary> service_accounts;
 };
 
 CredentialReport check_credentials(const Config& config, std::int64_t now_unix_s);

@@ -56,10 +56,11 @@ std::string checked_group(const std::string& group) {
 }
 
 std::string checked_token(const std::string& token) {
-    if (!is_valid_token(token)) {
-        throw UsageError("invalid device token \"" + token + "\" (16-200 hex digits, even length)");
+    if (!is_valid_device_token(token)) {
+        throw UsageError("invalid device token \"" + token +
+                         "\" (apns: 16-200 hex digits, even length; fcm: 32-1024 of A-Z a-z 0-9 _ - :)");
     }
-    return normalize_token(token);
+    return device_key(token);
 }
 
 // --- groups -------------------------------------------------------------------------------
@@ -182,6 +183,7 @@ int run_stats(const Invocation& inv) {
         Json per_app = Json::array();
         for (const auto& app : stats.per_app) {
             per_app.push_back({{"bundle_id", app.bundle_id},
+                               {"platform", std::string(to_string(app.platform))},
                                {"environment", std::string(to_string(app.environment))},
                                {"devices", app.devices}});
         }
@@ -208,9 +210,10 @@ int run_stats(const Invocation& inv) {
     if (waiting != 0) summary.add({"waiting_pushes", std::to_string(waiting)});
     summary.print(inv.out);
     inv.out << '\n';
-    Table per_app({"BUNDLE_ID", "ENVIRONMENT", "DEVICES"}, {false, false, true});
+    Table per_app({"BUNDLE_ID", "PLATFORM", "ENVIRONMENT", "DEVICES"}, {false, false, false, true});
     for (const auto& app : stats.per_app) {
-        per_app.add({app.bundle_id, std::string(to_string(app.environment)), std::to_string(app.devices)});
+        per_app.add({app.bundle_id, std::string(to_string(app.platform)), std::string(to_string(app.environment)),
+                     std::to_string(app.devices)});
     }
     per_app.print(inv.out);
     return exit_done;
@@ -373,11 +376,19 @@ int run_check_credentials(const Invocation& inv) {
                                     {"not_after_unix_s", c.not_after_unix_s},
                                     {"days_left", (c.not_after_unix_s - now_s) / 86400}});
         }
+        Json accounts = Json::array();
+        for (const ServiceAccountSummary& a : report.service_accounts) {
+            accounts.push_back({{"bundle_id", a.bundle_id},
+                                {"file", a.file},
+                                {"project_id", a.project_id},
+                                {"client_email", a.client_email}});
+        }
         print_json(inv.out, {{"user", report.user},
                              {"usable", report.problems.empty()},
                              {"problems", report.problems},
                              {"warnings", report.warnings},
-                             {"certificates", certificates}});
+                             {"certificates", certificates},
+                             {"service_accounts", accounts}});
     } else {
         for (const std::string& problem : report.problems) inv.out << problem << '\n';
         for (const std::string& warning : report.warnings) inv.out << "warning: " << warning << '\n';
@@ -385,6 +396,10 @@ int run_check_credentials(const Invocation& inv) {
             inv.out << "certificate " << c.bundle_id << " " << c.cert_file << " expires "
                     << format_rfc3339(c.not_after_unix_s * 1000) << " (in " << (c.not_after_unix_s - now_s) / 86400
                     << " days)\n";
+        }
+        for (const ServiceAccountSummary& a : report.service_accounts) {
+            inv.out << "service account " << a.bundle_id << " " << a.file << " project " << a.project_id << " as "
+                    << a.client_email << "\n";
         }
         inv.out << "credentials as read by " << report.user << ": "
                 << (report.problems.empty() ? std::string("usable")

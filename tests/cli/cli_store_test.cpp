@@ -423,6 +423,64 @@ TEST_F(CliStore, CheckCredentialsReadsKeysAndCertificatesAsTheSenderDoes) {
     EXPECT_NE(r.out.find("com.example.legacy"), std::string::npos) << r.out;  // its certificate's expiry
 }
 
+// An fcm app's service account: read as the sender would (Google's JSON, an RSA key, an https
+// token_uri), named with its project and account when usable, warned of when others may read it,
+// and a broken one named on one line with its file and problem — its key never printed.
+TEST_F(CliStore, CheckCredentialsReadsServiceAccountsAsTheSenderDoes) {
+    std::filesystem::permissions(dir_.path(), std::filesystem::perms(0755));
+    const std::string key = (dir_ / "fcm.key").string();
+    ASSERT_EQ(run({"openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key}).exit_code, 0);
+    const std::string pem = read_file(key);
+    const std::string account = (dir_ / "fcm.json").string();
+    write_file(account, json{{"type", "service_account"},
+                             {"project_id", "pushsync-dev"},
+                             {"private_key_id", "k1"},
+                             {"private_key", pem},
+                             {"client_email", "sender@pushsync-dev.iam.gserviceaccount.com"},
+                             {"token_uri", "https://oauth2.googleapis.com/token"}}
+                            .dump(2));
+    std::filesystem::permissions(account, std::filesystem::perms(0400));
+    std::string yaml = read_file(config_path());
+    const std::size_t apps_at = yaml.find("apps:\n") + 6;
+    yaml.insert(apps_at, "  - bundle_id: com.example.android\n    platform: fcm\n    auth:\n      type: service_account\n"
+                         "      file: " + account + "\n");
+    write_file(config_path(), yaml);
+
+    auto r = ctl({"check", "credentials", "--json"});
+    json j = json::parse(r.out);
+    for (const auto& problem : j["problems"]) {
+        EXPECT_EQ(problem.get<std::string>().find("apps[0]"), std::string::npos) << problem;  // the fcm app is fine
+    }
+    ASSERT_EQ(j["service_accounts"].size(), 1u) << r.out;
+    EXPECT_EQ(j["service_accounts"][0]["project_id"], "pushsync-dev");
+    EXPECT_EQ(j["service_accounts"][0]["client_email"], "sender@pushsync-dev.iam.gserviceaccount.com");
+    EXPECT_EQ(j["service_accounts"][0]["file"], account);
+    r = ctl({"check", "credentials"});
+    EXPECT_NE(r.out.find("service account com.example.android " + account + " project pushsync-dev as "
+                         "sender@pushsync-dev.iam.gserviceaccount.com\n"),
+              std::string::npos)
+        << r.out;
+
+    std::filesystem::permissions(account, std::filesystem::perms(0644));
+    j = json::parse(ctl({"check", "credentials", "--json"}).out);
+    bool warned = false;
+    for (const auto& w : j["warnings"]) {
+        warned = warned || w.get<std::string>().rfind(config_path() + ":12: apps[0].auth.file: " + account +
+                                                          ": readable or writable by its group or others", 0) == 0;
+    }
+    EXPECT_TRUE(warned) << j.dump();
+
+    write_file(account, json{{"type", "authorized_user"}, {"private_key", pem}}.dump());
+    r = ctl({"check", "credentials", "--json"});
+    EXPECT_EQ(r.exit_code, 3);
+    j = json::parse(r.out);
+    ASSERT_GE(j["problems"].size(), 1u) << r.out;
+    EXPECT_EQ(j["problems"][0].get<std::string>().rfind(config_path() + ":12: apps[0].auth.file: " + account + ": type: ", 0),
+              0u)
+        << r.out;
+    EXPECT_EQ(r.out.find(pem.substr(40, 20)), std::string::npos);  // no byte of the key
+}
+
 TEST_F(CliStore, CheckCredentialsWarnsOfAKeyThatIsNotTheSendersAlone) {
     std::filesystem::permissions(dir_.path(), std::filesystem::perms(0755));
     const std::string key = (dir_ / "AuthKey.p8").string();
