@@ -77,7 +77,7 @@ std::size_t Pipeline::reconfigure(const Config& config, Routes routes) {
         }
     }
     dispatcher_->reconfigure(dispatch_settings(config), next, reuse, deps_.factory, connection_names(routes),
-                             [&routes](const Target& target) { return routes.find(target.bundle_id, target.environment); });
+                             [&routes](const Target& target) { return routes.find(target.platform, target.bundle_id, target.environment); });
     routes_ = std::move(routes);  // fanout_ reads it through its reference from now on
     recorder_.add_apps(config);  // new apps get their metrics cells
     backoff_.configure(config.delivery.retry_base_ms, config.delivery.retry_max_ms);

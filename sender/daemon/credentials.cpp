@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "sender/apns/jwt.hpp"
+#include "sender/fcm/service_account.hpp"
 #include "sender/net/tls_context.hpp"
 
 namespace pushsync::sender {
@@ -46,7 +47,9 @@ std::string sha256_hex(const std::string& bytes) {
 std::size_t owner_of(const Config& config, const AppAuth& auth) {
     for (std::size_t i = 0; i < config.apps.size(); ++i) {
         const AppAuth& a = config.apps[i].auth;
-        if (a.type == auth.type && a.key_file == auth.key_file && a.cert_file == auth.cert_file) return i;
+        if (a.type == auth.type && a.key_file == auth.key_file && a.cert_file == auth.cert_file && a.file == auth.file) {
+            return i;
+        }
     }
     return 0;
 }
@@ -67,6 +70,39 @@ std::size_t owner_of(const Config& config, const AppAuth& auth) {
     fail(config, app, "key_file", auth.key_file_line, e.what());
 }
 
+std::string ca_file_bytes(const Config& config, const std::string& path, const char* key, int line) {
+    if (path.empty()) return {};
+    try {
+        return file_bytes(path);
+    } catch (const std::runtime_error& e) {
+        throw ConfigError(config.file + ":" + std::to_string(line) + ": " + key + ": " + e.what());
+    }
+}
+
+// An fcm connection: the service account file read and checked now (so a broken one is refused at
+// start or at a reload with its line, before any push waits on it), and the TLS context of
+// fcm.ca_file. The client reads the file again when it is built: the digest replaces the
+// connection when the bytes changed even if the path did not.
+void load_fcm(const Config& config, ConnectionConfig& connection, const std::string& ca_bytes) {
+    const AppAuth& auth = connection.auth;
+    const std::size_t app = owner_of(config, auth);
+    std::string account_bytes;
+    try {
+        account_bytes = fcm::read_service_account_file(auth.file);
+        const fcm::ServiceAccount checked = fcm::parse_service_account(account_bytes, auth.file);
+    } catch (const fcm::ServiceAccountError& e) {
+        fail(config, app, "file", auth.file_line, e.what());
+    }
+    connection.credential_digest = sha256_hex(account_bytes + '\0' + ca_bytes);
+    TlsClientOptions options;
+    options.ca_file = connection.ca_file;
+    try {
+        connection.tls = std::make_shared<const TlsContext>(options);
+    } catch (const TlsFileError& e) {
+        throw ConfigError(config.file + ":" + std::to_string(config.fcm.ca_file_line) + ": fcm.ca_file: " + e.what());
+    }
+}
+
 }  // namespace
 
 std::vector<CredentialExpiry> load_credentials(const Config& config, Routes& routes) {
@@ -81,7 +117,12 @@ std::vector<CredentialExpiry> load_credentials(const Config& config, Routes& rou
                               e.what());
         }
     }();
+    const std::string fcm_ca_bytes = ca_file_bytes(config, config.fcm.ca_file, "fcm.ca_file", config.fcm.ca_file_line);
     for (ConnectionConfig& connection : routes.connections()) {
+        if (connection.platform == Platform::fcm) {
+            load_fcm(config, connection, fcm_ca_bytes);
+            continue;
+        }
         const AppAuth& auth = connection.auth;
         const std::size_t app = owner_of(config, auth);
         std::string key_bytes;

@@ -37,6 +37,10 @@ void check(const Config& config, std::size_t index, const char* key, const std::
 void check_secret_files(const Config& config) {
     for (std::size_t i = 0; i < config.apps.size(); ++i) {
         const AppAuth& auth = config.apps[i].auth;
+        if (auth.type == AuthType::service_account) {
+            check(config, i, "file", auth.file, auth.file_line);
+            continue;
+        }
         if (auth.type == AuthType::certificate) check(config, i, "cert_file", auth.cert_file, auth.cert_file_line);
         check(config, i, "key_file", auth.key_file, auth.key_file_line);
     }

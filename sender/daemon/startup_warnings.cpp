@@ -36,13 +36,15 @@ bool is_apple(std::string_view url) {
 void warn_about_setup(const Config& config, Logger& log) {
     std::set<std::string> seen;
     for (const AppConfig& app : config.apps) {
-        const std::string& key = app.auth.key_file;
+        // A service account file is a secret like a .p8: the same rule, under its own key name.
+        const bool account = app.auth.type == AuthType::service_account;
+        const std::string& key = account ? app.auth.file : app.auth.key_file;
         if (key.empty() || !seen.insert(key).second) continue;
         struct stat st {};
         if (::stat(key.c_str(), &st) != 0) continue;  // secrets.cpp reports an unreadable key
         if ((st.st_mode & (S_IRGRP | S_IROTH)) == 0) continue;
         log.warn("secrets.key_file_readable",
-                 "bundle_id=" + log_value(app.bundle_id) + " key_file=" + log_value(key) + " mode=" +
+                 "bundle_id=" + log_value(app.bundle_id) + (account ? " file=" : " key_file=") + log_value(key) + " mode=" +
                      file_modes::octal(st.st_mode) +
                      " why=\"readable by group or others: only the sender's user should read its keys (owner pushsync, chmod 0400)\"");
     }

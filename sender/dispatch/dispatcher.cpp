@@ -68,7 +68,7 @@ void Dispatcher::record(const Active& active, const PushResponse& response, Push
     if (!deps_.recorder) return;
     const Push& push = active.push;
     deps_.recorder->answer({push.target.token, push.group, push.tail, push.target.bundle_id, push.target.environment,
-                            push.enqueued_ms, active.sent_us},
+                            push.enqueued_ms, active.sent_us, push.target.platform},
                            response, count);
     if (!event) return;
     std::string reason = response.status != 0 ? std::to_string(response.status) : std::string("no answer");

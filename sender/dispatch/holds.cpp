@@ -239,7 +239,7 @@ std::optional<Push> Holds::release(const HeldPush& hold, std::int64_t now) {
         budget.held_tail_id = 0;
     }
     const std::optional<std::size_t> connection =
-        device ? deps_.routes.find(device->bundle_id, device->environment) : std::nullopt;
+        device ? deps_.routes.find(device->platform, device->bundle_id, device->environment) : std::nullopt;
     if (!device || device->group != hold.group || !connection) {
         ++stats_.dropped;
         deps_.log.info("push.hold_dropped", "group=" + hold.group + " token=" + std::string(token_prefix(hold.token)) +
@@ -261,7 +261,7 @@ std::optional<Push> Holds::release(const HeldPush& hold, std::int64_t now) {
     Key key{hold.due_ms, hold.token};
     releasing_.emplace(id, key);
     releasing_keys_.emplace(std::move(key), id);
-    return Push{id, hold.group, hold.tail, Target{hold.token, device->bundle_id, device->environment, *connection}};
+    return Push{id, hold.group, hold.tail, Target{hold.token, device->bundle_id, device->environment, *connection, device->platform}};
 }
 
 void Holds::finished(const Push& push) {

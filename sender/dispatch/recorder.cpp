@@ -31,7 +31,7 @@ void DeliveryRecorder::add_apps(const Config& config) {
     if (!metrics_) return;
     for (const AppConfig& app : config.apps) {
         for (const auto environment : {Environment::production, Environment::sandbox}) {
-            if (app.allows(environment)) metrics_->app(app.bundle_id, environment);
+            if (app.allows(environment)) metrics_->app(app.bundle_id, environment, app.platform);
         }
     }
 }
@@ -44,7 +44,7 @@ std::int64_t DeliveryRecorder::now_us() noexcept {
 void DeliveryRecorder::answer(const Push& push, const PushResponse& response, PushOutcome::Count count) {
     const std::int64_t now_ms = clock_.unix_ms();
     if (metrics_) {
-        const std::uint32_t app = metrics_->app(push.bundle_id, push.environment);
+        const std::uint32_t app = metrics_->app(push.bundle_id, push.environment, push.platform);
         const bool answered = response.status != 0;
         metrics_->count_response(app, status_label(response), answered && response.status != 200 ? response.reason : "");
         if (answered) metrics_->observe_request(app, now_us() - push.sent_us);

@@ -48,6 +48,7 @@ public:
         Environment environment;
         std::int64_t enqueued_ms;  // the oldest notify the push carries (Unix ms, from the queue)
         std::int64_t sent_us;      // now_us() when it was handed to the connection
+        Platform platform = Platform::apns;
     };
     // One APNs answer (or its absence). `count`: whether this ends the push as sent or failed.
     void answer(const Push& push, const PushResponse& response, PushOutcome::Count count);

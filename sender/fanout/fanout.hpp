@@ -20,6 +20,7 @@ struct Target {
     std::string bundle_id;
     Environment environment = Environment::production;
     std::size_t connection = 0;
+    Platform platform = Platform::apns;  // after environment: brace-initialised APNs targets stay apns
 };
 
 struct FanOutResult {

@@ -16,6 +16,54 @@ namespace {
 
 using test::Harness;
 
+// An Android app beside its iOS namesake: its own connection to fcm.endpoint, one per service
+// account file and priority, found under either environment's name (FCM has none).
+TEST(Routes, FcmAppsGetOneConnectionPerServiceAccountAndPriority) {
+    Config config = parse_config(R"(store: {path: /s}
+queue: {path: /q}
+delivery: {expiration_s: 600}
+apps:
+  - bundle_id: com.example.app
+    auth: {type: token, team_id: T, key_id: K, key_file: /k.p8}
+  - bundle_id: com.example.app
+    platform: fcm
+    auth: {type: service_account, file: /a.json}
+  - bundle_id: com.example.two
+    platform: fcm
+    auth: {type: service_account, file: /a.json}
+  - bundle_id: com.example.quiet
+    platform: fcm
+    android_priority: normal
+    auth: {type: service_account, file: /a.json}
+fcm:
+  endpoint: https://127.0.0.1:9
+  token_uri: https://127.0.0.1:9/token
+  max_streams: 7
+)", "pushsync.yaml");
+    Routes routes(config);
+    const auto ios = routes.find("com.example.app", Environment::production);
+    const auto android = routes.find(Platform::fcm, "com.example.app", Environment::production);
+    ASSERT_TRUE(ios && android);
+    EXPECT_NE(*ios, *android);
+    EXPECT_EQ(routes.connections()[*ios].platform, Platform::apns);
+    const ConnectionConfig& fcm = routes.connections()[*android];
+    EXPECT_EQ(fcm.platform, Platform::fcm);
+    EXPECT_EQ(fcm.url, "https://127.0.0.1:9");
+    EXPECT_EQ(fcm.token_uri, "https://127.0.0.1:9/token");
+    EXPECT_EQ(fcm.max_streams, 7u);
+    EXPECT_EQ(fcm.expiration_s, 600u);
+    EXPECT_EQ(fcm.auth.file, "/a.json");
+    EXPECT_EQ(fcm.android_priority, AndroidPriority::high);
+    EXPECT_EQ(routes.find(Platform::fcm, "com.example.two", Environment::production), android);
+    EXPECT_EQ(routes.apps_of(*android), "com.example.app,com.example.two");
+    const auto quiet = routes.find(Platform::fcm, "com.example.quiet", Environment::sandbox);
+    ASSERT_TRUE(quiet);
+    EXPECT_NE(*quiet, *android);
+    EXPECT_EQ(routes.connections()[*quiet].android_priority, AndroidPriority::normal);
+    EXPECT_FALSE(routes.find("com.example.two", Environment::production));  // no iOS app of that name
+    EXPECT_FALSE(same_connection(routes.connections()[*quiet], fcm));
+}
+
 TEST(Routes, AppsWithTheSameCredentialsAndEnvironmentShareAConnection) {
     Harness h;
     Routes routes(h.config);
