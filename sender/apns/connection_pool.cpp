@@ -9,8 +9,8 @@ namespace {
 constexpr double max_backoff_s = 60;
 }  // namespace
 
-ConnectionPool::ConnectionPool(Deps deps, std::uint32_t connections, double ping_interval_s)
-    : deps_(std::move(deps)), ping_interval_s_(ping_interval_s) {
+ConnectionPool::ConnectionPool(Deps deps, std::uint32_t connections, double ping_interval_s, ConnectOptions options)
+    : deps_(std::move(deps)), ping_interval_s_(ping_interval_s), options_(std::move(options)) {
     for (std::size_t i = 0; i < std::max<std::uint32_t>(1, connections); ++i) {
         auto slot = std::make_unique<Slot>();
         slot->index = i;
@@ -24,10 +24,10 @@ ConnectionPool::~ConnectionPool() {
     links_.clear();
 }
 
-ApnsLink* ConnectionPool::pick() {
+ApnsLink* ConnectionPool::pick(std::size_t max_open) {
     for (std::size_t i = 0; i < links_.size(); ++i) {
         ApnsLink& link = *links_[(next_link_ + i) % links_.size()];
-        if (link.active && link.connection->can_open_stream()) {
+        if (link.active && link.connection->can_open_stream() && link.connection->open_streams() < max_open) {
             next_link_ = (next_link_ + i + 1) % links_.size();
             return &link;
         }
@@ -59,7 +59,7 @@ void ConnectionPool::connect(Slot& slot) {
     auto link = std::make_unique<ApnsLink>();
     link->slot = slot.index;
     link->connection = std::make_unique<H2Connection>(deps_.loop, deps_.endpoint, deps_.tls, deps_.owner, deps_.log,
-                                                        next_connection_id_++, ping_interval_s_);
+                                                        next_connection_id_++, ping_interval_s_, options_);
     if (deps_.jwt) link->token.emplace(deps_.jwt);
     std::string why;
     deps_.log.info(deps_.name + " slot=" + std::to_string(slot.index) + " connecting conn=" +

@@ -47,13 +47,15 @@ public:
         std::function<void()> kick;            // a slot may connect again at once
         std::function<void()> reconnect_due;   // a slot's backoff passed (from its timer)
     };
-    ConnectionPool(Deps deps, std::uint32_t connections, double ping_interval_s);
+    // `options`: how each connection is set up (its service names the log lines: "apns", "fcm").
+    ConnectionPool(Deps deps, std::uint32_t connections, double ping_interval_s, ConnectOptions options = {});
     ConnectionPool(const ConnectionPool&) = delete;
     ConnectionPool& operator=(const ConnectionPool&) = delete;
     ~ConnectionPool();  // connections close silently
 
-    // Round robin over the active connections with a free stream, spreading load as Apple asks.
-    ApnsLink* pick();
+    // Round robin over the active connections with a free stream, spreading load as Apple asks;
+    // `max_open` caps the streams a connection carries below the server's own limit.
+    ApnsLink* pick(std::size_t max_open = SIZE_MAX);
     ApnsLink* find(H2Connection& connection);
     // Copies: a flush or close can move a link out of the pool.
     std::vector<H2Connection*> open_connections() const;
@@ -97,6 +99,7 @@ private:
 
     Deps deps_;
     double ping_interval_s_;
+    ConnectOptions options_;
     std::vector<std::unique_ptr<Slot>> slots_;
     std::vector<std::unique_ptr<ApnsLink>> links_;      // open or draining connections
     std::vector<std::unique_ptr<ApnsLink>> graveyard_;  // closed; freed outside their own callbacks
