@@ -9,7 +9,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "sender/apns/connection_pool.hpp"
 #include "sender/clock.hpp"
 #include "sender/fcm/access_token_cache.hpp"
 #include "sender/fcm/assertion.hpp"
@@ -18,6 +17,7 @@
 #include "sender/fcm/service_account.hpp"
 #include "sender/fcm/token_answer.hpp"
 #include "sender/loop_watcher.hpp"
+#include "sender/net/connection_pool.hpp"
 #include "sender/net/tls_context.hpp"
 #include "shared/log_escape.hpp"
 
@@ -83,7 +83,7 @@ struct FcmClient::Impl final : ConnectionOwner {
     struct Pending {
         PushRequest request;
         double deadline = 0;
-        ApnsLink* link = nullptr;  // set while on the wire
+        H2Link* link = nullptr;  // set while on the wire
         std::int32_t stream_id = 0;
         std::uint64_t token_generation = 0;
         std::int64_t sent_unix_ms = 0;
@@ -110,9 +110,9 @@ struct FcmClient::Impl final : ConnectionOwner {
     std::vector<PushResponse> completions;                    // answered, callback not yet run
     std::vector<PushResponse> delivering;                     // deliver()'s batch; keeps its capacity
     std::vector<nghttp2_nv> header_buffer;                    // open_stream()'s, reused per push
-    ApnsClientStats counters;
-    ApnsClientStats token_counters;  // the token endpoint's connection, for its pool
-    FcmClientStats fcm_counters;
+    FcmClientStats counters;
+    std::uint64_t token_connects = 0;  // the token endpoint's connections
+    std::uint64_t token_connect_failures = 0;
     ev_timer timeout_timer{};
     ev_timer kick{};  // a zero-delay timer: deferred work runs once per loop iteration, batched
     ev_timer shutdown_timer{};
@@ -130,13 +130,15 @@ struct FcmClient::Impl final : ConnectionOwner {
     bool token_flow_started = false;  // the first push asked for a token: the poll timer runs
     // The cache asked for a token: fetch_link is set once its request is on the wire.
     bool fetch_wanted = false;
-    ApnsLink* fetch_link = nullptr;
+    H2Link* fetch_link = nullptr;
     std::int32_t fetch_stream = 0;
     std::int64_t poll_due_ms = -2;  // what poll_timer is armed for; -2: not armed
 
-    static ConnectOptions connect_options() {
+    // The log lines' first word tells FCM's connections from the token endpoint's, which a
+    // simulator serves on the same port.
+    static ConnectOptions connect_options(const char* service) {
         ConnectOptions options;
-        options.service = "fcm";
+        options.service = service;
         return options;
     }
 
@@ -156,12 +158,12 @@ struct FcmClient::Impl final : ConnectionOwner {
           name("fcm " + endpoint.authority + " project=" + account.project_id),
           token_name("fcm token " + token_uri.endpoint.authority),
           cache(clock, cache_hooks(this)),
-          pool({loop, endpoint, *tls, nullptr, *this, log, name, counters, [this] { schedule_kick(); },
-                [this] { after_event(); }},
-               config.connections, static_cast<double>(config.ping_interval_s), connect_options()),
-          token_pool({loop, token_uri.endpoint, *tls, nullptr, *this, log, token_name, token_counters,
-                      [this] { schedule_kick(); }, [this] { after_event(); }},
-                     1, static_cast<double>(config.ping_interval_s), connect_options()) {
+          pool({loop, endpoint, *tls, {}, *this, log, name, counters.connects, counters.connect_failures,
+                [this] { schedule_kick(); }, [this] { after_event(); }},
+               config.connections, static_cast<double>(config.ping_interval_s), connect_options("fcm")),
+          token_pool({loop, token_uri.endpoint, *tls, {}, *this, log, token_name, token_connects,
+                      token_connect_failures, [this] { schedule_kick(); }, [this] { after_event(); }},
+                     1, static_cast<double>(config.ping_interval_s), connect_options("fcm-token")) {
         watchers.bind<&Impl::on_timeout_timer>(timeout_timer, "on_timeout_timer");
         watchers.bind<&Impl::on_kick>(kick, "on_kick");
         watchers.bind<&Impl::on_shutdown_timer>(shutdown_timer, "on_shutdown_timer");
@@ -239,7 +241,7 @@ struct FcmClient::Impl final : ConnectionOwner {
             return;
         }
         while (!waiting.empty()) {
-            ApnsLink* link = pool.pick(std::max<std::uint32_t>(1, config.max_streams));
+            H2Link* link = pool.pick(std::max<std::uint32_t>(1, config.max_streams));
             if (!link) break;
             std::uint64_t seq = waiting.front();
             waiting.pop_front();
@@ -249,7 +251,7 @@ struct FcmClient::Impl final : ConnectionOwner {
         }
     }
 
-    bool open_stream(ApnsLink& link, std::uint64_t seq, Pending& p, const fcm::AccessTokenCache::Token& token) {
+    bool open_stream(H2Link& link, std::uint64_t seq, Pending& p, const fcm::AccessTokenCache::Token& token) {
         if (link.bearer_generation != token.generation) {
             link.bearer = "Bearer " + token.value;
             link.bearer_generation = token.generation;
@@ -287,7 +289,7 @@ struct FcmClient::Impl final : ConnectionOwner {
         fetch_wanted = true;
         fetch_link = nullptr;
         fetch_stream = 0;
-        ++fcm_counters.token_fetches;
+        ++counters.token_fetches;
         // The same bound as a push's: a token endpoint that never answers is a failed fetch.
         ev_timer_stop(loop, &fetch_timer);
         ev_timer_set(&fetch_timer, config.request_timeout_ms / 1000.0, 0);
@@ -298,7 +300,7 @@ struct FcmClient::Impl final : ConnectionOwner {
     void pump_token() {
         if (!fetch_wanted || fetch_link || shutting_down || draining) return;
         token_pool.connect_idle_slots();
-        ApnsLink* link = token_pool.pick(1);
+        H2Link* link = token_pool.pick(1);
         if (!link) return;
         std::string body;
         try {
@@ -329,7 +331,7 @@ struct FcmClient::Impl final : ConnectionOwner {
         if (answer.kind == fcm::TokenAnswer::Kind::token) {
             log.info(token_name + " access token fetched, expires in " + std::to_string(answer.expires_in_s) + " s");
         } else {
-            ++fcm_counters.token_fetch_failures;
+            ++counters.token_fetch_failures;
             log.warn(token_name + " access token fetch failed: " +
                      (why.empty() ? "HTTP " + std::to_string(answer.status) + " " + answer.reason : why) +
                      " (failures in a row: " + std::to_string(cache.failures() + 1) + ")");
@@ -374,10 +376,10 @@ struct FcmClient::Impl final : ConnectionOwner {
     }
 
     void on_goaway(H2Connection& connection) override {
-        if (ApnsLink* link = pool.find(connection)) {
+        if (H2Link* link = pool.find(connection)) {
             ++counters.goaways;
             pool.retire(*link, "goaway");
-        } else if (ApnsLink* token_link = token_pool.find(connection)) {
+        } else if (H2Link* token_link = token_pool.find(connection)) {
             token_pool.retire(*token_link, "goaway");
         }
     }
@@ -386,14 +388,17 @@ struct FcmClient::Impl final : ConnectionOwner {
         const bool was_token = token_pool.find(connection) != nullptr;
         pool.closed(connection);
         token_pool.closed(connection);
-        // A fetch waiting for this connection fails now, not at its deadline: the cache backs off.
-        if (was_token && fetch_wanted && !fetch_link) finish_fetch(fcm::parse_token_answer(0, ""), "connection closed: " + why);
+        // A fetch waiting for the only token connection fails now, not at its deadline: the
+        // cache backs off and asks again.
+        if (was_token && fetch_wanted && !fetch_link && token_pool.empty()) {
+            finish_fetch(fcm::parse_token_answer(0, ""), "connection closed: " + why);
+        }
         schedule_kick();
     }
 
     void on_token_result(H2Connection& connection, StreamResult result) {
         if (!fetch_link || fetch_link->connection.get() != &connection) return;  // a cancelled request's
-        if (ApnsLink* link = token_pool.find(connection); link && result.status > 0 && result.status < 500) {
+        if (H2Link* link = token_pool.find(connection); link && result.status > 0 && result.status < 500) {
             token_pool.succeeded(*link);
         }
         if (result.status == 0) {
@@ -414,7 +419,7 @@ struct FcmClient::Impl final : ConnectionOwner {
         auto it = pending.find(seq);
         if (it == pending.end()) return;
         Pending& p = it->second;
-        ApnsLink* link = p.link ? p.link : pool.find(connection);
+        H2Link* link = p.link ? p.link : pool.find(connection);
         p.link = nullptr;
         p.stream_id = 0;
         if (result.status == 0) {
@@ -435,7 +440,7 @@ struct FcmClient::Impl final : ConnectionOwner {
         Verdict verdict = to_sender_verdict(answer.verdict);
         switch (answer.verdict) {
             case fcm::Verdict::refresh_token: {
-                ++fcm_counters.unauthorized;
+                ++counters.unauthorized;
                 const auto decision = cache.on_unauthorized(p.token_generation);
                 if (decision == fcm::AccessTokenCache::Unauthorized::retry &&
                     p.unauthorized_resends < max_unauthorized_resends) {
@@ -444,6 +449,14 @@ struct FcmClient::Impl final : ConnectionOwner {
                     log.info(name + " " + answer.reason + ": new access token, resending token=" +
                              log_value(token_prefix(p.request.token)));
                     return send_again(seq);
+                }
+                if (decision == fcm::AccessTokenCache::Unauthorized::retry) {
+                    // Fresh tokens keep being refused for this push alone: the dispatcher's backoff.
+                    log.warn(name + " " + answer.reason + ": still refused after " +
+                             std::to_string(p.unauthorized_resends) + " new tokens token=" +
+                             log_value(token_prefix(p.request.token)));
+                    verdict = Verdict::retry;
+                    break;
                 }
                 verdict = Verdict::credentials;
                 if (!rejected) log.error(name + " credentials rejected: " + answer.reason);
@@ -530,7 +543,7 @@ struct FcmClient::Impl final : ConnectionOwner {
             deadlines.pop_front();
             auto it = pending.find(seq);
             if (it == pending.end()) continue;
-            ApnsLink* link = it->second.link;
+            H2Link* link = it->second.link;
             std::int32_t stream_id = it->second.stream_id;
             ++counters.timeouts;
             log.debug(name + " timeout token=" + log_value(token_prefix(it->second.request.token)) +
@@ -611,17 +624,6 @@ struct FcmClient::Impl final : ConnectionOwner {
         if (pool.has_dead() || token_pool.has_dead()) schedule_kick();
     }
 
-    FcmClientStats stats() const noexcept {
-        FcmClientStats out = fcm_counters;
-        out.connects = counters.connects;
-        out.connect_failures = counters.connect_failures;
-        out.goaways = counters.goaways;
-        out.resent = counters.resent;
-        out.timeouts = counters.timeouts;
-        out.responses = counters.responses;
-        out.max_open_streams = counters.max_open_streams;
-        return out;
-    }
 };
 
 FcmClient::FcmClient(struct ev_loop* loop, ConnectionConfig config, Callback on_response)
@@ -643,6 +645,6 @@ bool FcmClient::credentials_rejected() const noexcept {
     return impl_->rejected || impl_->cache.credentials_rejected();
 }
 
-FcmClientStats FcmClient::stats() const noexcept { return impl_->stats(); }
+FcmClientStats FcmClient::stats() const noexcept { return impl_->counters; }
 
 }  // namespace pushsync::sender

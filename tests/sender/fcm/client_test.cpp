@@ -344,6 +344,26 @@ TEST(FcmClient, ATokenEndpointThatIsDownFailsNoPushBeforeItsTimeout) {
     EXPECT_EQ(h.response_for(3)->status, 200) << h.response_for(3)->reason << context(h, sim);
 }
 
+TEST(FcmClient, ARefusedServiceAccountIsReportedAndItsPushesWait) {
+    Sim sim;
+    // The same account with another key id: the simulator answers invalid_grant.
+    auto account = nlohmann::json::parse(pushsync::test::read_file(sim.service_account().file));
+    account["private_key_id"] = "0000000000000000000000000000000000000000";
+    const auto file = sim.dir() / "refused.json";
+    pushsync::test::write_file(file, account.dump());
+    ConnectionConfig config = fcm_config(sim);
+    config.auth.file = file.string();
+    config.request_timeout_ms = 1500;
+    FcmHarness h(config);
+    h.client->send(push(1));
+    ASSERT_TRUE(h.run_until_answered(1)) << context(h, sim);
+    EXPECT_EQ(h.responses.at(0).status, 0);
+    EXPECT_EQ(h.responses.at(0).reason, "Timeout");
+    EXPECT_TRUE(h.client->credentials_rejected());
+    EXPECT_NE(h.log_text().find("refused the service account"), std::string::npos) << h.log_text();
+    EXPECT_TRUE(entries(sim.request_log(), "send").empty());
+}
+
 TEST(FcmClient, StreamsPerConnectionStayWithinMaxStreams) {
     Sim sim;
     ConnectionConfig config = fcm_config(sim);
