@@ -364,6 +364,43 @@ TEST(FcmClient, ARefusedServiceAccountIsReportedAndItsPushesWait) {
     EXPECT_TRUE(entries(sim.request_log(), "send").empty());
 }
 
+TEST(FcmClient, GoawayResendsTheUnprocessedOnANewConnection) {
+    Sim sim;
+    FcmHarness h(fcm_config(sim));
+    h.client->send(push(100));  // the connection and its token first
+    ASSERT_TRUE(h.run_until_answered(1)) << context(h, sim);
+    sim.add_fault({{"kind", "goaway"}, {"count", 1}});
+    constexpr std::uint64_t count = 10;
+    for (std::uint64_t n = 0; n < count; ++n) h.client->send(push(n));
+    ASSERT_TRUE(h.run_until_answered(count + 1)) << context(h, sim);
+    for (std::uint64_t n = 0; n < count; ++n) {
+        EXPECT_EQ(h.answers_per_tag[n], 1) << n;
+        const PushResponse* r = h.response_for(n);
+        ASSERT_NE(r, nullptr);
+        EXPECT_EQ(r->status, 200) << n << " " << r->reason;
+    }
+    EXPECT_EQ(h.client->stats().goaways, 1u);
+    EXPECT_GE(h.client->stats().resent, 1u);
+    EXPECT_GE(h.client->stats().connects, 2u);
+}
+
+TEST(FcmClient, ASilentServerTimesOutAndTheNextPushIsDelivered) {
+    Sim sim;
+    ConnectionConfig config = fcm_config(sim);
+    config.request_timeout_ms = 1000;
+    FcmHarness h(config);
+    sim.add_fault({{"kind", "silence"}, {"count", 1}});
+    h.client->send(push(1));
+    ASSERT_TRUE(h.run_until_answered(1)) << context(h, sim);
+    EXPECT_EQ(h.responses.at(0).status, 0);
+    EXPECT_EQ(h.responses.at(0).reason, "Timeout");
+    EXPECT_EQ(*h.responses.at(0).verdict, Verdict::retry);
+    h.client->send(push(2));
+    ASSERT_TRUE(h.run_until_answered(2)) << context(h, sim);
+    EXPECT_EQ(h.responses.at(1).status, 200) << h.responses.at(1).reason;
+    EXPECT_EQ(h.client->stats().timeouts, 1u);
+}
+
 TEST(FcmClient, StreamsPerConnectionStayWithinMaxStreams) {
     Sim sim;
     ConnectionConfig config = fcm_config(sim);
