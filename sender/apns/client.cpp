@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sender/apns/connection_pool.hpp"
 #include "sender/apns/jwt.hpp"
 #include "sender/loop_watcher.hpp"
+#include "sender/net/connection_pool.hpp"
 #include "sender/net/tls_context.hpp"
 #include "shared/log_escape.hpp"
 
@@ -52,7 +52,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
     struct Pending {
         PushRequest request;
         double deadline = 0;
-        ApnsLink* link = nullptr;  // set while on the wire
+        H2Link* link = nullptr;  // set while on the wire
         std::int32_t stream_id = 0;
         std::uint64_t jwt_generation = 0;
         bool retried_expired_token = false;
@@ -79,7 +79,11 @@ struct ApnsClient::Impl final : ConnectionOwner {
     ev_timer kick{};  // a zero-delay timer: deferred work runs once per loop iteration, batched
     ev_timer shutdown_timer{};
     LoopWatchers<Impl> watchers{loop, *this};  // the three timers above
-    ConnectionPool pool{{loop, endpoint, *tls, jwt, *this, log, name, counters, [this] { schedule_kick(); },
+    ConnectionPool pool{{loop, endpoint, *tls,
+                         [this](H2Link& link) {
+                             if (jwt) link.token = std::make_shared<ConnectionToken>(jwt);
+                         },
+                         *this, log, name, counters.connects, counters.connect_failures, [this] { schedule_kick(); },
                          [this] { after_event(); }},
                         config.connections, static_cast<double>(config.ping_interval_s)};
     std::uint64_t next_seq = 1;
@@ -160,7 +164,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
     void dispatch() {
         if (shutting_down || draining) return;
         while (!waiting.empty()) {
-            ApnsLink* link = pool.pick();
+            H2Link* link = pool.pick();
             if (!link) break;
             std::uint64_t seq = waiting.front();
             waiting.pop_front();
@@ -170,7 +174,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
         }
     }
 
-    bool open_stream(ApnsLink& link, std::uint64_t seq, Pending& p) {
+    bool open_stream(H2Link& link, std::uint64_t seq, Pending& p) {
         // Reused buffers: nghttp2_submit_request copies every name and value (no NO_COPY flags).
         std::string& path = path_buffer;
         path.assign("/3/device/").append(p.request.token);
@@ -216,7 +220,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
 
     void on_goaway(H2Connection& connection) override {
         ++counters.goaways;
-        if (ApnsLink* link = pool.find(connection)) pool.retire(*link, "goaway");
+        if (H2Link* link = pool.find(connection)) pool.retire(*link, "goaway");
     }
 
     void on_connection_closed(H2Connection& connection, const std::string&) override {
@@ -228,7 +232,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
         auto it = pending.find(seq);
         if (it == pending.end()) return;
         Pending& p = it->second;
-        ApnsLink* link = p.link ? p.link : pool.find(connection);
+        H2Link* link = p.link ? p.link : pool.find(connection);
         p.link = nullptr;
         p.stream_id = 0;
         if (result.status == 0) {
@@ -348,7 +352,7 @@ struct ApnsClient::Impl final : ConnectionOwner {
             deadlines.pop_front();
             auto it = pending.find(seq);
             if (it == pending.end()) continue;
-            ApnsLink* link = it->second.link;
+            H2Link* link = it->second.link;
             std::int32_t stream_id = it->second.stream_id;
             ++counters.timeouts;
             log.debug(name + " timeout token=" + log_value(token_prefix(it->second.request.token)) +

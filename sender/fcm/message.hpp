@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-namespace pushsync::sender::fcm {
+#include "shared/config/config.hpp"
 
-enum class AndroidPriority { high, normal };
+namespace pushsync::sender::fcm {
 
 // FCM refuses a ttl above four weeks (INVALID_ARGUMENT): a longer expiration is sent as four weeks.
 inline constexpr std::int64_t max_ttl_s = 28 * 24 * 60 * 60;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "sender/apns/connection_pool.hpp"
+#include "sender/net/connection_pool.hpp"
 
 #include <algorithm>
 
@@ -9,8 +9,8 @@ namespace {
 constexpr double max_backoff_s = 60;
 }  // namespace
 
-ConnectionPool::ConnectionPool(Deps deps, std::uint32_t connections, double ping_interval_s)
-    : deps_(std::move(deps)), ping_interval_s_(ping_interval_s) {
+ConnectionPool::ConnectionPool(Deps deps, std::uint32_t connections, double ping_interval_s, ConnectOptions options)
+    : deps_(std::move(deps)), ping_interval_s_(ping_interval_s), options_(std::move(options)) {
     for (std::size_t i = 0; i < std::max<std::uint32_t>(1, connections); ++i) {
         auto slot = std::make_unique<Slot>();
         slot->index = i;
@@ -24,10 +24,10 @@ ConnectionPool::~ConnectionPool() {
     links_.clear();
 }
 
-ApnsLink* ConnectionPool::pick() {
+H2Link* ConnectionPool::pick(std::size_t max_open) {
     for (std::size_t i = 0; i < links_.size(); ++i) {
-        ApnsLink& link = *links_[(next_link_ + i) % links_.size()];
-        if (link.active && link.connection->can_open_stream()) {
+        H2Link& link = *links_[(next_link_ + i) % links_.size()];
+        if (link.active && link.connection->can_open_stream() && link.connection->open_streams() < max_open) {
             next_link_ = (next_link_ + i + 1) % links_.size();
             return &link;
         }
@@ -35,7 +35,7 @@ ApnsLink* ConnectionPool::pick() {
     return nullptr;
 }
 
-ApnsLink* ConnectionPool::find(H2Connection& connection) {
+H2Link* ConnectionPool::find(H2Connection& connection) {
     for (auto& link : links_) {
         if (link->connection.get() == &connection) return link.get();
     }
@@ -56,17 +56,17 @@ void ConnectionPool::connect_idle_slots() {
 }
 
 void ConnectionPool::connect(Slot& slot) {
-    auto link = std::make_unique<ApnsLink>();
+    auto link = std::make_unique<H2Link>();
     link->slot = slot.index;
     link->connection = std::make_unique<H2Connection>(deps_.loop, deps_.endpoint, deps_.tls, deps_.owner, deps_.log,
-                                                        next_connection_id_++, ping_interval_s_);
-    if (deps_.jwt) link->token.emplace(deps_.jwt);
+                                                        next_connection_id_++, ping_interval_s_, options_);
+    if (deps_.on_connect) deps_.on_connect(*link);
     std::string why;
     deps_.log.info(deps_.name + " slot=" + std::to_string(slot.index) + " connecting conn=" +
                    std::to_string(link->connection->id()));
     if (!link->connection->start(why)) {
         deps_.log.warn(deps_.name + " slot=" + std::to_string(slot.index) + " connect failed: " + why);
-        ++deps_.counters.connect_failures;
+        ++deps_.connect_failures;
         schedule_reconnect(slot, false);
         return;
     }
@@ -107,7 +107,7 @@ void ConnectionPool::on_reconnect_timer(ev_timer& timer) {
     deps_.reconnect_due();
 }
 
-void ConnectionPool::retire(ApnsLink& link, const std::string& why) {
+void ConnectionPool::retire(H2Link& link, const std::string& why) {
     if (!link.active) return;
     link.active = false;
     Slot& slot = *slots_[link.slot];
@@ -129,14 +129,14 @@ void ConnectionPool::close_all(const std::string& why) {
 }
 
 void ConnectionPool::ready(H2Connection& connection) {
-    ApnsLink* link = find(connection);
+    H2Link* link = find(connection);
     if (link && !link->was_ready) {
         link->was_ready = true;
-        ++deps_.counters.connects;
+        ++deps_.connects;
     }
 }
 
-void ConnectionPool::succeeded(ApnsLink& link) {
+void ConnectionPool::succeeded(H2Link& link) {
     link.succeeded = true;
     slots_[link.slot]->next_backoff_s = 1;
 }
@@ -145,8 +145,8 @@ void ConnectionPool::closed(H2Connection& connection) {
     auto it = std::find_if(links_.begin(), links_.end(),
                            [&](const auto& link) { return link->connection.get() == &connection; });
     if (it == links_.end()) return;
-    ApnsLink& link = **it;
-    if (!link.succeeded) ++deps_.counters.connect_failures;
+    H2Link& link = **it;
+    if (!link.succeeded) ++deps_.connect_failures;
     if (link.active) {
         link.active = false;
         Slot& slot = *slots_[link.slot];
