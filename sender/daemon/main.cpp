@@ -18,6 +18,7 @@
 #include "sender/daemon/secrets.hpp"
 #include "sender/daemon/startup_warnings.hpp"
 #include "sender/apns/transport.hpp"
+#include "sender/fcm/transport.hpp"
 #include "shared/config/config.hpp"
 #include "shared/log_escape.hpp"
 #include "shared/queue/queue.hpp"
@@ -74,8 +75,17 @@ int main(int argc, char** argv) {
         sender::DaemonOptions options;
         options.shutdown_grace_ms = std::min<std::uint32_t>(5000, config.apns.request_timeout_ms);
         options.load_credentials = sender::load_credentials;
-        sender::Daemon daemon(
-            config, log, [&log](struct ev_loop* loop) { return sender::apns_transport_factory(loop, log); }, options);
+        // One factory per platform; each connection configuration names its own.
+        const auto by_platform = [&log](struct ev_loop* loop) -> sender::TransportFactory {
+            auto apns = sender::apns_transport_factory(loop, log);
+            auto fcm = sender::fcm_transport_factory(loop, log);
+            return [apns = std::move(apns), fcm = std::move(fcm)](const sender::ConnectionConfig& connection,
+                                                                  sender::PushTransport::Callback on_response) {
+                return connection.platform == Platform::fcm ? fcm(connection, std::move(on_response))
+                                                            : apns(connection, std::move(on_response));
+            };
+        };
+        sender::Daemon daemon(config, log, by_platform, options);
         return daemon.run();
     } catch (const ConfigError& e) {
         std::fprintf(stderr, "%s\n", e.what());  // a key or certificate that cannot be used
@@ -87,7 +97,8 @@ int main(int argc, char** argv) {
         log.error("sender.queue_unavailable", "path=" + log_value(config.queue.path) + " error=\"" + log_escape(e.what()) + "\"");
         return 1;
     } catch (const std::exception& e) {
-        // The APNs client refuses credentials it cannot use (a key that is not a P-256 PKCS#8…).
+        // A client refuses credentials it cannot use (a key that is not a P-256 PKCS#8, a service
+        // account file that is not one…).
         std::fprintf(stderr, "%s: %s\n", config.file.c_str(), e.what());
         return 2;
     }

@@ -82,7 +82,7 @@ void Routes::add_fcm(const Config& config, const AppConfig& app, CredentialMap& 
 bool same_connection(const ConnectionConfig& a, const ConnectionConfig& b) noexcept {
     const auto shape = [](const ConnectionConfig& c) {
         return std::tie(c.platform, c.url, c.environment, c.ca_file, c.connections, c.request_timeout_ms,
-                        c.ping_interval_s, c.max_streams, c.token_uri, c.android_priority, c.auth.type,
+                        c.ping_interval_s, c.max_streams, c.token_uri, c.android_priority, c.expiration_s, c.auth.type,
                         c.auth.team_id, c.auth.key_id, c.auth.key_file, c.auth.cert_file, c.auth.file,
                         c.credential_digest);
     };

@@ -478,7 +478,10 @@ struct FcmClient::Impl final : ConnectionOwner {
                 log.debug(name + " " + answer.reason + " token=" + log_value(token_prefix(p.request.token)));
                 break;
         }
-        complete(seq, result.status, std::move(answer.reason), verdict, answer.timestamp_ms, answer.retry_after_ms);
+        // The error code ("UNREGISTERED"), not the whole line: it is the metrics' reason label and
+        // the admin page's, and this client logged the line above.
+        std::string reason = answer.error_code.empty() ? std::move(answer.reason) : std::move(answer.error_code);
+        complete(seq, result.status, std::move(reason), verdict, answer.timestamp_ms, answer.retry_after_ms);
     }
 
     void after_event() override {

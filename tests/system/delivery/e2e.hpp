@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
 // End to end: real nginx with the module (NginxFixture), the real pushsync-sender binary, and
-// apns-sim (ApnsSimFixture), all on loopback, sharing one pushsync.yaml.
+// apns-sim (ApnsSimFixture) — with Options::fcm also fcm-sim (FcmSimFixture) and an Android app
+// of the same bundle_id — all on loopback, sharing one pushsync.yaml.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -15,6 +16,7 @@
 #include "shared/device.hpp"
 #include "shared/queue/queue.hpp"
 #include "tests/support/apns_sim_fixture.hpp"
+#include "tests/support/fcm_sim_fixture.hpp"
 #include "tests/support/hidden_tokens.hpp"
 #include "tests/support/nginx_fixture.hpp"
 #include "tests/support/process.hpp"
@@ -51,9 +53,15 @@ struct Stack {
         bool nginx_daemon = false;         // NginxOptions::daemon, for upgrade_binary()
         ApnsSimOptions sim_options{};
         bool check_logs = true;  // the hidden-token check at teardown (hidden_tokens.hpp)
+        bool fcm = false;        // fcm-sim and an fcm app com.example.app beside the apns one
+        FcmSimOptions fcm_options{};
+        std::string fcm_yaml{};  // more lines inside fcm: ("  max_streams: 2\n")
     };
 
-    explicit Stack(Options o) : options(std::move(o)), sim(options.sim_options), nginx(nginx_options()) {
+    explicit Stack(Options o)
+        : options(std::move(o)), sim(options.sim_options),
+          fcm_sim(options.fcm ? std::make_unique<FcmSimFixture>(options.fcm_options) : nullptr),
+          nginx(nginx_options()) {
         if (options.start_sender) start_sender();
     }
     Stack() : Stack(Options{}) {}
@@ -82,6 +90,13 @@ struct Stack {
                        "\n  sandbox: " + sim.url() + "\n  ca_file: " + sim.ca_file().string() +
                        "\n  request_timeout_ms: " + std::to_string(options.request_timeout_ms) +
                        "\nsender:\n  log_level: debug\n";
+        if (fcm_sim) {
+            n.apps_yaml += "  - bundle_id: com.example.app\n    platform: fcm\n    auth:\n      type: service_account\n"
+                           "      file: " + fcm_sim->service_account().file.string() + "\n";
+            n.extra_yaml += "fcm:\n  endpoint: " + fcm_sim->url() + "\n  token_uri: " + fcm_sim->token_uri() +
+                            "\n  ca_file: " + fcm_sim->ca_file().string() + "\n  request_timeout_ms: " +
+                            std::to_string(options.request_timeout_ms) + "\n" + options.fcm_yaml;
+        }
         return n;
     }
 
@@ -116,6 +131,12 @@ struct Stack {
         tokens.insert(token);
         const auto r = nginx.request("PUT", "/v1/groups/" + group + "/devices/" + token,
                                      R"({"bundle_id":"com.example.app"})");
+        ASSERT_TRUE(r.status == 201 || r.status == 200) << r.status << " " << r.body << r.error;
+    }
+    void register_fcm_device(const std::string& group, const std::string& token) {
+        tokens.insert(token);
+        const auto r = nginx.request("PUT", "/v1/groups/" + group + "/devices/" + token,
+                                     R"({"platform":"fcm","bundle_id":"com.example.app"})");
         ASSERT_TRUE(r.status == 201 || r.status == 200) << r.status << " " << r.body << r.error;
     }
     void notify(const std::string& group, const std::string& tail, const std::string& origin = "") {
@@ -165,6 +186,17 @@ struct Stack {
         } catch (const std::exception&) {
             // a simulator the test stopped: the tokens it was handed are in `tokens`
         }
+        if (fcm_sim) {
+            try {
+                for (const auto& e : fcm_sim->request_log(0)) {
+                    if (e.contains("token") && e["token"].is_string() && !e["token"].get<std::string>().empty()) {
+                        all.insert(e["token"].get<std::string>());
+                    }
+                }
+            } catch (const std::exception&) {
+                // as above
+            }
+        }
         auto files = nginx_logs(nginx);
         files.push_back(sender_log());
         std::string found = describe(full_tokens_in_files(all, files));
@@ -204,8 +236,23 @@ struct Stack {
             timeout, std::chrono::milliseconds(20));
     }
 
+    // fcm-sim's requests that are sends (not token fetches), in arrival order.
+    std::vector<nlohmann::json> fcm_sends() const {
+        std::vector<nlohmann::json> out;
+        if (!fcm_sim) return out;
+        for (const auto& e : fcm_sim->request_log(0))
+            if (e.value("endpoint", "") == "send") out.push_back(e);
+        return out;
+    }
+    std::size_t fcm_delivered_to(const std::string& token) const {
+        std::size_t n = 0;
+        for (const auto& e : fcm_sends()) n += e.value("token", "") == token && e.value("status", 0) == 200;
+        return n;
+    }
+
     Options options;
     ApnsSimFixture sim;
+    std::unique_ptr<FcmSimFixture> fcm_sim;  // with Options::fcm
     NginxFixture nginx;
     Process sender;
     // Every full token this stack handed to nginx or pushsyncctl (tests add their own).
