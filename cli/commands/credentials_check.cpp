@@ -14,7 +14,7 @@
 #include <filesystem>
 
 #include "sender/apns/jwt.hpp"
-#include "sender/fcm/service_account.hpp"
+#include "sender/fcm/auth/service_account.hpp"
 #include "sender/net/tls_context.hpp"
 #include "shared/device.hpp"
 

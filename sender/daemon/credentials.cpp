@@ -13,7 +13,7 @@
 #include <tuple>
 
 #include "sender/apns/jwt.hpp"
-#include "sender/fcm/service_account.hpp"
+#include "sender/fcm/auth/service_account.hpp"
 #include "sender/net/tls_context.hpp"
 
 namespace pushsync::sender {

@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "sender/clock.hpp"
-#include "sender/fcm/access_token_cache.hpp"
-#include "sender/fcm/assertion.hpp"
+#include "sender/fcm/auth/access_token_cache.hpp"
+#include "sender/fcm/auth/assertion.hpp"
 #include "sender/fcm/error_table.hpp"
 #include "sender/fcm/message.hpp"
-#include "sender/fcm/service_account.hpp"
-#include "sender/fcm/token_answer.hpp"
+#include "sender/fcm/auth/service_account.hpp"
+#include "sender/fcm/auth/token_answer.hpp"
 #include "sender/loop_watcher.hpp"
 #include "sender/net/connection_pool.hpp"
 #include "sender/net/tls_context.hpp"

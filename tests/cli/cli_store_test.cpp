@@ -155,7 +155,9 @@ TEST_F(CliStore, DeviceNotFoundOrInvalid) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(r.err, "pushsyncctl: device " + token_of(99) + " is not registered\n");
     EXPECT_EQ(ctl({"device", token_of(99), "--json"}).exit_code, 1);
-    for (const std::string& bad : std::vector<std::string>{"abc", "0123456789abcdeg", std::string(15, 'a'), std::string(202, 'a')}) {
+    // Neither an APNs token nor an FCM one ("0123456789abcdeg" and 202 letters would be FCM's).
+    for (const std::string& bad : std::vector<std::string>{"abc", "0123456789abcde.", std::string(15, 'a'), std::string(1025, 'a'),
+                                                            "cD3f:APA91b/with/slashes/in/it/xyz"}) {
         r = ctl({"device", bad});
         EXPECT_EQ(r.exit_code, 2) << bad;
         EXPECT_NE(r.err.find("invalid device token"), std::string::npos) << r.err;
@@ -198,9 +200,9 @@ TEST_F(CliStore, StatsJson) {
     EXPECT_EQ(j["devices"], 3);
     EXPECT_EQ(j["groups"], 2);
     EXPECT_EQ(j["per_app"], json::parse(R"([
-        {"bundle_id":"com.example.app","environment":"production","devices":1},
-        {"bundle_id":"com.example.app","environment":"sandbox","devices":1},
-        {"bundle_id":"com.example.legacy","environment":"production","devices":1}])"));
+        {"bundle_id":"com.example.app","platform":"apns","environment":"production","devices":1},
+        {"bundle_id":"com.example.app","platform":"apns","environment":"sandbox","devices":1},
+        {"bundle_id":"com.example.legacy","platform":"apns","environment":"production","devices":1}])"));
     EXPECT_EQ(j["map_size"], 64ull << 20);
     EXPECT_GT(j["map_used"].get<std::uint64_t>(), 0u);
     EXPECT_LE(j["map_used"].get<std::uint64_t>(), 64ull << 20);
@@ -219,10 +221,10 @@ TEST_F(CliStore, StatsTable) {
     EXPECT_EQ(lines[4], "map_size  67108864 (64.0 MiB)");
     EXPECT_EQ(lines[5], "outbox    0");
     EXPECT_EQ(lines[6], "");
-    EXPECT_EQ(lines[7], "BUNDLE_ID           ENVIRONMENT  DEVICES");
-    EXPECT_EQ(lines[8], "com.example.app     production         1");
-    EXPECT_EQ(lines[9], "com.example.app     sandbox            1");
-    EXPECT_EQ(lines[10], "com.example.legacy  production         1");
+    EXPECT_EQ(lines[7], "BUNDLE_ID           PLATFORM  ENVIRONMENT  DEVICES");
+    EXPECT_EQ(lines[8], "com.example.app     apns      production         1");
+    EXPECT_EQ(lines[9], "com.example.app     apns      sandbox            1");
+    EXPECT_EQ(lines[10], "com.example.legacy  apns      production         1");
 }
 
 TEST_F(CliStore, GcDryRunThenForReal) {
@@ -440,6 +442,14 @@ TEST_F(CliStore, CheckCredentialsReadsServiceAccountsAsTheSenderDoes) {
                              {"token_uri", "https://oauth2.googleapis.com/token"}}
                             .dump(2));
     std::filesystem::permissions(account, std::filesystem::perms(0400));
+    // check reads as the sender's user where one exists: the file is then its own.
+    std::vector<char> buffer(16384);
+    passwd pw{};
+    passwd* sender_user = nullptr;
+    getpwnam_r("pushsync", &pw, buffer.data(), buffer.size(), &sender_user);
+    if (sender_user) {
+        ASSERT_EQ(::chown(account.c_str(), sender_user->pw_uid, sender_user->pw_gid), 0);
+    }
     std::string yaml = read_file(config_path());
     const std::size_t apps_at = yaml.find("apps:\n") + 6;
     yaml.insert(apps_at, "  - bundle_id: com.example.android\n    platform: fcm\n    auth:\n      type: service_account\n"

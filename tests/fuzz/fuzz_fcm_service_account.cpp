@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-#include "sender/fcm/service_account.hpp"
+#include "sender/fcm/auth/service_account.hpp"
 #include "tests/fuzz/fcm_checks.hpp"
 
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "sender/fcm/access_token_cache.hpp"
-#include "sender/fcm/token_answer.hpp"
+#include "sender/fcm/auth/access_token_cache.hpp"
+#include "sender/fcm/auth/token_answer.hpp"
 #include "tests/fuzz/fcm_checks.hpp"
 
 namespace {

@@ -69,7 +69,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(is_valid_group(r.group));
     require(r.group == group);
     if (r.endpoint == Endpoint::register_device || r.endpoint == Endpoint::unregister_device) {
-        require(is_valid_token(r.token) && is_lower_hex(r.token));
+        // Any platform's token; an APNs one (hex) lowercased, another as given.
+        require(is_valid_device_token(r.token) && r.token == device_key(r.token_as_given));
+        require(!is_valid_token(r.token) || is_lower_hex(r.token));
     }
 
     if (auto e = check_content_type(content_type.empty() ? std::nullopt : std::optional(content_type))) {
@@ -92,6 +94,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const auto doc = nlohmann::json::parse(body, nullptr, false);
             require(body_is_object && doc.contains("bundle_id") && doc["bundle_id"] == b.bundle_id);
             require(b.app_version.empty() || is_valid_app_version(b.app_version));
+            require(b.platform == Platform::apns || b.platform == Platform::fcm);
+            require(b.platform == Platform::apns || b.environment == Environment::production);
         }
     } else if (r.endpoint == Endpoint::notify) {
         const auto parsed = parse_notify_body(body);
@@ -102,7 +106,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const auto& b = std::get<NotifyBody>(parsed);
             require(body_is_object);
             require(is_valid_tail(b.tail));
-            require(b.origin.empty() || (is_valid_token(b.origin) && is_lower_hex(b.origin)));
+            require(b.origin.empty() || (is_valid_device_token(b.origin) && b.origin == device_key(b.origin)));
+            require(b.origin.empty() || !is_valid_token(b.origin) || is_lower_hex(b.origin));
         }
     }
     return 0;

@@ -39,11 +39,13 @@ ALLOWED = {
     'sender/dispatch/': ['shared/**', 'sender/', 'sender/intake/', 'sender/fanout/'],
     'sender/net/': ['shared/**', 'sender/'],
     'sender/apns/': ['shared/**', 'sender/', 'sender/net/'],
-    'sender/fcm/': ['shared/**', 'sender/', 'sender/net/'],
+    'sender/fcm/auth/': ['shared/**', 'sender/'],
+    'sender/fcm/': ['shared/**', 'sender/', 'sender/net/', 'sender/fcm/auth/'],
     'sender/webpush/': ['shared/**', 'sender/', 'sender/net/'],
     'sender/daemon/': ['shared/**', 'sender/**'],
     'cli/': ['shared/**', 'cli/commands/'],
-    'cli/commands/': ['shared/**', 'cli/', 'sender/apns/', 'sender/net/'],
+    # check credentials reads every key file with the sender's own parsers.
+    'cli/commands/': ['shared/**', 'cli/', 'sender/apns/', 'sender/net/', 'sender/fcm/auth/'],
     # the simulators: tools/sim-common is what they share, below both (net/ is plain sockets,
     # TLS and OpenSSL handles, below everything); it never reaches a simulator, nor one the other.
     'tools/sim-common/net/': [],

@@ -65,8 +65,25 @@ TEST(ApiRoute, BadIdentifiersAre400) {
     EXPECT_EQ(error_code(route("GET", "groups/a b/devices")), "invalid_group");
     EXPECT_EQ(error_code(route("GET", "groups//devices")), "invalid_group");
     EXPECT_EQ(error_code(route("PUT", "groups/g/devices/abc")), "invalid_token");
-    EXPECT_EQ(error_code(route("PUT", "groups/g/devices/" + token + "0")), "invalid_token");
+    EXPECT_EQ(error_code(route("PUT", "groups/g/devices/" + token + ".")), "invalid_token");
+    EXPECT_EQ(error_code(route("PUT", "groups/g/devices/" + std::string(1025, 'a'))), "invalid_token");
     EXPECT_EQ(error_code(route("PUT", "groups/g/devices/")), "invalid_token");
+    // An odd-length hex token is no APNs token but may be an FCM one: the registration's
+    // platform decides (the handler answers invalid_token for an apns registration).
+    const auto odd = route("PUT", "groups/g/devices/" + token + "0");
+    ASSERT_EQ(error_code(odd), "");
+    EXPECT_EQ(std::get<Route>(odd).token_as_given, token + "0");
+}
+
+TEST(ApiRoute, AnFcmTokenIsKeptAsGivenAndAnApnsTokenLowercased) {
+    const std::string fcm = "cD3f:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx";
+    const auto r = route("DELETE", "groups/g/devices/" + fcm);
+    ASSERT_EQ(error_code(r), "");
+    EXPECT_EQ(std::get<Route>(r).token, fcm);
+    const auto upper = route("PUT", "groups/g/devices/3F9A0123456789AB");
+    ASSERT_EQ(error_code(upper), "");
+    EXPECT_EQ(std::get<Route>(upper).token, "3f9a0123456789ab");
+    EXPECT_EQ(std::get<Route>(upper).token_as_given, "3F9A0123456789AB");
 }
 
 TEST(ApiRoute, GroupOfPathForTheVariable) {

@@ -198,8 +198,8 @@ TEST_F(AdminStore, LastPushesPerAppCountsAndEventsComeFromTheStoresStatistics) {
     EXPECT_NE(device.body.find("<dt>Pushes failed</dt><dd>1</dd>"), std::string::npos);
 
     const AdminAnswer overview = answer_admin("", "", frame, &store, nullptr);
-    EXPECT_NE(overview.body.find("<td>com.example.app</td><td>production</td><td class=\"num\">1</td>"), std::string::npos);
-    EXPECT_NE(overview.body.find("<td>com.example.app</td><td>sandbox</td><td class=\"num\">1</td>"), std::string::npos);
+    EXPECT_NE(overview.body.find("<td>com.example.app</td><td>apns</td><td>production</td><td class=\"num\">1</td>"), std::string::npos);
+    EXPECT_NE(overview.body.find("<td>com.example.app</td><td>apns</td><td>sandbox</td><td class=\"num\">1</td>"), std::string::npos);
 
     // Newest first, 50 a page, the next page below the last seq shown; reasons escaped.
     const AdminAnswer first = answer_admin("events", "", frame, &store, nullptr);

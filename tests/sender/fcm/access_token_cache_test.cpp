@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "sender/fcm/access_token_cache.hpp"
+#include "sender/fcm/auth/access_token_cache.hpp"
 #include "tests/sender/fakes.hpp"
 
 namespace pushsync::sender::fcm {

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sender/fcm/assertion.hpp"
+#include "sender/fcm/auth/assertion.hpp"
 #include "shared/base64url.hpp"
 #include "tests/sender/fcm/test_keys.hpp"
 

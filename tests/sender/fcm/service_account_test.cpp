@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sender/fcm/service_account.hpp"
+#include "sender/fcm/auth/service_account.hpp"
 #include "tests/sender/fcm/test_keys.hpp"
 #include "tests/support/process.hpp"
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "sender/fcm/token_answer.hpp"
+#include "sender/fcm/auth/token_answer.hpp"
 
 namespace pushsync::sender::fcm {
 namespace {

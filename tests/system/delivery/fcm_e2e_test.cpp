@@ -5,6 +5,7 @@
 // retry-after is retried and delivered; an access token that expires mid-run is replaced.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <thread>
 
 #include "tests/system/delivery/e2e.hpp"
@@ -126,6 +127,49 @@ TEST(FcmE2E, AnAccessTokenThatExpiresMidRunIsReplacedAndNothingIsLost) {
     ASSERT_TRUE(s.wait_outbox_empty());
     EXPECT_GE(s.fcm_sim->counters().value("tokens_issued", 0), 2);
     EXPECT_EQ(s.fcm_sends().back().value("body", ""), fcm_body(android, "T-3"));
+}
+
+// Killed while FCM holds the push unanswered: the restarted sender sends it again (at least once).
+TEST(FcmE2E, ASenderKilledWithFcmPushesOnTheWireLosesNothing) {
+    Stack s(with_fcm());
+    const std::string ios = token(1), android = android_token(1);
+    s.register_device("g", ios);
+    s.register_fcm_device("g", android);
+    s.fcm_sim->add_fault({{"kind", "delay"}, {"delay_ms", 4000}, {"count", 1}});
+    s.notify("g", "T-1", ios);
+    // On the wire and unanswered: the sim has the stream, the sender has stored the notify.
+    ASSERT_TRUE(wait_until([&] { return s.fcm_sim->counters().value("faults_delay", 0) >= 1; }));
+    std::this_thread::sleep_for(300ms);  // past the consumer's store delay
+    s.sender.kill_and_wait(SIGKILL);
+    s.start_sender();
+    // The stream the killed sender left unanswered is never logged as answered; the restarted
+    // sender's send of the recovered push is.
+    ASSERT_TRUE(wait_until([&] { return s.fcm_delivered_to(android) == 1; }, 15s))
+        << nlohmann::json(s.fcm_sends()).dump() << "\n"
+        << read_file(s.sender_log());
+    ASSERT_TRUE(s.wait_outbox_empty());
+}
+
+// A service account file the sender cannot use stops it at start: exit status 2 and one line
+// naming pushsync.yaml's line, the file and the problem.
+TEST(FcmE2E, ABadServiceAccountFileStopsTheSenderWithOneLine) {
+    TempDir dir;
+    Stack::Options o = with_fcm();
+    o.start_sender = false;
+    Stack s(o);
+    const auto account = dir.path() / "fcm-account.json";
+    write_file(account, R"({"type":"service_account","project_id":"p"})");
+    std::string yaml = read_file(s.nginx.config_path());
+    const std::string real = s.fcm_sim->service_account().file.string();
+    yaml.replace(yaml.find(real), real.size(), account.string());
+    write_file(s.nginx.config_path(), yaml);
+    const auto log = dir.path() / "sender.log";
+    Process sender = Process::spawn({Stack::sender_binary().string(), "--config", s.nginx.config_path().string()}, log);
+    EXPECT_EQ(sender.wait(std::chrono::seconds(10)), 2);
+    const std::string text = read_file(log);
+    EXPECT_NE(text.find(s.nginx.config_path().string() + ":"), std::string::npos) << text;
+    EXPECT_NE(text.find(": apps[1].auth.file: " + account.string() + ": private_key_id: missing"), std::string::npos)
+        << text;
 }
 
 }  // namespace

@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "sender/clock.hpp"
-#include "sender/fcm/token_answer.hpp"
+#include "sender/fcm/auth/token_answer.hpp"
 
 namespace pushsync::sender::fcm {
 

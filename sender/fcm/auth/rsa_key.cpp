@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "sender/fcm/rsa_key.hpp"
+#include "sender/fcm/auth/rsa_key.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>

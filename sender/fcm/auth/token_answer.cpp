@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "sender/fcm/token_answer.hpp"
+#include "sender/fcm/auth/token_answer.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "sender/fcm/access_token_cache.hpp"
+#include "sender/fcm/auth/access_token_cache.hpp"
 
 #include <algorithm>
 #include <iterator>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "sender/fcm/service_account.hpp"
+#include "sender/fcm/auth/service_account.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

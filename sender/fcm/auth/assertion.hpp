@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "sender/fcm/service_account.hpp"
+#include "sender/fcm/auth/service_account.hpp"
 
 namespace pushsync::sender::fcm {
 

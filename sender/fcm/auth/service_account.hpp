@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "sender/fcm/rsa_key.hpp"
+#include "sender/fcm/auth/rsa_key.hpp"
 
 namespace pushsync::sender::fcm {
 

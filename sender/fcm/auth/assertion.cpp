@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "sender/fcm/assertion.hpp"
+#include "sender/fcm/auth/assertion.hpp"
 
 #include <nlohmann/json.hpp>
 
