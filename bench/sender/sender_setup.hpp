@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #pragma once
-// What the sender's benchmarks share: a pushsync.yaml in a temp dir pointing at an apns-sim,
+// What the sender's benchmarks share: a pushsync.yaml in a temp dir pointing at an apns-sim (and,
+// with add_fcm(), at an fcm-sim for an Android app of the same bundle_id),
 // devices registered straight into the store, the real pushsync-sender started on it, notifies
 // put in its queue, and the kernel's figures of a process. Whatever fails here throws
 // bench::Failure (bench/fail_loudly.hpp): the benchmark stops instead of measuring less.
@@ -21,6 +22,7 @@
 #include "shared/queue/queue.hpp"
 #include "shared/store/store.hpp"
 #include "tests/support/apns_sim_fixture.hpp"
+#include "tests/support/fcm_sim_fixture.hpp"
 #include "tests/support/process.hpp"
 
 namespace pushsync::bench {
@@ -29,6 +31,13 @@ inline std::string token_of(std::uint64_t i) {
     char buf[65];
     std::snprintf(buf, sizeof buf, "%064llx", static_cast<unsigned long long>(i + 1));
     return buf;
+}
+
+// An FCM registration token of the usual length (about 160 characters) from a number.
+inline std::string fcm_token_of(std::uint64_t i) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%012llx", static_cast<unsigned long long>(i + 1));
+    return std::string("fB") + buf + ":APA91b" + std::string(140, 'k');
 }
 
 struct Setup {
@@ -46,6 +55,14 @@ struct Setup {
     // No cap on a group's devices: the benchmarks build groups of up to a million, and the
     // default cap (1000) would refuse all but the first thousand of each.
     void write_config(const std::string& delivery) const {
+        std::string fcm_app, fcm_section;
+        if (fcm_) {
+            fcm_app = "  - bundle_id: com.example.app\n    platform: fcm\n    auth:\n      type: service_account\n"
+                      "      file: " + fcm_->service_account().file.string() + "\n";
+            fcm_section = "fcm:\n  endpoint: " + fcm_->url() + "\n  token_uri: " + fcm_->token_uri() +
+                          "\n  ca_file: " + fcm_->ca_file().string() + "\n  request_timeout_ms: " +
+                          std::to_string(timeout_ms_) + "\n";
+        }
         test::write_file(config_path,
                          "store:\n  path: " + (dir / "store").string() + "\n  map_size: " + map_size_ +
                              "\n  sync: " + sync_ + "\n  max_devices_per_group: 0\nqueue:\n  path: " + (dir / "queue").string() +
@@ -54,7 +71,25 @@ struct Setup {
                              "\n  request_timeout_ms: " + std::to_string(timeout_ms_) +
                              "\napps:\n  - bundle_id: com.example.app\n    auth:\n      type: token\n      team_id: " +
                              sim.team_id() + "\n      key_id: " + sim.key_id() + "\n      key_file: " +
-                             sim.key_file().string() + "\nsender:\n  log_level: warn\n");
+                             sim.key_file().string() + "\n" + fcm_app + fcm_section + "sender:\n  log_level: warn\n");
+    }
+    // An Android app com.example.app on `fcm` beside the iOS one; writes the file again.
+    void add_fcm(test::FcmSimFixture& fcm, const std::string& delivery) {
+        fcm_ = &fcm;
+        write_config(delivery);
+    }
+    // `count` fcm devices in group `name`, tokens fcm_token_of(0..count-1).
+    void register_fcm_devices(std::uint64_t count, const std::string& name) {
+        Store store(StoreOptions::from(config().store));
+        std::vector<Registration> batch;
+        for (std::uint64_t n = 0; n < count; ++n) {
+            batch.push_back(Registration{fcm_token_of(n), name, "com.example.app", Environment::production, "",
+                                         Platform::fcm});
+            if (batch.size() == 20000 || n + 1 == count) {
+                register_or_fail(store, batch, now_unix_ms());
+                batch.clear();
+            }
+        }
     }
     Config config() const { return load_config(config_path); }
     std::string queue_path() const { return (dir / "queue").string(); }
@@ -92,6 +127,7 @@ struct Setup {
     std::unique_ptr<Queue> open_queue() const { return Queue::open(queue_path(), capacity); }
 
 private:
+    test::FcmSimFixture* fcm_ = nullptr;
     std::string map_size_;
     std::uint32_t timeout_ms_;
     std::string sync_;
