@@ -38,6 +38,22 @@ TEST(FcmMessage, TokenAndTailAreEscapedNeverPasted) {
     EXPECT_EQ(odd["message"]["data"]["tail"], "\xef\xbf\xbd");
 }
 
+// The plain-text path (every token and tail the API lets through) writes what a serialiser of the
+// same members writes, for every character the API allows in either.
+TEST(FcmMessage, PlainTextGivesTheSerialisersBytes) {
+    const std::string token = "ABCxyz019_-:" + std::string(150, 'k');
+    const std::string tail = "AZaz09._~:+/=-";
+    nlohmann::ordered_json message;
+    message["token"] = token;
+    message["data"]["tail"] = tail;
+    message["android"]["priority"] = "normal";
+    message["android"]["ttl"] = "600s";
+    message["android"]["collapse_key"] = "pushsync";
+    nlohmann::ordered_json body;
+    body["message"] = message;
+    EXPECT_EQ(message_body(token, tail, AndroidPriority::normal, 600), body.dump());
+}
+
 TEST(FcmMessage, SendPath) {
     EXPECT_EQ(send_path("pushsync-dev"), "/v1/projects/pushsync-dev/messages:send");
     EXPECT_EQ(send_path("example.com:p"), "/v1/projects/example.com:p/messages:send");
