@@ -153,7 +153,9 @@ struct Stack {
         std::string jsonl;
         for (const auto& [token, group] : token_group) {
             tokens.insert(token);
-            jsonl += R"({"token":")" + token + R"(","group":")" + group +
+            // An FCM token holds a ':', an APNs token never does.
+            const std::string platform = token.find(':') == std::string::npos ? "apns" : "fcm";
+            jsonl += R"({"token":")" + token + R"(","group":")" + group + R"(","platform":")" + platform +
                      R"(","bundle_id":"com.example.app","environment":"production",)" +
                      R"("registered_at":"2026-11-26T09:00:00Z","last_seen":"2026-11-26T09:00:00Z"})" + "\n";
         }

@@ -45,6 +45,48 @@ PushLog read_push_log(const std::string& jsonl, std::vector<std::string>& violat
     return out;
 }
 
+// docs/api.md "What reaches FCM": the app's android_priority high, delivery.expiration_s 3600.
+std::string fcm_contract_body(const std::string& token, const std::string& tail) {
+    return R"({"message":{"token":")" + token + R"(","data":{"tail":")" + tail +
+           R"("},"android":{"priority":"high","ttl":"3600s","collapse_key":"pushsync"}}})";
+}
+
+void read_fcm_push_log(const std::string& jsonl, PushLog& out, std::vector<std::string>& violations) {
+    std::istringstream in(jsonl);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        const auto e = nlohmann::json::parse(line, nullptr, false);
+        if (!e.is_object()) {
+            violations.push_back("fcm-sim log: a line that is not JSON");
+            continue;
+        }
+        if (e.value("endpoint", "") != "send") continue;
+        Push p;
+        p.seq = e.value("seq", std::uint64_t{0});
+        p.status = e.value("status", 0);
+        p.payload = e.value("body", "");
+        p.reason = e.value("errorCode", "");
+        if (const std::string fault = e.value("fault", ""); !fault.empty()) p.reason += "(" + fault + ")";
+        // fcm-sim names token and tail only for a request that got past its auth checks (a 401
+        // for an expired access token names neither): the body names both in every case.
+        std::string token = e.value("token", "");
+        std::string tail = e.value("tail", "");
+        const auto body = nlohmann::json::parse(p.payload, nullptr, false);
+        if (body.is_object() && body.contains("message") && body["message"].is_object()) {
+            const auto& message = body["message"];
+            if (token.empty() && message.contains("token") && message["token"].is_string()) token = message["token"];
+            if (tail.empty() && message.contains("data") && message["data"].is_object() && message["data"].contains("tail") &&
+                message["data"]["tail"].is_string()) {
+                tail = message["data"]["tail"];
+            }
+        }
+        if (!tail.empty() && fcm_contract_body(token, tail) == p.payload) p.tail = tail;
+        if (p.tail.empty()) violations.push_back("an FCM body that is not the contract's: " + p.payload.substr(0, 200));
+        out[token].push_back(std::move(p));
+    }
+}
+
 StoreView read_store_export(const std::string& jsonl) {
     StoreView out;
     std::istringstream in(jsonl);

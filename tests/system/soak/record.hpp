@@ -17,7 +17,8 @@ struct Device {
     int group = -1;            // the group it is registered in (model), -1: none
     bool registered = false;
     bool uncertain = false;    // a request about it lost its answer: its state is unknown
-    bool marked_dead = false;  // the simulator answers 410 for it from now on; never used again
+    bool marked_dead = false;  // the simulator answers 410 (fcm-sim 404) for it from now on; never used again
+    bool android = false;      // an fcm device: registered with platform fcm, pushed through fcm-sim
     std::uint64_t changed_at = 0;  // op sequence of its last membership change
 };
 
@@ -75,6 +76,8 @@ using StoreView = std::unordered_map<std::string, std::string>;      // token ->
 std::string contract_body(const std::string& tail);
 // The simulator's request log (JSON lines) by token; a body that is not the contract's is a violation.
 PushLog read_push_log(const std::string& jsonl, std::vector<std::string>& violations);
+// fcm-sim's log (sends only; token fetches are not pushes), into the same map.
+void read_fcm_push_log(const std::string& jsonl, PushLog& out, std::vector<std::string>& violations);
 // `pushsyncctl export` output.
 StoreView read_store_export(const std::string& jsonl);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // pushsync-soak: the whole stack on 127.0.0.1 (nginx with 2 workers and the module, the sender,
-// apns-sim) under a mixed client load with faults on a seeded schedule; then it drains and checks
-// docs/architecture.md's promises from the client's record, the simulator's log and the store.
+// apns-sim and fcm-sim; a quarter of the devices are Android) under a mixed client load with faults
+// on a seeded schedule; then it drains and checks docs/architecture.md's promises from the client's
+// record, both simulators' logs and the store.
 //   pushsync-soak --seconds 60 --seed 1 [--rate 300] [--clients 4] [--groups 2000]
 // Exit status: 0 no violation, 1 violations, 2 usage or the stack did not start.
 #include <signal.h>
@@ -45,7 +46,8 @@ struct Options {
 const std::vector<std::string> fault_kinds = {
     "sender_kill",  "sender_term", "worker_kill", "nginx_reload", "nginx_restart", "nginx_upgrade", "apns_503",
     "apns_429",     "apns_500",    "goaway",      "goaway_last_stream_id", "silence", "delay",
-    "connection_drop", "unregistered_410", "expired_provider_token", "queue_fill"};
+    "connection_drop", "unregistered_410", "expired_provider_token", "queue_fill",
+    "fcm_503", "fcm_quota", "fcm_token_down", "fcm_goaway", "fcm_expired_tokens"};
 
 std::string hex16(std::uint64_t x) {
     char buf[17];
@@ -132,6 +134,11 @@ private:
         else register_over_h2c(g);
     }
 
+    // An Android device says so (contract 1.2); an iOS one leaves platform out, as 1.1 clients do.
+    static std::string registration_body(const Device& d, const std::string& extra = "") {
+        return std::string(d.android ? R"({"platform":"fcm",)" : "{") + R"("bundle_id":"com.example.app")" + extra + "}";
+    }
+
     std::string device_path(int g, const Device& d) const {
         return "/v1/groups/" + record_.groups[static_cast<std::size_t>(g)].id + "/devices/" + d.token;
     }
@@ -166,15 +173,14 @@ private:
         const int i = pick(g, kind == "refresh");
         if (i < 0) return;
         const Device& d = record_.devices[static_cast<std::size_t>(i)];
-        registered(i, g, call(kind, "PUT", device_path(g, d), R"({"bundle_id":"com.example.app","app_version":"4.1"})"));
+        registered(i, g, call(kind, "PUT", device_path(g, d), registration_body(d, R"(,"app_version":"4.1")")));
     }
 
     void register_over_h2c(int g) {
         const int i = pick(g, false);
         if (i < 0) return;
         const Device& d = record_.devices[static_cast<std::size_t>(i)];
-        const auto r = run_.stack->nginx.request("PUT", device_path(g, d), R"({"bundle_id":"com.example.app"})", {},
-                                                 Protocol::h2c);
+        const auto r = run_.stack->nginx.request("PUT", device_path(g, d), registration_body(d), {}, Protocol::h2c);
         HttpAnswer a;
         a.outcome = r.status == 0 ? HttpAnswer::Outcome::unknown : HttpAnswer::Outcome::answered;
         a.status = r.status;
@@ -190,7 +196,7 @@ private:
         const int to = random_group();
         const Device& d = record_.devices[static_cast<std::size_t>(i)];
         const std::string path = "/v1/groups/" + record_.groups[static_cast<std::size_t>(to)].id + "/devices/" + d.token;
-        registered(i, to, call("move", "PUT", path, R"({"bundle_id":"com.example.app"})"));
+        registered(i, to, call("move", "PUT", path, registration_body(d)));
     }
 
     void delete_device(int g) {
@@ -320,6 +326,7 @@ public:
             std::this_thread::sleep_for(50ms);
         }
         run_.stack->sim.clear_faults();
+        run_.stack->fcm_sim->clear_faults();
     }
 
     std::map<std::string, std::uint64_t> injected;
@@ -388,6 +395,18 @@ private:
             mark_dead();
         } else if (kind == "queue_fill") {
             fill_queue();
+        } else if (kind == "fcm_503") {
+            s.fcm_sim->add_fault({{"kind", "unavailable"}, {"retry_after_s", 1}, {"count", 40}, {"rate", 0.5}});
+        } else if (kind == "fcm_quota") {
+            // FCM's quota is per minute: the sender waits at least 60 s before trying these again.
+            s.fcm_sim->add_fault({{"kind", "quota"}, {"retry_after_s", 1}, {"count", 2}});
+        } else if (kind == "fcm_token_down") {
+            s.fcm_sim->add_fault({{"kind", "token_down"}, {"count", 3}});
+            s.fcm_sim->expire_access_tokens();  // so a new token is wanted while the endpoint is down
+        } else if (kind == "fcm_goaway") {
+            s.fcm_sim->add_fault({{"kind", "goaway"}, {"count", 1}});
+        } else if (kind == "fcm_expired_tokens") {
+            s.fcm_sim->expire_access_tokens();
         }
     }
 
@@ -401,7 +420,8 @@ private:
                 Device& d = r.devices[std::uniform_int_distribution<std::size_t>(0, r.devices.size() - 1)(rng_)];
                 if (!d.registered || d.marked_dead || d.uncertain) continue;
                 d.marked_dead = true;
-                run_.stack->sim.mark_unregistered(d.token, now_unix_ms());
+                if (d.android) run_.stack->fcm_sim->mark_unregistered(d.token, now_unix_ms());
+                else run_.stack->sim.mark_unregistered(d.token, now_unix_ms());
                 break;
             }
         }
@@ -525,6 +545,8 @@ int soak(const Options& o) {
     so.start_sender = false;
     so.nginx_daemon = true;  // for the binary upgrade
     so.check_logs = false;   // the soak runs its own check below, as a violation (no gtest here)
+    so.fcm = true;           // a quarter of the devices are Android, on fcm-sim
+    so.delivery += "  expiration_s: 3600\n";
     Stack stack(so);
     Run run;
     run.options = o;
@@ -542,7 +564,9 @@ int soak(const Options& o) {
         for (int k = 0; k < size; ++k) {
             Device d;
             const std::uint64_t id = (static_cast<std::uint64_t>(g) << 8) | static_cast<std::uint64_t>(k);
-            d.token = hex16(mix(id ^ o.seed)) + hex16(mix(id + 1)) + hex16(id) + "00000000000000ff";
+            d.android = std::uniform_int_distribution<int>(0, 3)(rng) == 0;
+            d.token = d.android ? "f" + hex16(mix(id ^ o.seed)) + ":APA91b" + hex16(mix(id + 1)) + hex16(id) + "_soak"
+                                : hex16(mix(id ^ o.seed)) + hex16(mix(id + 1)) + hex16(id) + "00000000000000ff";
             if (std::uniform_int_distribution<int>(0, 9)(rng) < 7) {
                 d.registered = true;
                 d.group = local;
@@ -566,9 +590,11 @@ int soak(const Options& o) {
     if (!stack.wait_outbox_empty(std::chrono::seconds(180))) faults.violations.push_back("the outbox did not drain in 180 s");
     if (stack.stop_sender(SIGTERM) != 0) faults.violations.push_back("the sender did not stop cleanly at the end");
     stack.sim.stop();
+    stack.fcm_sim->stop();
 
     std::vector<std::string> violations = faults.violations;
-    const PushLog pushes = read_push_log(pushsync::test::read_file(stack.sim.log_file()), violations);
+    PushLog pushes = read_push_log(pushsync::test::read_file(stack.sim.log_file()), violations);
+    read_fcm_push_log(pushsync::test::read_file(stack.fcm_sim->log_file()), pushes, violations);
     const std::string ctl = (pushsync::test::binary_dir() / "cli" / "pushsyncctl").string();
     const auto exported = pushsync::test::run({ctl, "--config", stack.nginx.config_path().string(), "export"});
     if (exported.exit_code != 0) violations.push_back("pushsyncctl export failed: " + exported.err);
@@ -614,6 +640,7 @@ int soak(const Options& o) {
         auto kept = pushsync::test::nginx_logs(stack.nginx);  // error, access and the master's stderr
         kept.push_back(stack.sender_log());
         kept.push_back(stack.sim.log_file());
+        kept.push_back(stack.fcm_sim->log_file());
         for (const auto& f : kept) {
             std::filesystem::copy_file(f, keep / f.filename(), std::filesystem::copy_options::overwrite_existing);
         }
