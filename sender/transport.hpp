@@ -62,6 +62,9 @@ struct ConnectionConfig {
     // token: team_id/key_id/key_file; certificate: cert_file/key_file; service_account: file
     AppAuth auth;
     TransportLogSink log;  // one line per event (connect, goaway, reconnect, ...); empty: stderr
+    // fcm: called once per finished access-token request (true: it brought a token), for the
+    // metrics; empty: not counted.
+    std::function<void(bool got_token)> on_token_fetch;
     // Token auth: share one cache per (team_id, key_id) across clients; empty: the client reads
     // auth.key_file and keeps its own.
     std::shared_ptr<JwtCache> jwt_cache;

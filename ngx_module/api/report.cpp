@@ -163,7 +163,7 @@ void append_store(std::string& out, const StoreStats& store) {
     append_sample(out, "outbox_entries", {}, std::to_string(store.outbox));
     append_header(out, "devices", "gauge", "Registered devices per app, environment and platform (apns without the label).");
     for (const auto& app : store.per_app) {
-        // An apns sample keeps the labels it had before platforms, so existing queries still match.
+        // An apns sample keeps the labels of metrics contract 1.1, so queries written for it still match.
         if (app.platform == Platform::apns) {
             append_sample(out, "devices", {{"bundle_id", app.bundle_id}, {"environment", to_string(app.environment)}},
                           std::to_string(app.devices));
@@ -223,6 +223,11 @@ void append_delivery(std::string& out, const metrics::Snapshot& delivery) {
                       {{"bundle_id", response.bundle_id}, {"status", response.status}, {"reason", response.reason}},
                       std::to_string(response.count));
     }
+    append_header(out, "fcm_token_fetches_total", "counter",
+                  "FCM OAuth access-token requests finished (a token, a refusal, a failure or no answer).");
+    append_sample(out, "fcm_token_fetches_total", {}, std::to_string(delivery.fcm_token_fetches));
+    append_header(out, "fcm_token_fetch_failures_total", "counter", "FCM access-token requests that brought no token.");
+    append_sample(out, "fcm_token_fetch_failures_total", {}, std::to_string(delivery.fcm_token_fetch_failures));
     append_header(out, "fcm_request_seconds", "histogram", "Time from a push request to FCM's answer.");
     for (const auto& app : delivery.apps) {
         if (app.platform != Platform::fcm) continue;

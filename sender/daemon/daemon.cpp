@@ -9,6 +9,22 @@
 
 namespace pushsync::sender {
 
+namespace {
+
+// Every fcm connection's finished access-token requests go to the metrics file (the transports
+// know nothing of it). The writer outlives the transports: the pipeline goes first.
+TransportFactory counting_token_fetches(TransportFactory factory, metrics::MetricsWriter* metrics) {
+    if (!metrics) return factory;
+    return [factory = std::move(factory), metrics](const ConnectionConfig& config, PushTransport::Callback on_response) {
+        if (config.platform != Platform::fcm) return factory(config, std::move(on_response));
+        ConnectionConfig counted = config;
+        counted.on_token_fetch = [metrics](bool got_token) { metrics->count_fcm_token_fetch(got_token); };
+        return factory(counted, std::move(on_response));
+    };
+}
+
+}  // namespace
+
 void Daemon::Impl::start_reload() { reload.start(config.file); }
 
 void Daemon::Impl::finish_reload() {
@@ -155,7 +171,8 @@ Daemon::Daemon(const Config& config, Logger& log, MakeFactory make_factory, Daem
                                [&d](Counter counter, std::uint64_t n) {
                                    if (counter < Counter::count_) d.unadded_counts[static_cast<std::size_t>(counter)] += n;
                                },
-                               make_factory(d.loop.get()), d.writer.get(), d.metrics.get(),
+                               counting_token_fetches(make_factory(d.loop.get()), d.metrics.get()),
+                               d.writer.get(), d.metrics.get(),
                                [&d](std::vector<std::uint64_t> ids) {
                                    return d.consumer ? d.consumer->forget_unwritten(std::move(ids))
                                                      : std::vector<std::uint64_t>{};

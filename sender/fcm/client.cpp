@@ -328,6 +328,7 @@ struct FcmClient::Impl final : ConnectionOwner {
         fetch_link = nullptr;
         fetch_stream = 0;
         ev_timer_stop(loop, &fetch_timer);
+        if (config.on_token_fetch) config.on_token_fetch(answer.kind == fcm::TokenAnswer::Kind::token);
         if (answer.kind == fcm::TokenAnswer::Kind::token) {
             log.info(token_name + " access token fetched, expires in " + std::to_string(answer.expires_in_s) + " s");
         } else {

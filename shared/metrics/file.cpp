@@ -178,6 +178,8 @@ std::optional<Snapshot> read_metrics(const std::string& path, std::string& error
     Snapshot out;
     out.notify_to_push = snapshot(copied->notify_to_push);
     out.holds = hold_figures(copied->holds);
+    out.fcm_token_fetches = load(copied->fcm_tokens.fetches);
+    out.fcm_token_fetch_failures = load(copied->fcm_tokens.failures);
     const std::uint32_t apps = std::min(load_published(copied->apps), app_capacity);
     // Each cell of the app table, or nullopt for one that does not check out.
     std::vector<std::optional<std::size_t>> app_index(apps);
@@ -379,6 +381,11 @@ void MetricsWriter::count_hold(HoldEvent event) noexcept {
         case HoldEvent::released: add(cells.released, 1); break;
         case HoldEvent::dropped: add(cells.dropped, 1); break;
     }
+}
+
+void MetricsWriter::count_fcm_token_fetch(bool got_token) noexcept {
+    add(file_->fcm_tokens.fetches, 1);
+    if (!got_token) add(file_->fcm_tokens.failures, 1);
 }
 
 void MetricsWriter::set_waiting_pushes(std::uint64_t waiting) noexcept {

@@ -59,6 +59,8 @@ struct Snapshot {
     std::vector<Response> responses;
     Histogram notify_to_push;
     HoldFigures holds;
+    std::uint64_t fcm_token_fetches = 0;
+    std::uint64_t fcm_token_fetch_failures = 0;
 };
 
 // The file at `path`, or nullopt with `error` set (absent: "no metrics file yet"; a file of the
@@ -92,6 +94,8 @@ public:
     // the app has a cell for (make them first with app()); 0 clears it.
     void set_credential_expiry(std::string_view bundle_id, std::int64_t unix_s);
     void count_hold(HoldEvent event) noexcept;
+    // One finished FCM access-token request; `got_token` false: it brought none.
+    void count_fcm_token_fetch(bool got_token) noexcept;
     void set_waiting_pushes(std::uint64_t waiting) noexcept;
 
 private:

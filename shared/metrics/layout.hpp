@@ -13,8 +13,9 @@
 namespace pushsync::metrics {
 
 inline constexpr char file_magic[8] = {'P', 'S', 'M', 'E', 'T', 'R', 'I', 'C'};
-// 2: HoldCells after the header (a version-1 file is replaced by the writer, refused by readers).
-inline constexpr std::uint32_t file_version = 2;
+// 2: HoldCells after the header; 3: FcmTokenCells at the end. A file of another version is
+// replaced by the writer and refused by readers.
+inline constexpr std::uint32_t file_version = 3;
 
 // Upper bounds of the histogram buckets in microseconds (Prometheus `le`, in seconds); one more
 // bucket counts everything above (+Inf).
@@ -40,8 +41,8 @@ inline constexpr std::uint32_t no_app = 0xffffffffu;
 
 // One (bundle_id, environment, platform) of the sender's routes.
 struct AppCell {
-    // Environment in the low nibble, Platform in the high one (apns 0: a cell written before
-    // platforms reads as apns).
+    // Environment in the low nibble, Platform in the high one (apns is 0, so a cell without a
+    // platform reads as apns).
     std::uint8_t environment;
     std::uint8_t bundle_id_length;
     char bundle_id[max_bundle_id];
@@ -69,6 +70,12 @@ struct HoldCells {
     std::uint64_t waiting;   // gauge: pushes waiting now (stored, not yet released)
 };
 
+// FCM's OAuth access-token requests (docs/fcm.md §1), every service account together.
+struct FcmTokenCells {
+    std::uint64_t fetches;   // requests finished: a token, a refusal, a failure or no answer
+    std::uint64_t failures;  // of those, the ones that brought no token
+};
+
 struct MetricsFile {
     char magic[8];
     std::uint32_t version;
@@ -81,6 +88,7 @@ struct MetricsFile {
     HistogramCells<notify_bounds_us.size()> notify_to_push;
     AppCell app[app_capacity];
     ResponseCell response[response_capacity];
+    FcmTokenCells fcm_tokens;
 };
 
 static_assert(std::is_trivially_copyable_v<MetricsFile> && std::is_standard_layout_v<MetricsFile>);

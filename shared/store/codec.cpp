@@ -11,7 +11,8 @@
 namespace pushsync::store_codec {
 namespace {
 
-// 1: before platforms (an apns device); 2: the platform byte after the environment (schema 3).
+// 1: no platform byte (schema 2 and older: an apns device); 2: the platform byte after the
+// environment (schema 3).
 constexpr std::uint8_t device_format_apns_only = 1;
 constexpr std::uint8_t device_format = 2;
 constexpr std::uint8_t outbox_format = 1;

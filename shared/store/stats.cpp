@@ -87,9 +87,9 @@ StoreEvent decode_event(std::uint64_t seq, std::string_view record) {
     return event;
 }
 
-// `bundle \0 environment` for apns (as before platforms), `bundle \0 environment platform` for the
-// others: sorted by app, then environment, then platform, like StoreStats::per_app. A bundle ID has
-// no \0, so the byte three from the end tells the two forms apart.
+// `bundle \0 environment` for apns (the form schema 2 stores hold), `bundle \0 environment
+// platform` for the others: sorted by app, then environment, then platform, like
+// StoreStats::per_app. A bundle ID has no \0, so the byte three from the end tells them apart.
 std::string app_key(std::string_view bundle_id, Environment environment, Platform platform) {
     std::string key(bundle_id);
     key.push_back('\0');

@@ -99,6 +99,13 @@ TEST(MetricsFile, EachPlatformOfAnAppHasItsOwnCell) {
     EXPECT_EQ(snapshot.responses[2].platform, Platform::fcm);
     EXPECT_EQ(snapshot.responses[2].status, "200");
 
+    writer->count_fcm_token_fetch(true);
+    writer->count_fcm_token_fetch(false);
+    writer->count_fcm_token_fetch(true);
+    snapshot = read_ok(path);
+    EXPECT_EQ(snapshot.fcm_token_fetches, 3u);
+    EXPECT_EQ(snapshot.fcm_token_fetch_failures, 1u);
+
     writer.reset();
     tamper(path, [](MetricsFile& file) { file.app[1].environment = 0x70; });
     snapshot = read_ok(path);

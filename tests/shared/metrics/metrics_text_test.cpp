@@ -58,6 +58,8 @@ TEST(MetricsText, FcmAnswersAndDevicesAreNamedForTheirPlatform) {
     unregistered.platform = Platform::fcm;
     delivery.responses.push_back(unregistered);
     delivery.responses.push_back({"com.example.app", "production", "410", "Unregistered", 1});
+    delivery.fcm_token_fetches = 5;
+    delivery.fcm_token_fetch_failures = 2;
     StoreStats store;
     store.per_app.push_back({"com.example.app", Environment::production, 42});
     store.per_app.push_back({"com.example.app", Environment::production, 7, Platform::fcm});
@@ -74,6 +76,10 @@ TEST(MetricsText, FcmAnswersAndDevicesAreNamedForTheirPlatform) {
         << text;
     EXPECT_NE(text.find("pushsync_fcm_request_seconds_count{bundle_id=\"com.example.app\"} 2\n"), std::string::npos) << text;
     EXPECT_EQ(text.find("pushsync_apns_request_seconds_count{"), std::string::npos) << text;
+    EXPECT_NE(text.find("# TYPE pushsync_fcm_token_fetches_total counter\npushsync_fcm_token_fetches_total 5\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("pushsync_fcm_token_fetch_failures_total 2\n"), std::string::npos) << text;
     EXPECT_NE(text.find("pushsync_devices{bundle_id=\"com.example.app\",environment=\"production\"} 42\n"), std::string::npos);
     EXPECT_NE(text.find("pushsync_devices{bundle_id=\"com.example.app\",environment=\"production\",platform=\"fcm\"} 7\n"),
               std::string::npos)

@@ -171,8 +171,8 @@ std::uint32_t raw_schema(const std::filesystem::path& path) {
     return version;
 }
 
-// tests/shared/store/fixtures/schema-2 is a store that the tree of contract 1.2 before platforms
-// wrote (schema 2, `pushsyncctl import` of schema-2.jsonl beside it): its devices are apns
+// tests/shared/store/fixtures/schema-2 is a store that a schema-2 build of this tree (commit
+// 0724821) wrote (schema 2, `pushsyncctl import` of schema-2.jsonl beside it): its devices are apns
 // devices to this version, a reader leaves it as it is, and the first writer sets schema 3 in
 // place without rewriting a record; fcm devices then join its groups.
 TEST(StoreOpen, AStoreOfSchema2OpensAsApnsDevicesAndUpgradesInPlace) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// Android devices end to end (issue 26): nginx + module, the real sender, apns-sim and fcm-sim
+// Android devices end to end: nginx + module, the real sender, apns-sim and fcm-sim
 // together. A group mixing iOS and Android devices gets one push per device but the origin, each
 // on its platform with the contract's exact body; FCM's UNREGISTERED prunes; 503 with
 // retry-after is retried and delivered; an access token that expires mid-run is replaced.
@@ -127,6 +127,11 @@ TEST(FcmE2E, AnAccessTokenThatExpiresMidRunIsReplacedAndNothingIsLost) {
     ASSERT_TRUE(s.wait_outbox_empty());
     EXPECT_GE(s.fcm_sim->counters().value("tokens_issued", 0), 2);
     EXPECT_EQ(s.fcm_sends().back().value("body", ""), fcm_body(android, "T-3"));
+    // The operator sees the fetches, none failed, and FCM's answers under FCM's own family.
+    const auto page = samples(s.nginx.request("GET", "/pushsync/metrics").body);
+    EXPECT_GE(page.at("pushsync_fcm_token_fetches_total"), 3);
+    EXPECT_EQ(page.at("pushsync_fcm_token_fetch_failures_total"), 0);
+    EXPECT_EQ(page.at(R"(pushsync_fcm_responses_total{bundle_id="com.example.app",status="200",reason=""})"), 3);
 }
 
 // Killed while FCM holds the push unanswered: the restarted sender sends it again (at least once).
