@@ -11,16 +11,17 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "bench/fail_loudly.hpp"
+#include "bench/h2load_reference.hpp"
 #include "bench/options.hpp"
 #include "bench/proc_stat.hpp"
 #include "bench/sender/sender_setup.hpp"
+#include "bench/sender/throughput_rounds.hpp"
 #include "sender/fcm/auth/assertion.hpp"
 #include "sender/fcm/auth/service_account.hpp"
 #include "sender/fcm/message.hpp"
@@ -38,8 +39,6 @@ using namespace pushsync::bench;
 using Ms = std::chrono::milliseconds;
 
 constexpr std::uint32_t streams = 100;  // fcm.max_streams' default, for the sender and h2load alike
-
-std::uint64_t sent_counter(Queue& q) { return q.stats().counters[static_cast<unsigned>(Counter::pushes_sent)]; }
 
 // An access token from the simulator's token endpoint, fetched as the sender does (an RS256
 // assertion of the service account), for h2load's requests.
@@ -60,38 +59,10 @@ std::string access_token(const FcmSimFixture& fcm, const TempDir& dir) {
 
 double h2load_fcm_rate(const FcmSimFixture& fcm, const std::string& token, const std::string& body_file,
                        std::uint64_t count) {
-    const auto r = run({"h2load", "-n", std::to_string(count), "-c", "1", "-m", std::to_string(streams), "-d", body_file,
-                        "-H", "content-type: application/json", "-H", "authorization: Bearer " + token,
-                        fcm.url() + "/v1/projects/" + fcm.service_account().project_id + "/messages:send"});
-    std::smatch m;
-    static const std::regex finished(R"(finished in ([0-9.]+)(m?s))");
-    static const std::regex codes(R"(status codes: (\d+) 2xx)");
-    double seconds = 0;
-    std::uint64_t ok = 0;
-    if (std::regex_search(r.out, m, finished)) seconds = std::stod(m[1]) / (m[2] == "ms" ? 1000.0 : 1.0);
-    if (std::regex_search(r.out, m, codes)) ok = std::stoull(m[1]);
-    if (seconds == 0 || ok != count) {
-        throw Failure("the h2load reference did not run: " + std::to_string(ok) + " of " + std::to_string(count) +
-                      " answered 200 (exit " + std::to_string(r.exit_code) + "):\n" + r.out + r.err);
-    }
-    return static_cast<double>(ok) / seconds;
-}
-
-// Every fcm device has `tail` as its newest pushed tail in the store, within 30 s.
-void expect_newest_tail(const Setup& setup, std::uint64_t devices, const std::string& tail) {
-    StoreOptions read_only = StoreOptions::from(setup.config().store);
-    read_only.read_only = true;
-    const Store store(read_only);
-    std::vector<std::string> tokens;
-    for (std::uint64_t n = 0; n < devices; ++n) tokens.push_back(fcm_token_of(n));
-    const auto with_tail = [&] {
-        std::vector<std::pair<std::string_view, std::string_view>> pairs;
-        for (const auto& t : tokens) pairs.emplace_back(t, tail);
-        const std::vector<bool> sent = store.were_sent(pairs);
-        return static_cast<std::uint64_t>(std::count(sent.begin(), sent.end(), true));
-    };
-    wait_for_count(with_tail, devices, "devices with the newest tail " + tail, "the delivered tails in the store",
-                   Ms(30000), Ms(20));
+    return h2load_answered_rate({"h2load", "-n", std::to_string(count), "-c", "1", "-m", std::to_string(streams), "-d",
+                                 body_file, "-H", "content-type: application/json", "-H", "authorization: Bearer " + token,
+                                 fcm.url() + "/v1/projects/" + fcm.service_account().project_id + "/messages:send"},
+                                count);
 }
 
 void bench_fcm_throughput(std::uint64_t pushes, int rounds) {
@@ -108,57 +79,20 @@ void bench_fcm_throughput(std::uint64_t pushes, int rounds) {
     setup.register_fcm_devices(pushes, "bench");
     Process sender = setup.start_sender();
     auto queue = setup.open_queue();
-    const auto sent = [&] { return sent_counter(*queue); };
     const std::string token = access_token(fcm, setup.dir);
     write_file(setup.dir / "message.json",
                sender::fcm::message_body(fcm_token_of(0), "T-h2load", AndroidPriority::high, 3600));
-    // Warm-up round, off the clock: connection, access token, LMDB pages.
-    const std::uint64_t sent0 = sent();
-    enqueue_or_fail(*queue, Notify{"bench", "warm", "", now_unix_ms()});
-    wait_for_count(sent, sent0 + pushes, "sent", "fcm throughput warm-up round", Ms(120000), Ms(1));
-    std::vector<double> ratios;
-    double best_sender = 0, best_h2load = 0;
-    std::string tail;
-    for (int round = 1; round <= rounds; ++round) {
-        const double sim_cpu0 = cpu_ms(fcm.pid());
-        const double h2 = h2load_fcm_rate(fcm, token, (setup.dir / "message.json").string(), pushes);
-        const double sim_cpu1 = cpu_ms(fcm.pid());
-        const double sender_cpu0 = cpu_ms(sender.pid());
-        const std::uint64_t before = sent();
-        const auto start = std::chrono::steady_clock::now();
-        tail = "T-round-" + std::to_string(round);
-        enqueue_or_fail(*queue, Notify{"bench", tail, "", now_unix_ms()});
-        wait_for_count(sent, before + pushes, "sent", "fcm throughput round " + std::to_string(round), Ms(120000), Ms(1));
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        const double sim_cpu2 = cpu_ms(fcm.pid());
-        const double sender_cpu1 = cpu_ms(sender.pid());
-        const double ours = pushes / secs;
-        const double per_k = 1000.0 / static_cast<double>(pushes);
-        std::printf("round %d: h2load %.0f pushes/s, pushsync-sender %.0f pushes/s (ratio %.2f); CPU ms per 1000 "
-                    "pushes: fcm-sim %.1f under h2load, %.1f under the sender; sender %.1f; load %s\n",
-                    round, h2, ours, ours / h2, (sim_cpu1 - sim_cpu0) * per_k, (sim_cpu2 - sim_cpu1) * per_k,
-                    (sender_cpu1 - sender_cpu0) * per_k, load_average().c_str());
-        std::fflush(stdout);
-        ratios.push_back(ours / h2);
-        best_sender = std::max(best_sender, ours);
-        best_h2load = std::max(best_h2load, h2);
-    }
-    const std::uint64_t expected = sent0 + pushes * static_cast<std::uint64_t>(rounds + 1);
-    if (sent() != expected) {
-        throw Failure("sent " + std::to_string(sent() - sent0) + " pushes for " + std::to_string(rounds + 1) +
-                      " rounds of " + std::to_string(pushes));
-    }
-    if (rounds > 0) expect_newest_tail(setup, pushes, tail);
+    const RoundsResult r = throughput_rounds(setup, *queue, fcm.pid(), sender.pid(), pushes, rounds, fcm_token_of, [&] {
+        return h2load_fcm_rate(fcm, token, (setup.dir / "message.json").string(), pushes);
+    });
     const auto counters = fcm.counters();
     if (counters.value("tokens_issued", 0) < 1) throw Failure("the sender fetched no access token");
     sender.signal(SIGTERM);
     sender.wait(Ms(10000));
-    std::sort(ratios.begin(), ratios.end());
-    const double median = ratios.empty() ? 0.0 : ratios[ratios.size() / 2];
     std::printf("| FCM pushes/s, one connection, %u streams (best of %d; %llu pushes a round, all sent, every device "
                 "its newest tail) | %.0f | h2load -c1 -m%u: %.0f | %.2f (median of the rounds' ratios: %.2f) |\n",
-                streams, rounds, static_cast<unsigned long long>(pushes), best_sender, streams, best_h2load,
-                best_h2load > 0 ? best_sender / best_h2load : 0.0, median);
+                streams, rounds, static_cast<unsigned long long>(pushes), r.best_sender, streams, r.best_h2load,
+                r.best_h2load > 0 ? r.best_sender / r.best_h2load : 0.0, r.median_ratio);
 }
 
 }  // namespace

@@ -34,6 +34,7 @@
 #include "bench/options.hpp"
 #include "bench/proc_stat.hpp"
 #include "bench/sender/sender_setup.hpp"
+#include "bench/sender/throughput_rounds.hpp"
 #include "sender/apns/jwt.hpp"
 #include "shared/device.hpp"
 #include "shared/queue/queue.hpp"
@@ -53,24 +54,6 @@ std::uint64_t sent_counter(Queue& q) { return q.stats().counters[static_cast<uns
 using pushsync::bench::cpu_ms;
 using pushsync::bench::h2load_rate;
 
-// Every one of `devices` devices (token numbers 0..devices-1) has `tail` as its newest pushed tail in
-// the store, within 30 s (the sender's StoreWriter commits them behind the pushes); else Failure.
-void expect_newest_tail(const Setup& setup, std::uint64_t devices, const std::string& tail) {
-    StoreOptions read_only = StoreOptions::from(setup.config().store);
-    read_only.read_only = true;
-    const Store store(read_only);
-    std::vector<std::string> tokens;
-    for (std::uint64_t n = 0; n < devices; ++n) tokens.push_back(token_of(n));
-    const auto with_tail = [&] {
-        std::vector<std::pair<std::string_view, std::string_view>> pairs;
-        for (const auto& t : tokens) pairs.emplace_back(t, tail);
-        const std::vector<bool> sent = store.were_sent(pairs);
-        return static_cast<std::uint64_t>(std::count(sent.begin(), sent.end(), true));
-    };
-    wait_for_count(with_tail, devices, "devices with the newest tail " + tail, "the delivered tails in the store",
-                   Ms(30000), Ms(20));
-}
-
 void bench_throughput(std::uint64_t pushes, int rounds) {
     ApnsSimOptions so;
     so.extra_args = {"--quiet", "--initial-streams", "1000", "--log-memory", "0"};
@@ -79,59 +62,19 @@ void bench_throughput(std::uint64_t pushes, int rounds) {
     setup.register_devices(1, pushes, "bench");
     Process sender = setup.start_sender();
     auto queue = setup.open_queue();
-    const auto sent = [&] { return sent_counter(*queue); };
     const std::string jwt = sender::make_provider_token(sender::Es256Key::from_pem_file(sim.key_file().string()),
                                                         sim.key_id(), sim.team_id(), std::time(nullptr));
     write_file(setup.dir / "payload.json", R"({"aps":{"content-available":1},"tail":"T-round-1"})");
-    // Warm-up round, off the clock: connection, JWT, LMDB pages.
-    const std::uint64_t sent0 = sent();
-    enqueue_or_fail(*queue, Notify{"bench", "warm", "", now_unix_ms()});
-    wait_for_count(sent, sent0 + pushes, "sent", "throughput warm-up round", Ms(120000), Ms(1));
-    // Each round: h2load, then the sender, back to back. The simulator is the one fixed part and
-    // runs near a full core in both, so its CPU per push tells what each client's requests cost it
-    // (the sender must send `authorization` and `:path` never indexed, docs/apns.md; h2load indexes all).
-    std::vector<double> ratios;
-    double best_sender = 0, best_h2load = 0;
-    std::string tail;
-    for (int round = 1; round <= rounds; ++round) {
-        const double sim_cpu0 = cpu_ms(sim.pid());
-        const double h2 = h2load_rate(sim, jwt, (setup.dir / "payload.json").string(), token_of(0), pushes, 1000);
-        const double sim_cpu1 = cpu_ms(sim.pid());
-        const double sender_cpu0 = cpu_ms(sender.pid());
-        const std::uint64_t before = sent();
-        const auto start = std::chrono::steady_clock::now();
-        tail = "T-round-" + std::to_string(round);
-        enqueue_or_fail(*queue, Notify{"bench", tail, "", now_unix_ms()});
-        wait_for_count(sent, before + pushes, "sent", "throughput round " + std::to_string(round), Ms(120000), Ms(1));
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        const double sim_cpu2 = cpu_ms(sim.pid());
-        const double sender_cpu1 = cpu_ms(sender.pid());
-        const double ours = pushes / secs;
-        const double per_k = 1000.0 / static_cast<double>(pushes);
-        std::printf("round %d: h2load %.0f pushes/s, pushsync-sender %.0f pushes/s (ratio %.2f); CPU ms per 1000 "
-                    "pushes: simulator %.1f under h2load, %.1f under the sender; sender %.1f; load %s\n",
-                    round, h2, ours, ours / h2, (sim_cpu1 - sim_cpu0) * per_k, (sim_cpu2 - sim_cpu1) * per_k,
-                    (sender_cpu1 - sender_cpu0) * per_k, load_average().c_str());
-        std::fflush(stdout);
-        ratios.push_back(ours / h2);
-        best_sender = std::max(best_sender, ours);
-        best_h2load = std::max(best_h2load, h2);
-    }
-    // Counted, not only timed: exactly N pushes a round (none twice), every device the newest tail.
-    const std::uint64_t expected = sent0 + pushes * static_cast<std::uint64_t>(rounds + 1);
-    if (sent() != expected) {
-        throw Failure("sent " + std::to_string(sent() - sent0) + " pushes for " + std::to_string(rounds + 1) +
-                      " rounds of " + std::to_string(pushes));
-    }
-    if (rounds > 0) expect_newest_tail(setup, pushes, tail);
+    // (The sender must send `authorization` and `:path` never indexed, docs/apns.md; h2load indexes all.)
+    const RoundsResult r = throughput_rounds(setup, *queue, sim.pid(), sender.pid(), pushes, rounds, token_of, [&] {
+        return h2load_rate(sim, jwt, (setup.dir / "payload.json").string(), token_of(0), pushes, 1000);
+    });
     sender.signal(SIGTERM);
     sender.wait(Ms(10000));
-    std::sort(ratios.begin(), ratios.end());
-    const double median = ratios.empty() ? 0.0 : ratios[ratios.size() / 2];
     std::printf("| pushes/s, one connection, 1000 streams (best of %d; %llu pushes a round, all sent, every device its "
                 "newest tail) | %.0f | h2load -c1 -m1000: %.0f | %.2f (median of the rounds' ratios: %.2f) |\n",
-                rounds, static_cast<unsigned long long>(pushes), best_sender, best_h2load,
-                best_h2load > 0 ? best_sender / best_h2load : 0.0, median);
+                rounds, static_cast<unsigned long long>(pushes), r.best_sender, r.best_h2load,
+                r.best_h2load > 0 ? r.best_sender / r.best_h2load : 0.0, r.median_ratio);
 }
 
 // Writes 64 KiB and fdatasyncs it in a loop beside the store until stopped: a busy disk for the

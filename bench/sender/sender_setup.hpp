@@ -5,6 +5,7 @@
 // devices registered straight into the store, the real pushsync-sender started on it, notifies
 // put in its queue, and the kernel's figures of a process. Whatever fails here throws
 // bench::Failure (bench/fail_loudly.hpp): the benchmark stops instead of measuring less.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -132,6 +133,25 @@ private:
     std::uint32_t timeout_ms_;
     std::string sync_;
 };
+
+// Every one of `devices` devices (tokens token(0..devices-1)) has `tail` as its newest pushed tail
+// in the store, within 30 s (the sender's StoreWriter commits them behind the pushes); else Failure.
+inline void expect_newest_tail(const Setup& setup, std::uint64_t devices, const std::string& tail,
+                               std::string (*token)(std::uint64_t)) {
+    StoreOptions read_only = StoreOptions::from(setup.config().store);
+    read_only.read_only = true;
+    const Store store(read_only);
+    std::vector<std::string> tokens;
+    for (std::uint64_t n = 0; n < devices; ++n) tokens.push_back(token(n));
+    const auto with_tail = [&] {
+        std::vector<std::pair<std::string_view, std::string_view>> pairs;
+        for (const auto& t : tokens) pairs.emplace_back(t, tail);
+        const std::vector<bool> sent = store.were_sent(pairs);
+        return static_cast<std::uint64_t>(std::count(sent.begin(), sent.end(), true));
+    };
+    wait_for_count(with_tail, devices, "devices with the newest tail " + tail, "the delivered tails in the store",
+                   std::chrono::milliseconds(30000), std::chrono::milliseconds(20));
+}
 
 // Puts one notify in the queue, waiting out full and passed_over (they pass with time); any other
 // answer (invalid) never will, so the benchmark stops loudly instead of measuring nothing; nor

@@ -14,18 +14,13 @@
 namespace pushsync::test {
 namespace {
 
-class ApiOverProtocol : public ::testing::TestWithParam<Protocol> {
+// A real nginx, and the check that a 4xx changed nothing: neither the store nor the queue.
+class RejectionWatch {
 protected:
     NginxFixture nginx{NginxOptions{.queue_capacity = 64}};
 
-    HttpResponse call(std::string_view method, std::string_view path, std::string_view body = {},
-                      const std::vector<std::string>& headers = {}) {
-        return nginx.request(method, path, body, headers, GetParam());
-    }
-
-    // A 4xx that must change nothing: neither the store nor the queue.
     void expect_rejected(const HttpResponse& r, int status, const std::string& code) {
-        EXPECT_TRUE(answers(r, status, code));
+        EXPECT_TRUE(answers(r, status, code)) << r.body;
         EXPECT_EQ(store_dump(nginx.store_path()), store_before_);
         EXPECT_EQ(queue_entries(nginx.queue_path()).size(), queue_before_);
     }
@@ -36,6 +31,14 @@ protected:
 
     std::string store_before_;
     std::size_t queue_before_ = 0;
+};
+
+class ApiOverProtocol : public ::testing::TestWithParam<Protocol>, protected RejectionWatch {
+protected:
+    HttpResponse call(std::string_view method, std::string_view path, std::string_view body = {},
+                      const std::vector<std::string>& headers = {}) {
+        return nginx.request(method, path, body, headers, GetParam());
+    }
 };
 
 const std::string g = "g-7c1e";
@@ -232,23 +235,7 @@ const std::string apns_token = t1;
 // FCM's tokens look like this: an instance id, ':', then base64url-ish text; case matters.
 const std::string fcm_token = "cD3fQ2xYz:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx_4q8Zr";
 
-class PlatformApi : public ::testing::Test {
-protected:
-    NginxFixture nginx{NginxOptions{.queue_capacity = 64}};
-
-    void expect_rejected(const HttpResponse& r, int status, const std::string& code) {
-        EXPECT_TRUE(answers(r, status, code)) << r.body;
-        EXPECT_EQ(store_dump(nginx.store_path()), store_before_);
-        EXPECT_EQ(queue_entries(nginx.queue_path()).size(), queue_before_);
-    }
-    void snapshot() {
-        store_before_ = store_dump(nginx.store_path());
-        queue_before_ = queue_entries(nginx.queue_path()).size();
-    }
-
-    std::string store_before_;
-    std::size_t queue_before_ = 0;
-};
+class PlatformApi : public ::testing::Test, protected RejectionWatch {};
 
 TEST_F(PlatformApi, AnFcmDeviceJoinsAGroupOfApnsDevicesWithItsTokenAsGiven) {
     auto r = nginx.request("PUT", mixed_dev + "/" + apns_token, register_body());

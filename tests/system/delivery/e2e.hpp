@@ -5,6 +5,7 @@
 // of the same bundle_id — all on loopback, sharing one pushsync.yaml.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -264,6 +265,20 @@ struct Stack {
 private:
     std::int64_t started_heartbeat_after_ = 0;
 };
+
+// How often `what` occurs in `text`.
+inline std::size_t count_in(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+}
+
+// SIGHUP, then waits until the sender logged `event` once more than before.
+inline bool reload_sender(Stack& s, const std::string& event) {
+    const std::size_t before = count_in(read_file(s.sender_log()), event);
+    s.sender.signal(SIGHUP);
+    return wait_until([&] { return count_in(read_file(s.sender_log()), event) > before; }, std::chrono::seconds(20));
+}
 
 inline std::string token(int i, char fill = 'a') {
     std::string t = std::to_string(i);

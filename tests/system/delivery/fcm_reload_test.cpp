@@ -12,18 +12,6 @@
 namespace pushsync::sender::e2e {
 namespace {
 
-std::size_t count_in(const std::string& text, const std::string& what) {
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-    return n;
-}
-
-bool reload_sender(Stack& s, const std::string& event) {
-    const std::size_t before = count_in(read_file(s.sender_log()), event);
-    s.sender.signal(SIGHUP);
-    return wait_until([&] { return count_in(read_file(s.sender_log()), event) > before; }, std::chrono::seconds(20));
-}
-
 // Written whole, then renamed over: the sender never reads half a file.
 void replace_file(const std::filesystem::path& path, const std::string& text) {
     const auto tmp = path.string() + ".tmp";

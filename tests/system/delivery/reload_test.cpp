@@ -35,19 +35,6 @@ void edit_config(const Stack& s, const std::string& from, const std::string& to)
     std::filesystem::rename(tmp, s.nginx.config_path());
 }
 
-std::size_t count_in(const std::string& text, const std::string& what) {
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-    return n;
-}
-
-// SIGHUP, then waits until the sender logged `event` once more than before.
-bool reload_sender(Stack& s, const std::string& event) {
-    const std::size_t before = count_in(read_file(s.sender_log()), event);
-    s.sender.signal(SIGHUP);
-    return wait_until([&] { return count_in(read_file(s.sender_log()), event) > before; },
-                      std::chrono::seconds(20));
-}
 
 TEST(SenderReload, RotatedKeyUnderABurstDeliversEachPushOnceAndClosesTheOldConnectionGracefully) {
     TempDir keys;
