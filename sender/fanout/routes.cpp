@@ -65,7 +65,7 @@ void Routes::add_fcm(const Config& config, const AppConfig& app, CredentialMap& 
         connection.ca_file = config.fcm.ca_file;
         connection.connections = config.fcm.connections;
         connection.request_timeout_ms = config.fcm.request_timeout_ms;
-        connection.ping_interval_s = config.apns.ping_interval_s;
+        connection.ping_interval_s = config.apns.ping_interval_s;  // the fcm section has none of its own
         connection.max_streams = config.fcm.max_streams;
         connection.token_uri = config.fcm.token_uri;
         connection.android_priority = app.android_priority;

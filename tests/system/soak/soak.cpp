@@ -539,7 +539,11 @@ void print_table(const Options& o, double seconds, const Run& run, const FaultTh
 int soak(const Options& o) {
     const auto started = Clock::now();
     Stack::Options so;
-    so.delivery = "  coalesce_ms: 50\n  retry_base_ms: 50\n  retry_max_ms: 1000\n  max_attempts: 12\n";
+    // A push must outlive a run of connection faults: three in a row (503s, a GOAWAY, a dropped
+    // connection) put the APNs client's reconnect backoff at 16 s and more (at most 60 s), and
+    // with 1 s timeouts and retries at most 1 s apart 40 attempts last longer than that, as the
+    // defaults (10 s timeouts, 8 attempts) do in production.
+    so.delivery = "  coalesce_ms: 50\n  retry_base_ms: 50\n  retry_max_ms: 1000\n  max_attempts: 40\n";
     so.request_timeout_ms = 1000;
     so.queue_capacity = 1024;
     so.start_sender = false;
