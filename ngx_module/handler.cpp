@@ -220,21 +220,19 @@ ngx_int_t start_register(ngx_http_request_t* r, WorkerState& worker, const api::
     if (auto* error = std::get_if<ApiError>(&parsed)) return send_error(r, *error);
     auto& fields = std::get<api::RegistrationBody>(parsed);
     // The platform's own token rule: the route let through a token of any platform.
-    std::string token = route.token;
-    if (fields.platform == Platform::apns && !is_valid_token(route.token_as_given)) {
+    switch (platform_token_problem(fields.platform, route.token_as_given)) {
+    case TokenProblem::none: break;
+    case TokenProblem::not_apns:
         return send_error(r, make_error(ErrorCode::invalid_token, "an apns token is 16-200 hex digits, even length"));
+    case TokenProblem::not_fcm:
+        return send_error(r, make_error(ErrorCode::invalid_token, "an fcm token is 32-1024 of A-Z a-z 0-9 _ - :"));
+    case TokenProblem::too_long_to_store:
+        return send_error(r, make_error(ErrorCode::invalid_token, "this server stores fcm tokens of up to " +
+                                                                      std::to_string(max_stored_token_length) +
+                                                                      " characters"));
     }
-    if (fields.platform == Platform::fcm) {
-        if (!is_valid_fcm_token(route.token_as_given)) {
-            return send_error(r, make_error(ErrorCode::invalid_token, "an fcm token is 32-1024 of A-Z a-z 0-9 _ - :"));
-        }
-        if (route.token_as_given.size() > max_stored_token_length) {
-            return send_error(r, make_error(ErrorCode::invalid_token, "this server stores fcm tokens of up to " +
-                                                                          std::to_string(max_stored_token_length) +
-                                                                          " characters"));
-        }
-        token = route.token_as_given;  // case-sensitive: FCM gets it exactly as the app did
-    }
+    // Case-sensitive for fcm: FCM gets it exactly as the app did.
+    std::string token = stored_token(fields.platform, route.token_as_given);
     const AppConfig* app = worker.config().find_app(fields.platform, fields.bundle_id);
     if (app == nullptr) return send_error(r, make_error(ErrorCode::unknown_bundle));
     if (!app->allows(fields.environment)) {

@@ -158,17 +158,15 @@ Device device_from_json(std::string_view json_line) {
         device.platform = *parsed;
     }
     const std::string& token = require_string(object, "token");
-    if (device.platform == Platform::fcm) {
-        if (!is_valid_fcm_token(token)) throw std::invalid_argument("invalid fcm token \"" + token + "\"");
-        if (token.size() > max_stored_token_length) {
-            throw std::invalid_argument("fcm token of " + std::to_string(token.size()) + " characters: the store keys at most " +
-                                        std::to_string(max_stored_token_length));
-        }
-        device.token = token;
-    } else {
-        if (!is_valid_token(token)) throw std::invalid_argument("invalid token \"" + token + "\"");
-        device.token = normalize_token(token);
+    switch (platform_token_problem(device.platform, token)) {
+    case TokenProblem::none: break;
+    case TokenProblem::not_apns: throw std::invalid_argument("invalid token \"" + token + "\"");
+    case TokenProblem::not_fcm: throw std::invalid_argument("invalid fcm token \"" + token + "\"");
+    case TokenProblem::too_long_to_store:
+        throw std::invalid_argument("fcm token of " + std::to_string(token.size()) + " characters: the store keys at most " +
+                                    std::to_string(max_stored_token_length));
     }
+    device.token = stored_token(device.platform, token);
 
     device.group = require_string(object, "group");
     if (!is_valid_group(device.group)) throw std::invalid_argument("invalid group \"" + device.group + "\"");

@@ -18,6 +18,12 @@ constexpr bool is_group_char(char c) noexcept {
     return is_alnum_ascii(c) || c == '.' || c == '_' || c == '~' || c == '-';
 }
 
+// An FCM token's alphabet, which holds APNs' hex digits.
+constexpr bool is_fcm_token_char(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == ':';
+}
+
 constexpr bool is_tail_char(char c) noexcept {
     return is_group_char(c) || c == ':' || c == '+' || c == '/' || c == '=';
 }
@@ -43,10 +49,21 @@ bool is_valid_token(std::string_view token) noexcept {
 
 bool is_valid_fcm_token(std::string_view token) noexcept {
     return token.size() >= min_fcm_token_length && token.size() <= max_fcm_token_length &&
-           all_of(token, [](char c) {
-               return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-                      c == '-' || c == ':';
-           });
+           all_of(token, is_fcm_token_char);
+}
+
+bool is_token_prefix(std::string_view text) noexcept {
+    return text.size() <= max_fcm_token_length && all_of(text, is_fcm_token_char);
+}
+
+TokenProblem platform_token_problem(Platform platform, std::string_view token) noexcept {
+    if (platform != Platform::fcm) return is_valid_token(token) ? TokenProblem::none : TokenProblem::not_apns;
+    if (!is_valid_fcm_token(token)) return TokenProblem::not_fcm;
+    return token.size() > max_stored_token_length ? TokenProblem::too_long_to_store : TokenProblem::none;
+}
+
+std::string stored_token(Platform platform, std::string_view token) {
+    return platform == Platform::fcm ? std::string(token) : normalize_token(token);
 }
 
 bool is_valid_device_token(std::string_view token) noexcept {

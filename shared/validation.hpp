@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "shared/device.hpp"
+
 namespace pushsync {
 
 inline constexpr std::size_t max_group_length = 128;
@@ -28,6 +30,15 @@ bool is_valid_token(std::string_view token) noexcept;
 bool is_valid_fcm_token(std::string_view token) noexcept;
 // A token of any platform, as it may appear in a path, an origin or a CLI argument
 bool is_valid_device_token(std::string_view token) noexcept;
+// A token or the start of one, of any platform (a search): up to 1024 of A-Z a-z 0-9 _ - :
+bool is_token_prefix(std::string_view text) noexcept;
+
+// What keeps `token` from being registered as a device of `platform` (apns, and so far anything
+// but fcm: is_valid_token; fcm: is_valid_fcm_token and at most max_stored_token_length).
+enum class TokenProblem { none, not_apns, not_fcm, too_long_to_store };
+TokenProblem platform_token_problem(Platform platform, std::string_view token) noexcept;
+// The form a token of `platform` is stored and returned in: apns lowercase, fcm as given.
+std::string stored_token(Platform platform, std::string_view token);
 // 1-128 of A-Z a-z 0-9 . _ ~ : + / = -
 bool is_valid_tail(std::string_view tail) noexcept;
 // 1-64 printable ASCII (0x20-0x7e)

@@ -6,26 +6,11 @@
 
 #include "sender/apns/client.hpp"
 #include "sender/apns/jwt.hpp"
+#include "sender/client_transport.hpp"
 
 namespace pushsync::sender {
 
 namespace {
-
-class ApnsTransport final : public PushTransport {
-public:
-    ApnsTransport(struct ev_loop* loop, const ConnectionConfig& config, Callback on_response)
-        : client_(loop, config, std::move(on_response)) {}
-
-    void send(PushRequest request) override { client_.send(std::move(request)); }
-    std::size_t in_flight() const noexcept override { return client_.in_flight(); }
-    void shutdown(std::uint32_t deadline_ms) override { client_.shutdown(deadline_ms); }
-    void drain() override { client_.drain(); }
-    bool drained() const noexcept override { return client_.drained(); }
-    bool credentials_rejected() const noexcept override { return client_.credentials_rejected(); }
-
-private:
-    ApnsClient client_;
-};
 
 using JwtKey = std::tuple<std::string, std::string, std::string>;  // team, key id, .p8 path
 
@@ -46,7 +31,7 @@ TransportFactory apns_transport_factory(struct ev_loop* loop, Logger& log) {
             }
             shared.jwt_cache = cache;
         }
-        return std::make_unique<ApnsTransport>(loop, shared, std::move(on_response));
+        return std::make_unique<ClientTransport<ApnsClient>>(loop, shared, std::move(on_response));
     };
 }
 

@@ -70,6 +70,7 @@ std::size_t owner_of(const Config& config, const AppAuth& auth) {
     fail(config, app, "key_file", auth.key_file_line, e.what());
 }
 
+// A CA file's bytes for the credential digest ("" when none is named); ConfigError naming the key.
 std::string ca_file_bytes(const Config& config, const std::string& path, const char* key, int line) {
     if (path.empty()) return {};
     try {
@@ -109,14 +110,7 @@ std::vector<CredentialExpiry> load_credentials(const Config& config, Routes& rou
     // One signer per (team, key id, key bytes): the production and sandbox connections of an app
     // share its token, as at start.
     std::map<std::tuple<std::string, std::string, std::string>, std::shared_ptr<JwtCache>> signers;
-    const std::string ca_bytes = config.apns.ca_file.empty() ? std::string() : [&] {
-        try {
-            return file_bytes(config.apns.ca_file);
-        } catch (const std::runtime_error& e) {
-            throw ConfigError(config.file + ":" + std::to_string(config.apns.ca_file_line) + ": apns.ca_file: " +
-                              e.what());
-        }
-    }();
+    const std::string ca_bytes = ca_file_bytes(config, config.apns.ca_file, "apns.ca_file", config.apns.ca_file_line);
     const std::string fcm_ca_bytes = ca_file_bytes(config, config.fcm.ca_file, "fcm.ca_file", config.fcm.ca_file_line);
     for (ConnectionConfig& connection : routes.connections()) {
         if (connection.platform == Platform::fcm) {
