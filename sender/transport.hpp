@@ -19,6 +19,9 @@ namespace pushsync::sender {
 
 class JwtCache;
 class TlsContext;
+namespace fcm {
+struct ServiceAccount;
+}
 
 // One line per transport event (connect, goaway, reconnect, ...).
 using TransportLogSink = std::function<void(LogLevel level, const std::string& line)>;
@@ -71,6 +74,9 @@ struct ConnectionConfig {
     // Loaded ahead (sender/daemon/credentials.hpp, off the event loop at a reload); empty: the client builds
     // its own from ca_file and auth.
     std::shared_ptr<const TlsContext> tls;
+    // fcm: the service account, read and checked with the credentials (the same bytes as the
+    // digest below); empty: the client reads auth.file.
+    std::shared_ptr<const fcm::ServiceAccount> service_account;
     // SHA-256 of the key, certificate and CA files' bytes when loaded: a reload replaces the
     // connection when they changed even if the paths did not.
     std::string credential_digest;

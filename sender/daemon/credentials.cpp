@@ -81,16 +81,17 @@ std::string ca_file_bytes(const Config& config, const std::string& path, const c
 }
 
 // An fcm connection: the service account file read and checked now (so a broken one is refused at
-// start or at a reload with its line, before any push waits on it), and the TLS context of
-// fcm.ca_file. The client reads the file again when it is built: the digest replaces the
-// connection when the bytes changed even if the path did not.
+// start or at a reload with its line, before any push waits on it) and handed to the client, and
+// the TLS context of fcm.ca_file. The digest replaces the connection when the bytes changed even
+// if the path did not.
 void load_fcm(const Config& config, ConnectionConfig& connection, const std::string& ca_bytes) {
     const AppAuth& auth = connection.auth;
     const std::size_t app = owner_of(config, auth);
     std::string account_bytes;
     try {
         account_bytes = fcm::read_service_account_file(auth.file);
-        const fcm::ServiceAccount checked = fcm::parse_service_account(account_bytes, auth.file);
+        connection.service_account =
+            std::make_shared<const fcm::ServiceAccount>(fcm::parse_service_account(account_bytes, auth.file));
     } catch (const fcm::ServiceAccountError& e) {
         fail(config, app, "file", auth.file_line, e.what());
     }

@@ -94,7 +94,7 @@ struct FcmClient::Impl final : ConnectionOwner {
     ConnectionConfig config;
     Callback on_response;
     TransportLogger log;
-    fcm::ServiceAccount account;
+    std::shared_ptr<const fcm::ServiceAccount> account;  // the credential loader's, or read here
     Endpoint endpoint;
     TokenUri token_uri;
     std::string path;  // send_path(project_id)
@@ -151,11 +151,14 @@ struct FcmClient::Impl final : ConnectionOwner {
 
     Impl(struct ev_loop* loop_, ConnectionConfig config_, Callback on_response_)
         : loop(loop_), config(std::move(config_)), on_response(std::move(on_response_)), log(config.log),
-          account(fcm::load_service_account(config.auth.file)), endpoint(parse_endpoint(config.url)),
-          token_uri(parse_token_uri(config.token_uri.empty() ? account.token_uri : config.token_uri)),
-          path(fcm::send_path(account.project_id)),
+          account(config.service_account
+                      ? config.service_account
+                      : std::make_shared<const fcm::ServiceAccount>(fcm::load_service_account(config.auth.file))),
+          endpoint(parse_endpoint(config.url)),
+          token_uri(parse_token_uri(config.token_uri.empty() ? account->token_uri : config.token_uri)),
+          path(fcm::send_path(account->project_id)),
           tls(config.tls ? config.tls : std::make_shared<const TlsContext>(tls_options(config))),
-          name("fcm " + endpoint.authority + " project=" + account.project_id),
+          name("fcm " + endpoint.authority + " project=" + account->project_id),
           token_name("fcm token " + token_uri.endpoint.authority),
           cache(clock, cache_hooks(this)),
           pool({loop, endpoint, *tls, {}, *this, log, name, counters.connects, counters.connect_failures,
@@ -305,7 +308,7 @@ struct FcmClient::Impl final : ConnectionOwner {
         std::string body;
         try {
             const std::int64_t now_s = clock.unix_ms() / 1000;
-            body = fcm::token_request_body(fcm::make_assertion(account, now_s, token_uri.uri));
+            body = fcm::token_request_body(fcm::make_assertion(*account, now_s, token_uri.uri));
         } catch (const std::exception& e) {
             return finish_fetch(fcm::parse_token_answer(0, ""), std::string("cannot sign the assertion: ") + e.what());
         }
